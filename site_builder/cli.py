@@ -1,0 +1,98 @@
+"""The `jamdat` command line: import, validate and build an archive."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ContentError, JamdatError
+
+CONTENT = click.option(
+    "--content",
+    "content",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
+)
+
+
+def _fail(exc: JamdatError) -> None:
+    """Print an error the user can act on, without a traceback, and exit non-zero."""
+    if isinstance(exc, ContentError):
+        click.secho(f"error: {len(exc.problems)} problem(s) in the content:", fg="red", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+    else:
+        click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="jamdat")
+def main() -> None:
+    """Jamdat keeps hackathon archives alive as plain files and a fast static site."""
+
+
+@main.command("import")
+@CONTENT
+@click.option("--timezone", help="IANA time zone of the imported events (default: site.yaml's).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def import_cmd(content: Path, timezone: str | None, paths: tuple[Path, ...]) -> None:
+    """Import Dribdat exports: data packages (JSON or zip), activity JSON, or folders of them."""
+    from .importers.dribdat import import_paths
+
+    try:
+        summary = import_paths(content, list(paths), timezone=timezone)
+    except JamdatError as exc:
+        _fail(exc)
+        return
+    click.echo(summary.report())
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@CONTENT
+@click.option("--fast", is_flag=True, help="Skip the Frictionless pass (the build's own checks only).")
+def validate(content: Path, fast: bool) -> None:
+    """Check the archive: types, keys, references, files; exits 1 on any error."""
+    from .validate import validate_archive
+
+    report = validate_archive(content, frictionless=not fast)
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if report.errors:
+        _fail(ContentError(report.errors))
+    click.echo(f"{content}: valid ({report.summary})")
+
+
+@main.command()
+@CONTENT
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("public"),
+    show_default=True,
+    help="Where the site is written.",
+)
+@click.option("--base-url", help="Override site.yaml's base_url, e.g. https://example.org/.")
+@click.option("--clean", is_flag=True, help="Ignore the build state and render everything.")
+@click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
+def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
+    """Render the static site into OUT, incrementally and atomically."""
+    from .render.build import build_site
+
+    try:
+        report = build_site(content, out, base_url=base_url, clean=clean, jobs=jobs)
+    except JamdatError as exc:
+        _fail(exc)
+        return
+    click.echo(report.summary())
+
+
+if __name__ == "__main__":
+    main()

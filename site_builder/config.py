@@ -1,0 +1,216 @@
+"""`site.yaml` and `stages.yaml` as typed settings, one docstring per field."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ContentError, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Settings of one archive, read from `content/site.yaml`."""
+
+    title: str = "Hackathon archive"
+    """Name of the archive, shown in the header and feeds."""
+
+    description: str = ""
+    """One sentence about the archive, used in meta tags and the feed."""
+
+    base_url: str = "/"
+    """Where the site is served: `https://example.org/archive/` or `/`. Links are made
+    absolute with it in feeds, sitemaps and link previews."""
+
+    language: str = "en"
+    """Language of the site's own texts (BCP 47), set on `<html lang>`."""
+
+    timezone: str = "UTC"
+    """IANA time zone of events that do not name their own."""
+
+    license: str = ""
+    """Licence of the archive's content, e.g. `CC-BY-SA-4.0`; shown in the footer."""
+
+    license_url: str = ""
+    """Link to the licence text."""
+
+    api_url: str = ""
+    """Base URL of the edit API; when set, project pages link to its edit form."""
+
+    search: bool = True
+    """Build the full-text search index (Pagefind) after each build that changed pages."""
+
+    feed_size: int = 50
+    """How many entries the Atom feeds carry."""
+
+    @property
+    def site_url(self) -> str:
+        """The base URL with exactly one trailing slash."""
+        return self.base_url.rstrip("/") + "/"
+
+    @property
+    def base_path(self) -> str:
+        """The path part of the base URL (`/archive/`), used for root-relative links."""
+        url = self.site_url
+        if "://" in url:
+            rest = url.split("://", 1)[1]
+            url = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+        return url
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A step of Dribdat's stage ladder, keyed by its number."""
+
+    number: int
+    label: str
+    description: str = ""
+
+
+DEFAULT_STAGES: tuple[Stage, ...] = (
+    Stage(0, "Challenge", "A challenge waiting for a team."),
+    Stage(5, "Project", "A team has formed around an idea."),
+    Stage(10, "Research", "Looking into data, users and prior work."),
+    Stage(20, "Sketch", "Drafting a concept and a first design."),
+    Stage(30, "Prototype", "Something that works, at least on stage."),
+    Stage(40, "Publish", "Released with documentation and source."),
+    Stage(50, "Share", "In use, maintained, open to contributors."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """The stage ladder plus the labels an event's own Dribdat server used."""
+
+    ladder: tuple[Stage, ...] = DEFAULT_STAGES
+    event_labels: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    def stage_for(self, progress: int) -> Stage:
+        """The highest stage at or below `progress`; negative means awaiting approval."""
+        if progress < 0:
+            return Stage(progress, "Awaiting approval", "A challenge not yet approved.")
+        best = self.ladder[0]
+        for stage in self.ladder:
+            if stage.number <= progress:
+                best = stage
+        return best
+
+    def label(self, progress: int, event: str = "") -> str:
+        custom = self.event_labels.get(event, {})
+        if progress in custom and progress >= 0:
+            return custom[progress]
+        return self.stage_for(progress).label
+
+    def percent(self, progress: int) -> int:
+        """How far up the ladder, for stage bars."""
+        top = self.ladder[-1].number or 1
+        return max(0, min(100, round(100 * progress / top)))
+
+    def to_yaml(self) -> str:
+        data: dict[str, Any] = {
+            "stages": [
+                {"number": s.number, "label": s.label, "description": s.description}
+                for s in self.ladder
+            ]
+        }
+        if self.event_labels:
+            data["event_labels"] = {
+                ev: dict(sorted(labels.items())) for ev, labels in sorted(self.event_labels.items())
+            }
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ContentError.single(path, f"not UTF-8 (byte {exc.start})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise ContentError.single(path, f"not valid YAML: {exc}", row) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ContentError.single(path, "must be a mapping of settings")
+    return data
+
+
+def load_config(content: Path) -> SiteConfig:
+    """Read `site.yaml`; unknown keys and wrong types are errors, not surprises."""
+    path = content / "site.yaml"
+    data = _read_yaml(path)
+    known = {f.name: f for f in dataclasses.fields(SiteConfig)}
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            problems.append(Problem(str(path), f"unknown setting (known: {', '.join(known)})", None, key))
+            continue
+        default = getattr(SiteConfig(), key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            problems.append(Problem(str(path), f"expected a {type(default).__name__}", None, key))
+            continue
+        values[key] = value
+    config = SiteConfig(**values)
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(str(path), f"unknown time zone {config.timezone!r}", None, "timezone"))
+    if problems:
+        raise ContentError(problems)
+    return config
+
+
+def save_config(content: Path, config: SiteConfig) -> str:
+    """`site.yaml` text for a config: only the settings that differ from the defaults."""
+    default = SiteConfig()
+    data = {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(SiteConfig)
+        if getattr(config, f.name) != getattr(default, f.name)
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def load_stages(content: Path) -> Stages:
+    """Read `stages.yaml`, falling back to Dribdat's ladder."""
+    path = content / "stages.yaml"
+    data = _read_yaml(path)
+    ladder = DEFAULT_STAGES
+    problems: list[Problem] = []
+    if "stages" in data:
+        items = data["stages"]
+        parsed: list[Stage] = []
+        for i, item in enumerate(items if isinstance(items, list) else [], start=1):
+            if not isinstance(item, dict) or not isinstance(item.get("number"), int):
+                problems.append(Problem(str(path), "each stage needs an integer number", i, "number"))
+                continue
+            parsed.append(
+                Stage(item["number"], str(item.get("label", "")), str(item.get("description", "")))
+            )
+        if not isinstance(items, list) or not parsed:
+            problems.append(Problem(str(path), "must be a list of stages", None, "stages"))
+        ladder = tuple(sorted(parsed, key=lambda s: s.number)) or DEFAULT_STAGES
+    labels: dict[str, dict[int, str]] = {}
+    for event, mapping in (data.get("event_labels") or {}).items():
+        if not isinstance(mapping, dict) or not all(isinstance(k, int) for k in mapping):
+            problems.append(Problem(str(path), "labels must map stage numbers to text", None, str(event)))
+            continue
+        labels[str(event)] = {int(k): str(v) for k, v in mapping.items()}
+    if problems:
+        raise ContentError(problems)
+    return Stages(ladder, labels)

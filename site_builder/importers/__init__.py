@@ -1,0 +1,1 @@
+"""Importers bring other platforms' exports into `content/` through the store."""

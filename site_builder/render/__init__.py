@@ -1,0 +1,1 @@
+"""Rendering: Markdown, templates, the page plan and the incremental build engine."""
