@@ -152,7 +152,9 @@ def load_config(content: Path) -> SiteConfig:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            problems.append(Problem(str(path), f"unknown setting (known: {', '.join(known)})", None, key))
+            problems.append(
+                Problem(str(path), f"unknown setting (known: {', '.join(known)})", None, key)
+            )
             continue
         default = getattr(SiteConfig(), key)
         if isinstance(default, bool):
@@ -169,7 +171,9 @@ def load_config(content: Path) -> SiteConfig:
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem(str(path), f"unknown time zone {config.timezone!r}", None, "timezone"))
+        problems.append(
+            Problem(str(path), f"unknown time zone {config.timezone!r}", None, "timezone")
+        )
     if problems:
         raise ContentError(problems)
     return config
@@ -197,7 +201,9 @@ def load_stages(content: Path) -> Stages:
         parsed: list[Stage] = []
         for i, item in enumerate(items if isinstance(items, list) else [], start=1):
             if not isinstance(item, dict) or not isinstance(item.get("number"), int):
-                problems.append(Problem(str(path), "each stage needs an integer number", i, "number"))
+                problems.append(
+                    Problem(str(path), "each stage needs an integer number", i, "number")
+                )
                 continue
             parsed.append(
                 Stage(item["number"], str(item.get("label", "")), str(item.get("description", "")))
@@ -208,7 +214,9 @@ def load_stages(content: Path) -> Stages:
     labels: dict[str, dict[int, str]] = {}
     for event, mapping in (data.get("event_labels") or {}).items():
         if not isinstance(mapping, dict) or not all(isinstance(k, int) for k in mapping):
-            problems.append(Problem(str(path), "labels must map stage numbers to text", None, str(event)))
+            problems.append(
+                Problem(str(path), "labels must map stage numbers to text", None, str(event))
+            )
             continue
         labels[str(event)] = {int(k): str(v) for k, v in mapping.items()}
     if problems:

@@ -22,7 +22,11 @@ class Field:
     slug: bool = False
 
     def descriptor(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "description": self.description,
+        }
         constraints: dict[str, Any] = {}
         if self.required:
             constraints["required"] = True
@@ -104,7 +108,9 @@ EVENTS = Table(
         _s("slug", "Key: the event's URL segment.", required=True, slug=True),
         _s("name", "The event's name.", required=True),
         _s("summary", "One-line summary."),
-        Field("starts_at", "datetime", "Start, local wall-clock time in `timezone`.", required=True),
+        Field(
+            "starts_at", "datetime", "Start, local wall-clock time in `timezone`.", required=True
+        ),
         Field("ends_at", "datetime", "End, local wall-clock time in `timezone`.", required=True),
         _s("timezone", "IANA time zone of the event's times; empty means the site default."),
         _s("location", "Where it takes place."),
@@ -148,7 +154,9 @@ PROJECTS = Table(
         _s("summary", "One-line summary."),
         _s("category", "Slug of the project's category in the same event.", slug=True),
         Field("is_challenge", "boolean", "A challenge rather than a team's project."),
-        Field("progress", "integer", "Stage number (Dribdat's ladder); negative: awaiting approval."),
+        Field(
+            "progress", "integer", "Stage number (Dribdat's ladder); negative: awaiting approval."
+        ),
         _s("ident", "Short identifier (table or team number)."),
         _s("hashtag", "Hashtag or channel of the team."),
         _s("team", "Usernames of the team, comma separated."),

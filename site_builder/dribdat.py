@@ -1,0 +1,286 @@
+"""Dribdat's export vocabulary and the export half of the mapping (records -> Dribdat rows).
+
+`events_payload`, `projects_payload`, `projects_csv` and `event_package` give the static
+site Dribdat-shaped `/api/...` mirrors and a data package that imports back exactly
+(`importers/dribdat_rows.py` is the other half).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .model import Activity, Event, Project, Site
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M"
+"""Dribdat's date format: local wall-clock time to the minute, no zone."""
+
+EXTRAS = ("slug", "legacy_id", "legacy_url", "timezone", "key")
+"""Keys Jamdat adds to its own exports so that importing them back restores every record."""
+
+EVENT_TEXTS = ("description", "instruction", "boilerplate", "aftersubmit", "community_embed")
+EVENT_STRINGS = (
+    "name", "summary", "hostname", "location", "hashtags", "webpage_url", "community_url",
+    "logo_url", "gallery_url", "certificate_path", *EVENT_TEXTS, "custom_css",
+)  # fmt: skip
+PROJECT_STRINGS = (
+    "name", "summary", "hashtag", "ident", "team", "maintainer", "webpage_url", "source_url",
+    "autotext_url", "download_url", "contact_url", "image_url", "logo_color", "logo_icon",
+)  # fmt: skip
+PROJECT_FLAGS = ("is_challenge", "is_webembed", "is_hidden")
+
+
+# ---------------------------------------------------------------- export: records -> rows
+
+
+def _id(legacy_id: int | None, *key: str) -> int:
+    """Dribdat needs numeric ids: the legacy one, else a stable number from the key."""
+    if legacy_id is not None:
+        return legacy_id
+    digest = hashlib.blake2b("/".join(key).encode("utf-8"), digest_size=4).digest()
+    return 1_000_000_000 + int.from_bytes(digest, "big") % 1_000_000_000
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime(DATE_FORMAT) if value is not None else ""
+
+
+def _utc_date(value: datetime | None) -> str:
+    return _date(value.astimezone(UTC) if value is not None and value.tzinfo else value)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _zone(site: Site, event: Event) -> ZoneInfo:
+    return ZoneInfo(event.timezone or site.config.timezone)
+
+
+def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str, Any]:
+    zone = _zone(site, event)
+    now = _now()
+    starts, ends = event.starts_at.replace(tzinfo=zone), event.ends_at.replace(tzinfo=zone)
+    row: dict[str, Any] = {
+        "id": _id(event.legacy_id, event.slug),
+        "name": event.name,
+        "summary": event.summary,
+        "hostname": event.hostname,
+        "location": event.location,
+        "location_lat": event.location_lat,
+        "location_lon": event.location_lon,
+        "hashtags": event.hashtags,
+        "starts_at": _date(event.starts_at),
+        "has_started": starts <= now <= ends,
+        "ends_at": _date(event.ends_at),
+        "has_finished": now > ends,
+        "community_url": event.community_url,
+        "gallery_url": event.gallery_url,
+        "webpage_url": event.webpage_url,
+        "logo_url": event.logo_url,
+        "certificate_path": event.certificate_path,
+    }
+    if full:
+        for key in (*EVENT_TEXTS, "custom_css"):
+            row[key] = getattr(event, key)
+    row.update(
+        url=f"{site_url}{event.slug}/",
+        slug=event.slug,
+        legacy_id=event.legacy_id,
+        legacy_url=event.legacy_url,
+        timezone=event.timezone,
+    )
+    return row
+
+
+def events_payload(site: Site, site_url: str) -> list[dict[str, Any]]:
+    """Rows like Dribdat's /api/events.json, newest event first."""
+    events = sorted(site.events.values(), key=lambda e: (e.starts_at, e.slug), reverse=True)
+    return [_event_row(site, e, site_url, full=False) for e in events]
+
+
+def _score(project: Project, activities: list[Activity]) -> int:
+    """Dribdat's completeness score, recomputed from what the archive holds."""
+    if project.is_challenge or project.stage <= 0:
+        return 0
+    score = project.stage + len(activities) + sum(a.name == "boost" for a in activities)
+    for value in (project.summary, project.image_url, project.source_url, project.webpage_url,
+                  project.logo_color, project.logo_icon):  # fmt: skip
+        score += len(value) > 3
+    for value in (project.pitch, project.readme):
+        score += (len(value) > 3) + 3 * (len(value) > 100) + 5 * (len(value) > 500)
+    return min(score, 100)
+
+
+def _excerpt(project: Project) -> str:
+    source = project.pitch if len(project.pitch) > 10 else project.readme
+    if len(source) <= 10:
+        return ""
+    return source[:500] + ("..." if len(source) > 500 else "")
+
+
+def _visible(site: Site, event: str) -> list[Project]:
+    """An event's projects as Dribdat lists them: hidden ones left out, in id order."""
+    projects = [p for p in site.projects_of(event) if not p.is_hidden]
+    return sorted(projects, key=lambda p: (p.legacy_id is None, p.legacy_id or 0, p.slug))
+
+
+def projects_payload(site: Site, event: str, site_url: str) -> list[dict[str, Any]]:
+    """Rows like Dribdat's /api/event/<id>/projects.json?moar=1 (with long texts)."""
+    ev = site.events[event]
+    by_project: dict[str, list[Activity]] = {}
+    for activity in site.activities.values():
+        if activity.event == event:
+            by_project.setdefault(activity.project, []).append(activity)
+    rows = []
+    for p in _visible(site, event):
+        category = site.categories.get((event, p.category)) if p.category else None
+        rows.append(
+            {
+                "id": _id(p.legacy_id, event, p.slug),
+                "url": f"{site_url}{event}/{p.slug}/",
+                "name": p.name,
+                "score": _score(p, by_project.get(p.slug, [])),
+                "phase": site.stages.label(p.stage, event),
+                "team": p.team,
+                "team_count": len(p.team_members),
+                "is_challenge": p.is_challenge,
+                "is_webembed": p.is_webembed,
+                "progress": p.progress,
+                "ident": p.ident,
+                "summary": p.summary,
+                "hashtag": p.hashtag,
+                "image_url": p.image_url,
+                "source_url": p.source_url,
+                "webpage_url": p.webpage_url,
+                "autotext_url": p.autotext_url,
+                "download_url": p.download_url,
+                "contact_url": p.contact_url,
+                "logo_color": p.logo_color,
+                "logo_icon": p.logo_icon,
+                "excerpt": _excerpt(p),
+                "created_at": _utc_date(p.created_at),
+                "updated_at": _utc_date(p.updated_at),
+                "maintainer": p.maintainer,
+                "event_url": f"{site_url}{event}/",
+                "event_name": ev.name,
+                "category_id": _id(category.legacy_id, event, "c", category.slug)
+                if category
+                else "",
+                "category_name": category.name if category else "",
+                "longtext": p.pitch,
+                "autotext": p.readme,
+                "slug": p.slug,
+                "legacy_id": p.legacy_id,
+                "legacy_url": p.legacy_url,
+            }
+        )
+    return rows
+
+
+def projects_csv(rows: list[dict[str, Any]]) -> str:
+    """Dribdat-style CSV of payload rows: header of all keys, every cell quoted, CRLF."""
+    if not rows:
+        return ""
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        cells = []
+        for key in header:
+            value = row.get(key)
+            if value is None:
+                cells.append("")
+            elif isinstance(value, dict | list):
+                cells.append(json.dumps(value, ensure_ascii=False))
+            else:
+                cells.append(str(value))
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def _activity_row(site: Site, a: Activity, project_ids: dict[str, int]) -> dict[str, Any]:
+    project = site.projects[(a.event, a.project)]
+    return {
+        "id": _id(a.legacy_id, a.event, "a", a.id),
+        "time": int(a.date.timestamp()),
+        "date": a.date.astimezone(_zone(site, site.events[a.event])).strftime(DATE_FORMAT),
+        "name": a.name,
+        "action": a.action,
+        "content": a.content,
+        "ref_url": a.ref_url,
+        "user_name": a.user,
+        "project_id": project_ids[a.project],
+        "project_name": project.name,
+        "project_phase": site.stages.label(project.stage, a.event),
+        "key": a.id,
+        "legacy_id": a.legacy_id,
+    }
+
+
+def event_package(site: Site, event: str, site_url: str) -> dict[str, Any]:
+    """A Dribdat-style data package (0.2.0, inline data) of one event, full content."""
+    ev = site.events[event]
+    projects = projects_payload(site, event, site_url)
+    project_ids = {row["slug"]: row["id"] for row in projects}
+    categories = [
+        {
+            "id": _id(c.legacy_id, event, "c", c.slug),
+            "name": c.name,
+            "description": c.description,
+            "logo_color": c.logo_color,
+            "logo_icon": c.logo_icon,
+            "event_id": _id(ev.legacy_id, ev.slug),
+            "event_name": ev.name,
+            "slug": c.slug,
+            "legacy_id": c.legacy_id,
+        }
+        for c in sorted(site.categories_of(event), key=lambda c: c.slug)
+    ]
+    activities = [
+        _activity_row(site, a, project_ids)
+        for a in sorted(site.activities.values(), key=lambda a: a.id, reverse=True)
+        if a.event == event and a.project in project_ids
+    ]
+    names: set[str] = set()
+    for p in site.projects_of(event):
+        names.update(p.team_members)
+        names.add(p.maintainer)
+    names.update(a["user_name"] for a in activities)
+    users = [
+        {"username": u.username, "fullname": u.fullname, "webpage_url": u.webpage_url}
+        for name, u in sorted(site.people.items())
+        if name in names
+    ]
+    stamps = [p.updated_at for p in site.projects_of(event) if p.updated_at]
+    stamps += [a.date for a in site.activities.values() if a.event == event]
+    license_name = site.config.license
+    package: dict[str, Any] = {
+        "name": f"event-{ev.legacy_id if ev.legacy_id is not None else ev.slug}",
+        "title": ev.name,
+        "description": ev.summary or ev.description,
+        "homepage": ev.webpage_url,
+        "keywords": ["dribdat", "hackathon", "co-creation"],
+        "sources": [{"title": "dribdat", "path": site_url}],
+        "licenses": [{"name": license_name, "path": site.config.license_url}]
+        if license_name
+        else [],
+        "contributors": [],
+        "version": "0.2.0",
+        "resources": [
+            {"name": "events", "data": [_event_row(site, ev, site_url, full=True)]},
+            {"name": "projects", "data": projects},
+            {"name": "categories", "data": categories},
+            {"name": "activities", "data": activities},
+            {"name": "users", "data": users},
+        ],
+    }
+    if stamps:
+        package["created"] = _utc_date(max(stamps))
+    return package

@@ -1,0 +1,321 @@
+"""Read Dribdat exports from disk: JSON packages, zip exports, activity feeds, folders.
+
+Everything is parsed and checked here, before the archive is touched: a bad file raises
+one ContentError naming the file (and resource, row, field) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import posixpath
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ContentError, Problem
+from .dribdat_rows import (
+    Row,
+    RowError,
+    parse_activity,
+    parse_category,
+    parse_event,
+    parse_person,
+    parse_project,
+    unknown_fields,
+)
+
+RESOURCE_NAMES = {
+    "events": "events",
+    "event": "events",
+    "projects": "projects",
+    "categories": "categories",
+    "users": "users",
+    "participants": "users",
+    "activities": "activities",
+}
+"""Dribdat resource names (0.1.0 used `event` and `participants`) -> what they hold."""
+
+PARSERS: dict[str, Callable[[dict[str, Any]], Row | None]] = {
+    "events": parse_event,
+    "projects": parse_project,
+    "categories": parse_category,
+    "users": parse_person,
+    "activities": parse_activity,
+}
+
+Resolver = Callable[[str], bytes | None]
+
+
+@dataclass(slots=True)
+class Package:
+    """One Dribdat data package, parsed: one event and what belongs to it."""
+
+    source: str
+    sources_path: str
+    event: Row
+    projects: list[Row] = field(default_factory=list)
+    categories: list[Row] = field(default_factory=list)
+    people: list[Row] = field(default_factory=list)
+    activities: list[Row] = field(default_factory=list)
+    ignored: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Feed:
+    """An event's activity JSON (`{"activities": [...]}`), which names no event."""
+
+    source: str
+    activities: list[Row]
+    ignored: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Inputs:
+    """Everything one `jamdat import` reads, in order, plus files it passed over."""
+
+    packages: list[Package] = field(default_factory=list)
+    feeds: list[Feed] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_inputs(paths: list[Path]) -> Inputs:
+    """Parse and check every input; raises ContentError listing every bad file."""
+    inputs = Inputs()
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            _read_dir(path, inputs, problems)
+        elif path.suffix.lower() == ".zip":
+            _read_zip(path, inputs, problems)
+        else:
+            _read_file(path, inputs, problems)
+    if problems:
+        raise ContentError(problems)
+    return inputs
+
+
+def _read_dir(root: Path, inputs: Inputs, problems: list[Problem]) -> None:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    documents: dict[Path, Any] = {}
+    used: set[Path] = set()
+    for path in files:
+        if path.suffix.lower() == ".json":
+            doc = _load_json(path.read_bytes(), str(path), problems)
+            documents[path] = doc
+            if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
+                for res in doc["resources"]:
+                    if isinstance(res, dict) and isinstance(res.get("path"), str):
+                        used.add((path.parent / res["path"]).resolve())
+    for path in files:
+        suffix = path.suffix.lower()
+        if path.resolve() in used:
+            continue
+        if suffix == ".zip":
+            _read_zip(path, inputs, problems)
+        elif suffix == ".json":
+            if documents[path] is not None:
+                _classify(documents[path], str(path), _dir_resolver(path.parent), inputs, problems)
+        else:
+            inputs.skipped.append(f"{path}: not a .json or .zip file")
+
+
+def _read_file(path: Path, inputs: Inputs, problems: list[Problem]) -> None:
+    doc = _load_json(path.read_bytes(), str(path), problems)
+    if doc is not None:
+        _classify(doc, str(path), _dir_resolver(path.parent), inputs, problems)
+
+
+def _read_zip(path: Path, inputs: Inputs, problems: list[Problem]) -> None:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        problems.append(Problem(str(path), f"is not a readable zip file ({exc})"))
+        return
+    with archive:
+        names = [n for n in archive.namelist() if posixpath.basename(n) == "datapackage.json"]
+        if not names:
+            problems.append(Problem(str(path), "holds no datapackage.json"))
+            return
+        member = min(names, key=lambda n: (n.count("/"), n))
+        base = posixpath.dirname(member)
+        members = set(archive.namelist())
+
+        def resolve(rel: str) -> bytes | None:
+            name = posixpath.normpath(posixpath.join(base, rel)) if base else rel
+            return archive.read(name) if name in members else None
+
+        source = f"{path}:{member}"
+        doc = _load_json(archive.read(member), source, problems)
+        if doc is not None:
+            _classify(doc, source, resolve, inputs, problems)
+
+
+def _dir_resolver(base: Path) -> Resolver:
+    def resolve(rel: str) -> bytes | None:
+        path = base / rel
+        return path.read_bytes() if path.is_file() else None
+
+    return resolve
+
+
+def _decode(data: bytes, source: str, problems: list[Problem]) -> str | None:
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(source, f"is not UTF-8 text (bad byte at offset {exc.start})", line)
+        )
+        return None
+
+
+def _load_json(data: bytes, source: str, problems: list[Problem]) -> Any:
+    """The parsed document, or None with a problem that says line and column."""
+    body = _decode(data, source, problems)
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        problems.append(
+            Problem(
+                source,
+                f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                exc.lineno,
+            )
+        )
+        return None
+
+
+def _classify(
+    doc: Any, source: str, resolve: Resolver, inputs: Inputs, problems: list[Problem]
+) -> None:
+    if isinstance(doc, dict) and "resources" in doc:
+        package = _package(doc, source, resolve, problems)
+        if package is not None:
+            inputs.packages.append(package)
+    elif isinstance(doc, dict) and isinstance(doc.get("activities"), list):
+        feed = Feed(source, [])
+        feed.activities = _rows(doc["activities"], "activities", source, feed.ignored, problems)
+        inputs.feeds.append(feed)
+    else:
+        problems.append(
+            Problem(
+                source,
+                "is not a Dribdat data package (no `resources`) "
+                "nor an activity feed (no `activities` list)",
+            )
+        )
+
+
+def _package(
+    doc: dict[str, Any], source: str, resolve: Resolver, problems: list[Problem]
+) -> Package | None:
+    sources = doc.get("sources")
+    first = sources[0] if isinstance(sources, list) and sources else None
+    title = first.get("title") if isinstance(first, dict) else None
+    if title != "dribdat":
+        problems.append(
+            Problem(
+                source,
+                f"is not a Dribdat package: sources[0].title is {title!r}, expected 'dribdat'",
+                None,
+                "sources",
+            )
+        )
+        return None
+    resources = doc["resources"]
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        problems.append(Problem(source, "`resources` must be a list of objects", None, "resources"))
+        return None
+    count = len(problems)
+    ignored: set[str] = set()
+    tables: dict[str, list[Row]] = {}
+    for res in resources:
+        name = str(res.get("name", ""))
+        kind = RESOURCE_NAMES.get(name)
+        if kind is None:
+            ignored.add(f"resource {name!r}")
+            continue
+        data = _resource_data(res, name, source, resolve, problems)
+        if data is not None:
+            tables.setdefault(kind, []).extend(_rows(data, name, source, ignored, problems))
+    events = tables.get("events", [])
+    if len(problems) == count and len(events) != 1:
+        problems.append(
+            Problem(source, f"expected exactly one event, found {len(events)}", None, "events")
+        )
+    if len(problems) > count:
+        return None
+    path = first.get("path") if isinstance(first, dict) else None
+    return Package(
+        source=source,
+        sources_path=path if isinstance(path, str) else "",
+        event=events[0],
+        projects=tables.get("projects", []),
+        categories=tables.get("categories", []),
+        people=tables.get("users", []),
+        activities=tables.get("activities", []),
+        ignored=ignored,
+    )
+
+
+def _resource_data(
+    res: dict[str, Any], name: str, source: str, resolve: Resolver, problems: list[Problem]
+) -> list[Any] | None:
+    """Inline `data`, or the JSON/CSV file that `path` names inside the export."""
+    if "data" in res:
+        if isinstance(res["data"], list):
+            return res["data"]
+        problems.append(Problem(source, f"resource {name!r}: `data` must be a list", None, "data"))
+        return None
+    rel = res.get("path")
+    if not isinstance(rel, str) or "://" in rel or rel.startswith("/") or ".." in rel.split("/"):
+        problems.append(
+            Problem(source, f"resource {name!r}: needs inline `data` or a relative `path`")
+        )
+        return None
+    where = f"{source} -> {rel}"
+    raw = resolve(rel)
+    if raw is None:
+        problems.append(
+            Problem(source, f"resource {name!r}: file {rel!r} is missing", None, "path")
+        )
+        return None
+    body = _decode(raw, where, problems)
+    if body is None:
+        return None
+    if rel.lower().endswith(".csv") or res.get("format") == "csv":
+        return list(csv.DictReader(io.StringIO(body, newline="")))
+    doc = _load_json(raw, where, problems)
+    if isinstance(doc, dict) and len(doc) == 1:
+        doc = next(iter(doc.values()))
+    if doc is not None and not isinstance(doc, list):
+        problems.append(Problem(where, f"resource {name!r}: expected a list of rows"))
+        return None
+    return doc
+
+
+def _rows(
+    data: list[Any], resource: str, source: str, ignored: set[str], problems: list[Problem]
+) -> list[Row]:
+    kind = RESOURCE_NAMES[resource]
+    parser = PARSERS[kind]
+    rows: list[Row] = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            problems.append(Problem(source, f"resource {resource!r}: expected an object", number))
+            continue
+        ignored.update(f"{kind}.{name}" for name in unknown_fields(kind, item))
+        try:
+            row = parser(item)
+        except RowError as exc:
+            problems.append(Problem(source, f"resource {resource!r}: {exc}", number, exc.field))
+            continue
+        if row is not None:
+            rows.append(row)
+    return rows
