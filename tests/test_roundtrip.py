@@ -69,7 +69,7 @@ def test_activity_feed_survives_a_round_trip(cli: Cli, tmp_path: Path) -> None:
         cli, tmp_path, FIXTURES / "2025-innovation-mapping-festival.datapackage.json", FEED
     )
     rows = list(csv.DictReader(io.StringIO(first["data/activities.csv"].decode(), newline="")))
-    assert len(rows) == 177
+    assert len(rows) == 233
     assert first == second
 
 
