@@ -57,12 +57,17 @@ def import_cmd(content: Path, timezone: str | None, paths: tuple[Path, ...]) -> 
 
 @main.command()
 @CONTENT
-@click.option("--fast", is_flag=True, help="Skip the Frictionless pass (the build's own checks only).")
-def validate(content: Path, fast: bool) -> None:
+@click.option(
+    "--fast", is_flag=True, help="Skip the Frictionless pass (the build's own checks only)."
+)
+@click.option("--fix", is_flag=True, help="Rewrite a stale datapackage.json from the schema.")
+def validate(content: Path, fast: bool, fix: bool) -> None:
     """Check the archive: types, keys, references, files; exits 1 on any error."""
     from .validate import validate_archive
 
-    report = validate_archive(content, frictionless=not fast)
+    report = validate_archive(content, frictionless=not fast, fix=fix)
+    for rel in report.fixed:
+        click.echo(f"rewrote {content / rel}")
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if report.errors:

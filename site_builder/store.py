@@ -127,10 +127,21 @@ def _read_table(
     if text is None:
         return []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    line = 1  # where the row being read starts: a bad quote is reported where it opened
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            line = reader.line_num + 1
     except csv.Error as exc:
-        problems.append(Problem(table.path, f"broken CSV quoting: {exc}", reader.line_num))
+        problems.append(
+            Problem(
+                table.path,
+                f"broken CSV quoting in the row starting on line {line} ({exc}): "
+                'a quoted cell must end with " and a doubled "" stands for one quote',
+                len(rows) + 1,
+            )
+        )
         return []
     if not rows:
         problems.append(Problem(table.path, "has no header row", 1))
@@ -151,7 +162,9 @@ def _read_table(
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             problems.append(
-                Problem(table.path, f"has {len(row)} cells but the header has {len(header)}", number)
+                Problem(
+                    table.path, f"has {len(row)} cells but the header has {len(header)}", number
+                )
             )
             continue
         values: dict[str, Any] = {}
@@ -227,10 +240,14 @@ def load(content: Path) -> Site:
 
     for c in categories.values():
         if c.event not in events:
-            problems.append(Problem(C.path, f"event {c.event!r} does not exist", rows[id(c)], "event"))
+            problems.append(
+                Problem(C.path, f"event {c.event!r} does not exist", rows[id(c)], "event")
+            )
     for p in projects.values():
         if p.event not in events:
-            problems.append(Problem(P.path, f"event {p.event!r} does not exist", rows[id(p)], "event"))
+            problems.append(
+                Problem(P.path, f"event {p.event!r} does not exist", rows[id(p)], "event")
+            )
         elif p.category and (p.event, p.category) not in categories:
             problems.append(
                 Problem(
@@ -274,8 +291,11 @@ def _attach_texts(
             project = projects.get((parts[1], parts[2][:-3]))
             if project is None:
                 problems.append(
-                    Problem(rel, f"has no row in data/projects.csv (event {parts[1]!r}, "
-                            f"slug {parts[2][:-3]!r})")
+                    Problem(
+                        rel,
+                        f"has no row in data/projects.csv (event {parts[1]!r}, "
+                        f"slug {parts[2][:-3]!r})",
+                    )
                 )
             elif parts[0] == "projects":
                 project.pitch = text
@@ -284,7 +304,9 @@ def _attach_texts(
         elif len(parts) == 2:
             event = events.get(parts[1][:-3])
             if event is None:
-                problems.append(Problem(rel, f"has no row in data/events.csv (slug {parts[1][:-3]!r})"))
+                problems.append(
+                    Problem(rel, f"has no row in data/events.csv (slug {parts[1][:-3]!r})")
+                )
             else:
                 event.description = text
         else:
@@ -327,9 +349,7 @@ def table_text(table: schema.Table, records: Iterable[Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
-    rows = sorted(
-        records, key=lambda r: tuple(_sort_key(getattr(r, k)) for k in table.primary_key)
-    )
+    rows = sorted(records, key=lambda r: tuple(_sort_key(getattr(r, k)) for k in table.primary_key))
     names = table.columns
     for record in rows:
         writer.writerow([format_cell(getattr(record, name)) for name in names])

@@ -1,0 +1,113 @@
+"""Shared fixtures: a small valid archive written through the store, and the CLI runner."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from site_builder import store
+from site_builder.cli import main
+from site_builder.config import SiteConfig
+from site_builder.model import Activity, Category, Event, Person, Project, Site
+
+ArchiveFactory = Callable[..., Path]
+Cli = Callable[..., Result]
+
+
+def sample_site() -> Site:
+    """Two events, a challenge, three projects, an activity and two people."""
+    site = store.new_site(SiteConfig(title="Test archive", license="CC-BY-4.0"))
+    site.events["spring-hack"] = Event(
+        slug="spring-hack",
+        name="Spring Hack",
+        starts_at=datetime(2024, 3, 23, 9, 0),
+        ends_at=datetime(2024, 3, 24, 17, 0),
+        timezone="Europe/Zurich",
+        location="Bern",
+        description="# Spring Hack\n\nTwo days of *open data*.",
+    )
+    site.events["autumn-jam"] = Event(
+        slug="autumn-jam",
+        name="Autumn Jam",
+        starts_at=datetime(2023, 10, 7, 10, 0),
+        ends_at=datetime(2023, 10, 8, 16, 0),
+    )
+    site.categories[("spring-hack", "open-data")] = Category(
+        event="spring-hack", slug="open-data", name="Open data"
+    )
+    site.projects[("spring-hack", "river-levels")] = Project(
+        event="spring-hack",
+        slug="river-levels",
+        name="River levels",
+        summary="Live river levels on a map.",
+        category="open-data",
+        progress=30,
+        team="ada, grace",
+        pitch="We map rivers.\n\n---\n\nSlide two.",
+    )
+    site.projects[("spring-hack", "find-data")] = Project(
+        event="spring-hack",
+        slug="find-data",
+        name="Find the data",
+        is_challenge=True,
+        progress=0,
+        category="open-data",
+    )
+    site.projects[("autumn-jam", "leaf-counter")] = Project(
+        event="autumn-jam", slug="leaf-counter", name="Leaf counter", progress=10
+    )
+    site.activities["20240323T100000-0001"] = Activity(
+        id="20240323T100000-0001",
+        event="spring-hack",
+        project="river-levels",
+        date=datetime(2024, 3, 23, 10, 0, tzinfo=UTC),
+        action="post",
+        content="Kick-off!",
+        user="ada",
+    )
+    site.people["ada"] = Person(username="ada", fullname="Ada Lovelace")
+    site.people["grace"] = Person(username="grace", fullname="Grace Hopper")
+    return site
+
+
+@pytest.fixture
+def tmp_archive(tmp_path: Path) -> ArchiveFactory:
+    """Factory: write the sample archive (optionally changed by `edit`) and return its path."""
+
+    def make(name: str = "content", edit: Callable[[Site], None] | None = None) -> Path:
+        site = sample_site()
+        if edit is not None:
+            edit(site)
+        content = tmp_path / name
+        content.mkdir(parents=True, exist_ok=True)
+        store.save(content, site)
+        return content
+
+    return make
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """Run `jamdat ARGS...` in-process; returns click's Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def run(*args: str | Path) -> Result:
+        return runner.invoke(main, [str(a) for a in args])
+
+    return run
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Path -> blake2b of every file under `root` (build state excluded): detects any change."""
+    if not root.exists():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): hashlib.blake2b(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and store.STATE_DIR not in path.relative_to(root).parts
+    }
