@@ -1,0 +1,195 @@
+"""Benchmark the build: cold, no-op, one pitch edited, one event renamed; Hugo alongside.
+
+Run from the repository root:  python bench/bench.py --events 100 --projects 100
+Every build runs as a `python -m site_builder.cli build` child process; its wall time and
+peak memory (ru_maxrss from wait4, the largest of it and its worker processes) are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import generate  # noqa: E402
+
+from site_builder import store  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One measured child process."""
+
+    name: str
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def run(name: str, argv: list[str], cwd: Path = ROOT) -> Run:
+    """Run a command, returning wall time and peak memory of it and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} failed ({proc.returncode}):\n{output}")
+    return Run(name, seconds, usage.ru_maxrss / 1024, output.strip())
+
+
+def build(name: str, content: Path, out: Path, jobs: int | None) -> Run:
+    argv = [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content)]
+    argv += ["--out", str(out)]
+    if jobs is not None:
+        argv += ["--jobs", str(jobs)]
+    return run(name, argv)
+
+
+def edit_pitch(content: Path) -> None:
+    site = store.load(content)
+    project = sorted(site.projects.values(), key=lambda p: p.key)[len(site.projects) // 2]
+    project.pitch += "\n\nEdited: one more paragraph with a [link](https://example.org/)."
+    store.save(content, site)
+
+
+def rename_event(content: Path) -> None:
+    site = store.load(content)
+    event = sorted(site.events.values(), key=lambda e: e.slug)[len(site.events) // 2]
+    event.name += " (renamed)"
+    store.save(content, site)
+
+
+HUGO_SINGLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{{ .Title }} | {{ .Site.Title }}</title></head><body>
+<nav><a href="{{ .Site.BaseURL }}">Home</a> /
+<a href="{{ .Parent.RelPermalink }}">{{ .Parent.Title }}</a></nav>
+<main><h1>{{ .Title }}</h1><p>{{ .Params.summary }}</p>{{ .Content }}</main></body></html>
+"""
+HUGO_LIST = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{{ .Title }} | {{ .Site.Title }}</title></head><body><main><h1>{{ .Title }}</h1>
+{{ .Content }}<ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a>
+{{ .Params.summary }}</li>{{ end }}</ul></main></body></html>
+"""
+
+
+def hugo_site(content: Path, root: Path) -> None:
+    """The same pages as Hugo content: a section per event, a page per project pitch."""
+    site = store.load(content)
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "layouts" / "_default").mkdir(parents=True)
+    (root / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
+    (root / "layouts" / "_default" / "list.html").write_text(HUGO_LIST)
+    (root / "layouts" / "index.html").write_text(HUGO_LIST)
+    (root / "config.toml").write_text(
+        'baseURL = "/"\ntitle = "Benchmark archive"\n'
+        'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n'
+        "[markup.goldmark.renderer]\nunsafe = true\n"
+    )
+    for event in site.events.values():
+        folder = root / "content" / event.slug
+        folder.mkdir(parents=True)
+        (folder / "_index.md").write_text(
+            f"---\ntitle: {event.name!r}\n---\n{event.description}\n", encoding="utf-8"
+        )
+    for p in site.projects.values():
+        (root / "content" / p.event / f"{p.slug}.md").write_text(
+            f"---\ntitle: {p.name!r}\nsummary: {p.summary!r}\n---\n{p.pitch}\n", encoding="utf-8"
+        )
+
+
+def clone_cost(out: Path) -> float:
+    """Seconds to hardlink-clone `out` and remove the clone (the cost the engine avoids)."""
+    clone = out.parent / f".{out.name}.clone"
+    start = time.perf_counter()
+    for folder, _dirs, files in os.walk(out):
+        target = clone / os.path.relpath(folder, out)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.link(os.path.join(folder, name), target / name)
+    shutil.rmtree(clone)
+    return time.perf_counter() - start
+
+
+def counts(output: str) -> str:
+    """'12 rendered, 3 written' from the build's summary line."""
+    line = output.splitlines()[-1] if output else ""
+    if "files:" not in line:
+        return ""
+    parts = line.split("files:", 1)[1].split(";")[0].split(",")
+    return ", ".join(p.strip() for p in parts[:2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--quick", action="store_true", help="5 events x 20 projects")
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.projects = 5, 20
+
+    work = args.dir / f"{args.events}x{args.projects}"
+    content, out = work / "content", work / "public"
+    if work.exists():
+        shutil.rmtree(work)
+    start = time.perf_counter()
+    generate(content, args.events, args.projects)
+    size = sum(len(p.pitch) for p in store.load(content).projects.values())
+    print(
+        f"archive: {args.events} events x {args.projects} projects, "
+        f"{size / 1e6:.1f} MB of pitches, generated in {time.perf_counter() - start:.1f}s"
+    )
+
+    runs = [
+        build("cold build (empty caches)", content, out, args.jobs),
+        build("no-op rebuild", content, out, args.jobs),
+    ]
+    edit_pitch(content)
+    runs.append(build("one pitch edited", content, out, args.jobs))
+    rename_event(content)
+    runs.append(build("one event renamed", content, out, args.jobs))
+    runs.append(build("no-op rebuild", content, out, args.jobs))
+    shutil.rmtree(out)
+    runs.append(build("cold build (Markdown cached)", content, out, args.jobs))
+    files = sum(len(f) for _, _, f in os.walk(out))
+
+    hugo = shutil.which("hugo")
+    if hugo and not args.no_hugo:
+        hugo_root = work / "hugo"
+        hugo_site(content, hugo_root)
+        argv = [hugo, "--quiet", "-s", str(hugo_root), "-d", str(hugo_root / "public")]
+        runs.append(run("hugo (same pitches, minimal layouts)", argv))
+
+    print(f"\noutput: {files} files in {out}")
+    print(f"hardlink clone + removal of the output tree: {clone_cost(out):.2f}s (not used)\n")
+    print(f"| {'step':<38} | {'seconds':>7} | {'peak MB':>7} | {'work':<30} |")
+    print(f"|{'-' * 40}|{'-' * 9}|{'-' * 9}|{'-' * 32}|")
+    for r in runs:
+        print(f"| {r.name:<38} | {r.seconds:>7.2f} | {r.peak_mb:>7.0f} | {counts(r.output):<30} |")
+    if hugo and not args.no_hugo:
+        ratio = runs[0].seconds / runs[-1].seconds
+        warm = runs[-2].seconds / runs[-1].seconds
+        print(f"\ncold build / hugo: {ratio:.2f}x (Markdown cached: {warm:.2f}x)")
+    print("\nlast build:", runs[-2].output.splitlines()[-1] if runs[-2].output else "")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Every lookup the pages need, computed once per build so no page does O(N) work."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..model import Activity, Category, Event, Person, Project, Site
+from .outputs import digest
+
+CHALLENGE_BELOW = 5
+"""Projects below this stage (Dribdat's "Project") are challenges."""
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime; naive values are taken as UTC (how activities are stored)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def localize(value: datetime, zone: tzinfo) -> datetime:
+    """A wall-clock time in `zone` (naive values are already local), as an aware datetime."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    return value.astimezone(zone)
+
+
+def is_challenge(project: Project) -> bool:
+    """Dribdat's notion: flagged as a challenge, or not yet past the challenge stage."""
+    return bool(project.is_challenge) or project.stage < CHALLENGE_BELOW
+
+
+def _zone(name: str, fallback: str) -> ZoneInfo:
+    for candidate in (name, fallback, "UTC"):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+@dataclass(slots=True)
+class SiteIndex:
+    """Lookups by event and project, sorted as pages show them, plus memoised digests."""
+
+    today: date
+    events: list[Event]
+    """All events, newest first."""
+    zones: dict[str, ZoneInfo]
+    projects: dict[str, list[Project]]
+    """Visible projects of each event (challenges included), by stage then name."""
+    challenges: dict[str, list[Project]]
+    teams: dict[str, list[Project]]
+    """Visible projects that are not challenges."""
+    categories: dict[str, list[Category]]
+    by_category: dict[tuple[str, str], list[Project]]
+    by_stage: dict[tuple[str, int], list[Project]]
+    activities: dict[tuple[str, str], list[Activity]]
+    """Activities of each visible project, newest first."""
+    event_activities: dict[str, list[Activity]]
+    people: dict[str, Person]
+    visible_keys: set[tuple[str, str]]
+    _digests: dict[int, str] = field(default_factory=dict)
+    _log_digests: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, site: Site, today: date) -> SiteIndex:
+        events = sorted(site.events.values(), key=lambda e: (e.starts_at.isoformat(), e.slug))
+        events.reverse()
+        zones = {e.slug: _zone(e.timezone, site.config.timezone) for e in events}
+        projects: dict[str, list[Project]] = defaultdict(list)
+        for p in site.projects.values():
+            if not p.is_hidden and p.event in site.events:
+                projects[p.event].append(p)
+        by_category: dict[tuple[str, str], list[Project]] = defaultdict(list)
+        by_stage: dict[tuple[str, int], list[Project]] = defaultdict(list)
+        challenges: dict[str, list[Project]] = {}
+        teams: dict[str, list[Project]] = {}
+        for slug, items in projects.items():
+            items.sort(key=lambda p: (-p.stage, p.name.casefold(), p.slug))
+            challenges[slug] = sorted(
+                (p for p in items if is_challenge(p)), key=lambda p: (p.name.casefold(), p.slug)
+            )
+            teams[slug] = [p for p in items if not is_challenge(p)]
+            for p in items:
+                if p.category:
+                    by_category[(slug, p.category)].append(p)
+                by_stage[(slug, site.stages.stage_for(p.stage).number)].append(p)
+        categories: dict[str, list[Category]] = defaultdict(list)
+        for c in site.categories.values():
+            categories[c.event].append(c)
+        for items_c in categories.values():
+            items_c.sort(key=lambda c: (c.name.casefold(), c.slug))
+        activities: dict[tuple[str, str], list[Activity]] = defaultdict(list)
+        event_activities: dict[str, list[Activity]] = defaultdict(list)
+        ordered = sorted(
+            site.activities.values(), key=lambda a: (as_utc(a.date), a.id), reverse=True
+        )
+        for a in ordered:
+            project = site.projects.get((a.event, a.project))
+            if project is None or project.is_hidden:
+                continue
+            activities[(a.event, a.project)].append(a)
+            event_activities[a.event].append(a)
+        return cls(
+            today=today,
+            events=events,
+            zones=zones,
+            projects=dict(projects),
+            challenges=challenges,
+            teams=teams,
+            categories=dict(categories),
+            by_category=dict(by_category),
+            by_stage=dict(by_stage),
+            activities=dict(activities),
+            event_activities=dict(event_activities),
+            people=dict(site.people),
+            visible_keys={p.key for items in projects.values() for p in items},
+        )
+
+    def record_digest(self, obj: Any) -> str:
+        """Digest of a record's every field, memoised by identity (records are not mutated
+        during a build)."""
+        key = id(obj)
+        found = self._digests.get(key)
+        if found is None:
+            found = self._digests[key] = digest(obj)
+        return found
+
+    def activities_digest(self, key: tuple[str, str]) -> str:
+        """Digest of a visible project's whole activity log, memoised."""
+        found = self._log_digests.get(key)
+        if found is None:
+            found = self._log_digests[key] = digest(self.activities.get(key, []))
+        return found
+
+    def card_digest(self, project: Project) -> str:
+        """Digest of what a project card shows (not the pitch or README)."""
+        return digest(
+            project.slug,
+            project.name,
+            project.summary,
+            project.image_url,
+            project.progress,
+            project.team,
+            project.category,
+            project.is_challenge,
+            project.logo_color,
+            project.logo_icon,
+        )
+
+    def zone(self, event: str) -> ZoneInfo:
+        return self.zones.get(event) or ZoneInfo("UTC")
+
+    def start(self, event: Event) -> datetime:
+        return localize(event.starts_at, self.zone(event.slug))
+
+    def end(self, event: Event) -> datetime:
+        """End in the event's zone; never before the start (real exports have that quirk)."""
+        return max(localize(event.ends_at, self.zone(event.slug)), self.start(event))
+
+    def status(self, event: Event) -> str:
+        """`upcoming`, `current` or `past`, relative to the build's `today`."""
+        if self.start(event).date() > self.today:
+            return "upcoming"
+        if self.end(event).date() >= self.today:
+            return "current"
+        return "past"
+
+    def visible(self, event: str, slug: str) -> bool:
+        """Whether the project has a page (exists and is not hidden)."""
+        return (event, slug) in self.visible_keys

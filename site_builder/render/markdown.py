@@ -1,0 +1,38 @@
+"""Markdown to safe HTML: CommonMark plus tables, strikethrough, autolinks, task lists
+and heading anchors; raw HTML is allowed and then sanitized."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+from .sanitize import sanitize_html
+
+
+def _shift_headings(state: StateCore) -> None:
+    """h1 becomes h2 (and so on, h6 stays h6): the page has its own h1."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            level = min(int(token.tag[1]) + 1, 6)
+            token.tag = f"h{level}"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(tasklists_plugin, enabled=False)
+    md.use(anchors_plugin, min_level=1, max_level=6)
+    md.core.ruler.push("shift_headings", _shift_headings)
+    return md
+
+
+def render_markdown(text: str) -> str:
+    """Sanitized HTML of a Markdown text; pure, so results can be cached by content hash."""
+    if not text.strip():
+        return ""
+    return sanitize_html(_parser().render(text))

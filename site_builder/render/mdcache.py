@@ -1,0 +1,215 @@
+"""Markdown rendered once per distinct text: a persistent cache and a parallel renderer.
+
+Texts are keyed by a blake2b digest of the renderer's version and the text, stored in
+sqlite in the archive's state dir. Missing texts are rendered on all cores by forked
+worker processes (fork shares the texts with the workers without pickling them); a
+handful is rendered in-process, where a pool would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import multiprocessing
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from types import ModuleType
+
+Renderer = Callable[[str], str]
+
+POOL_MIN_BYTES = 200_000
+"""Below this much missing Markdown (~0.1 s of rendering) a process pool is not worth it."""
+
+CHUNK_BYTES = 150_000
+"""Work handed to a worker at a time: big enough to amortize messaging, small enough
+that both cores stay busy to the end."""
+
+
+def renderer_version(module: ModuleType) -> str:
+    """A digest of what decides the HTML of a text: the renderer's source, the project
+    modules it uses (e.g. the sanitizer) and the libraries' versions."""
+    h = hashlib.blake2b(digest_size=8)
+    package = module.__name__.split(".")[0]
+    names = {module.__name__}
+    names.update(getattr(value, "__module__", "") or "" for value in vars(module).values())
+    names.update(v.__name__ for v in vars(module).values() if isinstance(v, ModuleType))
+    for name in sorted(n for n in names if n.split(".")[0] == package):
+        source = getattr(sys.modules.get(name), "__file__", None)
+        if source:
+            h.update(Path(source).read_bytes())
+    for dist in ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "nh3"):
+        try:
+            h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{dist}=-;".encode())
+    return h.hexdigest()
+
+
+def workers(jobs: int | None) -> int:
+    """How many processes may render: `jobs`, else every core this process may use."""
+    if jobs is not None:
+        return max(1, jobs)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class MarkdownCache:
+    """Sanitized HTML of Markdown texts by content hash, persistent across builds."""
+
+    def __init__(self, path: Path, version: str, render: Renderer) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.version = version.encode()
+        self.render_one = render
+        self.db = self._connect()
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS html (key BLOB PRIMARY KEY, html TEXT NOT NULL)"
+            " WITHOUT ROWID"
+        )
+        self.memory: dict[bytes, str] = {}
+        self.fresh: dict[bytes, str] = {}
+        self.rendered = 0
+        self.hits = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def reopen(self) -> None:
+        """In a forked worker: use a connection of its own (sqlite connections must not
+        cross a fork; the inherited one is kept, unused, so it is never closed here)."""
+        _INHERITED.append(self.db)
+        self.db = self._connect()
+        self.fresh = {}
+
+    def absorb(self, fresh: dict[bytes, str], rendered: int, hits: int) -> None:
+        """Take over what a worker rendered and counted."""
+        self.memory.update(fresh)
+        self.fresh.update(fresh)
+        self.rendered += rendered
+        self.hits += hits
+
+    def key(self, text: str) -> bytes:
+        h = hashlib.blake2b(self.version, digest_size=16)
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.digest()
+
+    def known(self) -> set[bytes]:
+        """Every key in the persistent cache."""
+        return {row[0] for row in self.db.execute("SELECT key FROM html")}
+
+    def prepare(self, texts: Iterable[str], jobs: int | None, *, load_all: bool) -> None:
+        """Render every text not cached yet (in parallel when worth it); with `load_all`,
+        also read the cached ones into memory, for builds that will need them all."""
+        known = self.known()
+        wanted: dict[bytes, str] = {}
+        for text in texts:
+            k = self.key(text)
+            if k not in known:
+                wanted.setdefault(k, text)
+        if load_all and known:
+            self.memory.update(self.db.execute("SELECT key, html FROM html"))
+        if not wanted:
+            return
+        keys = list(wanted)
+        htmls = render_many([wanted[k] for k in keys], self.render_one, workers(jobs))
+        self.rendered += len(keys)
+        self.memory.update(zip(keys, htmls, strict=True))
+        self.fresh.update(zip(keys, htmls, strict=True))
+
+    def __call__(self, text: str) -> str:
+        """The HTML of one text: memory, then the database, then render it now."""
+        if not text:
+            return ""
+        k = self.key(text)
+        html = self.memory.get(k)
+        if html is not None:
+            self.hits += 1
+            return html
+        row = self.db.execute("SELECT html FROM html WHERE key = ?", (k,)).fetchone()
+        if row is not None:
+            self.hits += 1
+            html = str(row[0])
+        else:
+            html = self.render_one(text)
+            self.rendered += 1
+            self.fresh[k] = html
+        self.memory[k] = html
+        return html
+
+    def save(self) -> None:
+        """Persist the texts rendered during this build."""
+        if not self.fresh:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self.fresh.items())
+        self.fresh.clear()
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Drop cached texts no longer in the archive once they outnumber the live ones."""
+        live = {self.key(t) for t in keep}
+        count = int(self.db.execute("SELECT count(*) FROM html").fetchone()[0])
+        if count <= 2 * len(live) + 100:
+            return 0
+        stale = self.known() - live
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM html WHERE key = ?", ((k,) for k in stale))
+        return len(stale)
+
+
+_INHERITED: list[sqlite3.Connection] = []
+
+# Texts of the current parallel render, inherited by forked workers (never pickled).
+_TEXTS: list[str] = []
+_RENDER: list[Renderer] = []
+
+
+def _render_range(bounds: tuple[int, int]) -> list[str]:
+    render = _RENDER[0]
+    return [render(text) for text in _TEXTS[bounds[0] : bounds[1]]]
+
+
+def _chunks(texts: list[str], size: int) -> list[tuple[int, int]]:
+    bounds: list[tuple[int, int]] = []
+    start, total = 0, 0
+    for i, text in enumerate(texts):
+        total += len(text)
+        if total >= size:
+            bounds.append((start, i + 1))
+            start, total = i + 1, 0
+    if start < len(texts):
+        bounds.append((start, len(texts)))
+    return bounds
+
+
+def render_many(texts: list[str], render: Renderer, jobs: int) -> list[str]:
+    """Render texts in order, on `jobs` forked processes when there is enough work."""
+    total = sum(len(t) for t in texts)
+    if jobs <= 1 or total < POOL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+        return [render(t) for t in texts]
+    size = min(CHUNK_BYTES, max(10_000, total // (jobs * 8)))
+    _TEXTS[:] = texts
+    _RENDER[:] = [render]
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            out: list[str] = []
+            for part in pool.map(_render_range, _chunks(texts, size)):
+                out.extend(part)
+            return out
+    finally:
+        _TEXTS.clear()
+        _RENDER.clear()

@@ -1,0 +1,151 @@
+"""Rendering outputs, serially or on all cores, with errors that say where they come from.
+
+Forked workers inherit the loaded site, the plan and the Markdown already rendered, so
+nothing is pickled on the way in. In a cold build each worker writes its files straight
+into the staging tree and sends back only their digests and stats; in an incremental
+build it sends back the bytes of files that changed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import jinja2
+
+from ..errors import ContentError, JamdatError
+from . import publish
+from .mdcache import MarkdownCache
+from .outputs import Output, RenderContext
+from .state import Entry, content_hash
+
+PARALLEL_MIN = 400
+"""Fewer outputs than this render in-process: a pool costs ~0.1 s to start and fill."""
+
+Result = tuple[str, str, int, int, int, bytes | None]
+"""(path, content hash, size, mtime_ns, inode, bytes to write or None)."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """Outputs to render and where they go: a staging tree, or back to the caller."""
+
+    outputs: list[Output]
+    ctx: RenderContext
+    cache: MarkdownCache
+    stage: Path | None = None
+    previous: dict[str, Entry] = field(default_factory=dict)
+    disk_ok: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Done:
+    results: list[Result]
+    fresh: dict[bytes, str]
+    rendered: int
+    hits: int
+    error: str | None = None
+
+
+def render_output(output: Output, ctx: RenderContext) -> bytes:
+    """Render one output; failures name the template file and line and the output path."""
+    try:
+        data = output.render(ctx)
+    except ContentError:
+        raise
+    except JamdatError as exc:
+        raise JamdatError(f"{exc} (while rendering {output.path})") from exc
+    except Exception as exc:
+        raise JamdatError(_describe(exc, output.path)) from exc
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def _describe(exc: Exception, path: str) -> str:
+    """'template page.html, line 12: message (while rendering x/index.html)'."""
+    filename: str | None = None
+    lineno: int | None = None
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, lineno = exc.filename or exc.name, exc.lineno
+    if not filename:
+        filename, lineno = _template_frame(exc.__traceback__)
+    message = (exc.message if isinstance(exc, jinja2.TemplateError) else None) or str(exc)
+    where = f"template {filename}, line {lineno}: " if filename else ""
+    return f"{where}{type(exc).__name__}: {message} (while rendering {path})"
+
+
+def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
+    """The innermost template frame of a traceback (Jinja rewrites them to template lines)."""
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if not name.endswith(".py") and not name.startswith("<"):
+            found = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _render_slice(batch: Batch, start: int, end: int) -> list[Result]:
+    results: list[Result] = []
+    made: set[str] = set()
+    for output in batch.outputs[start:end]:
+        data = render_output(output, batch.ctx)
+        hashed = content_hash(data)
+        if batch.stage is not None:
+            parent = output.path.rpartition("/")[0]
+            if parent and parent not in made:
+                (batch.stage / parent).mkdir(parents=True, exist_ok=True)
+                made.add(parent)
+            st = publish.write_new(batch.stage / output.path, data)
+            results.append((output.path, hashed, len(data), st.st_mtime_ns, st.st_ino, None))
+        else:
+            old = batch.previous.get(output.path)
+            same = old is not None and old.hash == hashed and output.path in batch.disk_ok
+            results.append((output.path, hashed, len(data), 0, 0, None if same else data))
+    return results
+
+
+_BATCH: list[Batch] = []
+
+
+def _start_worker() -> None:
+    _BATCH[0].cache.reopen()
+
+
+def _work(bounds: tuple[int, int]) -> _Done:
+    batch = _BATCH[0]
+    cache = batch.cache
+    rendered, hits = cache.rendered, cache.hits
+    try:
+        results = _render_slice(batch, *bounds)
+    except JamdatError as exc:
+        return _Done([], {}, 0, 0, str(exc))
+    fresh = dict(cache.fresh)
+    cache.fresh.clear()
+    return _Done(results, fresh, cache.rendered - rendered, cache.hits - hits)
+
+
+def render_batch(batch: Batch, jobs: int) -> list[Result]:
+    """Render every output of the batch, on `jobs` forked processes when there are many."""
+    n = len(batch.outputs)
+    if jobs <= 1 or n < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        return _render_slice(batch, 0, n)
+    size = max(20, n // (jobs * 16))
+    chunks = [(i, min(i + size, n)) for i in range(0, n, size)]
+    _BATCH[:] = [batch]
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
+    )
+    try:
+        results: list[Result] = []
+        for done in pool.map(_work, chunks):
+            if done.error is not None:
+                raise JamdatError(done.error)
+            batch.cache.absorb(done.fresh, done.rendered, done.hits)
+            results.extend(done.results)
+        return results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _BATCH.clear()

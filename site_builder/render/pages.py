@@ -1,0 +1,261 @@
+"""The HTML pages: archive index, event, filters, activity timeline, project, search, 404."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..model import Event, Project
+from . import seo, urls, views
+from .outputs import RenderContext
+from .sanitize import absolutize
+from .urls import Urls
+
+_HASHTAG_SPLIT = re.compile(r"[\s,]+")
+
+DASH = "\u2013"
+
+
+def render_page(
+    ctx: RenderContext,
+    template: str,
+    path: str,
+    *,
+    title: str,
+    description: str = "",
+    image: str = "",
+    ld: dict[str, Any] | None = None,
+    **extra: Any,
+) -> str:
+    """Render a page template with what every page shows: header, meta tags, JSON-LD."""
+    config = ctx.site.config
+    u = Urls.of(config)
+    page = {
+        "path": path,
+        "title": title,
+        "description": description or config.description,
+        "image": u.media_absolute(image),
+        "url": u.absolute(path.removesuffix("index.html")),
+        "jsonld": seo.json_ld(ld) if ld else None,
+    }
+    return ctx.env.get_template(template).render(config=config, u=u, page=page, **extra)
+
+
+def _event_summary(ctx: RenderContext, e: Event) -> dict[str, Any]:
+    u = Urls.of(ctx.site.config)
+    return {
+        "slug": e.slug,
+        "name": e.name,
+        "summary": e.summary,
+        "url": u.link(urls.event_dir(e.slug)),
+        "when": views.when(ctx.index, e),
+        "location": e.location,
+        "logo": u.media(e.logo_url),
+        "projects": len(ctx.index.teams.get(e.slug, ())),
+        "challenges": len(ctx.index.challenges.get(e.slug, ())),
+    }
+
+
+def archive(ctx: RenderContext) -> str:
+    groups: dict[str, list[dict[str, Any]]] = {"upcoming": [], "current": [], "past": []}
+    for e in ctx.index.events:
+        groups[ctx.index.status(e)].append(_event_summary(ctx, e))
+    groups["upcoming"].reverse()  # soonest first
+    u = Urls.of(ctx.site.config)
+    return render_page(
+        ctx,
+        "index.html",
+        "index.html",
+        title=ctx.site.config.title,
+        ld=seo.website(ctx.site, u),
+        groups=groups,
+    )
+
+
+def filters(ctx: RenderContext, e: Event) -> dict[str, Any]:
+    """The challenge and stage filter links of an event, with counts."""
+    u = Urls.of(ctx.site.config)
+    index = ctx.index
+    categories = [
+        {
+            "name": c.name,
+            "url": u.link(urls.challenge_dir(e.slug, c.slug)),
+            "count": len(index.by_category.get((e.slug, c.slug), ())),
+            "key": c.slug,
+        }
+        for c in index.categories.get(e.slug, ())
+    ]
+    stages = []
+    for s in ctx.site.stages.ladder:
+        count = len(index.by_stage.get((e.slug, s.number), ()))
+        if count:
+            stages.append(
+                {
+                    "name": ctx.site.stages.label(s.number, e.slug),
+                    "url": u.link(urls.stage_dir(e.slug, s.number)),
+                    "count": count,
+                    "key": str(s.number),
+                }
+            )
+    pending = sorted({n for (ev, n) in index.by_stage if ev == e.slug and n < 0})
+    for n in pending:
+        stages.append(
+            {
+                "name": ctx.site.stages.label(n, e.slug),
+                "url": u.link(urls.stage_dir(e.slug, n)),
+                "count": len(index.by_stage[(e.slug, n)]),
+                "key": str(n),
+            }
+        )
+    return {
+        "all": u.link(urls.event_dir(e.slug)),
+        "categories": [c for c in categories if c["count"]],
+        "stages": stages,
+    }
+
+
+def _event_links(ctx: RenderContext, e: Event) -> dict[str, str]:
+    u = Urls.of(ctx.site.config)
+    return {
+        "page": u.link(urls.event_dir(e.slug)),
+        "activity": u.link(urls.activity_dir(e.slug)),
+        "feed": u.link(f"{e.slug}/feed.xml"),
+        "ics": u.link(f"{e.slug}/event.ics"),
+        "package": u.link(f"{urls.api_dir(e.slug)}datapackage.json"),
+        "csv": u.link(f"{urls.api_dir(e.slug)}projects.csv"),
+    }
+
+
+def event_page(ctx: RenderContext, slug: str) -> str:
+    site, index = ctx.site, ctx.index
+    e = site.events[slug]
+    u = Urls.of(site.config)
+    path = urls.page_file(urls.event_dir(slug))
+    map_url = ""
+    if e.location_lat is not None and e.location_lon is not None:
+        lat, lon = e.location_lat, e.location_lon
+        map_url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}"
+    return render_page(
+        ctx,
+        "event.html",
+        path,
+        title=e.name,
+        description=e.summary,
+        image=e.logo_url or e.gallery_url,
+        ld=seo.event(site, index, u, e),
+        event=e,
+        when=views.when(index, e),
+        description_html=absolutize(ctx.markdown(e.description), e.legacy_url),
+        instruction_html=absolutize(ctx.markdown(e.instruction), e.legacy_url),
+        hashtags=[t for t in _HASHTAG_SPLIT.split(e.hashtags) if t],
+        map_url=map_url,
+        links=_event_links(ctx, e),
+        filters=filters(ctx, e),
+        challenges=[views.card(site, u, p) for p in index.challenges.get(slug, ())],
+        projects=[views.card(site, u, p) for p in index.teams.get(slug, ())],
+    )
+
+
+def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
+    """A static filter: the event's projects in one category (`challenge`) or `stage`."""
+    site, index = ctx.site, ctx.index
+    e = site.events[slug]
+    u = Urls.of(site.config)
+    if kind == "challenge":
+        category = site.categories[(slug, key)]
+        items = index.by_category.get((slug, key), [])
+        heading, path = category.name, urls.challenge_dir(slug, key)
+        intro = category.description
+    else:
+        number = int(key)
+        items = index.by_stage.get((slug, number), [])
+        heading, path = site.stages.label(number, slug), urls.stage_dir(slug, number)
+        intro = site.stages.stage_for(number).description
+    return render_page(
+        ctx,
+        "filter.html",
+        urls.page_file(path),
+        title=f"{heading} {DASH} {e.name}",
+        description=intro,
+        event=e,
+        kind=kind,
+        key=key,
+        heading=heading,
+        intro=intro,
+        links=_event_links(ctx, e),
+        filters=filters(ctx, e),
+        items=[views.card(site, u, p) for p in items],
+    )
+
+
+def activity_page(ctx: RenderContext, slug: str) -> str:
+    site, index = ctx.site, ctx.index
+    e = site.events[slug]
+    u = Urls.of(site.config)
+    items = index.event_activities.get(slug, [])
+    return render_page(
+        ctx,
+        "activity.html",
+        urls.page_file(urls.activity_dir(slug)),
+        title=f"Activity {DASH} {e.name}",
+        description=f"What happened at {e.name}, newest first.",
+        event=e,
+        links=_event_links(ctx, e),
+        days=views.activity_days(site, index, u, items, ctx.markdown),
+        zone=str(index.zone(slug)),
+    )
+
+
+def project_page(ctx: RenderContext, event: str, slug: str) -> str:
+    site, index = ctx.site, ctx.index
+    p: Project = site.projects[(event, slug)]
+    e = site.events[event]
+    u = Urls.of(site.config)
+    api = site.config.api_url.rstrip("/")
+    links = [
+        (label, urls.outbound(url))
+        for label, url in (
+            ("Website", p.webpage_url),
+            ("Source code", p.source_url),
+            ("Download", p.download_url),
+            ("Contact", p.contact_url),
+            ("Documentation", p.autotext_url),
+        )
+        if urls.outbound(url)
+    ]
+    return render_page(
+        ctx,
+        "project.html",
+        urls.page_file(urls.project_dir(event, slug)),
+        title=f"{p.name} {DASH} {e.name}",
+        description=p.summary or views.plain_words(p.pitch, 30),
+        image=p.image_url,
+        ld=seo.project(site, index, u, p),
+        project=p,
+        card=views.card(site, u, p),
+        event=e,
+        event_url=u.link(urls.event_dir(event)),
+        when=views.when(index, e),
+        pitch_html=absolutize(ctx.markdown(p.pitch), p.legacy_url or e.legacy_url),
+        readme_html=absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url),
+        links=links,
+        team=[views.person(index, m) for m in p.team_members],
+        days=views.activity_days(
+            site, index, u, index.activities.get((event, slug), []), ctx.markdown
+        ),
+        edit_url=f"{api}/edit/{event}/{slug}" if api else "",
+    )
+
+
+def search_page(ctx: RenderContext) -> str:
+    return render_page(
+        ctx,
+        "search.html",
+        "search/index.html",
+        title=f"Search {DASH} {ctx.site.config.title}",
+        description=f"Search the projects of {ctx.site.config.title}.",
+    )
+
+
+def not_found(ctx: RenderContext) -> str:
+    return render_page(ctx, "404.html", "404.html", title="Page not found")

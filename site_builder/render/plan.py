@@ -1,0 +1,222 @@
+"""The page plan: every file of the site, with a fingerprint of exactly what it shows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from ..errors import ContentError, Problem
+from ..model import Activity, Site
+from . import feeds, mirror, pages, search, seo, urls, views
+from .index import SiteIndex
+from .outputs import Output, RenderContext, digest
+from .templating import asset_files
+from .urls import Urls
+
+Render = Callable[[RenderContext], bytes | str]
+
+
+def markdown_texts(site: Site) -> list[str]:
+    """Every long text the pages render as Markdown, so they can be rendered in parallel."""
+    texts: dict[str, None] = {}
+    for e in site.events.values():
+        texts[e.description] = None
+        texts[e.instruction] = None
+    for p in site.projects.values():
+        if not p.is_hidden and p.event in site.events:
+            texts[p.pitch] = None
+            texts[p.readme] = None
+    for a in site.activities.values():
+        if views.is_post(a) and (a.event, a.project) in site.projects:
+            texts[a.content] = None
+    texts.pop("", None)
+    return list(texts)
+
+
+def _static(text: str) -> Render:
+    return lambda ctx: text
+
+
+def _sitemap(ctx: RenderContext, pages: list[str]) -> str:
+    return seo.sitemap(Urls.of(ctx.site.config), pages)
+
+
+def _read(path: Path) -> Render:
+    return lambda ctx: path.read_bytes()
+
+
+def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
+    """An event's page, its filters, timeline, feed, calendar and project pages."""
+    e = site.events[slug]
+    card_fp = [index.card_digest(p) for p in index.projects.get(slug, ())]
+    cats = [index.record_digest(c) for c in index.categories.get(slug, ())]
+    head = digest(base, e.slug, e.name)
+    out.append(
+        Output(
+            urls.page_file(urls.event_dir(slug)),
+            digest(base, index.record_digest(e), cats, card_fp),
+            partial(pages.event_page, slug=slug),
+        )
+    )
+    for c in index.categories.get(slug, ()):
+        if index.by_category.get((slug, c.slug)):
+            out.append(
+                Output(
+                    urls.page_file(urls.challenge_dir(slug, c.slug)),
+                    digest(head, cats, card_fp, "challenge", c.slug),
+                    partial(pages.filter_page, slug=slug, kind="challenge", key=c.slug),
+                )
+            )
+    for number in sorted(n for (ev, n) in index.by_stage if ev == slug):
+        out.append(
+            Output(
+                urls.page_file(urls.stage_dir(slug, number)),
+                digest(head, cats, card_fp, "stage", number),
+                partial(pages.filter_page, slug=slug, kind="stage", key=str(number)),
+            )
+        )
+    timeline = index.event_activities.get(slug, [])
+    out.append(
+        Output(
+            urls.page_file(urls.activity_dir(slug)),
+            digest(head, index.zone(slug).key, views.activity_digest(site, index, timeline)),
+            partial(pages.activity_page, slug=slug),
+        )
+    )
+    entries = feeds.event_entries(site, index, slug)
+    feed_path = f"{slug}/feed.xml"
+    out.append(
+        Output(
+            feed_path,
+            digest(base, e.name, entries),
+            partial(
+                feeds.atom, path=feed_path, title=e.name, page=urls.event_dir(slug), entries=entries
+            ),
+        )
+    )
+    out.append(
+        Output(
+            f"{slug}/event.ics",
+            digest(base, index.record_digest(e), index.zone(slug).key),
+            partial(feeds.ical, slug=slug),
+        )
+    )
+    # The project page shows the event's name, dates and zone, not its description.
+    where = digest(head, e.starts_at, e.ends_at, index.zone(slug).key)
+    people = index.people
+    for p in index.projects.get(slug, ()):
+        items = index.activities.get(p.key, ())
+        users = {m for m in p.team_members} | {a.user for a in items if a.user}
+        category = site.categories.get((slug, p.category)) if p.category else None
+        out.append(
+            Output(
+                urls.page_file(urls.project_dir(slug, p.slug)),
+                digest(
+                    where,
+                    index.record_digest(p),
+                    category and index.record_digest(category),
+                    [index.record_digest(people[u]) for u in sorted(users) if u in people],
+                    index.activities_digest(p.key) if items else "",
+                ),
+                partial(pages.project_page, event=slug, slug=p.slug),
+            )
+        )
+
+
+def _mirrors(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None:
+    """Dribdat API mirrors; they hold full records (pitches too), hidden projects included."""
+    by_event_projects: dict[str, list[str]] = defaultdict(list)
+    for p in site.projects.values():
+        by_event_projects[p.event].append(index.record_digest(p))
+    # Visible projects' logs are digested once in the index; only hidden ones are added here.
+    by_event_activities: dict[str, list[Activity]] = defaultdict(list)
+    for a in site.activities.values():
+        if not index.visible(a.event, a.project):
+            by_event_activities[a.event].append(a)
+    people = digest([index.record_digest(h) for h in site.people.values()])
+    events = [index.record_digest(e) for e in index.events]
+    out.append(Output("api/events.json", digest(base, events, index.today), mirror.events_json))
+    for e in index.events:
+        api = urls.api_dir(e.slug)
+        logs = [index.activities_digest(p.key) for p in index.projects.get(e.slug, ())]
+        acts = digest(logs, by_event_activities.get(e.slug, []))
+        fp = digest(base, index.record_digest(e), by_event_projects.get(e.slug, []), acts)
+        cats = [index.record_digest(c) for c in index.categories.get(e.slug, ())]
+        out.append(Output(f"{api}projects.json", fp, partial(mirror.projects_json, slug=e.slug)))
+        out.append(Output(f"{api}projects.csv", fp, partial(mirror.projects_csv, slug=e.slug)))
+        out.append(
+            Output(
+                f"{api}datapackage.json",
+                digest(fp, cats, people),
+                partial(mirror.datapackage, slug=e.slug),
+            )
+        )
+
+
+def _check_paths(site: Site, outputs: list[Output]) -> None:
+    """Two records must never claim the same file (e.g. a project slugged `activity`)."""
+    problems = [
+        Problem(
+            "data/events.csv", f"slug {e.slug!r} is reserved for the site's own pages", None, "slug"
+        )
+        for e in site.events.values()
+        if e.slug in urls.RESERVED
+    ]
+    seen: set[str] = set()
+    for output in outputs:
+        if output.path in seen:
+            problems.append(
+                Problem(
+                    "data/projects.csv",
+                    f"two pages would be written to {output.path}: rename the project's slug",
+                    None,
+                    "slug",
+                )
+            )
+        seen.add(output.path)
+    if problems:
+        raise ContentError(problems)
+
+
+def plan_outputs(site: Site, index: SiteIndex, dirs: list[Path]) -> list[Output]:
+    """Every file of the site. Fingerprints leave out the templates (the engine adds them)."""
+    base = digest(site.config, site.stages)
+    u = Urls.of(site.config)
+    out: list[Output] = []
+    summaries = [
+        (
+            index.record_digest(e),
+            len(index.teams.get(e.slug, ())),
+            len(index.challenges.get(e.slug, ())),
+        )
+        for e in index.events
+    ]
+    out.append(Output("index.html", digest(base, summaries, index.today), pages.archive))
+    for e in index.events:
+        _event_pages(site, index, e.slug, base, out)
+    _mirrors(site, index, base, out)
+    entries = feeds.site_entries(site, index)
+    out.append(
+        Output(
+            "feed.xml",
+            digest(base, entries),
+            partial(feeds.atom, path="feed.xml", title=site.config.title, page="", entries=entries),
+        )
+    )
+    shown = [
+        (e.slug, e.name, [index.record_digest(p) for p in index.projects.get(e.slug, ())])
+        for e in index.events
+    ]
+    categories = [index.record_digest(c) for c in site.categories.values()]
+    out.append(Output("search/index.json", digest(base, shown, categories), search.search_index))
+    out.append(Output("search/index.html", digest(base), pages.search_page))
+    out.append(Output("404.html", digest(base), pages.not_found))
+    html = sorted(o.path for o in out if o.path.endswith("index.html"))
+    out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
+    out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
+    for name, path in asset_files(dirs).items():
+        out.append(Output(f"assets/{name}", digest(name, path.read_bytes()), _read(path)))
+    _check_paths(site, out)
+    return out

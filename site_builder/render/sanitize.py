@@ -1,0 +1,89 @@
+"""Sanitize untrusted HTML (pitches, READMEs, event texts) before it reaches a page."""
+
+from __future__ import annotations
+
+import re
+from html import escape, unescape
+from urllib.parse import urljoin
+
+import nh3
+
+_TAGS = (set(nh3.ALLOWED_TAGS) | {"input", "picture", "source"}) - {"map", "area"}
+
+_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"id", "title", "lang", "dir"},
+    "a": {"href", "hreflang", "name"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "source": {"srcset", "media"},
+    "code": {"class"},
+    "pre": {"class"},
+    "span": {"class"},
+    "div": {"class"},
+    "ul": {"class"},
+    "ol": {"start", "class", "reversed"},
+    "li": {"class"},
+    "input": {"checked", "class"},
+    "th": {"align", "scope", "colspan", "rowspan", "style"},
+    "td": {"align", "colspan", "rowspan", "style"},
+    "details": {"open"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "del": {"datetime", "cite"},
+    "ins": {"datetime", "cite"},
+    "q": {"cite"},
+}
+
+# Classes beyond these are dropped, so content cannot borrow the site's own styles.
+_TASK_CLASSES = {"task-list-item-checkbox", "task-list-item", "contains-task-list"}
+_SCHEMES = {"http", "https", "mailto", "tel", "data"}
+_URL_ATTRIBUTES = {"href", "src", "srcset", "cite"}
+
+
+def _filter(tag: str, attribute: str, value: str) -> str | None:
+    """Keep `data:` URLs only for images; keep only language and task-list classes."""
+    if attribute in _URL_ATTRIBUTES and value.strip().lower().startswith("data:"):
+        ok = tag in ("img", "source") and value.strip().lower().startswith("data:image/")
+        return value if ok else None
+    if attribute == "class":
+        kept = [
+            w for w in value.split() if w.startswith(("language-", "lang-")) or w in _TASK_CLASSES
+        ]
+        return " ".join(kept) or None
+    return value
+
+
+def sanitize_html(html: str) -> str:
+    """HTML with no scripts, styles, frames, event handlers or script URLs."""
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "template"},
+        attributes=_ATTRIBUTES,
+        attribute_filter=_filter,
+        tag_attribute_values={"input": {"type": {"checkbox"}}},
+        set_tag_attribute_values={"input": {"disabled": "disabled"}},
+        url_schemes=_SCHEMES,
+        filter_style_properties={"text-align"},
+        strip_comments=True,
+        link_rel="noopener noreferrer nofollow ugc",
+    )
+
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
+
+
+def absolutize(html: str, base: str) -> str:
+    """Resolve relative links and images of sanitized HTML against `base` (where the text
+    came from: a README's URL, the original Dribdat page), so they do not break here."""
+    if not base or "://" not in base:
+        return html
+
+    def fix(match: re.Match[str]) -> str:
+        value = unescape(match.group(2))
+        if not value or value.startswith(("#", "//")) or _SCHEME.match(value):
+            return match.group(0)
+        return f'{match.group(1)}="{escape(urljoin(base, value), quote=True)}"'
+
+    return _URL_ATTR.sub(fix, html)

@@ -1,0 +1,123 @@
+"""The build-state database: for every output file, what it was made from and what it holds.
+
+One sqlite file per output directory in the archive's state dir. A row records the
+output's effective fingerprint (inputs + templates + engine), the digest of the bytes
+written and the file's size, mtime and inode, so a later build knows, without reading
+any file, what to re-render (fingerprint changed, or the file was touched or removed)
+and what to re-write (bytes changed). It is written only after a successful publish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one output file was made from and what it contains on disk."""
+
+    fingerprint: str
+    hash: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    def matches(self, st: os.stat_result) -> bool:
+        """True when the file on disk is still the one this build wrote."""
+        return (
+            st.st_size == self.size and st.st_mtime_ns == self.mtime_ns and st.st_ino == self.inode
+        )
+
+
+def state_file(state_dir: Path, out: Path) -> Path:
+    """Each output directory has its own state, so building elsewhere never confuses it."""
+    key = hashlib.blake2b(os.fsencode(out.resolve()), digest_size=8).hexdigest()
+    return state_dir / f"build-{key}.sqlite"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class BuildState:
+    """Read and update the recorded outputs of one output directory."""
+
+    def __init__(self, path: Path, engine: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.engine = engine
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
+            " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER) WITHOUT ROWID"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def entries(self) -> dict[str, Entry] | None:
+        """The recorded outputs, or None when there is no valid state for this engine."""
+        meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("schema") != SCHEMA_VERSION or meta.get("engine") != self.engine:
+            return None
+        rows = self.db.execute(
+            "SELECT path, fingerprint, hash, size, mtime_ns, inode FROM outputs"
+        ).fetchall()
+        return {row[0]: Entry(*row[1:]) for row in rows}
+
+    def inputs(self) -> str | None:
+        """The input signature recorded by the last successful build."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'inputs'").fetchone()
+        return None if row is None else str(row[0])
+
+    def record(
+        self,
+        entries: Iterable[tuple[str, Entry]],
+        removed: Iterable[str],
+        *,
+        replace_all: bool,
+        inputs: str,
+    ) -> None:
+        """Store the outcome of a published build in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            if replace_all:
+                self.db.execute("DELETE FROM outputs")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
+                ((p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode) for p, e in entries),
+            )
+            self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (("schema", SCHEMA_VERSION), ("engine", self.engine), ("inputs", inputs)),
+            )
+
+
+def tree_signature(roots: Iterable[Path], skip: str = "") -> str:
+    """Digest of the names, sizes, mtimes and inodes of every file under `roots`.
+
+    Editors and the store replace files (new inode) or rewrite them (new mtime), so an
+    unchanged signature means unchanged inputs, established without reading a byte."""
+    h = hashlib.blake2b(digest_size=16)
+    for root in roots:
+        h.update(os.fsencode(root) + b"\x00")
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != skip and d != "__pycache__")
+            for name in sorted(files):
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                except FileNotFoundError:
+                    continue
+                h.update(f"{folder}/{name}\x00{st.st_size}:{st.st_mtime_ns}:{st.st_ino}\n".encode())
+    return h.hexdigest()

@@ -1,0 +1,151 @@
+"""Plain view data for templates: cards, stage bars, dates and timeline entries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from html import unescape
+from itertools import groupby
+from typing import Any
+
+from ..model import Activity, Event, Project, Site
+from . import urls
+from .index import SiteIndex, as_utc, is_challenge, localize
+from .outputs import digest
+from .sanitize import absolutize
+from .urls import Urls
+
+_TAG = re.compile(r"<[^>]*>")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"[#*_`>|~]+|(?<![^\s])[-+](?=\s)|\[[ xX]\]")
+
+DASH = "\u2013"
+
+
+def plain_words(markdown: str, words: int = 50) -> str:
+    """The first words of a Markdown text as plain text (cheap: no Markdown rendering)."""
+    text = markdown[: words * 16]
+    if "](" in text:
+        text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub(" ", text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = unescape(text)
+    parts = _MD_MARKS.sub(" ", text).split()
+    out = " ".join(parts[:words])
+    return out + " …" if len(parts) > words else out
+
+
+def stage(site: Site, project: Project) -> dict[str, Any]:
+    progress = project.stage
+    return {
+        "number": site.stages.stage_for(progress).number,
+        "label": site.stages.label(progress, project.event),
+        "percent": site.stages.percent(progress),
+        "pending": progress < 0,
+    }
+
+
+def category_of(site: Site, u: Urls, project: Project) -> dict[str, str] | None:
+    category = site.categories.get((project.event, project.category)) if project.category else None
+    if category is None:
+        return None
+    return {
+        "name": category.name,
+        "url": u.link(urls.challenge_dir(project.event, category.slug)),
+        "color": category.logo_color,
+    }
+
+
+def card(site: Site, u: Urls, project: Project) -> dict[str, Any]:
+    """What a project card shows; keep in step with SiteIndex.card_digest."""
+    return {
+        "slug": project.slug,
+        "name": project.name,
+        "summary": project.summary,
+        "url": u.link(urls.project_dir(project.event, project.slug)),
+        "image": u.media(project.image_url),
+        "stage": stage(site, project),
+        "team": project.team_members,
+        "category": category_of(site, u, project),
+        "challenge": is_challenge(project),
+        "color": project.logo_color,
+    }
+
+
+def person(index: SiteIndex, username: str) -> dict[str, str]:
+    found = index.people.get(username)
+    if found is None:
+        return {"name": username, "url": ""}
+    return {"name": found.fullname or username, "url": urls.outbound(found.webpage_url)}
+
+
+def when(index: SiteIndex, event: Event) -> dict[str, Any]:
+    """Start and end in the event's own zone, with a readable range and the zone's name."""
+    start, end = index.start(event), index.end(event)
+    if start.date() == end.date():
+        text = f"{start:%-d %B %Y}, {start:%H:%M}{DASH}{end:%H:%M}"
+    elif (start.year, start.month) == (end.year, end.month):
+        text = f"{start:%-d}{DASH}{end:%-d %B %Y}"
+    else:
+        text = f"{start:%-d %B %Y} {DASH} {end:%-d %B %Y}"
+    return {
+        "start": start,
+        "end": end,
+        "text": text,
+        "times": f"{start:%-d %B %Y %H:%M} {DASH} {end:%-d %B %Y %H:%M}",
+        "zone": str(index.zone(event.slug)),
+        "status": index.status(event),
+    }
+
+
+def is_post(item: Activity) -> bool:
+    """Posts are Markdown written by the team; commits and syncs are shown as plain text."""
+    return item.action == "post" and bool(item.content.strip())
+
+
+def activity(
+    site: Site, index: SiteIndex, u: Urls, item: Activity, markdown: Callable[[str], str]
+) -> dict[str, Any]:
+    project = site.projects[(item.event, item.project)]
+    local = localize(as_utc(item.date), index.zone(item.event))
+    content = item.content.strip()
+    # Dribdat wrote posts with links relative to its own server.
+    base = project.legacy_url or site.events[item.event].legacy_url
+    return {
+        "id": item.id,
+        "time": local,
+        "project": project.name,
+        "url": u.link(urls.project_dir(item.event, item.project)),
+        "kind": item.action or item.name or "update",
+        "user": person(index, item.user) if item.user else None,
+        "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
+        "html": absolutize(markdown(item.content), base) if is_post(item) else "",
+        "ref_url": urls.outbound(item.ref_url),
+    }
+
+
+def activity_days(
+    site: Site,
+    index: SiteIndex,
+    u: Urls,
+    items: list[Activity],
+    markdown: Callable[[str], str],
+) -> list[tuple[datetime, list[dict[str, Any]]]]:
+    """Entries grouped by local day, newest first (items come sorted newest first)."""
+    entries = [activity(site, index, u, a, markdown) for a in items]
+    return [(day[0]["time"], day) for day in _group(entries)]
+
+
+def _group(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [list(g) for _, g in groupby(entries, key=lambda e: e["time"].date())]
+
+
+def activity_digest(site: Site, index: SiteIndex, items: list[Activity]) -> str:
+    """Digest of timeline entries: the activities, their projects' names and their users."""
+    keys = sorted({(a.event, a.project) for a in items})
+    logs = [(k, site.projects[k].name, index.activities_digest(k)) for k in keys]
+    users = sorted({a.user for a in items if a.user})
+    return digest(logs, [index.record_digest(index.people[u]) for u in users if u in index.people])

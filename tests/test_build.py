@@ -1,0 +1,314 @@
+"""The build engine: incremental (renders and writes only what changed), atomic, cached."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import ArchiveFactory, Cli, tree_digest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from site_builder import store
+from site_builder.errors import JamdatError
+from site_builder.model import Site
+from site_builder.render import markdown as markdown_module
+from site_builder.render import mdcache, pagerender
+from site_builder.render.build import build_site
+from site_builder.render.markdown import render_markdown
+
+PROJECT_PAGE = "spring-hack/river-levels/index.html"
+OTHER_PROJECT_PAGE = "autumn-jam/leaf-counter/index.html"
+
+Snapshot = dict[str, tuple[int, int, int]]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Inode, mtime and size of every file: any write (even of equal bytes) shows."""
+    out: Snapshot = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            st = path.stat()
+            out[path.relative_to(root).as_posix()] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return out
+
+
+def changed(before: Snapshot, after: Snapshot) -> set[str]:
+    return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+
+
+def edit(content: Path, change: object) -> None:
+    """Load, change and save the archive through the store, as an organiser's tool would."""
+    site = store.load(content)
+    assert callable(change)
+    change(site)
+    store.save(content, site)
+
+
+def text_of(path: Path, selector: str) -> str:
+    node = HTMLParser(path.read_text(encoding="utf-8")).css_first(selector)
+    assert node is not None, f"{selector} not in {path}"
+    return node.text()
+
+
+def test_cold_build_then_noop_rebuild_renders_and_writes_nothing(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    first = build_site(content, out)
+    assert first.cold
+    assert first.planned > 10
+    assert len(first.written) == first.planned == len(snapshot(out))
+    assert "River levels" in text_of(out / PROJECT_PAGE, "h1")
+
+    before = snapshot(out)
+    again = build_site(content, out)
+    assert not again.cold
+    assert again.rendered == [] and again.written == [] and again.deleted == []
+    assert again.unchanged == again.planned
+    assert snapshot(out) == before
+
+
+def test_editing_one_pitch_rerenders_only_the_outputs_showing_it(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    before = snapshot(out)
+
+    def new_pitch(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].pitch = "We map **all** the rivers."
+
+    edit(content, new_pitch)
+    report = build_site(content, out)
+
+    assert PROJECT_PAGE in report.rendered
+    assert OTHER_PROJECT_PAGE not in report.rendered
+    assert not any(p.startswith("autumn-jam/") for p in report.rendered)
+    assert len(report.rendered) < report.planned / 2
+    touched = changed(before, snapshot(out))
+    assert touched == set(report.written)
+    assert PROJECT_PAGE in touched
+    assert touched <= set(report.rendered)
+    assert text_of(out / PROJECT_PAGE, ".pitch strong") == "all"
+
+
+def test_unchanged_bytes_are_not_rewritten_when_a_fingerprint_changes(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """A changed input that does not change a file's bytes leaves that file alone."""
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    before = snapshot(out)
+
+    def new_summary(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].summary = "Rivers, live."
+
+    edit(content, new_summary)
+    report = build_site(content, out)
+    assert set(report.written) < set(report.rendered)
+    assert changed(before, snapshot(out)) == set(report.written)
+
+
+def test_cold_build_is_built_aside_and_swapped_in(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    (out / "stray.txt").write_text("left over")
+    old_dir = out.stat().st_ino
+
+    report = build_site(content, out, clean=True)
+    assert report.cold
+    assert out.stat().st_ino != old_dir, "a fresh directory replaces the old one"
+    assert not (out / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "public"]
+    assert len(snapshot(out)) == report.planned
+
+
+def test_missing_state_means_a_cold_build(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    for db in store.state_dir(content).glob("build-*"):
+        db.unlink()
+    assert build_site(content, out).cold
+
+
+def test_a_file_changed_by_hand_in_the_output_is_restored(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    good = (out / PROJECT_PAGE).read_bytes()
+    (out / PROJECT_PAGE).write_text("vandalised")
+    (out / OTHER_PROJECT_PAGE).unlink()
+
+    report = build_site(content, out)
+    assert sorted(report.written) == sorted([PROJECT_PAGE, OTHER_PROJECT_PAGE])
+    assert (out / PROJECT_PAGE).read_bytes() == good
+    assert (out / OTHER_PROJECT_PAGE).is_file()
+
+
+def test_deleting_a_project_removes_its_page(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    assert (out / OTHER_PROJECT_PAGE).is_file()
+
+    def drop(site: Site) -> None:
+        del site.projects[("autumn-jam", "leaf-counter")]
+
+    edit(content, drop)
+    report = build_site(content, out)
+    assert OTHER_PROJECT_PAGE in report.deleted
+    assert not (out / OTHER_PROJECT_PAGE).exists()
+    assert not (out / "autumn-jam" / "leaf-counter").exists()
+    assert "Leaf counter" not in (out / "autumn-jam" / "index.html").read_text(encoding="utf-8")
+    assert build_site(content, out).rendered == []
+
+
+def test_base_url_override_rerenders_pages(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    report = build_site(content, out, base_url="https://hacks.example.org/archive/")
+    assert PROJECT_PAGE in report.written
+    assert "https://hacks.example.org/archive/" in (out / "sitemap.xml").read_text()
+
+
+def test_markdown_is_rendered_once_per_distinct_text(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = "We map rivers.\n\n---\n\nSlide two."
+
+    def same_pitch(site: Site) -> None:
+        site.projects[("autumn-jam", "leaf-counter")].pitch = shared
+
+    content = tmp_archive(edit=same_pitch)
+    calls: Counter[str] = Counter()
+
+    def counting(text: str) -> str:
+        calls[text] += 1
+        return render_markdown(text)
+
+    monkeypatch.setattr(markdown_module, "render_markdown", counting)
+    first = build_site(content, tmp_path / "one", jobs=1)
+    assert calls[shared] == 1, "two projects share a pitch: rendered once"
+    assert max(calls.values()) == 1
+    assert first.markdown_rendered == len(calls)
+    assert first.markdown_cached > 0
+
+    calls.clear()
+    second = build_site(content, tmp_path / "two", clean=True, jobs=1)
+    assert second.cold and len(second.rendered) == second.planned
+    assert not calls, "every text comes from the persistent cache"
+    assert second.markdown_rendered == 0
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+
+
+def test_parallel_markdown_matches_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"# Title {i}\n\n- item *{i}*\n\n| a | b |\n|---|---|\n| {i} | x |" for i in range(40)]
+    monkeypatch.setattr(mdcache, "POOL_MIN_BYTES", 0)
+    assert mdcache.render_many(texts, render_markdown, 2) == [render_markdown(t) for t in texts]
+
+    cache = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
+    cache.prepare(texts + texts[:5], jobs=2, load_all=False)
+    assert cache.rendered == len(texts)
+    cache.save()
+    cache.close()
+    again = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
+    again.prepare(texts, jobs=2, load_all=True)
+    assert again.rendered == 0
+    assert again(texts[3]) == render_markdown(texts[3])
+    again.close()
+
+
+def test_bad_csv_cell_fails_the_build_and_leaves_out_untouched(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    before, stamps = tree_digest(out), snapshot(out)
+
+    table = content / "data" / "projects.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("progress")] = "lots"
+    table.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+
+    result = cli("build", "--content", content, "--out", out)
+    assert result.exit_code == 1
+    assert "data/projects.csv, row 2, field 'progress'" in result.output
+    assert "'lots' is not a whole number" in result.output
+    assert tree_digest(out) == before
+    assert snapshot(out) == stamps
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{% extends 'base.html' %}{% block content %}\n{% if %}\n{% endblock %}", "line 2"),
+        (
+            "{% extends 'base.html' %}{% block content %}\n\n{{ nope.missing }}{% endblock %}",
+            "line 3",
+        ),
+    ],
+    ids=["syntax-error", "undefined-variable"],
+)
+def test_broken_override_template_fails_the_build_and_leaves_out_untouched(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli, template: str, expected: str
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    before, stamps = tree_digest(out), snapshot(out)
+    state = {p.name: p.read_bytes() for p in store.state_dir(content).glob("build-*.sqlite")}
+
+    override = tmp_path / "templates" / "project.html"
+    override.parent.mkdir()
+    override.write_text(template, encoding="utf-8")
+    result = cli("build", "--content", content, "--out", out)
+
+    assert result.exit_code == 1
+    assert "project.html" in result.output
+    assert expected in result.output
+    assert "/index.html" in result.output, "names the output being rendered"
+    assert "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert snapshot(out) == stamps
+    assert {
+        p.name: p.read_bytes() for p in store.state_dir(content).glob("build-*.sqlite")
+    } == state
+
+    override.unlink()
+    assert build_site(content, out).written == []
+
+
+def test_failed_cold_build_leaves_no_output_and_no_staging_dir(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "project.html").write_text("{{ nope.missing }}")
+    result = cli("build", "--content", content, "--out", out)
+    assert result.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "templates"]
+
+
+def test_parallel_page_rendering_matches_serial_and_reports_errors(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = tmp_archive()
+    serial = build_site(content, tmp_path / "serial", jobs=1)
+    monkeypatch.setattr(pagerender, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(mdcache, "POOL_MIN_BYTES", 0)
+    parallel = build_site(content, tmp_path / "parallel", jobs=2, clean=True)
+    assert sorted(parallel.rendered) == sorted(serial.rendered)
+    assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")
+
+    override = tmp_path / "templates" / "project.html"
+    override.parent.mkdir()
+    override.write_text("{{ nope.missing }}", encoding="utf-8")
+    with pytest.raises(JamdatError, match=r"project\.html, line 1: .*while rendering"):
+        build_site(content, tmp_path / "parallel", jobs=2)
+    assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")

@@ -1,0 +1,141 @@
+"""Markdown rendering: the extensions teams use, heading levels, and sanitizing of raw HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
+
+from site_builder.model import Site
+from site_builder.render.build import build_site
+from site_builder.render.markdown import render_markdown
+from site_builder.render.sanitize import absolutize, sanitize_html
+
+EVIL = (
+    "Our pitch.\n\n"
+    "<script>alert('pwned')</script>\n\n"
+    '<img src="x.png" onerror="alert(1)" alt="diagram">\n\n'
+    '[click me](javascript:alert(2)) and <a href="javascript:alert(3)">raw</a> '
+    '<a href="data:text/html,<b>x</b>">data</a>\n\n'
+    '<iframe src="https://evil.example"></iframe><style>body{display:none}</style>\n\n'
+    '<p style="color:red" onclick="steal()" class="site-header">styled</p>\n'
+)
+
+
+def one(tree: HTMLParser | LexborNode, selector: str) -> LexborNode:
+    """The first node matching `selector`; fails the test when there is none."""
+    node = tree.css_first(selector)
+    assert node is not None, f"no {selector!r}"
+    return node
+
+
+def parse(html: str) -> HTMLParser:
+    return HTMLParser(f"<body>{html}</body>")
+
+
+def test_table_strikethrough_autolink() -> None:
+    html = render_markdown(
+        "| Name | Score |\n|:-----|------:|\n| Ada | 10 |\n\n~~old~~ see https://example.org"
+    )
+    tree = parse(html)
+    assert [th.text() for th in tree.css("th")] == ["Name", "Score"]
+    cells = tree.css("td")
+    assert [td.text() for td in cells] == ["Ada", "10"]
+    assert cells[1].attributes["style"] == "text-align:right"
+    assert one(tree, "s").text() == "old"
+    link = one(tree, "a")
+    assert link.attributes["href"] == "https://example.org"
+    assert "noopener" in (link.attributes["rel"] or "")
+
+
+def test_task_list_checkboxes_are_disabled() -> None:
+    tree = parse(render_markdown("- [ ] write docs\n- [x] ship it\n"))
+    boxes = tree.css("input")
+    assert len(boxes) == 2
+    assert all(b.attributes.get("type") == "checkbox" for b in boxes)
+    assert all("disabled" in b.attributes for b in boxes)
+    assert "checked" not in boxes[0].attributes and "checked" in boxes[1].attributes
+
+
+def test_headings_shift_down_and_get_anchors() -> None:
+    tree = parse(render_markdown("# Our idea\n\n## The data\n\n###### Deep\n"))
+    assert tree.css_first("h1") is None
+    assert one(tree, "h2").attributes["id"] == "our-idea"
+    assert one(tree, "h3").attributes["id"] == "the-data"
+    assert one(tree, "h6").text() == "Deep"
+
+
+def test_code_keeps_language_class_and_images_keep_their_attributes() -> None:
+    html = render_markdown(
+        "```python\nprint('hi')\n```\n\n"
+        '<img src="https://x.org/a.png" alt="A chart" title="t" width="200" height="100">'
+    )
+    tree = parse(html)
+    assert one(tree, "code").attributes["class"] == "language-python"
+    img = one(tree, "img")
+    assert img.attributes == {
+        "src": "https://x.org/a.png",
+        "alt": "A chart",
+        "title": "t",
+        "width": "200",
+        "height": "100",
+    }
+
+
+def test_raw_html_is_sanitized() -> None:
+    html = render_markdown(EVIL)
+    tree = parse(html)
+    assert "Our pitch." in tree.text()
+    assert tree.css("script, style, iframe") == []
+    assert "steal" not in html and "pwned" not in html
+    # The Markdown link is left as plain text; no element carries a script URL.
+    assert "[click me](javascript:alert(2))" in tree.text()
+    urls = [v or "" for n in tree.css("*") for k, v in n.attributes.items() if k in ("href", "src")]
+    assert urls == ["x.png"]
+    img = one(tree, "img")
+    assert img.attributes == {"src": "x.png", "alt": "diagram"}
+    styled = next(p for p in tree.css("p") if p.text() == "styled")
+    assert styled.attributes == {}
+
+
+def test_data_images_are_kept() -> None:
+    html = sanitize_html('<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot">')
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in html
+
+
+def test_relative_links_resolve_against_their_source() -> None:
+    html = render_markdown("[licence](LICENSE) ![logo](img/logo.png) [top](#intro)")
+    fixed = absolutize(html, "https://raw.githubusercontent.com/o/r/main/README.md")
+    tree = parse(fixed)
+    hrefs = [a.attributes["href"] for a in tree.css("a")]
+    assert hrefs == ["https://raw.githubusercontent.com/o/r/main/LICENSE", "#intro"]
+    img = one(tree, "img")
+    assert img.attributes["src"] == "https://raw.githubusercontent.com/o/r/main/img/logo.png"
+
+
+def test_empty_text_renders_nothing() -> None:
+    assert render_markdown("") == ""
+    assert render_markdown("  \n") == ""
+
+
+def test_evil_pitch_is_harmless_on_the_project_page(
+    tmp_path: Path, tmp_archive: Callable[..., Path]
+) -> None:
+    def edit(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].pitch = "# Plan\n\n" + EVIL
+
+    content = tmp_archive(edit=edit)
+    out = tmp_path / "public"
+    build_site(content, out, clean=True, jobs=1)
+    html = (out / "spring-hack" / "river-levels" / "index.html").read_text(encoding="utf-8")
+    tree = HTMLParser(html)
+    pitch = one(tree, "section.pitch")
+    assert pitch is not None and "Our pitch." in pitch.text()
+    assert pitch.css("script, style, iframe") == []
+    assert [s.attributes.get("type") for s in tree.css("script")] == ["application/ld+json"]
+    assert "pwned" not in html and "onerror" not in html and "steal" not in html
+    assert not [a for a in tree.css("a") if "javascript" in (a.attributes.get("href") or "")]
+    assert one(tree, "h1").text() == "River levels"
+    assert one(pitch, "h2").text() == "Plan"

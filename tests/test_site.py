@@ -1,0 +1,317 @@
+"""The built site as visitors and machines see it: pages, cards, filters, feeds, calendar,
+JSON-LD, sitemap, search index, API mirrors, base URL and fingerprints."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import icalendar
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
+
+from site_builder import store
+from site_builder.config import Stages
+from site_builder.importers.dribdat import import_paths
+from site_builder.model import Project, Site
+from site_builder.render.build import build_site
+from site_builder.render.index import SiteIndex
+from site_builder.render.markdown import render_markdown
+from site_builder.render.plan import markdown_texts, plan_outputs
+from site_builder.render.templating import template_dirs
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
+ATOM = "{http://www.w3.org/2005/Atom}"
+Archive = Callable[..., Path]
+
+
+def one(tree: HTMLParser | LexborNode, selector: str) -> LexborNode:
+    """The first node matching `selector`; fails the test when there is none."""
+    node = tree.css_first(selector)
+    assert node is not None, f"no {selector!r}"
+    return node
+
+
+def page(out: Path, rel: str) -> HTMLParser:
+    return HTMLParser((out / rel).read_text(encoding="utf-8"))
+
+
+def text(node: object) -> str:
+    return " ".join(node.text().split()) if node is not None else ""  # type: ignore[attr-defined]
+
+
+def edited(site: Site) -> None:
+    """The sample archive plus a hidden project, a custom label, a pitch and an API."""
+    site.projects[("spring-hack", "secret")] = Project(
+        event="spring-hack", slug="secret", name="Secret thing", progress=20, is_hidden=True
+    )
+    site.stages = Stages(event_labels={"spring-hack": {30: "Building"}})
+    site.projects[("spring-hack", "river-levels")].image_url = "https://img.example/river.png"
+    site.projects[("spring-hack", "river-levels")].legacy_url = "https://dribdat.example/p/7"
+    site.config = type(site.config)(
+        title="Test archive", api_url="https://api.example.org", timezone="UTC"
+    )
+
+
+@pytest.fixture
+def sample(tmp_path: Path, tmp_archive: Archive) -> Path:
+    out = tmp_path / "public"
+    build_site(tmp_archive(edit=edited), out, base_url="https://example.org/sub/", jobs=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("imported")
+    content = root / "content"
+    import_paths(content, sorted(FIXTURES.glob("*.json")), timezone="Europe/Zurich")
+    out = root / "public"
+    build_site(content, out, jobs=1)
+    return content, out
+
+
+def test_every_project_page_shows_name_summary_and_pitch(imported: tuple[Path, Path]) -> None:
+    content, out = imported
+    site = store.load(content)
+    pages = 0
+    for p in site.projects.values():
+        path = out / p.event / p.slug / "index.html"
+        if p.is_hidden:
+            assert not path.exists()
+            continue
+        tree = page(out, f"{p.event}/{p.slug}/index.html")
+        assert text(one(tree, "h1")) == " ".join(p.name.split())
+        if p.summary:
+            assert text(one(tree, "p.lead")) == " ".join(p.summary.split())
+        if p.pitch.strip():
+            expected = text(HTMLParser(render_markdown(p.pitch)).body)
+            assert text(one(tree, "section.pitch")) == expected
+        if p.readme.strip():
+            assert one(tree, "section.readme") is not None
+        pages += 1
+    assert pages > 50
+
+
+def test_custom_stage_labels_from_the_import(imported: tuple[Path, Path]) -> None:
+    _, out = imported
+    tree = page(out, "glamhack-2023/index.html")
+    labels = {text(n) for n in tree.css(".card .stage-label")}
+    assert "Sketching" in labels and "Sketch" not in labels
+    assert "Awaiting approval" in labels
+
+
+def test_event_page_cards_challenges_and_filters(sample: Path) -> None:
+    tree = page(sample, "spring-hack/index.html")
+    assert text(one(tree, "h1")) == "Spring Hack"
+    cards = {text(one(c, ".card-title")): c for c in tree.css(".card")}
+    river = cards["River levels"]
+    assert one(river, ".card-title a").attributes["href"] == "/sub/spring-hack/river-levels/"
+    assert text(one(river, ".card-summary")) == "Live river levels on a map."
+    assert text(one(river, ".stage-label")) == "Building"  # custom label for 30
+    assert text(one(river, ".stage-percent")) == "60%"
+    assert text(one(river, ".card-team")) == "Team: ada, grace"
+    assert one(river, "img").attributes["alt"] == "River levels"
+    assert text(one(river, ".card-category")) == "Open data"
+    challenges = one(tree, "section[aria-labelledby=challenges]")
+    assert [text(n) for n in challenges.css(".card-title")] == ["Find the data"]
+    assert "Secret thing" not in tree.text()
+    filters = {text(a): a.attributes["href"] for a in tree.css("nav.filters a")}
+    assert filters["Open data 2"] == "/sub/spring-hack/challenge/open-data/"
+    assert filters["Building 1"] == "/sub/spring-hack/stage/30/"
+    assert filters["Challenge 1"] == "/sub/spring-hack/stage/0/"
+    by_challenge = page(sample, "spring-hack/challenge/open-data/index.html")
+    names = sorted(text(n) for n in by_challenge.css(".card-title"))
+    assert names == ["Find the data", "River levels"]
+    by_stage = page(sample, "spring-hack/stage/30/index.html")
+    assert [text(n) for n in by_stage.css(".card-title")] == ["River levels"]
+    current = one(by_stage, 'nav.filters a[aria-current="page"]')
+    assert text(current) == "Building 1"
+    when = text(one(tree, ".facts dd"))
+    assert when == "23 March 2024 09:00 \u2013 24 March 2024 17:00 (Europe/Zurich)"
+
+
+def test_hidden_projects_have_no_page_and_no_trace(sample: Path) -> None:
+    assert not (sample / "spring-hack" / "secret").exists()
+    for rel in ("search/index.json", "sitemap.xml", "spring-hack/feed.xml", "feed.xml"):
+        assert "Secret thing" not in (sample / rel).read_text(encoding="utf-8")
+        assert "/secret/" not in (sample / rel).read_text(encoding="utf-8")
+
+
+def test_project_page_links_team_activity_and_edit(sample: Path) -> None:
+    tree = page(sample, "spring-hack/river-levels/index.html")
+    assert [text(li) for li in tree.css("ul.team li")] == ["Ada Lovelace", "Grace Hopper"]
+    assert text(one(tree, ".stage-label")) == "Building"
+    entry = one(tree, "#activity-20240323T100000-0001")
+    assert "Ada Lovelace" in text(entry)
+    assert text(one(entry, ".entry-post p")) == "Kick-off!"  # posts are Markdown
+    links = {text(a): a.attributes["href"] for a in tree.css("a")}
+    assert links["Edit"] == "https://api.example.org/edit/spring-hack/river-levels"
+    assert links["Spring Hack"] == "/sub/spring-hack/"
+    assert links["https://dribdat.example/p/7"] == "https://dribdat.example/p/7"
+    assert "Originally at" in tree.text()
+
+
+def test_activity_timeline_groups_by_day(sample: Path) -> None:
+    tree = page(sample, "spring-hack/activity/index.html")
+    days = tree.css("ol.timeline > li.day")
+    assert [text(one(d, "h3")) for d in days] == ["Saturday, 23 March 2024"]
+    entry = one(days[0], "li.entry")
+    assert text(one(entry, "time")) == "11:00"  # 10:00 UTC in Zurich
+    assert one(entry, "a").attributes["href"] == "/sub/spring-hack/river-levels/"
+
+
+def test_feeds_are_atom_with_absolute_links(sample: Path) -> None:
+    for rel in ("feed.xml", "spring-hack/feed.xml"):
+        root = ET.parse(sample / rel).getroot()
+        assert root.tag == f"{ATOM}feed"
+        assert root.findtext(f"{ATOM}id", "").startswith("https://example.org/sub/")
+        entries = root.findall(f"{ATOM}entry")
+        assert entries
+        for entry in entries:
+            datetime.fromisoformat(entry.findtext(f"{ATOM}updated", ""))
+            href = entry.find(f"{ATOM}link").attrib["href"]  # type: ignore[union-attr]
+            assert href.startswith("https://example.org/sub/")
+    titles = [
+        e.findtext(f"{ATOM}title") for e in ET.parse(sample / "spring-hack/feed.xml").getroot()
+    ]
+    assert "River levels: post" in titles
+
+
+def test_ical_in_the_event_zone(sample: Path) -> None:
+    cal = icalendar.Calendar.from_ical((sample / "spring-hack" / "event.ics").read_bytes())
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == 1
+    start = events[0].decoded("dtstart")
+    assert str(start.tzinfo) == "Europe/Zurich" and start.hour == 9
+    assert str(events[0]["summary"]) == "Spring Hack"
+    assert str(events[0]["uid"]) == "spring-hack@example.org"
+    assert str(events[0]["url"]) == "https://example.org/sub/spring-hack/"
+    assert [str(tz["tzid"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Zurich"]
+
+
+def json_ld(tree: HTMLParser) -> dict[str, object]:
+    node = one(tree, 'script[type="application/ld+json"]')
+    data: dict[str, object] = json.loads(node.text())
+    return data
+
+
+def test_json_ld_and_link_preview_meta(sample: Path) -> None:
+    index = page(sample, "index.html")
+    assert json_ld(index)["@type"] == "WebSite"
+    event = json_ld(page(sample, "spring-hack/index.html"))
+    assert event["@type"] == "Event"
+    assert event["startDate"] == "2024-03-23T09:00:00+01:00"
+    assert event["url"] == "https://example.org/sub/spring-hack/"
+    assert event["location"] == {"@type": "Place", "name": "Bern", "address": "Bern"}
+    tree = page(sample, "spring-hack/river-levels/index.html")
+    project = json_ld(tree)
+    assert project["@type"] == "CreativeWork" and project["name"] == "River levels"
+    meta = {
+        (m.attributes.get("property") or m.attributes.get("name")): m.attributes["content"]
+        for m in tree.css("meta[content]")
+    }
+    assert meta["og:url"] == "https://example.org/sub/spring-hack/river-levels/"
+    assert meta["og:image"] == "https://img.example/river.png"
+    assert meta["twitter:card"] == "summary_large_image"
+    assert meta["og:title"] == "River levels \u2013 Spring Hack"
+    assert one(tree, "html").attributes["lang"] == "en"
+
+
+def test_sitemap_robots_and_404(sample: Path) -> None:
+    root = ET.parse(sample / "sitemap.xml").getroot()
+    locs = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    pages = {
+        "https://example.org/sub/" + p.relative_to(sample).as_posix().removesuffix("index.html")
+        for p in sample.rglob("index.html")
+    }
+    assert locs == pages
+    assert "https://example.org/sub/spring-hack/river-levels/" in locs
+    robots = (sample / "robots.txt").read_text()
+    assert "Sitemap: https://example.org/sub/sitemap.xml" in robots
+    missing = page(sample, "404.html")
+    assert one(missing, "a.brand").attributes["href"] == "/sub/"
+
+
+def test_search_index_and_page(sample: Path) -> None:
+    data = json.loads((sample / "search" / "index.json").read_text(encoding="utf-8"))
+    by_name = {r["n"]: r for r in data["projects"]}
+    assert set(by_name) == {"River levels", "Find the data", "Leaf counter"}
+    river = by_name["River levels"]
+    assert river["u"] == "/sub/spring-hack/river-levels/"
+    assert river["g"] == "Building" and river["c"] == "Open data" and river["e"] == "Spring Hack"
+    assert river["x"] == "We map rivers. --- Slide two."
+    search = page(sample, "search/index.html")
+    assert one(search, "noscript") is not None
+    assert one(search, "script[src]").attributes["src"] == "/sub/assets/search.js"
+    form = one(page(sample, "spring-hack/index.html"), "header form[role=search]")
+    assert form.attributes["action"] == "/sub/search/"
+    assert (sample / "assets" / "search.js").is_file()
+
+
+def test_api_mirrors(sample: Path) -> None:
+    events = json.loads((sample / "api" / "events.json").read_text(encoding="utf-8"))
+    assert {e["name"] for e in events["events"]} == {"Spring Hack", "Autumn Jam"}
+    api = sample / "api" / "event" / "spring-hack"
+    projects = json.loads((api / "projects.json").read_text(encoding="utf-8"))
+    assert "River levels" in {p["name"] for p in projects["projects"]}
+    assert "River levels" in (api / "projects.csv").read_text(encoding="utf-8")
+    package = json.loads((api / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["resources"]
+    link = one(page(sample, "spring-hack/index.html"), 'a[href$="datapackage.json"]')
+    assert link.attributes["href"] == "/sub/api/event/spring-hack/datapackage.json"
+
+
+def test_base_url_root(tmp_path: Path, tmp_archive: Archive) -> None:
+    out = tmp_path / "public"
+    build_site(tmp_archive(), out, base_url="/", jobs=1)
+    tree = page(out, "spring-hack/index.html")
+    assert one(tree, 'link[rel="stylesheet"]').attributes["href"] == "/assets/style.css"
+    hrefs = [a.attributes["href"] or "" for a in tree.css("a")]
+    assert "/spring-hack/river-levels/" in hrefs
+    assert not [h for h in hrefs if h.startswith("/sub/")]
+
+
+def fingerprints(site: Site, content: Path) -> dict[str, str]:
+    index = SiteIndex.build(site, date(2025, 1, 1))
+    return {o.path: o.fingerprint for o in plan_outputs(site, index, template_dirs(content))}
+
+
+def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive) -> None:
+    content = tmp_archive()
+    before = fingerprints(store.load(content), content)
+    site = store.load(content)
+    site.projects[("spring-hack", "river-levels")].pitch = "A new pitch."
+    after = fingerprints(site, content)
+    changed = sorted(path for path in before if before[path] != after[path])
+    assert changed == [
+        "api/event/spring-hack/datapackage.json",
+        "api/event/spring-hack/projects.csv",
+        "api/event/spring-hack/projects.json",
+        "search/index.json",
+        "spring-hack/river-levels/index.html",
+    ]
+    site.projects[("spring-hack", "river-levels")].summary = "New summary."
+    again = fingerprints(site, content)
+    assert again["spring-hack/index.html"] != after["spring-hack/index.html"]
+    assert again["autumn-jam/index.html"] == after["autumn-jam/index.html"]
+    assert "A new pitch." in markdown_texts(site)
+
+
+def test_templates_can_be_overridden_beside_the_content(
+    tmp_path: Path, tmp_archive: Archive
+) -> None:
+    content = tmp_archive()
+    own = content.parent / "templates"
+    (own / "assets").mkdir(parents=True)
+    (own / "404.html").write_text('{% extends "base.html" %}{% block content %}Gone!{% endblock %}')
+    (own / "assets" / "extra.css").write_text("body { color: red; }")
+    out = tmp_path / "public"
+    build_site(content, out, jobs=1)
+    assert "Gone!" in (out / "404.html").read_text()
+    assert (out / "assets" / "extra.css").is_file() and (out / "assets" / "style.css").is_file()
+    assert re.search(r"<h1>Spring Hack</h1>", (out / "spring-hack/index.html").read_text())
