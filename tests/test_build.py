@@ -14,7 +14,7 @@ from site_builder import store
 from site_builder.errors import JamdatError
 from site_builder.model import Site
 from site_builder.render import markdown as markdown_module
-from site_builder.render import mdcache, pagerender
+from site_builder.render import mdcache, pagerender, publish
 from site_builder.render.build import build_site
 from site_builder.render.markdown import render_markdown
 
@@ -312,3 +312,42 @@ def test_parallel_page_rendering_matches_serial_and_reports_errors(
     with pytest.raises(JamdatError, match=r"project\.html, line 1: .*while rendering"):
         build_site(content, tmp_path / "parallel", jobs=2)
     assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")
+
+
+def test_refuses_to_replace_the_content_directory(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content = tmp_archive()
+    before = tree_digest(tmp_path)
+    result = cli("build", "--content", content, "--out", tmp_path)
+    assert result.exit_code == 1
+    assert "would replace the content directory" in result.output
+    assert tree_digest(tmp_path) == before
+
+
+def test_markdown_cache_forgets_texts_no_longer_used(tmp_path: Path) -> None:
+    cache = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
+    old = [f"old text {i}" for i in range(300)]
+    cache.prepare(old, jobs=1, load_all=False)
+    cache.save()
+    assert cache.prune(["new text"]) == 300
+    assert cache.known() == set()
+    cache.prepare(["new text"], jobs=1, load_all=False)
+    cache.save()
+    assert cache.prune(["new text"]) == 0
+    assert cache.known() == {cache.key("new text")}
+    cache.close()
+
+
+def test_swap_without_renameat2_falls_back_to_two_renames(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    (out / "stray.txt").write_text("left over")
+    monkeypatch.setattr(publish, "_renameat2", None)
+    assert not publish.exchange(out, tmp_path / "content")
+    report = build_site(content, out, clean=True)
+    assert report.cold and not (out / "stray.txt").exists()
+    assert len(snapshot(out)) == report.planned
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "public"]

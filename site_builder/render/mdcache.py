@@ -157,13 +157,12 @@ class MarkdownCache:
             self.db.executemany("INSERT OR REPLACE INTO html VALUES (?, ?)", self.fresh.items())
         self.fresh.clear()
 
-    def prune(self, keep: Iterable[str]) -> int:
+    def prune(self, keep: list[str]) -> int:
         """Drop cached texts no longer in the archive once they outnumber the live ones."""
-        live = {self.key(t) for t in keep}
         count = int(self.db.execute("SELECT count(*) FROM html").fetchone()[0])
-        if count <= 2 * len(live) + 100:
+        if count <= 2 * len(keep) + 100:
             return 0
-        stale = self.known() - live
+        stale = self.known() - {self.key(t) for t in keep}
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("DELETE FROM html WHERE key = ?", ((k,) for k in stale))

@@ -74,14 +74,22 @@ def swap_in(stage: Path, out: Path) -> None:
         os.rename(stage, out)
         return
     if exchange(stage, out):
-        shutil.rmtree(stage)
+        _remove(stage)
         return
     old = out.parent / f".{out.name}.old"
     if old.exists():
         shutil.rmtree(old)
     os.rename(out, old)
     os.rename(stage, out)
-    shutil.rmtree(old)
+    _remove(old)
+
+
+def _remove(path: Path) -> None:
+    """Delete the previous output, a tree (or a stray file where a tree belongs)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def discard(stage: Path) -> None:

@@ -75,6 +75,10 @@ class BuildState:
         ).fetchall()
         return {row[0]: Entry(*row[1:]) for row in rows}
 
+    def stats(self) -> list[tuple[str, int, int, int]]:
+        """(path, size, mtime_ns, inode) of every recorded output, cheaply."""
+        return self.db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
+
     def inputs(self) -> str | None:
         """The input signature recorded by the last successful build."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'inputs'").fetchone()
