@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import fields as dc_fields
@@ -326,15 +327,30 @@ _EVENT_FILES = {f"{name}.md" for name in EVENT_TEXTS} | {f"{EVENT_CSS}.css"}
 
 
 def _text_files(content: Path) -> Iterable[tuple[Path, str]]:
-    """Every long-text file the store manages, with its path relative to `content`."""
+    """Every long-text file the store manages, with its path relative to `content`, in a
+    stable order (os.scandir and string paths: pathlib costs more than reading the files)."""
     for top in ("projects", "synced"):
-        for path in sorted((content / top).glob("*/*.md")):
-            yield path, path.relative_to(content).as_posix()
-    for path in sorted((content / "events").glob("*.md")):
-        yield path, path.relative_to(content).as_posix()
-    for path in sorted((content / "events").glob("*/*")):
-        if path.is_file():
-            yield path, path.relative_to(content).as_posix()
+        for event in _entries(content / top, dirs=True):
+            for name in _entries(content / top / event, dirs=False):
+                if name.endswith(".md"):
+                    rel = f"{top}/{event}/{name}"
+                    yield content / rel, rel
+    events = content / "events"
+    for name in _entries(events, dirs=False):
+        if name.endswith(".md"):
+            yield events / name, f"events/{name}"
+    for event in _entries(events, dirs=True):
+        for name in _entries(events / event, dirs=False):
+            yield events / event / name, f"events/{event}/{name}"
+
+
+def _entries(folder: Path, *, dirs: bool) -> list[str]:
+    """Sorted names of the sub-folders (or files) of `folder`; none if it does not exist."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(e.name for e in it if e.is_dir() == dirs)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 # ---------------------------------------------------------------- writing

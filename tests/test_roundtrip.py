@@ -11,7 +11,13 @@ import pytest
 from conftest import Cli
 
 from site_builder import store
-from site_builder.dribdat import event_package, events_payload, projects_csv, projects_payload
+from site_builder.dribdat import (
+    event_package,
+    events_payload,
+    group_records,
+    projects_csv,
+    projects_payload,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
 PACKAGES = sorted(FIXTURES.glob("*.datapackage.json"))
@@ -36,7 +42,9 @@ def round_trip(
     exports = []
     for event in sorted(site.events):
         path = tmp_path / f"{event}.json"
-        path.write_text(json.dumps(event_package(site, event, SITE_URL)), encoding="utf-8")
+        path.write_text(
+            json.dumps(event_package(site, group_records(site)[event], SITE_URL)), encoding="utf-8"
+        )
         exports.append(path)
     result = cli("import", "--content", second, *exports)
     assert result.exit_code == 0, result.output
@@ -77,7 +85,7 @@ def test_package_looks_like_dribdat(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     assert cli("import", "--content", content, FIXTURES).exit_code == 0
     site = store.load(content)
-    package = event_package(site, "innovation-and-mapping-festival", SITE_URL)
+    package = event_package(site, group_records(site)["innovation-and-mapping-festival"], SITE_URL)
     assert package["name"] == "event-1"
     assert package["version"] == "0.2.0"
     assert package["sources"] == [{"title": "dribdat", "path": SITE_URL}]
@@ -107,7 +115,7 @@ def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
     events = events_payload(site, "/")
     assert [e["slug"] for e in events][:2] == ["innovation-and-mapping-festival", "featured-event"]
     assert all(e["has_finished"] for e in events if e["slug"] == "glamhack-2023")
-    rows = projects_payload(site, "glamhack-2023", "/")
+    rows = projects_payload(site, group_records(site)["glamhack-2023"], "/")
     assert len(rows) == 21
     challenge = next(r for r in rows if r["id"] == 183)
     assert (challenge["progress"], challenge["score"], challenge["is_challenge"]) == (-100, 0, True)

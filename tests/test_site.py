@@ -114,6 +114,7 @@ def test_event_page_cards_challenges_and_filters(sample: Path) -> None:
     assert text(one(river, ".card-summary")) == "Live river levels on a map."
     assert text(one(river, ".stage-label")) == "Building"  # custom label for 30
     assert text(one(river, ".stage-percent")) == "60%"
+    assert one(river, "progress.stage-track").attributes["value"] == "60"
     assert text(one(river, ".card-team")) == "Team: ada, grace"
     assert one(river, "img").attributes["alt"] == "River levels"
     assert text(one(river, ".card-category")) == "Open data"
@@ -315,3 +316,46 @@ def test_templates_can_be_overridden_beside_the_content(
     assert "Gone!" in (out / "404.html").read_text()
     assert (out / "assets" / "extra.css").is_file() and (out / "assets" / "style.css").is_file()
     assert re.search(r"<h1>Spring Hack</h1>", (out / "spring-hack/index.html").read_text())
+
+
+def test_no_inline_styles_or_scripts_so_a_strict_csp_holds(sample: Path) -> None:
+    for path in sample.rglob("*.html"):
+        tree = HTMLParser(path.read_text(encoding="utf-8"))
+        assert not tree.css("[style]"), path
+        assert not [
+            s
+            for s in tree.css("script")
+            if s.attributes.get("type") != "application/ld+json" and not s.attributes.get("src")
+        ], path
+
+
+def test_media_folder_is_published(tmp_path: Path, tmp_archive: Archive) -> None:
+    def with_image(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].image_url = "media/river.png"
+
+    content = tmp_archive(edit=with_image)
+    (content / "media" / "logos").mkdir(parents=True)
+    (content / "media" / "river.png").write_bytes(b"\x89PNG fake")
+    (content / "media" / "logos" / "jam.svg").write_text("<svg/>")
+    out = tmp_path / "public"
+    build_site(content, out, base_url="/sub/", jobs=1)
+    assert (out / "media" / "river.png").read_bytes() == b"\x89PNG fake"
+    assert (out / "media" / "logos" / "jam.svg").read_text() == "<svg/>"
+    image = one(page(out, "spring-hack/river-levels/index.html"), "img.project-image")
+    assert image.attributes["src"] == "/sub/media/river.png"
+    (content / "media" / "logos" / "jam.svg").unlink()
+    report = build_site(content, out, base_url="/sub/", jobs=1)
+    assert not (out / "media" / "logos" / "jam.svg").exists()
+    assert report.deleted == ["media/logos/jam.svg"]
+
+
+def test_search_can_be_turned_off(tmp_path: Path, tmp_archive: Archive) -> None:
+    def no_search(site: Site) -> None:
+        site.config = type(site.config)(title="Quiet", search=False)
+
+    out = tmp_path / "public"
+    build_site(tmp_archive(edit=no_search), out, jobs=1)
+    assert not (out / "search").exists()
+    tree = page(out, "spring-hack/index.html")
+    assert tree.css_first("form[role=search]") is None
+    assert not [a for a in tree.css("a") if (a.attributes.get("href") or "").endswith("search/")]

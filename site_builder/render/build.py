@@ -194,7 +194,7 @@ def _build(
     from . import pagerender
     from .index import SiteIndex
     from .mdcache import MarkdownCache, renderer_version, workers
-    from .plan import markdown_texts, plan_outputs
+    from .plan import markdown_texts, media_outputs, plan_outputs
     from .templating import make_env, template_dirs, templates_digest
 
     with report.phase("load"):
@@ -204,7 +204,7 @@ def _build(
         dirs = template_dirs(content)
         index = SiteIndex.build(site, date.today())
     with report.phase("plan"):
-        outputs = plan_outputs(site, index, dirs)
+        outputs = plan_outputs(site, index, dirs) + media_outputs(content)
         md_version = renderer_version(markdown_module)
         salt = digest(templates_digest(dirs), ENGINE_VERSION, md_version, site.config)
         fingerprints = _fingerprints(outputs, salt)

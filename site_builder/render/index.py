@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..dribdat import EventRecords, group_records
 from ..model import Activity, Category, Event, Person, Project, Site
 from .outputs import digest
 
@@ -66,6 +67,8 @@ class SiteIndex:
     event_activities: dict[str, list[Activity]]
     people: dict[str, Person]
     visible_keys: set[tuple[str, str]]
+    records: dict[str, EventRecords]
+    """Each event's records, hidden ones included, for the Dribdat API mirrors."""
     _digests: dict[int, str] = field(default_factory=dict)
     _log_digests: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -122,6 +125,7 @@ class SiteIndex:
             event_activities=dict(event_activities),
             people=dict(site.people),
             visible_keys={p.key for items in projects.values() for p in items},
+            records=group_records(site),
         )
 
     def record_digest(self, obj: Any) -> str:

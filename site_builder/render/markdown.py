@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
@@ -21,10 +22,28 @@ def _shift_headings(state: StateCore) -> None:
             token.tag = f"h{level}"
 
 
+class _Linkify(LinkifyIt):  # type: ignore[misc]
+    """linkify-it behind a substring check: most text has no bare link, and linkify-it's
+    regexes, run on every paragraph, cost as much as parsing the whole document. The
+    paragraph-level `pretest` is only the substring check (a Markdown link's target
+    would trigger the regex for nothing); each text node still gets the full `test`."""
+
+    @staticmethod
+    def _maybe(text: str) -> bool:
+        return "://" in text or "www." in text or "@" in text
+
+    def pretest(self, text: str) -> bool:
+        return self._maybe(text)
+
+    def test(self, text: str) -> bool:
+        return self._maybe(text) and bool(super().test(text))
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
+    md.linkify = _Linkify()
     md.use(tasklists_plugin, enabled=False)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.core.ruler.push("shift_headings", _shift_headings)

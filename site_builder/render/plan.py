@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -155,6 +156,23 @@ def _mirrors(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None
         )
 
 
+def media_outputs(content: Path) -> list[Output]:
+    """The files under `content/media/`, published as `media/...`. Fingerprinted by size and
+    modification time, like the build state checks `public/`, so unchanged files are not read."""
+    root = content / "media"
+    out: list[Output] = []
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(folder, name)
+            st = path.stat()
+            rel = path.relative_to(content).as_posix()
+            out.append(Output(rel, digest(rel, st.st_size, st.st_mtime_ns), _read(path)))
+    return out
+
+
 def _check_paths(site: Site, outputs: list[Output]) -> None:
     """Two records must never claim the same file (e.g. a project slugged `activity`)."""
     problems = [
@@ -205,13 +223,16 @@ def plan_outputs(site: Site, index: SiteIndex, dirs: list[Path]) -> list[Output]
             partial(feeds.atom, path="feed.xml", title=site.config.title, page="", entries=entries),
         )
     )
-    shown = [
-        (e.slug, e.name, [index.record_digest(p) for p in index.projects.get(e.slug, ())])
-        for e in index.events
-    ]
-    categories = [index.record_digest(c) for c in site.categories.values()]
-    out.append(Output("search/index.json", digest(base, shown, categories), search.search_index))
-    out.append(Output("search/index.html", digest(base), pages.search_page))
+    if site.config.search:
+        shown = [
+            (e.slug, e.name, [index.record_digest(p) for p in index.projects.get(e.slug, ())])
+            for e in index.events
+        ]
+        categories = [index.record_digest(c) for c in site.categories.values()]
+        out.append(
+            Output("search/index.json", digest(base, shown, categories), search.search_index)
+        )
+        out.append(Output("search/index.html", digest(base), pages.search_page))
     out.append(Output("404.html", digest(base), pages.not_found))
     html = sorted(o.path for o in out if o.path.endswith("index.html"))
     out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
