@@ -73,6 +73,23 @@ def rename_event(content: Path) -> None:
     store.save(content, site)
 
 
+def warm_edits(content: Path, out: Path) -> None:
+    """Child process: a build session as `jamdat serve` and the edit API keep it; a pitch is
+    saved twice (as an editor would) and the second, warm rebuild's summary is printed."""
+    from site_builder.render.build import BuildSession
+
+    session = BuildSession(content, out)
+    session.build()
+    pitch = sorted((content / "projects").glob("*/*.md"))[
+        len(list((content / "projects").glob("*/*.md"))) // 3
+    ]
+    for n in (1, 2):
+        with pitch.open("a", encoding="utf-8") as f:
+            f.write(f"\nSaved again ({n}).\n")
+        report = session.build()
+    print(report.summary())
+
+
 HUGO_SINGLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ .Title }} | {{ .Site.Title }}</title></head><body>
 <nav><a href="{{ .Site.BaseURL }}">Home</a> /
@@ -150,7 +167,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--warm-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.warm_child:
+        warm_edits(*args.warm_child)
+        return
     if args.quick:
         args.events, args.projects = 5, 20
 
@@ -172,6 +193,8 @@ def main() -> None:
     ]
     edit_pitch(content)
     runs.append(build("one pitch edited", content, out, args.jobs))
+    argv = [sys.executable, __file__, "--warm-child", str(content), str(out)]
+    runs.append(run("one pitch edited (warm: serve, API)", argv))
     rename_event(content)
     runs.append(build("one event renamed", content, out, args.jobs))
     runs.append(build("no-op rebuild", content, out, args.jobs))

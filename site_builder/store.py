@@ -7,7 +7,9 @@ in key order, fixed columns) and writes only files whose bytes change, atomicall
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -275,6 +277,25 @@ def load(content: Path) -> Site:
     return Site(config, stages, events, categories, projects, activities, people)
 
 
+TextSlot = tuple[str, Any, str]
+"""Where a text file's content goes: ("project", (event, slug), "pitch" | "readme") or
+("event", slug, field name)."""
+
+
+def _text_slot(rel: str) -> TextSlot | None:
+    """The record field a text file (path relative to the content) fills, by its path
+    alone; None for files that are not long texts (tables, settings, media)."""
+    parts = rel.split("/")
+    if len(parts) == 3 and parts[0] in ("projects", "synced") and parts[2].endswith(".md"):
+        field = "pitch" if parts[0] == "projects" else "readme"
+        return ("project", (parts[1], parts[2][:-3]), field)
+    if len(parts) == 2 and parts[0] == "events" and parts[1].endswith(".md"):
+        return ("event", parts[1][:-3], "description")
+    if len(parts) == 3 and parts[0] == "events":
+        return ("event", parts[1], parts[2].rsplit(".", 1)[0])
+    return None
+
+
 def _attach_texts(
     content: Path,
     events: dict[str, Event],
@@ -283,44 +304,69 @@ def _attach_texts(
 ) -> None:
     """Read the Markdown files into their records; a file without a row is an error."""
     for path, rel in _text_files(content):
+        slot = _text_slot(rel)
+        if slot is None:
+            continue
         text = _read_text(path, rel, problems)
         if text is None:
             continue
-        text = text[:-1] if text.endswith("\n") else text
-        parts = rel.split("/")
-        if parts[0] in ("projects", "synced"):
-            project = projects.get((parts[1], parts[2][:-3]))
+        kind, key, name = slot
+        if kind == "project":
+            project = projects.get(key)
             if project is None:
                 problems.append(
                     Problem(
                         rel,
-                        f"has no row in data/projects.csv (event {parts[1]!r}, "
-                        f"slug {parts[2][:-3]!r})",
+                        f"has no row in data/projects.csv (event {key[0]!r}, slug {key[1]!r})",
                     )
                 )
-            elif parts[0] == "projects":
-                project.pitch = text
             else:
-                project.readme = text
-        elif len(parts) == 2:
-            event = events.get(parts[1][:-3])
-            if event is None:
-                problems.append(
-                    Problem(rel, f"has no row in data/events.csv (slug {parts[1][:-3]!r})")
-                )
-            else:
-                event.description = text
+                setattr(project, name, _strip_final_newline(text))
+            continue
+        event = events.get(key)
+        if event is None:
+            problems.append(Problem(rel, f"has no row in data/events.csv (slug {key!r})"))
+        elif rel.count("/") == 2 and rel.rsplit("/", 1)[1] not in _EVENT_FILES:
+            problems.append(
+                Problem(rel, f"unknown event text (known: {', '.join(sorted(_EVENT_FILES))})")
+            )
         else:
-            event = events.get(parts[1])
-            name = parts[2].rsplit(".", 1)[0]
-            if event is None:
-                problems.append(Problem(rel, f"has no row in data/events.csv (slug {parts[1]!r})"))
-            elif parts[2] not in _EVENT_FILES:
-                problems.append(
-                    Problem(rel, f"unknown event text (known: {', '.join(sorted(_EVENT_FILES))})")
-                )
-            else:
-                setattr(event, name, text)
+            setattr(event, name, _strip_final_newline(text))
+
+
+def _strip_final_newline(text: str) -> str:
+    """Files end with a newline the value does not have (see `render_files`)."""
+    return text[:-1] if text.endswith("\n") else text
+
+
+def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | None:
+    """A copy of `site` with the given text files (relative paths) read again, sharing
+    every untouched record; None when any other kind of file changed, or a text file
+    has no record, so the caller loads everything (and reports what is wrong)."""
+    events, projects = dict(site.events), dict(site.projects)
+    problems: list[Problem] = []
+    for rel in sorted(changed):
+        slot = _text_slot(rel)
+        if slot is None:
+            return None
+        kind, key, name = slot
+        record: Event | Project | None = (projects if kind == "project" else events).get(key)
+        if record is None or (kind == "event" and rel.count("/") == 2
+                              and rel.rsplit("/", 1)[1] not in _EVENT_FILES):  # fmt: skip
+            return None
+        path = content / rel
+        text = _read_text(path, rel, problems) if path.is_file() else ""
+        if text is None:
+            continue
+        fresh = copy.copy(record)  # a new object: digests are memoised by identity
+        setattr(fresh, name, _strip_final_newline(text))
+        if isinstance(fresh, Project):
+            projects[key] = fresh
+        else:
+            events[key] = fresh
+    if problems:
+        raise ContentError(problems)
+    return dataclasses.replace(site, events=events, projects=projects)
 
 
 _EVENT_FILES = {f"{name}.md" for name in EVENT_TEXTS} | {f"{EVENT_CSS}.css"}

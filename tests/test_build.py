@@ -11,11 +11,11 @@ from conftest import ArchiveFactory, Cli, tree_digest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder import store
-from site_builder.errors import JamdatError
+from site_builder.errors import ContentError, JamdatError
 from site_builder.model import Site
 from site_builder.render import markdown as markdown_module
 from site_builder.render import mdcache, pagerender, publish
-from site_builder.render.build import build_site
+from site_builder.render.build import BuildReport, BuildSession, build_site
 from site_builder.render.markdown import render_markdown
 
 PROJECT_PAGE = "spring-hack/river-levels/index.html"
@@ -71,24 +71,29 @@ def test_cold_build_then_noop_rebuild_renders_and_writes_nothing(
     assert snapshot(out) == before
 
 
+def rebuild_after(content: Path, out: Path, field: str, value: str) -> tuple[BuildReport, set[str]]:
+    """Build, set one field of River levels through the store, build again: the second
+    report and the files whose inode, mtime or size changed."""
+    build_site(content, out)
+    before = snapshot(out)
+
+    def change(site: Site) -> None:
+        setattr(site.projects[("spring-hack", "river-levels")], field, value)
+
+    edit(content, change)
+    report = build_site(content, out)
+    return report, changed(before, snapshot(out))
+
+
 def test_editing_one_pitch_rerenders_only_the_outputs_showing_it(
     tmp_archive: ArchiveFactory, tmp_path: Path
 ) -> None:
     content, out = tmp_archive(), tmp_path / "public"
-    build_site(content, out)
-    before = snapshot(out)
-
-    def new_pitch(site: Site) -> None:
-        site.projects[("spring-hack", "river-levels")].pitch = "We map **all** the rivers."
-
-    edit(content, new_pitch)
-    report = build_site(content, out)
-
+    report, touched = rebuild_after(content, out, "pitch", "We map **all** the rivers.")
     assert PROJECT_PAGE in report.rendered
     assert OTHER_PROJECT_PAGE not in report.rendered
     assert not any(p.startswith("autumn-jam/") for p in report.rendered)
     assert len(report.rendered) < report.planned / 2
-    touched = changed(before, snapshot(out))
     assert touched == set(report.written)
     assert PROJECT_PAGE in touched
     assert touched <= set(report.rendered)
@@ -100,16 +105,60 @@ def test_unchanged_bytes_are_not_rewritten_when_a_fingerprint_changes(
 ) -> None:
     """A changed input that does not change a file's bytes leaves that file alone."""
     content, out = tmp_archive(), tmp_path / "public"
-    build_site(content, out)
-    before = snapshot(out)
-
-    def new_summary(site: Site) -> None:
-        site.projects[("spring-hack", "river-levels")].summary = "Rivers, live."
-
-    edit(content, new_summary)
-    report = build_site(content, out)
+    report, touched = rebuild_after(content, out, "summary", "Rivers, live.")
     assert set(report.written) < set(report.rendered)
-    assert changed(before, snapshot(out)) == set(report.written)
+    assert touched == set(report.written)
+
+
+def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_would(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, out, fresh = tmp_archive(), tmp_path / "public", tmp_path / "fresh"
+    session = BuildSession(content, out)
+    session.build()
+    loads: list[Path] = []
+    real_load = store.load
+
+    def counted_load(path: Path) -> Site:
+        loads.append(path)
+        return real_load(path)
+
+    monkeypatch.setattr(store, "load", counted_load)
+
+    pitch = content / "projects" / "spring-hack" / "river-levels.md"
+    pitch.write_text("We map **every** river.\n", encoding="utf-8")
+    report = session.build()
+    assert loads == []  # the text was read into the kept archive, nothing else
+    assert PROJECT_PAGE in report.written and OTHER_PROJECT_PAGE not in report.rendered
+    assert text_of(out / PROJECT_PAGE, ".pitch strong") == "every"
+
+    rows = (content / "data" / "projects.csv").read_text(encoding="utf-8")
+    (content / "data" / "projects.csv").write_text(
+        rows.replace("River levels", "River heights"), encoding="utf-8"
+    )
+    session.build()
+    assert loads == [content]  # a table changed: everything is loaded again
+    assert text_of(out / PROJECT_PAGE, "h1") == "River heights"
+
+    build_site(content, fresh)
+    assert tree_digest(out) == tree_digest(fresh)
+
+
+def test_a_session_reports_a_bad_text_and_recovers_when_it_is_fixed(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    session = BuildSession(content, out)
+    session.build()
+    site_before = tree_digest(out)
+    pitch = content / "projects" / "spring-hack" / "river-levels.md"
+    pitch.write_bytes(b"caf\xe9\n")
+    with pytest.raises(ContentError, match=r"river-levels\.md.*not UTF-8"):
+        session.build()
+    assert tree_digest(out) == site_before
+    pitch.write_text("Fixed.\n", encoding="utf-8")
+    session.build()
+    assert "Fixed." in text_of(out / PROJECT_PAGE, ".pitch")
 
 
 def test_cold_build_is_built_aside_and_swapped_in(

@@ -45,10 +45,15 @@ from ..errors import JamdatError
 from ..fsutil import locked
 from . import publish
 from .outputs import Output, RenderContext, digest
-from .state import BuildState, Entry, state_file, tree_signature
+from .state import BuildState, Entry, FileStat, state_file, tree_signature, tree_stats
 
 if TYPE_CHECKING:
+    import jinja2
+
+    from ..model import Site
+    from .index import DigestMemo
     from .pagerender import Batch
+    from .plan import PlanMemo
 
 ENGINE_VERSION = f"{__version__}/1"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
@@ -114,20 +119,139 @@ def build_site(
     Raises ContentError for bad content and JamdatError naming the template file and
     line, or the output being rendered, when rendering fails; `out` is then untouched.
     """
-    _check_out(content, out)
-    report = BuildReport(out)
-    state_dir = store.state_dir(content)
-    with locked(state_dir / "build.lock"):
-        state = BuildState(state_file(state_dir, out), ENGINE_VERSION)
+    return BuildSession(content, out, base_url=base_url, jobs=jobs).build(clean=clean)
+
+
+class BuildSession:
+    """Builds of one archive into one directory. Between builds it keeps what a rebuild
+    can reuse: the loaded archive (only text files that changed are read again), record
+    digests and the search index's parts. `jamdat serve` and the edit API keep one;
+    `build_site` is a session of one build."""
+
+    def __init__(
+        self, content: Path, out: Path, *, base_url: str | None = None, jobs: int | None = None
+    ) -> None:
+        _check_out(content, out)
+        self.content, self.out, self.base_url, self.jobs = content, out, base_url, jobs
+        self._site: Site | None = None
+        self._sources: dict[str, FileStat] = {}
+        self._memo: DigestMemo | None = None
+        self._plans: PlanMemo | None = None
+        self._env: tuple[str, jinja2.Environment] | None = None
+        self._entries: tuple[str, dict[str, Entry]] | None = None
+        """The state's entries as this session recorded them, with the inputs signature
+        recorded beside them (when the database still holds it, nobody else built since)."""
+        self._fragments: dict[str, dict[str, str]] = {}
+
+    def build(self, *, clean: bool = False) -> BuildReport:
+        """One build; see `build_site`."""
+        report = BuildReport(self.out)
+        state_dir = store.state_dir(self.content)
+        with locked(state_dir / "build.lock"):
+            state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
+            try:
+                with report.phase("check"):
+                    sources = tree_stats(self.content, skip=store.STATE_DIR)
+                    inputs = input_signature(self.content, self.base_url, sources)
+                    if not clean and _up_to_date(self.out, state, inputs, report):
+                        return report
+                self._build(clean, state, inputs, sources, report)
+            finally:
+                state.close()
+        return report
+
+    def _load(self, sources: dict[str, FileStat]) -> Site:
+        """The archive as on disk now: the last one with changed texts re-read, or all
+        of it loaded again when a table, a setting or a new file changed."""
+        site = None
+        if self._site is not None:
+            known = self._sources
+            changed = [
+                rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
+            ]
+            site = store.reload_texts(self._site, self.content, changed)
+        if site is None:
+            site = store.load(self.content)
+        self._site, self._sources = site, sources
+        return site
+
+    def _build(
+        self,
+        clean: bool,
+        state: BuildState,
+        inputs: str,
+        sources: dict[str, FileStat],
+        report: BuildReport,
+    ) -> None:
+        """Load, plan, render what changed and publish it (see the module docstring)."""
+        from . import markdown as markdown_module
+        from . import pagerender
+        from .index import SiteIndex
+        from .mdcache import MarkdownCache, renderer_version, workers
+        from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
+        from .templating import make_env, template_dirs, templates_digest
+
+        content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
+        with report.phase("load"):
+            site = self._load(sources)
+            if base_url is not None:
+                config = dataclasses.replace(site.config, base_url=base_url)
+                site = dataclasses.replace(site, config=config)
+            dirs = template_dirs(content)
+            index = SiteIndex.build(site, date.today(), self._memo)
+            self._memo = index.memo
+        with report.phase("plan"):
+            self._plans = self._plans or PlanMemo()
+            outputs = plan_outputs(site, index, dirs, self._plans) + media_outputs(content)
+            md_version = renderer_version(markdown_module)
+            templates = templates_digest(dirs)
+            salt = digest(templates, ENGINE_VERSION, md_version, site.config)
+            fingerprints = _fingerprints(outputs, salt)
+            report.planned = len(outputs)
+        with report.phase("check"):
+            previous = None if clean or not out.is_dir() else self._previous(state)
+            report.cold = previous is None
+            dirty, disk_ok = _dirty(outputs, fingerprints, previous or {}, out)
+        cache = MarkdownCache(
+            store.state_dir(content) / "markdown.sqlite",
+            md_version,
+            markdown_module.render_markdown,
+        )
         try:
-            with report.phase("check"):
-                inputs = input_signature(content, base_url)
-                if not clean and _up_to_date(out, state, inputs, report):
-                    return report
-            _build(content, out, base_url, clean, jobs, state, inputs, report)
+            if report.cold or len(dirty) >= PRECOLLECT_MIN:
+                with report.phase("markdown"):
+                    load_all = report.cold or 4 * len(dirty) > len(outputs)
+                    texts = markdown_texts(site)
+                    cache.prepare(texts, jobs, load_all=load_all)
+                    cache.save()
+                    if report.cold:
+                        cache.prune(texts)
+            if self._env is None or self._env[0] != templates:
+                self._env = (templates, make_env(dirs))
+            ctx = RenderContext(site, index, cache, self._env[1], self._fragments)
+            batch = pagerender.Batch(dirty, ctx, cache, None, previous or {}, disk_ok)
+            if previous is None:
+                entries = _cold(out, batch, fingerprints, workers(jobs), report)
+                state.record(entries.items(), (), replace_all=True, inputs=inputs)
+            else:
+                entries = _incremental(out, batch, fingerprints, workers(jobs), report)
+                state.record(entries.items(), report.deleted, replace_all=False, inputs=inputs)
+                entries = {**previous, **entries}
+                for path in report.deleted:
+                    entries.pop(path, None)
+            self._entries = (inputs, entries)
+            cache.save()
+            report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
-            state.close()
-    return report
+            cache.close()
+
+
+    def _previous(self, state: BuildState) -> dict[str, Entry] | None:
+        """The recorded outputs: this session's copy while still current, else the database's."""
+        if self._entries is not None and state.inputs() == self._entries[0]:
+            return self._entries[1]
+        self._entries = None
+        return state.entries()
 
 
 def _check_out(content: Path, out: Path) -> None:
@@ -139,14 +263,16 @@ def _check_out(content: Path, out: Path) -> None:
         raise JamdatError(f"--out {out} is a git working tree; choose a directory for the site")
 
 
-def input_signature(content: Path, base_url: str | None) -> str:
-    """Everything a build reads, by file stats: content, templates, the engine's code,
-    today's date (pages show upcoming/past) and the base URL override."""
+def input_signature(content: Path, base_url: str | None, sources: dict[str, FileStat]) -> str:
+    """Everything a build reads, by file stats: content (`sources`), templates, the
+    engine's code, today's date (pages show upcoming/past) and the base URL override."""
     from .templating import template_dirs
 
-    roots = [content, *template_dirs(content), Path(__file__).resolve().parents[1]]
-    files = tree_signature(roots, skip=store.STATE_DIR)
-    return digest(files, _libraries(), date.today(), base_url, ENGINE_VERSION)
+    code = [*template_dirs(content), Path(__file__).resolve().parents[1]]
+    files = tree_signature(code, skip=store.STATE_DIR)
+    return digest(
+        sorted(sources.items()), files, _libraries(), date.today(), base_url, ENGINE_VERSION
+    )
 
 
 def _libraries() -> list[tuple[str, int, int]]:
@@ -179,73 +305,13 @@ def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) 
     return True
 
 
-def _build(
-    content: Path,
-    out: Path,
-    base_url: str | None,
-    clean: bool,
-    jobs: int | None,
-    state: BuildState,
-    inputs: str,
-    report: BuildReport,
-) -> None:
-    """Load, plan, render what changed and publish it (see the module docstring)."""
-    from . import markdown as markdown_module
-    from . import pagerender
-    from .index import SiteIndex
-    from .mdcache import MarkdownCache, renderer_version, workers
-    from .plan import markdown_texts, media_outputs, plan_outputs
-    from .templating import make_env, template_dirs, templates_digest
-
-    with report.phase("load"):
-        site = store.load(content)
-        if base_url is not None:
-            site.config = dataclasses.replace(site.config, base_url=base_url)
-        dirs = template_dirs(content)
-        index = SiteIndex.build(site, date.today())
-    with report.phase("plan"):
-        outputs = plan_outputs(site, index, dirs) + media_outputs(content)
-        md_version = renderer_version(markdown_module)
-        salt = digest(templates_digest(dirs), ENGINE_VERSION, md_version, site.config)
-        fingerprints = _fingerprints(outputs, salt)
-        report.planned = len(outputs)
-    with report.phase("check"):
-        previous = None if clean or not out.is_dir() else state.entries()
-        report.cold = previous is None
-        dirty, disk_ok = _dirty(outputs, fingerprints, previous or {}, out)
-    cache = MarkdownCache(
-        store.state_dir(content) / "markdown.sqlite", md_version, markdown_module.render_markdown
-    )
-    try:
-        if report.cold or len(dirty) >= PRECOLLECT_MIN:
-            with report.phase("markdown"):
-                load_all = report.cold or 4 * len(dirty) > len(outputs)
-                texts = markdown_texts(site)
-                cache.prepare(texts, jobs, load_all=load_all)
-                cache.save()
-                if report.cold:
-                    cache.prune(texts)
-        ctx = RenderContext(site, index, cache, make_env(dirs))
-        batch = pagerender.Batch(dirty, ctx, cache, None, previous or {}, disk_ok)
-        if previous is None:
-            entries = _cold(out, batch, fingerprints, workers(jobs), report)
-            state.record(entries.items(), (), replace_all=True, inputs=inputs)
-        else:
-            entries = _incremental(out, batch, fingerprints, workers(jobs), report)
-            state.record(entries.items(), report.deleted, replace_all=False, inputs=inputs)
-        cache.save()
-        report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
-    finally:
-        cache.close()
-
-
 def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
     """Effective fingerprints by path; two outputs claiming one path is a plan error."""
     fingerprints: dict[str, str] = {}
     for output in outputs:
         if output.path in fingerprints:
             raise JamdatError(f"two pages would be written to {output.path}")
-        fingerprints[output.path] = digest(output.fingerprint, salt)
+        fingerprints[output.path] = f"{output.fingerprint}.{salt}"
     return fingerprints
 
 

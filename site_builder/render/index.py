@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -46,6 +47,24 @@ def _zone(name: str, fallback: str) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
+class DigestMemo:
+    """Digests of records by identity, carried from one build of a session to the next.
+    The store re-reads a changed record into a new object, so the same object means the
+    same record; objects not used by a build are forgotten after it."""
+
+    def __init__(self, previous: DigestMemo | None = None) -> None:
+        self._previous = previous._current if previous is not None else {}
+        self._current: dict[tuple[str, int], tuple[object, str]] = {}
+
+    def get(self, kind: str, obj: object, compute: Callable[[], str]) -> str:
+        key = (kind, id(obj))
+        found = self._current.get(key) or self._previous.get(key)
+        if found is None or found[0] is not obj:
+            found = (obj, compute())
+        self._current[key] = found
+        return found[1]
+
+
 @dataclass(slots=True)
 class SiteIndex:
     """Lookups by event and project, sorted as pages show them, plus memoised digests."""
@@ -69,11 +88,12 @@ class SiteIndex:
     visible_keys: set[tuple[str, str]]
     records: dict[str, EventRecords]
     """Each event's records, hidden ones included, for the Dribdat API mirrors."""
-    _digests: dict[int, str] = field(default_factory=dict)
+    memo: DigestMemo = field(default_factory=DigestMemo)
     _log_digests: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, site: Site, today: date) -> SiteIndex:
+    def build(cls, site: Site, today: date, memo: DigestMemo | None = None) -> SiteIndex:
+        """The lookups of `site`; `memo` carries record digests over from a previous build."""
         events = sorted(site.events.values(), key=lambda e: (e.starts_at.isoformat(), e.slug))
         events.reverse()
         zones = {e.slug: _zone(e.timezone, site.config.timezone) for e in events}
@@ -126,37 +146,38 @@ class SiteIndex:
             people=dict(site.people),
             visible_keys={p.key for items in projects.values() for p in items},
             records=group_records(site),
+            memo=DigestMemo(memo),
         )
 
     def record_digest(self, obj: Any) -> str:
-        """Digest of a record's every field, memoised by identity (records are not mutated
-        during a build)."""
-        key = id(obj)
-        found = self._digests.get(key)
-        if found is None:
-            found = self._digests[key] = digest(obj)
-        return found
+        """Digest of a record's every field (records are not mutated during a build)."""
+        return self.memo.get("record", obj, lambda: digest(obj))
 
     def activities_digest(self, key: tuple[str, str]) -> str:
         """Digest of a visible project's whole activity log, memoised."""
         found = self._log_digests.get(key)
         if found is None:
-            found = self._log_digests[key] = digest(self.activities.get(key, []))
+            logs = [self.record_digest(a) for a in self.activities.get(key, [])]
+            found = self._log_digests[key] = digest(logs)
         return found
 
     def card_digest(self, project: Project) -> str:
         """Digest of what a project card shows (not the pitch or README)."""
-        return digest(
-            project.slug,
-            project.name,
-            project.summary,
-            project.image_url,
-            project.progress,
-            project.team,
-            project.category,
-            project.is_challenge,
-            project.logo_color,
-            project.logo_icon,
+        return self.memo.get(
+            "card",
+            project,
+            lambda: digest(
+                project.slug,
+                project.name,
+                project.summary,
+                project.image_url,
+                project.progress,
+                project.team,
+                project.category,
+                project.is_challenge,
+                project.logo_color,
+                project.logo_icon,
+            ),
         )
 
     def zone(self, event: str) -> ZoneInfo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ class RenderContext:
     markdown: Callable[[str], str]
     """Sanitized HTML of a Markdown text, rendered once per distinct text and cached."""
     env: jinja2.Environment
+    fragments: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Rendered parts of outputs, by output and digest of their inputs, kept across the
+    builds of a session (the search index is re-assembled from per-event parts)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,39 @@ def _read(path: Path) -> Render:
     return lambda ctx: path.read_bytes()
 
 
+class PlanMemo:
+    """Each event's outputs from the previous build of a session, reused while every record
+    they were planned from is the same object: the store reads a changed record into a new
+    object, so planning after a one-pitch edit re-plans one event, not all of them."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[list[object], list[Output]]] = {}
+
+    def event(self, slug: str, inputs: list[object]) -> list[Output] | None:
+        """The outputs planned from exactly these inputs (first two by value), if any."""
+        found = self.events.get(slug)
+        if found is None or len(found[0]) != len(inputs):
+            return None
+        old = found[0]
+        same = zip(old[2:], inputs[2:], strict=True)
+        if old[:2] != inputs[:2] or any(a is not b for a, b in same):
+            return None
+        return found[1]
+
+
+def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
+    """What an event's pages are planned from: settings by value, then the records."""
+    return [
+        base,
+        index.today,
+        site.events[slug],
+        site.people,
+        *index.projects.get(slug, ()),
+        *index.categories.get(slug, ()),
+        *index.event_activities.get(slug, ()),
+    ]
+
+
 def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
     """An event's page, its filters, timeline, feed, calendar and project pages."""
     e = site.events[slug]
@@ -198,8 +231,11 @@ def _check_paths(site: Site, outputs: list[Output]) -> None:
         raise ContentError(problems)
 
 
-def plan_outputs(site: Site, index: SiteIndex, dirs: list[Path]) -> list[Output]:
-    """Every file of the site. Fingerprints leave out the templates (the engine adds them)."""
+def plan_outputs(
+    site: Site, index: SiteIndex, dirs: list[Path], memo: PlanMemo | None = None
+) -> list[Output]:
+    """Every file of the site. Fingerprints leave out the templates (the engine adds them);
+    `memo` carries event plans over from the previous build of a session."""
     base = digest(site.config, site.stages)
     u = Urls.of(site.config)
     out: list[Output] = []
@@ -212,8 +248,17 @@ def plan_outputs(site: Site, index: SiteIndex, dirs: list[Path]) -> list[Output]
         for e in index.events
     ]
     out.append(Output("index.html", digest(base, summaries, index.today), pages.archive))
+    fresh: dict[str, tuple[list[object], list[Output]]] = {}
     for e in index.events:
-        _event_pages(site, index, e.slug, base, out)
+        inputs = _event_inputs(site, index, e.slug, base)
+        planned = memo.event(e.slug, inputs) if memo is not None else None
+        if planned is None:
+            planned = []
+            _event_pages(site, index, e.slug, base, planned)
+        fresh[e.slug] = (inputs, planned)
+        out.extend(planned)
+    if memo is not None:
+        memo.events = fresh
     _mirrors(site, index, base, out)
     entries = feeds.site_entries(site, index)
     out.append(

@@ -108,20 +108,34 @@ class BuildState:
             )
 
 
-def tree_signature(roots: Iterable[Path], skip: str = "") -> str:
-    """Digest of the names, sizes, mtimes and inodes of every file under `roots`.
+FileStat = tuple[int, int, int]
+"""(size, mtime_ns, inode): editors and the store replace files (new inode) or rewrite
+them (new mtime), so an unchanged stat means an unchanged file, known without reading it."""
 
-    Editors and the store replace files (new inode) or rewrite them (new mtime), so an
-    unchanged signature means unchanged inputs, established without reading a byte."""
+
+def tree_stats(root: Path, skip: str = "") -> dict[str, FileStat]:
+    """The stat of every file under `root` by POSIX path relative to it, skipping folders
+    named `skip` and `__pycache__`."""
+    found: dict[str, FileStat] = {}
+    base = os.fspath(root)
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = [d for d in dirs if d != skip and d != "__pycache__"]
+        rel = os.path.relpath(folder, base).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        for name in files:
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue
+            found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def tree_signature(roots: Iterable[Path], skip: str = "") -> str:
+    """Digest of the names and stats of every file under `roots` (see `FileStat`)."""
     h = hashlib.blake2b(digest_size=16)
     for root in roots:
         h.update(os.fsencode(root) + b"\x00")
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != skip and d != "__pycache__")
-            for name in sorted(files):
-                try:
-                    st = os.stat(os.path.join(folder, name))
-                except FileNotFoundError:
-                    continue
-                h.update(f"{folder}/{name}\x00{st.st_size}:{st.st_mtime_ns}:{st.st_ino}\n".encode())
+        for rel, stat in sorted(tree_stats(root, skip).items()):
+            h.update(f"{rel}\x00{stat}\n".encode())
     return h.hexdigest()

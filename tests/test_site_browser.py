@@ -1,0 +1,122 @@
+"""The demo archive in a real browser (Debian's Chromium driven by Playwright): no page
+scrolls sideways on a phone or a laptop, no page logs an error, and search finds projects."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from site_builder.render.build import build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+
+DEMO = Path(__file__).resolve().parents[1] / "content"
+LOCAL = "http://127.0.0.1"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The demo archive built into a temporary folder and served on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(DEMO, root / "content", ignore=shutil.ignore_patterns(".jamdat"))
+    out = root / "public"
+    build_site(root / "content", out, base_url="/", jobs=1)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{LOCAL}:{server.server_address[1]}", out
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _offline(page: Any) -> list[str]:
+    """Keep the page off the internet (remote images are aborted quietly) and collect the
+    errors it logs about anything else."""
+    errors: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(LOCAL) else r.abort())
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{page.url}: {m.text}")
+            if m.type == "error" and "net::ERR_FAILED" not in m.text
+            else None
+        ),
+    )
+    return errors
+
+
+def _pages(out: Path) -> list[str]:
+    """Every HTML page except slide decks (tested on their own), as URL paths."""
+    found = []
+    for path in sorted(out.rglob("index.html")):
+        rel = path.parent.relative_to(out).as_posix()
+        if "slides" not in rel.split("/"):
+            found.append("" if rel == "." else f"{rel}/")
+    return found
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_no_page_scrolls_sideways_or_logs_errors(
+    site: tuple[str, Path], browser: Any, width: int
+) -> None:
+    base, out = site
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    errors = _offline(page)
+    wide = []
+    paths = _pages(out)
+    assert len(paths) > 50
+    for path in paths:
+        page.goto(f"{base}/{path}")
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        if scroll > width:
+            wide.append(f"/{path}: {scroll}px")
+    page.close()
+    assert not wide, f"pages wider than {width}px: {wide}"
+    assert not errors
+
+
+def test_search_finds_projects_and_links_to_them(site: tuple[str, Path], browser: Any) -> None:
+    base, _ = site
+    page = browser.new_page()
+    errors = _offline(page)
+    page.goto(f"{base}/")
+    page.fill("header input[type=search]", "wikidata")
+    page.press("header input[type=search]", "Enter")
+    page.wait_for_url("**/search/?q=wikidata")
+    first = page.locator("main .card-title a").first
+    first.wait_for()
+    titles = page.locator("main .card-title").all_inner_texts()
+    assert any("Wikidata" in t for t in titles), titles
+    first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == titles[0].strip()
+    page.close()
+    assert not errors
