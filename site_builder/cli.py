@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .errors import ContentError, JamdatError
+from .sync.command import sync as sync_command
 
 CONTENT = click.option(
     "--content",
@@ -98,6 +99,8 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
         return
     click.echo(report.summary())
 
+
+main.add_command(sync_command)
 
 if __name__ == "__main__":
     main()

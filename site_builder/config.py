@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ContentError, Problem
+from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,10 @@ class SiteConfig:
 
     feed_size: int = 50
     """How many entries the Atom feeds carry."""
+
+    sync: SyncConfig = field(default_factory=SyncConfig, repr=False)
+    """How `jamdat sync` reaches forges and what it may overwrite (see SyncConfig). Left
+    out of the repr, which build digests hash: sync settings never change a page."""
 
     @property
     def site_url(self) -> str:
@@ -157,6 +162,12 @@ def load_config(content: Path) -> SiteConfig:
                 Problem(str(path), f"unknown setting (known: {', '.join(known)})", None, key)
             )
             continue
+        if key == "sync":
+            try:
+                values[key] = parse_sync_config(value, str(path))
+            except ContentError as exc:
+                problems.extend(exc.problems)
+            continue
         default = getattr(SiteConfig(), key)
         if isinstance(default, bool):
             ok = isinstance(value, bool)
@@ -188,6 +199,8 @@ def save_config(content: Path, config: SiteConfig) -> str:
         for f in dataclasses.fields(SiteConfig)
         if getattr(config, f.name) != getattr(default, f.name)
     }
+    if "sync" in data:
+        data["sync"] = sync_config_data(config.sync)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

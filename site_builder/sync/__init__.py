@@ -1,0 +1,1 @@
+"""`jamdat sync`: keep project pages in step with their repositories."""

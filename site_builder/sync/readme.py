@@ -1,0 +1,136 @@
+"""A fetched README made fit for `synced/`: relative links and images made absolute on the
+forge, line endings normalised, and anything over 1 MB cut with a note.
+
+Absolute URLs (badges included), in-page `#anchors`, `mailto:` and the like are left
+alone, and so is everything inside code blocks and code spans.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from .providers.base import Readme
+
+MAX_README_BYTES = 1_000_000
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:[^\n]|\n(?![ \t]*\n))*?(?<!`)\1(?!`)")
+_INLINE = re.compile(r"(\]\(\s*)(<[^>\n]*>|[^)\s]+)")
+_REFERENCE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)", re.M)
+_TAG = re.compile(r"<[a-zA-Z][a-zA-Z0-9-]*\b[^<>]*>")
+_ATTR = re.compile(r"""(\s(?:src|href|poster|srcset)\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.I)
+_IMAGE_EXT = re.compile(r"\.(png|jpe?g|gif|svg|webp|avif|bmp|ico|mp4|webm)$", re.I)
+
+
+def normalize(text: str) -> str:
+    """Text as the store reads it back: no BOM, LF line endings, no trailing blank lines."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text.rstrip()
+
+
+def absolute(url: str, readme: Readme, image: bool) -> str:
+    """`url` resolved on the forge when it is relative; anything else as it was."""
+    if not url or url.startswith(("#", "//", "?")) or _SCHEME.match(url):
+        return url
+    path = "." + url if url.startswith("/") else url
+    climbs = path.startswith("../")
+    is_image = image or bool(_IMAGE_EXT.search(url.split("?", 1)[0].split("#", 1)[0]))
+    base = readme.image_base if is_image and not climbs else readme.link_base
+    return urljoin(base, path)
+
+
+def _inline(match: re.Match[str], readme: Readme) -> str:
+    url = match.group(2)
+    if url.startswith("<"):
+        return f"{match.group(1)}<{absolute(url[1:-1], readme, False)}>"
+    return match.group(1) + absolute(url, readme, False)
+
+
+def _srcset(value: str, readme: Readme) -> str:
+    items = []
+    for item in value.split(","):
+        parts = item.strip().split(None, 1)
+        if parts:
+            parts[0] = absolute(parts[0], readme, True)
+        items.append(" ".join(parts))
+    return ", ".join(items)
+
+
+def _tag(match: re.Match[str], readme: Readme) -> str:
+    def attr(m: re.Match[str]) -> str:
+        name = m.group(1).strip().split("=")[0].strip().lower()
+        quote = '"' if m.group(2) is not None else "'"
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        if name == "srcset":
+            new = _srcset(value, readme)
+        else:
+            new = absolute(value.strip(), readme, name in ("src", "poster"))
+        return f"{m.group(1)}{quote}{new}{quote}"
+
+    return _ATTR.sub(attr, match.group(0))
+
+
+def _rewrite_prose(text: str, readme: Readme) -> str:
+    """Rewrite links outside code spans."""
+    out: list[str] = []
+    last = 0
+    for span in _CODE_SPAN.finditer(text):
+        out.append(_rewrite_plain(text[last : span.start()], readme))
+        out.append(span.group(0))
+        last = span.end()
+    out.append(_rewrite_plain(text[last:], readme))
+    return "".join(out)
+
+
+def _rewrite_plain(text: str, readme: Readme) -> str:
+    text = _INLINE.sub(lambda m: _inline(m, readme), text)
+    text = _REFERENCE.sub(lambda m: _inline(m, readme), text)
+    return _TAG.sub(lambda m: _tag(m, readme), text)
+
+
+def absolutize(text: str, readme: Readme) -> str:
+    """Every relative link and image in a Markdown text made absolute on the forge."""
+    out: list[str] = []
+    prose: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        if fence:
+            out.append(line)
+            stripped = line.strip()
+            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
+                fence = ""
+            continue
+        match = _FENCE.match(line)
+        if match:
+            if prose:
+                out.append(_rewrite_prose("\n".join(prose), readme))
+                prose = []
+            fence = match.group(1)
+            out.append(line)
+            continue
+        prose.append(line)
+    if prose:
+        out.append(_rewrite_prose("\n".join(prose), readme))
+    return "\n".join(out)
+
+
+def cut(text: str, full_url: str, limit: int = MAX_README_BYTES) -> str:
+    """The text if it fits in `limit` bytes of UTF-8, else its start and a note."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    head = data[:limit].decode("utf-8", errors="ignore")
+    newline = head.rfind("\n")
+    if newline > limit // 2:
+        head = head[:newline]
+    megabytes = limit / 1_000_000
+    note = f"*This README is longer than {megabytes:g} MB and was cut here"
+    note += f"; read all of it at <{full_url}>.*" if full_url else ".*"
+    return head.rstrip() + "\n\n" + note
+
+
+def prepare(readme: Readme, full_url: str) -> str:
+    """The text to store in `synced/<event>/<project>.md`."""
+    return cut(normalize(absolutize(normalize(readme.text), readme)), full_url)
