@@ -245,7 +245,6 @@ class BuildSession:
         finally:
             cache.close()
 
-
     def _previous(self, state: BuildState) -> dict[str, Entry] | None:
         """The recorded outputs: this session's copy while still current, else the database's."""
         if self._entries is not None and state.inputs() == self._entries[0]:
