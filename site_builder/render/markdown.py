@@ -39,6 +39,16 @@ class _Linkify(LinkifyIt):  # type: ignore[misc]
         return self._maybe(text) and bool(super().test(text))
 
 
+def _align_classes(state: StateCore) -> None:
+    """Table column alignment as a class (`align-right`), not a style attribute: pages
+    carry no inline styles, so the site's CSP can forbid them."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = str(token.attrs.pop("style", ""))
+            if style.startswith("text-align:"):
+                token.attrSet("class", "align-" + style.removeprefix("text-align:"))
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
@@ -47,6 +57,7 @@ def _parser() -> MarkdownIt:
     md.use(tasklists_plugin, enabled=False)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.core.ruler.push("shift_headings", _shift_headings)
+    md.core.ruler.push("align_classes", _align_classes)
     return md
 
 

@@ -23,8 +23,8 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start", "class", "reversed"},
     "li": {"class"},
     "input": {"checked", "class"},
-    "th": {"align", "scope", "colspan", "rowspan", "style"},
-    "td": {"align", "colspan", "rowspan", "style"},
+    "th": {"align", "scope", "colspan", "rowspan", "class"},
+    "td": {"align", "colspan", "rowspan", "class"},
     "details": {"open"},
     "time": {"datetime"},
     "abbr": {"title"},
@@ -35,19 +35,23 @@ _ATTRIBUTES: dict[str, set[str]] = {
 }
 
 # Classes beyond these are dropped, so content cannot borrow the site's own styles.
-_TASK_CLASSES = {"task-list-item-checkbox", "task-list-item", "contains-task-list"}
+_KEPT_CLASSES = {
+    "task-list-item-checkbox", "task-list-item", "contains-task-list",
+    "align-left", "align-center", "align-right",
+}  # fmt: skip
 _SCHEMES = {"http", "https", "mailto", "tel", "data"}
 _URL_ATTRIBUTES = {"href", "src", "srcset", "cite"}
 
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:
-    """Keep `data:` URLs only for images; keep only language and task-list classes."""
+    """Keep `data:` URLs only for images; keep only language, task-list and alignment
+    classes."""
     if attribute in _URL_ATTRIBUTES and value.strip().lower().startswith("data:"):
         ok = tag in ("img", "source") and value.strip().lower().startswith("data:image/")
         return value if ok else None
     if attribute == "class":
         kept = [
-            w for w in value.split() if w.startswith(("language-", "lang-")) or w in _TASK_CLASSES
+            w for w in value.split() if w.startswith(("language-", "lang-")) or w in _KEPT_CLASSES
         ]
         return " ".join(kept) or None
     return value
@@ -62,7 +66,6 @@ _CLEANER = nh3.Cleaner(
     tag_attribute_values={"input": {"type": {"checkbox"}}},
     set_tag_attribute_values={"input": {"disabled": "disabled"}},
     url_schemes=_SCHEMES,
-    filter_style_properties={"text-align"},
     strip_comments=True,
     link_rel="noopener noreferrer nofollow ugc",
 )
