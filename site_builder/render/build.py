@@ -143,8 +143,10 @@ class BuildSession:
         recorded beside them (when the database still holds it, nobody else built since)."""
         self._fragments: dict[str, dict[str, str]] = {}
 
-    def build(self, *, clean: bool = False) -> BuildReport:
-        """One build; see `build_site`."""
+    def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
+        """One build; see `build_site`. `warm` loads and plans the archive even when
+        nothing changed (rendering nothing then), so that the session's next rebuild is
+        fast: `jamdat serve` and the edit API start with one."""
         report = BuildReport(self.out)
         state_dir = store.state_dir(self.content)
         with locked(state_dir / "build.lock"):
@@ -153,7 +155,8 @@ class BuildSession:
                 with report.phase("check"):
                     sources = tree_stats(self.content, skip=store.STATE_DIR)
                     inputs = input_signature(self.content, self.base_url, sources)
-                    if not clean and _up_to_date(self.out, state, inputs, report):
+                    up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
+                    if up_to_date and not warm:
                         return report
                 self._build(clean, state, inputs, sources, report)
             finally:
