@@ -1,16 +1,82 @@
-"""The edit API's ASGI app factory, e.g. `uvicorn --factory api.app:create_app`."""
+"""The edit API's ASGI app factory, e.g. `uvicorn --factory api.app:create_app`.
+
+Thin by design: DTOs check what comes in (`schemas.py`, `body.py`), guards check who
+asks (`auth.py`), and the edit services of `site_builder` do the rest, through the same
+store the CLI uses; saved edits queue a rebuild (`rebuild.py`).
+"""
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from site_builder import __version__
+
+from .body import check_body
+from .context import STATE_KEY, ApiContext, context_of
+from .errors import HANDLERS
+from .limits import RateLimits
+from .reqlog import request_log
+from .routes.builds import BuildController
+from .routes.categories import CategoryController
+from .routes.events import EventController
+from .routes.meta import edit_asset, edit_page, health, stages
+from .routes.projects import ProjectController
+from .settings import ApiSettings
 
 
-@get("/health", sync_to_thread=False)
-def health() -> dict[str, str]:
-    """Liveness probe for load balancers and uptime checks."""
-    return {"status": "ok"}
-
-
-def create_app() -> Litestar:
-    """A fresh application instance (one per process or test)."""
-    return Litestar(route_handlers=[health])
+def create_app(settings: ApiSettings | None = None) -> Litestar:
+    """A fresh application instance (one per process or test); settings default to the
+    environment (see `ApiSettings.from_env`)."""
+    settings = settings or ApiSettings.from_env()
+    ctx = ApiContext.create(settings)
+    cors = None
+    if settings.cors_origins:
+        cors = CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+            max_age=600,
+        )
+    openapi = OpenAPIConfig(
+        title="Jamdat edit API",
+        version=__version__,
+        description=(
+            "Edit a Jamdat archive: events, categories, projects, their stage and activity "
+            "log. Reads are anonymous; edits need `Authorization: Bearer <token>`, and "
+            "updates and deletes `If-Match` with the entry's ETag."
+        ),
+        path="/api/v1/schema",
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"bearer": []}],
+    )
+    app = Litestar(
+        route_handlers=[
+            health,
+            stages,
+            edit_page,
+            edit_asset,
+            EventController,
+            CategoryController,
+            ProjectController,
+            BuildController,
+        ],
+        dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
+        before_request=check_body,
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        middleware=[request_log, RateLimits(settings.rate_per_address, settings.rate_per_token)],
+        cors_config=cors,
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body,
+        on_startup=[ctx.startup],
+        on_shutdown=[ctx.shutdown],
+        logging_config=None,
+    )
+    app.state[STATE_KEY] = ctx
+    return app

@@ -1,0 +1,92 @@
+"""Who is calling: bearer tokens, checked by guards before a handler runs.
+
+Anonymous clients may read. A request that sends a token must send a valid one (401
+otherwise, also on reads); a valid token without the right to the edit gets 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from site_builder.services.editor import Editor
+
+from .context import STATE_KEY, ApiContext
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="jamdat"'}
+_EDITOR = "jamdat.editor"
+
+
+def editor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor | None:
+    """The token's editor, None without a token; 401 for a malformed, unknown, expired or
+    revoked token. Remembered for the rest of the request (and its log line)."""
+    state = connection.scope.setdefault("state", {})
+    if _EDITOR in state:
+        cached = state[_EDITOR]
+        return cached if isinstance(cached, Editor) else None
+    header = connection.headers.get("authorization")
+    editor = None
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException(
+                "send the token as `Authorization: Bearer <token>`", headers=CHALLENGE
+            )
+        ctx = connection.app.state[STATE_KEY]
+        assert isinstance(ctx, ApiContext)
+        verdict, record = ctx.tokens.verify(token.strip())
+        if verdict != "ok" or record is None:
+            reason = {"unknown": "not a valid token"}.get(verdict, f"the token was {verdict}")
+            raise NotAuthorizedException(reason, headers=CHALLENGE)
+        editor = record.editor
+    state[_EDITOR] = editor
+    return editor
+
+
+def require_editor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: a valid token (organiser or member)."""
+    if editor_of(connection) is None:
+        raise NotAuthorizedException(
+            "this needs a token: send `Authorization: Bearer <token>` "
+            "(an organiser creates one with `jamdat token create`)",
+            headers=CHALLENGE,
+        )
+
+
+def require_organiser(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard: a valid organiser token."""
+    require_editor(connection, handler)
+    editor = editor_of(connection)
+    if editor is None or not editor.is_organiser:
+        raise PermissionDeniedException("only organisers may do this")
+
+
+def require_team(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: an organiser, or a member on the team of the project in the path. (The edit
+    itself checks again, atomically with the write.)"""
+    require_editor(connection, handler)
+    editor = editor_of(connection)
+    assert editor is not None
+    if editor.is_organiser:
+        return
+    ctx = connection.app.state[STATE_KEY]
+    assert isinstance(ctx, ApiContext)
+    params = connection.path_params
+    project = ctx.site().projects.get((str(params.get("event")), str(params.get("slug"))))
+    if project is not None and not editor.on_team(project):
+        raise PermissionDeniedException(
+            f"{editor.user!r} is not on this project's team: members may edit only "
+            "projects whose team lists them"
+        )
+
+
+def current_editor(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor:
+    """The editor of a request that passed an editing guard."""
+    editor = editor_of(connection)
+    assert editor is not None
+    return editor

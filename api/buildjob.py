@@ -1,0 +1,67 @@
+"""One site build as the rebuild queue runs it, in a worker process or thread.
+
+Kept free of web imports so a spawned worker starts fast. Errors come back as values:
+exceptions carrying problem lists do not survive pickling intact.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from site_builder.errors import ContentError, JamdatError
+from site_builder.render.build import build_site
+
+BUILD_NICENESS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """What a build did, or why it failed (then the last good site is still served)."""
+
+    ok: bool
+    summary: str = ""
+    planned: int = 0
+    rendered: int = 0
+    written: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    error: str = ""
+    content_error: bool = False
+
+
+def run_build(content: Path, out: Path, base_url: str | None, jobs: int | None) -> BuildResult:
+    """Build the site incrementally; the engine publishes atomically or not at all."""
+    try:
+        report = build_site(content, out, base_url=base_url, jobs=jobs)
+    except ContentError as exc:
+        return BuildResult(False, error=str(exc), content_error=True)
+    except JamdatError as exc:
+        return BuildResult(False, error=str(exc))
+    return BuildResult(
+        True,
+        summary=report.summary(),
+        planned=report.planned,
+        rendered=len(report.rendered),
+        written=len(report.written),
+        deleted=len(report.deleted),
+        seconds=report.seconds,
+    )
+
+
+def worker_init() -> None:
+    """In a build process: let the server decide when to stop, so a Ctrl-C or SIGTERM
+    sent to the whole process group never interrupts a build half-way; and yield the CPU
+    to the server, so that edits are answered first and builds use what is left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(BUILD_NICENESS)
+
+
+def warm_up() -> bool:
+    """Import the renderer ahead of the first build."""
+    from site_builder.render import pagerender, plan  # noqa: F401
+
+    return True

@@ -1,0 +1,90 @@
+"""Rate limits per client address and per token (token buckets, in memory).
+
+A bucket holds a minute's allowance spread over time: `rate` requests per minute with
+bursts of up to a quarter of that. Over the limit: 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from litestar.enums import ScopeType
+from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from .errors import ApiError
+
+MAX_KEYS = 50_000
+EXEMPT = ("/health",)
+
+
+@dataclass(slots=True)
+class Bucket:
+    tokens: float
+    updated: float
+
+
+class Limiter:
+    """`rate` requests per minute per key; 0 disables it."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate / 4)
+        self.refill = rate / 60.0
+        self.buckets: dict[str, Bucket] = {}
+
+    def take(self, key: str, now: float) -> float:
+        """0 when allowed, else seconds until the next request would be."""
+        if self.rate <= 0:
+            return 0.0
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            if len(self.buckets) >= MAX_KEYS:
+                self._prune(now)
+            bucket = self.buckets[key] = Bucket(self.capacity, now)
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.refill)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.refill
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets that have refilled completely (they behave like new ones)."""
+        full = self.capacity / self.refill
+        self.buckets = {k: b for k, b in self.buckets.items() if now - b.updated < full}
+
+
+class RateLimits:
+    """ASGI middleware factory applying both limits to every API request."""
+
+    def __init__(self, per_address: int, per_token: int) -> None:
+        self.address = Limiter(per_address)
+        self.token = Limiter(per_token)
+
+    def __call__(self, app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == ScopeType.HTTP and scope["path"] not in EXEMPT:
+                self.check(scope)
+            await app(scope, receive, send)
+
+        return middleware
+
+    def check(self, scope: Scope) -> None:
+        now = time.monotonic()
+        client = scope.get("client")
+        wait = self.address.take(client[0] if client else "-", now)
+        what = "from your address"
+        auth = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        if not wait and auth is not None:
+            wait = self.token.take(hashlib.blake2b(auth, digest_size=16).hexdigest(), now)
+            what = "with this token"
+        if wait:
+            raise ApiError(
+                HTTP_429_TOO_MANY_REQUESTS,
+                f"too many requests {what}: wait {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )

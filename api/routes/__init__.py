@@ -1,0 +1,1 @@
+"""Thin route handlers: parse, authorize, call a service, answer."""

@@ -1,0 +1,67 @@
+"""Health, the stage ladder, and the edit page for team members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from litestar import MediaType, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from msgspec import Struct
+
+from site_builder.config import Stage
+
+from ..context import Ctx
+from .common import EntrySlug, EventSlug
+
+ASSETS = {"edit.js": "text/javascript", "edit.css": "text/css"}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class Health(Struct):
+    status: Literal["ok"] = "ok"
+
+
+@get("/health", sync_to_thread=False, tags=["operations"])
+def health() -> Health:
+    """Liveness probe for load balancers and uptime checks."""
+    return Health()
+
+
+@get("/api/v1/stages", sync_to_thread=False, tags=["projects"])
+def stages(ctx: Ctx) -> list[Stage]:
+    """The stage ladder: the numbers `PUT .../stage` accepts, with their labels."""
+    return list(ctx.site().stages.ladder)
+
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+def _asset(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+@get("/edit/{event:str}/{slug:str}", sync_to_thread=False, include_in_schema=False)
+def edit_page(ctx: Ctx, event: EventSlug, slug: EntrySlug) -> Response[str]:
+    """A plain HTML form: paste a token, edit the pitch, links and stage."""
+    project = ctx.site().projects.get((event, slug))
+    if project is None or project.is_hidden:
+        raise NotFoundException(f"project {slug!r} does not exist in event {event!r}")
+    return Response(_asset("edit.html"), media_type=MediaType.HTML, headers=PAGE_HEADERS)
+
+
+@get("/edit/assets/{name:str}", sync_to_thread=False, include_in_schema=False)
+def edit_asset(name: FromPath[str]) -> Response[Any]:
+    if name not in ASSETS:
+        raise NotFoundException(f"no asset {name!r}")
+    headers = {**PAGE_HEADERS, "Cache-Control": "public, max-age=300"}
+    return Response(_asset(name), media_type=ASSETS[name], headers=headers)

@@ -1,0 +1,189 @@
+"""What clients send: msgspec Structs that refuse unknown fields, wrong types, bad slugs
+and over-long texts. Field names are the archive's (Dribdat's) own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from site_builder.schema import SLUG_PATTERN
+
+T = TypeVar("T")
+
+SLUG_HELP = "lowercase letters, digits and single hyphens, e.g. `river-levels`"
+URL_PATTERN = r"^(https?://[^\s\x00-\x1f]+)?$"
+
+Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=60, description=SLUG_HELP)]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Line = Annotated[str, Meta(max_length=200)]
+Summary = Annotated[str, Meta(max_length=2000, description="One or two sentences.")]
+Markdown = Annotated[str, Meta(max_length=100_000, description="Markdown text.")]
+Url = Annotated[
+    str, Meta(max_length=2048, pattern=URL_PATTERN, description="An http(s) URL, or empty.")
+]
+Team = Annotated[str, Meta(max_length=2000, description="Usernames, comma separated.")]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+Order = Annotated[int, Meta(ge=0, le=100_000, description="Place in the pitch session.")]
+Post = Annotated[str, Meta(min_length=1, max_length=10_000, description="Markdown text.")]
+
+FRIENDLY = {
+    SLUG_PATTERN: f"is not a valid slug: use {SLUG_HELP} (no spaces, '/', '.', '%' or NUL)",
+    URL_PATTERN: "is not a link: use an http:// or https:// URL without spaces, or ''",
+}
+"""Clearer messages than "Expected `str` matching regex ..." for the common patterns."""
+
+
+def friendly(text: str) -> str:
+    """msgspec's message, or a clearer one for the patterns clients meet most."""
+    for pattern, message in FRIENDLY.items():
+        if pattern in text or repr(pattern) in text:
+            return message
+    return text
+
+
+class Input(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies: unknown fields are errors, never silently dropped."""
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, by name (absent ones are UNSET)."""
+        return {
+            name: value
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not UNSET
+        }
+
+
+class EventCreate(Input):
+    slug: Slug
+    name: Name
+    starts_at: datetime
+    ends_at: datetime
+    summary: Summary = ""
+    timezone: Line = ""
+    location: Line = ""
+    location_lat: Latitude | None = None
+    location_lon: Longitude | None = None
+    hostname: Line = ""
+    hashtags: Line = ""
+    webpage_url: Url = ""
+    community_url: Url = ""
+    logo_url: Url = ""
+    gallery_url: Url = ""
+    certificate_path: Url = ""
+    description: Markdown = ""
+    instruction: Markdown = ""
+    boilerplate: Markdown = ""
+    aftersubmit: Markdown = ""
+
+
+class EventPatch(Input):
+    name: Name | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    summary: Summary | UnsetType = UNSET
+    timezone: Line | UnsetType = UNSET
+    location: Line | UnsetType = UNSET
+    location_lat: Latitude | UnsetType | None = UNSET
+    location_lon: Longitude | UnsetType | None = UNSET
+    hostname: Line | UnsetType = UNSET
+    hashtags: Line | UnsetType = UNSET
+    webpage_url: Url | UnsetType = UNSET
+    community_url: Url | UnsetType = UNSET
+    logo_url: Url | UnsetType = UNSET
+    gallery_url: Url | UnsetType = UNSET
+    certificate_path: Url | UnsetType = UNSET
+    description: Markdown | UnsetType = UNSET
+    instruction: Markdown | UnsetType = UNSET
+    boilerplate: Markdown | UnsetType = UNSET
+    aftersubmit: Markdown | UnsetType = UNSET
+
+
+class CategoryCreate(Input):
+    slug: Slug
+    name: Name
+    description: Summary = ""
+    logo_color: Line = ""
+    logo_icon: Line = ""
+
+
+class CategoryPatch(Input):
+    name: Name | UnsetType = UNSET
+    description: Summary | UnsetType = UNSET
+    logo_color: Line | UnsetType = UNSET
+    logo_icon: Line | UnsetType = UNSET
+
+
+class ProjectCreate(Input):
+    slug: Slug
+    name: Name
+    summary: Summary = ""
+    category: Slug | None = None
+    is_challenge: bool | None = None
+    progress: int | None = None
+    ident: Line = ""
+    hashtag: Line = ""
+    team: Team = ""
+    maintainer: Line = ""
+    webpage_url: Url = ""
+    source_url: Url = ""
+    autotext_url: Url = ""
+    download_url: Url = ""
+    contact_url: Url = ""
+    image_url: Url = ""
+    logo_color: Line = ""
+    logo_icon: Line = ""
+    is_webembed: bool | None = None
+    is_hidden: bool | None = None
+    pitch_order: Order | None = None
+    pitch: Markdown = ""
+
+
+class ProjectPatch(Input):
+    """Team members may send the first fields; `is_challenge` and below need an organiser.
+    The stage changes through `PUT .../stage`."""
+
+    name: Name | UnsetType = UNSET
+    summary: Summary | UnsetType = UNSET
+    category: Slug | UnsetType | None = UNSET
+    hashtag: Line | UnsetType = UNSET
+    webpage_url: Url | UnsetType = UNSET
+    source_url: Url | UnsetType = UNSET
+    autotext_url: Url | UnsetType = UNSET
+    download_url: Url | UnsetType = UNSET
+    contact_url: Url | UnsetType = UNSET
+    image_url: Url | UnsetType = UNSET
+    logo_color: Line | UnsetType = UNSET
+    logo_icon: Line | UnsetType = UNSET
+    is_webembed: bool | UnsetType | None = UNSET
+    pitch: Markdown | UnsetType = UNSET
+    is_challenge: bool | UnsetType | None = UNSET
+    ident: Line | UnsetType = UNSET
+    team: Team | UnsetType = UNSET
+    maintainer: Line | UnsetType = UNSET
+    is_hidden: bool | UnsetType | None = UNSET
+
+
+class StageChange(Input):
+    progress: Annotated[int, Meta(ge=-1000, le=1000, description="A stage number.")]
+
+
+class PostCreate(Input):
+    content: Post
+    ref_url: Url = ""
+
+
+class Page(Struct, Generic[T], kw_only=True):
+    """One page of a list; `total` counts all entries, `page` starts at 1."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+
+def none_to_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """String fields the archive stores as '' when a client sends null."""
+    return {k: ("" if v is None and k in fields else v) for k, v in changes.items()}

@@ -1,0 +1,70 @@
+"""How an API server runs: which archive, where the site goes, limits and rebuilds."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Settings of one API server; `jamdat api` fills them from its options."""
+
+    content: Path = Path("content")
+    """The archive the API edits."""
+
+    out: Path = Path("public")
+    """The site rebuilt after edits."""
+
+    base_url: str | None = None
+    """Overrides site.yaml's base_url for the rebuilt site."""
+
+    build: bool = True
+    """Rebuild the site after edits (off: only write content)."""
+
+    build_process: bool = True
+    """Build in a separate process (off: in a thread, e.g. for tests)."""
+
+    jobs: int | None = None
+    """Processes for Markdown in a large rebuild (default: all cores)."""
+
+    debounce: float = 0.2
+    """Seconds without edits before a rebuild starts..."""
+
+    max_delay: float = 0.5
+    """... but never more than this many seconds after the first edit waiting."""
+
+    git: bool = False
+    """Commit each edit to the archive's git repository, authored by the editor."""
+
+    cors_origins: tuple[str, ...] = ()
+    """Origins allowed to call the API from a browser (empty: same origin only)."""
+
+    max_body: int = 1_048_576
+    """Largest request body in bytes; larger ones get 413."""
+
+    rate_per_address: int = 1200
+    """Requests per minute from one client address (0: unlimited)."""
+
+    rate_per_token: int = 600
+    """Requests per minute with one token (0: unlimited)."""
+
+    per_page: int = 50
+    """Default page size of lists."""
+
+    @classmethod
+    def from_env(cls) -> ApiSettings:
+        """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
+        JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated)."""
+        env = os.environ
+        origins = tuple(
+            o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
+        )
+        return cls(
+            content=Path(env.get("JAMDAT_CONTENT", "content")),
+            out=Path(env.get("JAMDAT_OUT", "public")),
+            base_url=env.get("JAMDAT_BASE_URL") or None,
+            git=env.get("JAMDAT_GIT", "") in ("1", "true", "yes"),
+            cors_origins=origins,
+        )

@@ -1,0 +1,170 @@
+"""Saving an edited archive in proportion to the edit, byte for byte as the store would.
+
+`store.save` renders and compares every file of the archive and re-reads its settings:
+tens of milliseconds for the demo, more with every activity logged. The content writer
+knows which records an edit replaced (operations never change a record in place, they
+put a new one in its slot), so only those are rendered again: each CSV row through
+`store.table_text`, each long text as `store.render_files` lays it out, then written
+atomically while holding the store's lock. The result is exactly what `store.save`
+would write (the API tests check that saving again through the store changes nothing).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import schema, store
+from ..fsutil import locked, write_if_changed
+from ..model import Event, Project, Site
+
+Signature = dict[str, tuple[int, int, int]]
+
+TABLES: tuple[tuple[schema.Table, str], ...] = (
+    (schema.EVENTS, "events"),
+    (schema.CATEGORIES, "categories"),
+    (schema.PROJECTS, "projects"),
+    (schema.ACTIVITIES, "activities"),
+    (schema.PEOPLE, "people"),
+)
+
+
+class ChangedOnDisk(Exception):
+    """Someone else wrote the archive since it was loaded: load it again and retry."""
+
+
+def signature(content: Path) -> Signature:
+    """Size, mtime and inode of every file the store reads: a change by anyone shows."""
+    sig: Signature = {}
+    for name in ("site.yaml", "stages.yaml"):
+        try:
+            st = (content / name).stat()
+        except FileNotFoundError:
+            continue
+        sig[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    base = len(str(content)) + 1
+    stack = [str(content / name) for name in ("data", "events", "projects", "synced")]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif not entry.name.startswith("."):
+                st = entry.stat(follow_symlinks=False)
+                sig[entry.path[base:]] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return sig
+
+
+class TableText:
+    """One table's CSV text, with each record's row rendered once per record object."""
+
+    def __init__(self, table: schema.Table) -> None:
+        self.table = table
+        self.header = store.table_text(table, [])
+        self.rows: dict[int, tuple[object, str]] = {}
+        self.order: list[Any] = []
+
+    def text(self, records: Mapping[Any, object]) -> str:
+        if len(self.order) != len(records) or records.keys() != set(self.order):
+            self.order = sorted(records)
+        fresh: dict[int, tuple[object, str]] = {}
+        parts = [self.header]
+        for key in self.order:
+            record = records[key]
+            hit = self.rows.get(id(record))
+            if hit is None or hit[0] is not record:
+                hit = (record, store.table_text(self.table, [record])[len(self.header) :])
+            fresh[id(record)] = hit
+            parts.append(hit[1])
+        self.rows = fresh
+        return "".join(parts)
+
+
+def _same(old: Mapping[Any, object], new: Mapping[Any, object]) -> bool:
+    """True when both hold the very same record objects under the same keys."""
+    return len(old) == len(new) and all(new.get(k) is v for k, v in old.items())
+
+
+def _event_files(event: Event | None, slug: str) -> dict[str, str | None]:
+    """The text files of an event as `store.render_files` writes them (None: no file)."""
+    files: dict[str, str | None] = {
+        f"events/{slug}.md": event.description + "\n" if event and event.description else None
+    }
+    for name in store.EVENT_TEXTS:
+        text = getattr(event, name) if event else ""
+        files[f"events/{slug}/{name}.md"] = text + "\n" if text else None
+    css = event.custom_css if event else ""
+    files[f"events/{slug}/{store.EVENT_CSS}.css"] = css + "\n" if css else None
+    return files
+
+
+def _project_files(project: Project | None, key: tuple[str, str]) -> dict[str, str | None]:
+    event, slug = key
+    pitch = project.pitch if project else ""
+    readme = project.readme if project else ""
+    return {
+        f"projects/{event}/{slug}.md": pitch + "\n" if pitch else None,
+        f"synced/{event}/{slug}.md": readme + "\n" if readme else None,
+    }
+
+
+@dataclass(slots=True)
+class Saved:
+    changed: list[str]
+    signature: Signature
+
+
+class DeltaSaver:
+    """Writes what differs between the saved and the edited version of an archive."""
+
+    def __init__(self, content: Path) -> None:
+        self.content = content
+        self.tables = {attr: TableText(table) for table, attr in TABLES}
+
+    def save(self, before: Site, after: Site, expect: Signature) -> Saved:
+        """Write `after`'s changes; raise ChangedOnDisk (writing nothing) when the files are
+        no longer those `before` was loaded from."""
+        if before.config != after.config or before.stages != after.stages:
+            raise ValueError("settings are changed with store.save, not by edits")
+        files: dict[str, str | None] = {}
+        for table, attr in TABLES:
+            old, new = getattr(before, attr), getattr(after, attr)
+            if not _same(old, new):
+                files[table.path] = self.tables[attr].text(new)
+        for slug in before.events.keys() | after.events.keys():
+            old_event, new_event = before.events.get(slug), after.events.get(slug)
+            if old_event is not new_event:
+                old_files = _event_files(old_event, slug)
+                for rel, text in _event_files(new_event, slug).items():
+                    if text != old_files[rel]:
+                        files[rel] = text
+        for key in before.projects.keys() | after.projects.keys():
+            old_project, new_project = before.projects.get(key), after.projects.get(key)
+            if old_project is not new_project:
+                old_files = _project_files(old_project, key)
+                for rel, text in _project_files(new_project, key).items():
+                    if text != old_files[rel]:
+                        files[rel] = text
+        changed: list[str] = []
+        with locked(store.state_dir(self.content) / "content.lock"):
+            if signature(self.content) != expect:
+                raise ChangedOnDisk(f"{self.content} was changed by someone else")
+            for rel, text in sorted(files.items()):
+                path = self.content / rel
+                if text is not None:
+                    if write_if_changed(path, text.encode("utf-8")):
+                        changed.append(rel)
+                elif path.exists():
+                    path.unlink()
+                    changed.append(rel)
+                    folder = path.parent
+                    if folder != self.content / "events" and not any(folder.iterdir()):
+                        folder.rmdir()
+            return Saved(changed, signature(self.content))

@@ -1,0 +1,228 @@
+"""Edits of projects: organisers may change any, team members their own.
+
+Every accepted change to a project also appends an activity to its log (who changed
+what, when), which the site shows on the project page like Dribdat's updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from .. import schema
+from ..errors import Problem
+from ..model import Project, Site
+from .common import (
+    Changes,
+    Outcome,
+    audit,
+    changed_fields,
+    check_fields,
+    log_activity,
+    make_activity,
+    require_organiser,
+)
+from .editor import Editor
+from .entries import PROJECT_TEXTS, Precondition, activity_etag, canonical, project_etag
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+MEMBER_FIELDS = (
+    "name",
+    "summary",
+    "category",
+    "hashtag",
+    "webpage_url",
+    "source_url",
+    "autotext_url",
+    "download_url",
+    "contact_url",
+    "image_url",
+    "logo_color",
+    "logo_icon",
+    "is_webembed",
+    "pitch",
+)
+"""What a team member may change on its own project."""
+
+PROJECT_FIELDS = (
+    *MEMBER_FIELDS,
+    "is_challenge",
+    "ident",
+    "team",
+    "maintainer",
+    "is_hidden",
+    "pitch_order",
+)
+"""What an organiser may change (the stage has its own endpoint, keys never change)."""
+
+_FILE = schema.PROJECTS.path
+
+
+def find_project(site: Site, event: str, slug: str) -> Project:
+    if event not in site.events:
+        raise NotFound(f"event {event!r} does not exist")
+    project = site.projects.get((event, slug))
+    if project is None:
+        raise NotFound(f"project {slug!r} does not exist in event {event!r}")
+    return project
+
+
+def _editable(site: Site, editor: Editor, event: str, slug: str) -> Project:
+    project = find_project(site, event, slug)
+    if not editor.may_edit(project):
+        raise Forbidden(
+            f"{editor.user!r} is not on the team of {event}/{slug}: members may edit only "
+            "projects whose team lists them"
+        )
+    return project
+
+
+def _check_references(site: Site, project: Project) -> None:
+    if project.category and (project.event, project.category) not in site.categories:
+        known = sorted(c.slug for c in site.categories_of(project.event))
+        raise Invalid(
+            [
+                Problem(
+                    _FILE,
+                    f"category {project.category!r} does not exist in event {project.event!r} "
+                    f"(known: {', '.join(known) or 'none'})",
+                    None,
+                    "category",
+                )
+            ]
+        )
+
+
+def check_stage(site: Site, project: Project, progress: int) -> None:
+    """A stage of the ladder; negative numbers only for challenges awaiting approval."""
+    numbers = [stage.number for stage in site.stages.ladder]
+    if progress in numbers or (progress < 0 and project.is_challenge):
+        return
+    raise Invalid(
+        [
+            Problem(
+                _FILE,
+                f"{progress} is not a stage: use one of {', '.join(map(str, numbers))}",
+                None,
+                "progress",
+            )
+        ]
+    )
+
+
+def create_project(site: Site, editor: Editor, project: Project, now: datetime) -> Outcome:
+    require_organiser(editor, "create projects")
+    if project.event not in site.events:
+        raise NotFound(f"event {project.event!r} does not exist")
+    if project.key in site.projects:
+        raise Conflict(f"project {project.slug!r} already exists in event {project.event!r}")
+    project = canonical(
+        schema.PROJECTS, replace(project, created_at=now, updated_at=now), PROJECT_TEXTS
+    )
+    _check_references(site, project)
+    if project.progress is not None:
+        check_stage(site, project, project.progress)
+    site.projects[project.key] = project
+    log_activity(site, editor, project.event, project.slug, now, action="", name="create")
+    entry = f"projects/{project.event}/{project.slug}"
+    return Outcome(project, project_etag(project), audit(editor, now, "create", entry), True)
+
+
+def update_project(
+    site: Site,
+    editor: Editor,
+    event: str,
+    slug: str,
+    pre: Precondition,
+    changes: Changes,
+    now: datetime,
+) -> Outcome:
+    current = _editable(site, editor, event, slug)
+    pre.check(project_etag(current), f"project {event}/{slug}")
+    check_fields(changes, PROJECT_FIELDS, _FILE, editor, MEMBER_FIELDS)
+    new = canonical(schema.PROJECTS, replace(current, **changes), PROJECT_TEXTS)
+    fields = changed_fields(current, new, PROJECT_FIELDS)
+    if not fields:
+        return Outcome(current, project_etag(current), None)
+    if "category" in fields:
+        _check_references(site, new)
+    new = replace(new, updated_at=now)
+    site.projects[new.key] = new
+    log_activity(
+        site, editor, event, slug, now, action="edit", content=f"Changed {', '.join(fields)}."
+    )
+    entry = f"projects/{event}/{slug}"
+    return Outcome(new, project_etag(new), audit(editor, now, "update", entry, fields))
+
+
+def change_stage(
+    site: Site,
+    editor: Editor,
+    event: str,
+    slug: str,
+    pre: Precondition,
+    progress: int,
+    now: datetime,
+) -> Outcome:
+    current = _editable(site, editor, event, slug)
+    pre.check(project_etag(current), f"project {event}/{slug}")
+    check_stage(site, current, progress)
+    if current.progress == progress:
+        return Outcome(current, project_etag(current), None)
+    new = replace(current, progress=progress, updated_at=now)
+    site.projects[new.key] = new
+    label = site.stages.label(progress, event)
+    log_activity(
+        site, editor, event, slug, now, action="stage", content=f"Stage: {label} ({progress})."
+    )
+    entry = f"projects/{event}/{slug}"
+    return Outcome(new, project_etag(new), audit(editor, now, "stage", entry, ("progress",)))
+
+
+def post_activity(
+    site: Site,
+    editor: Editor,
+    event: str,
+    slug: str,
+    content: str,
+    ref_url: str,
+    now: datetime,
+) -> Outcome:
+    """A team's update ("drib") on its project's log."""
+    _editable(site, editor, event, slug)
+    activity = make_activity(
+        site, editor, event, slug, now, action="post", content=content, ref_url=ref_url
+    )
+    checked = canonical(schema.ACTIVITIES, activity)
+    site.activities[checked.id] = checked
+    entry = f"activities/{checked.id}"
+    return Outcome(checked, activity_etag(checked), audit(editor, now, "post", entry), True)
+
+
+def hide_project(
+    site: Site, editor: Editor, event: str, slug: str, pre: Precondition, now: datetime
+) -> Outcome:
+    """Take a project off the site but keep its files (reversible with is_hidden=false)."""
+    require_organiser(editor, "hide projects")
+    current = find_project(site, event, slug)
+    pre.check(project_etag(current), f"project {event}/{slug}")
+    if current.is_hidden:
+        return Outcome(current, project_etag(current), None)
+    new = replace(current, is_hidden=True, updated_at=now)
+    site.projects[new.key] = new
+    log_activity(site, editor, event, slug, now, action="edit", content="Hidden from the site.")
+    entry = f"projects/{event}/{slug}"
+    return Outcome(new, project_etag(new), audit(editor, now, "hide", entry, ("is_hidden",)))
+
+
+def delete_project(
+    site: Site, editor: Editor, event: str, slug: str, pre: Precondition, now: datetime
+) -> Outcome:
+    """Remove a project, its pitch and its activities from the archive."""
+    require_organiser(editor, "delete projects")
+    current = find_project(site, event, slug)
+    pre.check(project_etag(current), f"project {event}/{slug}")
+    del site.projects[current.key]
+    for key in [k for k, a in site.activities.items() if (a.event, a.project) == current.key]:
+        del site.activities[key]
+    return Outcome(None, None, audit(editor, now, "delete", f"projects/{event}/{slug}"))
