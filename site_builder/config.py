@@ -50,6 +50,10 @@ class SiteConfig:
     feed_size: int = 50
     """How many entries the Atom feeds carry."""
 
+    pitch_seconds: int = 180
+    """Length of each team's countdown in the slide decks, in seconds; a deck's URL can
+    override it for one showing (`?timer=5` minutes, `?timer=90s`, `?timer=2:30`)."""
+
     sync: SyncConfig = field(default_factory=SyncConfig, repr=False)
     """How `jamdat sync` reaches forges and what it may overwrite (see SyncConfig). Left
     out of the repr, which build digests hash: sync settings never change a page."""
@@ -180,6 +184,8 @@ def load_config(content: Path) -> SiteConfig:
             continue
         values[key] = value
     config = SiteConfig(**values)
+    if config.pitch_seconds <= 0:
+        problems.append(Problem(str(path), "must be a positive number", None, "pitch_seconds"))
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):

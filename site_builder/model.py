@@ -80,6 +80,7 @@ class Project:
     logo_icon: str = ""
     is_webembed: bool | None = None
     is_hidden: bool | None = None
+    pitch_order: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     legacy_id: int | None = None

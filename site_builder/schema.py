@@ -171,6 +171,12 @@ PROJECTS = Table(
         _s("logo_icon", "Icon name."),
         Field("is_webembed", "boolean", "Dribdat showed webpage_url embedded."),
         Field("is_hidden", "boolean", "Hidden from the site."),
+        Field(
+            "pitch_order",
+            "integer",
+            "Place in the event's pitch session (slide deck), lowest first; empty: after "
+            "the numbered ones, challenges first, then by name.",
+        ),
         Field("created_at", "datetime", "When it was created (UTC)."),
         Field("updated_at", "datetime", "When it was last updated (UTC)."),
         *_LEGACY,

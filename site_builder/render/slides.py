@@ -1,0 +1,315 @@
+"""Slide decks: a project's pitch as slides, and an event's whole pitch session.
+
+A pitch written as a deck is split on lines of `---` or `***` (outside code fences), as
+Dribdat's reveal.js slides were; any other pitch gets a generated deck with one slide per
+top-level section. A paragraph starting with `Note:` begins the slide's speaker notes.
+Decks link to their assets relatively, so a copy of the site works from disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from ..model import Project, Site
+from . import urls, views
+from .index import SiteIndex, is_challenge
+from .outputs import Output, RenderContext, digest
+from .pages import render_page
+from .sanitize import absolutize
+from .slidehtml import clean_html, heading_text, paginate, split_html
+from .slideviews import Card, DeckEvent, card, deck_event
+from .urls import Urls
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SEPARATOR = re.compile(r"^ {0,3}(?:---|\*\*\*)[ \t]*$")
+_NOTE = re.compile(r"^ {0,3}notes?:[ \t]*", re.IGNORECASE)
+_HEADING = re.compile(r"^(#{1,6})(?:[ \t]|$)")
+AGENDA_SIZE = 12
+"""Teams listed on one agenda slide (two columns of six)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The Markdown of one slide: what the audience sees and the speaker's notes."""
+
+    text: str
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pitch:
+    """A pitch cut into slides; `separated` when its author wrote separators."""
+
+    parts: list[Part]
+    separated: bool
+    level: int = 0
+    """The heading level a generated deck was split at (0: not split at headings)."""
+
+
+def _outside_fences(lines: list[str]) -> list[bool]:
+    """For each line, whether it is ordinary Markdown (not in or opening a code fence)."""
+    free: list[bool] = []
+    fence = ""
+    for line in lines:
+        match = _FENCE.match(line)
+        if fence:
+            closing = match is not None and match.group(1).startswith(fence)
+            if closing and not line.strip().lstrip(fence[0]):
+                fence = ""
+            free.append(False)
+        elif match and not (match.group(1)[0] == "`" and "`" in line[match.end() :]):
+            fence = match.group(1)
+            free.append(False)
+        else:
+            free.append(True)
+    return free
+
+
+def _split_level(lines: list[str], free: list[bool]) -> int:
+    """The heading level a generated deck splits at: the highest level used at least twice
+    (a lone `# Title` above `## Sections` is not a section), else the highest used."""
+    levels = [
+        len(m.group(1))
+        for line, ok in zip(lines, free, strict=True)
+        if ok and (m := _HEADING.match(line))
+    ]
+    for level in sorted(set(levels)):
+        if levels.count(level) > 1:
+            return level
+    return min(levels, default=0)
+
+
+def _part(lines: list[str], free: list[bool]) -> Part:
+    """A slide's lines, split at the first paragraph starting with `Note:`."""
+    for i, line in enumerate(lines):
+        if free[i] and _NOTE.match(line) and (i == 0 or not lines[i - 1].strip()):
+            notes = [_NOTE.sub("", line, count=1), *lines[i + 1 :]]
+            return Part("\n".join(lines[:i]).strip("\n"), "\n".join(notes).strip())
+    return Part("\n".join(lines).strip("\n"))
+
+
+def split_pitch(markdown: str) -> Pitch:
+    """The slides of a pitch: at `---`/`***` lines if it has any, else one slide per
+    top-level section; blank slides are left out."""
+    lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    free = _outside_fences(lines)
+    cuts = [i for i, line in enumerate(lines) if free[i] and _SEPARATOR.match(line)]
+    level = 0
+    if cuts:
+        bounds = [(a + 1, b) for a, b in zip([-1, *cuts], [*cuts, len(lines)], strict=True)]
+    else:
+        level = _split_level(lines, free)
+        starts = [
+            i
+            for i, line in enumerate(lines)
+            if free[i] and (m := _HEADING.match(line)) and len(m.group(1)) == level
+        ]
+        bounds = list(zip([0, *starts], [*starts, len(lines)], strict=True))
+    parts = [_part(lines[a:b], free[a:b]) for a, b in bounds]
+    kept = [p for p in parts if p.text.strip() or p.notes.strip()]
+    return Pitch(kept, bool(cuts), level)
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    """One slide as the template shows it."""
+
+    kind: str
+    """title, content, links, event, agenda, next or end."""
+    label: str
+    """Plain text naming the slide, for the overview and screen readers."""
+    html: str = ""
+    notes: str = ""
+    card: Card | None = None
+    team: int = 0
+    """Number of the pitch the slide belongs to (0: none); each pitch has one countdown."""
+    titled: bool = False
+    """Whether `html` starts with its own heading."""
+    number: int = 0
+    """The pitch a "next up" slide announces."""
+    items: tuple[tuple[int, Card], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+
+
+def presenting_order(index: SiteIndex, event: str) -> list[Project]:
+    """Projects in pitch order: numbered ones first (`pitch_order`), then challenges, then
+    teams, each by name."""
+    return sorted(
+        index.projects.get(event, ()),
+        key=lambda p: (
+            p.pitch_order is None,
+            p.pitch_order or 0,
+            not is_challenge(p),
+            p.name.casefold(),
+            p.slug,
+        ),
+    )
+
+
+def _rendered(ctx: RenderContext, text: str, base: str) -> str:
+    return clean_html(absolutize(ctx.markdown(text), base))
+
+
+_CUT: dict[str, list[Slide]] = {}
+"""Recently cut pitches, by a digest of what they show: an event's deck follows its
+projects' decks in the plan, so it mostly finds every pitch already cut."""
+_CUT_MAX = 2048
+
+
+def pitch_slides(ctx: RenderContext, p: Project, c: Card, team: int) -> list[Slide]:
+    """A project's title slide and its pitch's slides. A generated deck continues long
+    sections on further slides and ends with the project's links, if it has any."""
+    event = ctx.site.events[p.event]
+    key = digest(_project_digest(ctx.site, ctx.index, p), event.legacy_url)
+    cut = _CUT.get(key)
+    if cut is None:
+        if len(_CUT) >= _CUT_MAX:
+            _CUT.clear()
+        cut = _CUT[key] = _cut_pitch(ctx, p, c)
+    return [dataclasses.replace(s, card=c, team=team) for s in cut]
+
+
+def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
+    """The slides of `pitch_slides`, before they are given their card and pitch number."""
+    base = p.legacy_url or ctx.site.events[p.event].legacy_url
+    pitch = split_pitch(p.pitch)
+    bodies: list[str] | None = None
+    if not pitch.separated and not any(part.notes for part in pitch.parts):
+        # Cut the whole pitch's HTML (already rendered for the project page) rather than
+        # render every section again.
+        bodies = split_html(_rendered(ctx, p.pitch, base), pitch.level, len(pitch.parts))
+    if bodies is None:
+        bodies = [_rendered(ctx, part.text, base) for part in pitch.parts]
+    slides = [Slide("title", c.name, card=c)]
+    for part, body in zip(pitch.parts, bodies, strict=True):
+        notes = _rendered(ctx, part.notes, base) if part.notes else ""
+        heading = ""
+        for page in [body] if pitch.separated else paginate(body):
+            titled = page.lstrip().startswith("<h")
+            heading = heading_text(page) if titled else heading
+            if titled:
+                label = heading
+            elif heading:
+                label = f"{heading} (continued)"
+            else:
+                label = f"{c.name} ({len(slides) + 1})"
+            slides.append(Slide("content", label, page, notes, c, titled=titled))
+            notes = ""
+    if not pitch.separated and c.links:
+        slides.append(Slide("links", f"Links: {c.name}", card=c, links=tuple(c.links)))
+    return slides
+
+
+def _root(path: str) -> str:
+    """The relative way from an output file to the site's root: `a/b/index.html` -> `../../`."""
+    return "../" * path.count("/")
+
+
+def _relative(html: str, base_path: str, root: str) -> str:
+    """Root-relative links to the site made relative, so a copy of the site works from disk."""
+    pattern = re.compile(r'(\s(?:href|src))="' + re.escape(base_path) + r"(?!/)")
+    return pattern.sub(r'\1="' + root, html)
+
+
+def _deck(ctx: RenderContext, path: str, title: str, slides: list[Slide], **extra: Any) -> str:
+    u = Urls.of(ctx.site.config)
+    html = render_page(
+        ctx,
+        "slides.html",
+        path,
+        title=title,
+        slides=slides,
+        root=_root(path),
+        seconds=ctx.site.config.pitch_seconds,
+        minutes=f"{round(ctx.site.config.pitch_seconds / 60, 1):g}",
+        **extra,
+    )
+    return _relative(html, u.base_path, _root(path))
+
+
+def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
+    """`/<event>/<project>/slides/`: one project's pitch."""
+    p = ctx.site.projects[(event, slug)]
+    e = ctx.site.events[event]
+    c = card(ctx.site, ctx.index, p, qr=True)
+    path = urls.page_file(slides_dir(event, slug))
+    return _deck(
+        ctx,
+        path,
+        f"{p.name} {views.DASH} slides",
+        pitch_slides(ctx, p, c, 1),
+        kind="project",
+        event=deck_event(ctx.site, ctx.index, e, qr=False),
+        back=c.url,
+        back_label="Project page",
+    )
+
+
+def event_deck(ctx: RenderContext, event: str) -> str:
+    """`/<event>/slides/`: every pitch in presenting order, with agenda and "next up"."""
+    site, index = ctx.site, ctx.index
+    e = site.events[event]
+    info: DeckEvent = deck_event(site, index, e, qr=True)
+    cards = [card(site, index, p, qr=False) for p in presenting_order(index, event)]
+    slides = [Slide("event", e.name)]
+    numbered = list(enumerate(cards, start=1))
+    for i in range(0, len(numbered), AGENDA_SIZE):
+        slides.append(Slide("agenda", "Agenda", items=tuple(numbered[i : i + AGENDA_SIZE])))
+    for n, c in numbered:
+        if n > 1:
+            slides.append(Slide("next", f"Next up: {c.name}", card=c, number=n))
+        slides.extend(pitch_slides(ctx, site.projects[(event, c.slug)], c, n))
+    slides.append(Slide("end", "Thank you"))
+    return _deck(
+        ctx,
+        urls.page_file(event_slides_dir(event)),
+        f"{e.name} {views.DASH} pitches",
+        slides,
+        kind="event",
+        event=info,
+        back=info.url,
+        back_label="Event page",
+        pitches=len(cards),
+    )
+
+
+def slides_dir(event: str, project: str) -> str:
+    return f"{urls.project_dir(event, project)}slides/"
+
+
+def event_slides_dir(event: str) -> str:
+    return f"{urls.event_dir(event)}slides/"
+
+
+def _project_digest(site: Site, index: SiteIndex, p: Project) -> str:
+    """Everything a project's slides show: its record, challenge and team profiles."""
+    category = site.categories.get((p.event, p.category)) if p.category else None
+    people = [index.record_digest(index.people[m]) for m in p.team_members if m in index.people]
+    return digest(index.record_digest(p), category and index.record_digest(category), people)
+
+
+def plan(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None:
+    """The decks of every event and visible project, fingerprinted by what they show."""
+    for e in index.events:
+        head = digest(base, index.record_digest(e), index.zone(e.slug).key)
+        projects = {p.slug: _project_digest(site, index, p) for p in index.projects.get(e.slug, ())}
+        for slug, fp in projects.items():
+            out.append(
+                Output(
+                    urls.page_file(slides_dir(e.slug, slug)),
+                    digest(head, fp),
+                    partial(project_deck, event=e.slug, slug=slug),
+                )
+            )
+        order = [(p.slug, projects[p.slug]) for p in presenting_order(index, e.slug)]
+        out.append(
+            Output(
+                urls.page_file(event_slides_dir(e.slug)),
+                digest(head, order),
+                partial(event_deck, event=e.slug),
+            )
+        )

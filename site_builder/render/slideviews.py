@@ -1,0 +1,143 @@
+"""What the title, agenda and "next up" slides tell about projects and events, and the
+QR codes that lead the audience from the projector to the pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+
+import segno
+from markupsafe import Markup
+
+from ..model import Event, Project, Site
+from . import urls, views
+from .index import SiteIndex, is_challenge
+from .urls import Urls
+
+
+@lru_cache(maxsize=4096)
+def qr_svg(text: str) -> Markup:
+    """An inline SVG QR code of `text`, dark on light with a quiet zone.
+
+    The mask is fixed: choosing the best of eight is two thirds of segno's time, and any
+    mask decodes; every deck of a large archive carries a code, so this is on the build's
+    hot path.
+    """
+    code = segno.make(text, error="m", mask=0, boost_error=False, micro=False)
+    size = len(code.matrix)
+    path: list[str] = []
+    for y, row in enumerate(code.matrix):
+        x, end = 0, -1  # end: where the row's previous dark run stopped
+        while x < size:
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < size and row[x]:
+                x += 1
+            # A one-unit-wide line through the middle of the row covers the run's modules.
+            move = f"M{start} {y}.5" if end < 0 else f"m{start - end} 0"
+            path.append(f"{move}h{x - start}")
+            end = x
+    box = size + 8
+    label = escape(f"QR code: {text}", quote=True)
+    return Markup(
+        f'<svg class="qr" viewBox="-4 -4 {box} {box}" role="img" aria-label="{label}" '
+        f'shape-rendering="crispEdges"><path fill="#fff" d="M-4 -4h{box}v{box}h-{box}z"/>'
+        f'<path stroke="#000" d="{"".join(path)}"/></svg>'
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What a deck tells about a project on its title and "next up" slides."""
+
+    slug: str
+    name: str
+    summary: str
+    team: list[str]
+    """Display names of the team members."""
+    challenge: str
+    """Name of the project's challenge (category), if any."""
+    stage: str
+    is_challenge: bool
+    image: str
+    url: str
+    """Root-relative link to the project page."""
+    address: str
+    """The project page's absolute URL, or empty when the site has no host name."""
+    qr: Markup
+    links: list[tuple[str, str]]
+    """(label, URL) of the project's own links: website, source code ..."""
+
+
+def _address(u: Urls, path: str) -> str:
+    absolute = u.absolute(path)
+    return absolute if "://" in absolute else ""
+
+
+def card(site: Site, index: SiteIndex, p: Project, *, qr: bool) -> Card:
+    """A project's card; `qr` adds a code of its page's address (when the site has one)."""
+    u = Urls.of(site.config)
+    page = urls.project_dir(p.event, p.slug)
+    address = _address(u, page)
+    category = site.categories.get((p.event, p.category)) if p.category else None
+    links = [
+        (label, urls.outbound(url))
+        for label, url in (
+            ("Website", p.webpage_url),
+            ("Source code", p.source_url),
+            ("Download", p.download_url),
+            ("Contact", p.contact_url),
+            ("Documentation", p.autotext_url),
+        )
+        if urls.outbound(url)
+    ]
+    return Card(
+        slug=p.slug,
+        name=p.name.strip(),
+        summary=p.summary.strip(),
+        team=[views.person(index, m)["name"] for m in p.team_members],
+        challenge=category.name if category else "",
+        stage=site.stages.label(p.stage, p.event),
+        is_challenge=is_challenge(p),
+        image=u.media(p.image_url),
+        url=u.link(page),
+        address=address,
+        qr=qr_svg(address) if qr and address else Markup(""),
+        links=links,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeckEvent:
+    """What a deck tells about its event: title and closing slides, header."""
+
+    name: str
+    summary: str
+    when: str
+    zone: str
+    location: str
+    logo: str
+    url: str
+    address: str
+    qr: Markup
+
+
+def deck_event(site: Site, index: SiteIndex, e: Event, *, qr: bool) -> DeckEvent:
+    u = Urls.of(site.config)
+    page = urls.event_dir(e.slug)
+    address = _address(u, page)
+    when = views.when(index, e)
+    return DeckEvent(
+        name=e.name,
+        summary=e.summary,
+        when=when["text"],
+        zone=when["zone"],
+        location=e.location,
+        logo=u.media(e.logo_url),
+        url=u.link(page),
+        address=address,
+        qr=qr_svg(address) if qr and address else Markup(""),
+    )

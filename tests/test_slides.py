@@ -1,0 +1,193 @@
+"""Slide decks as built files: real pitches split where their authors put `---`, generated
+decks, presenting order, notes, timer setting, relative links and rebuilds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ArchiveFactory
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode
+
+from site_builder import store
+from site_builder.config import load_config
+from site_builder.errors import ContentError
+from site_builder.importers.dribdat import import_paths
+from site_builder.model import Project, Site
+from site_builder.render.build import build_site
+from site_builder.render.slides import split_pitch
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
+SEPARATED = (
+    # (fixture, event, project, separator lines in its pitch)
+    ("2021-multilingual-media.v0.1.0.datapackage.json", "multilingual-media", "made-to-measure", 1),
+    (
+        "2024-open-legal-lab.datapackage.json",
+        "open-legal-lab-2024",
+        "legal-lens-tailored-case-notification",
+        3,
+    ),
+    (
+        "2025-innovation-mapping-festival.datapackage.json",
+        "innovation-and-mapping-festival",
+        "unlocking-autumn",
+        5,
+    ),
+)
+
+
+def one(tree: HTMLParser, selector: str) -> LexborNode:
+    node = tree.css_first(selector)
+    assert node is not None, f"no {selector!r}"
+    return node
+
+
+def slides_of(path: Path) -> list[str]:
+    """The aria-labels of a deck's slides, in order."""
+    tree = HTMLParser(path.read_text(encoding="utf-8"))
+    return [node.attributes.get("aria-label") or "" for node in tree.css("section.slide")]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("decks")
+    content = root / "content"
+    summary = import_paths(content, [FIXTURES / f for f, *_ in SEPARATED], timezone="UTC")
+    assert not summary.failed
+    out = root / "public"
+    build_site(content, out, base_url="https://hacks.example.org/archive/", jobs=1)
+    return content, out
+
+
+@pytest.mark.parametrize(("fixture", "event", "slug", "separators"), SEPARATED)
+def test_real_pitches_split_at_their_separators(
+    imported: tuple[Path, Path], fixture: str, event: str, slug: str, separators: int
+) -> None:
+    _, out = imported
+    labels = slides_of(out / event / slug / "slides" / "index.html")
+    # A title slide, then one slide per part between separators; no generated links slide.
+    assert len(labels) == 1 + separators + 1
+    assert labels[0].startswith(f"1 of {len(labels)}: ")
+    assert not any(": Links" in label for label in labels)
+
+
+def test_event_deck_holds_every_pitch_in_order(imported: tuple[Path, Path]) -> None:
+    content, out = imported
+    site = store.load(content)
+    event = "innovation-and-mapping-festival"
+    tree = HTMLParser((out / event / "slides" / "index.html").read_text(encoding="utf-8"))
+    titles = [n.text(strip=True) for n in tree.css("section.slide-title .title-name")]
+    shown = [p for p in site.projects_of(event) if not p.is_hidden]
+    assert len(titles) == len(shown)
+    challenges = [p for p in shown if p.is_challenge or (p.progress or 0) < 5]
+    by_name = sorted(challenges, key=lambda p: p.name.casefold())
+    assert titles[: len(challenges)] == [p.name.strip() for p in by_name]
+    assert len(tree.css("section.slide-next")) == len(shown) - 1
+    assert tree.css_first("section.slide-agenda") is not None
+    assert tree.css_first("section.slide-end") is not None
+    # Every slide of a pitch shares its countdown; agenda and "next up" have none.
+    assert all(n.attributes.get("data-team") for n in tree.css("section.slide-content"))
+    assert not any(n.attributes.get("data-team") for n in tree.css("section.slide-next"))
+
+
+def test_decks_link_relatively_and_carry_a_qr_code(imported: tuple[Path, Path]) -> None:
+    _, out = imported
+    html = (out / "multilingual-media" / "made-to-measure" / "slides" / "index.html").read_text()
+    assert re.search(r'href="\.\./\.\./\.\./assets/immutable/slides\.\w+\.css"', html)
+    assert re.search(r'src="\.\./\.\./\.\./assets/immutable/slides\.\w+\.js"', html)
+    assert 'href="/archive/' not in html and 'src="/archive/' not in html
+    qr = 'aria-label="QR code: https://hacks.example.org/archive/multilingual-media/made-to'
+    assert qr in html
+    # The page's policy allows only the site's own scripts and no inline styles.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert " style=" not in html and "<style" not in html
+    project_page = (out / "multilingual-media" / "made-to-measure" / "index.html").read_text()
+    assert 'href="/archive/multilingual-media/made-to-measure/slides/"' in project_page
+    event_page = (out / "multilingual-media" / "index.html").read_text()
+    assert 'href="/archive/multilingual-media/slides/"' in event_page
+
+
+def test_split_pitch_ignores_separators_in_code_and_keeps_notes() -> None:
+    pitch = (
+        "# Intro\n\nHello\n\n---\n\n```yaml\n---\nkey: value\n***\n```\n\n***\n\n"
+        "Last slide\n\nNote: say thanks\n\nand wave\n\n---\n\n"
+    )
+    split = split_pitch(pitch)
+    assert split.separated
+    assert [p.text.split("\n")[0] for p in split.parts] == ["# Intro", "```yaml", "Last slide"]
+    assert split.parts[2].text == "Last slide"
+    assert split.parts[2].notes == "say thanks\n\nand wave"
+    assert "key: value\n***" in split.parts[1].text
+
+
+def test_pitch_without_separators_gets_one_slide_per_section() -> None:
+    split = split_pitch("# Name\n\nIntro\n\n## Problem\n\nx\n\n## Solution\n\n```\n## no\n```")
+    assert not split.separated
+    assert [p.text.split("\n")[0] for p in split.parts] == ["# Name", "## Problem", "## Solution"]
+    assert split_pitch("Just one paragraph.").parts[0].text == "Just one paragraph."
+    assert split_pitch("").parts == []
+
+
+def _pitches(site: Site) -> None:
+    site.projects[("spring-hack", "river-levels")].pitch = (
+        "## Problem\n\nFloods.\n\nNote: mention 2021\n\n"
+        "## Solution\n\n| a | b |\n|--:|:-:|\n| 1 | 2 |"
+    )
+    site.projects[("spring-hack", "river-levels")].source_url = "https://example.org/rivers"
+    site.projects[("spring-hack", "zebra")] = Project(
+        event="spring-hack", slug="zebra", name="Zebra crossing", progress=20, pitch_order=1
+    )
+
+
+def test_generated_deck_order_notes_and_timer(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
+    content = tmp_archive(edit=_pitches)
+    (content / "site.yaml").write_text("title: Test archive\npitch_seconds: 150\n")
+    out = tmp_path / "public"
+    build_site(content, out, jobs=1)
+    labels = slides_of(out / "spring-hack" / "river-levels" / "slides" / "index.html")
+    assert [label.split(": ", 1)[1] for label in labels] == [
+        "River levels",
+        "Problem",
+        "Solution",
+        "Links: River levels",
+    ]
+    deck = HTMLParser((out / "spring-hack" / "river-levels" / "slides" / "index.html").read_text())
+    notes = deck.css("aside.notes")
+    assert [n.text(strip=True) for n in notes] == ["mention 2021"]
+    assert deck.css_first("td.align-right") is not None
+    assert one(deck, "#deck").attributes["data-seconds"] == "150"
+
+    event = HTMLParser((out / "spring-hack" / "slides" / "index.html").read_text())
+    names = [n.text(strip=True) for n in event.css("section.slide-title .title-name")]
+    # pitch_order first, then challenges, then teams by name.
+    assert names == ["Zebra crossing", "Find the data", "River levels"]
+    assert "2.5 min each" in one(event, "section.slide-event").text()
+
+
+def test_editing_a_pitch_rebuilds_its_decks_only(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out, jobs=1)
+    site = store.load(content)
+    site.projects[("spring-hack", "river-levels")].pitch = "One\n\n---\n\nTwo\n\n---\n\nThree"
+    store.save(content, site)
+    report = build_site(content, out, jobs=1)
+    assert "spring-hack/river-levels/slides/index.html" in report.written
+    assert "spring-hack/slides/index.html" in report.written
+    assert not any(p.startswith("autumn-jam/") for p in report.rendered)
+    assert len(slides_of(out / "spring-hack" / "river-levels" / "slides" / "index.html")) == 4
+
+
+def test_pitch_order_round_trips_and_timer_setting_is_checked(
+    tmp_archive: ArchiveFactory,
+) -> None:
+    content = tmp_archive(edit=_pitches)
+    assert store.load(content).projects[("spring-hack", "zebra")].pitch_order == 1
+    assert "pitch_order" in (content / "data" / "projects.csv").read_text().splitlines()[0]
+    (content / "site.yaml").write_text("pitch_seconds: 0\n")
+    with pytest.raises(ContentError) as error:
+        load_config(content)
+    assert "pitch_seconds" in str(error.value.problems[0])
