@@ -151,21 +151,26 @@ def _excerpt(project: Project) -> str:
     return source[:500] + ("..." if len(source) > 500 else "")
 
 
-def _visible(records: EventRecords) -> list[Project]:
+def _visible(records: EventRecords, hidden: bool = False) -> list[Project]:
     """An event's projects as Dribdat lists them: hidden ones left out, in id order."""
-    projects = [p for p in records.projects if not p.is_hidden]
+    projects = [p for p in records.projects if hidden or not p.is_hidden]
     return sorted(projects, key=lambda p: (p.legacy_id is None, p.legacy_id or 0, p.slug))
 
 
-def projects_payload(site: Site, records: EventRecords, site_url: str) -> list[dict[str, Any]]:
-    """Rows like Dribdat's /api/event/<id>/projects.json?moar=1 (with long texts)."""
+def projects_payload(
+    site: Site, records: EventRecords, site_url: str, complete: bool = False
+) -> list[dict[str, Any]]:
+    """Rows like Dribdat's /api/event/<id>/projects.json?moar=1 (with long texts).
+
+    `complete` adds hidden projects and the Jamdat-only fields, for exports that must
+    import back into the same archive."""
     ev = records.event
     event = ev.slug
     by_project: dict[str, list[Activity]] = {}
     for activity in records.activities:
         by_project.setdefault(activity.project, []).append(activity)
     rows = []
-    for p in _visible(records):
+    for p in _visible(records, hidden=complete):
         category = site.categories.get((event, p.category)) if p.category else None
         rows.append(
             {
@@ -207,6 +212,8 @@ def projects_payload(site: Site, records: EventRecords, site_url: str) -> list[d
                 "legacy_url": p.legacy_url,
             }
         )
+        if complete:
+            rows[-1].update(is_hidden=p.is_hidden, pitch_order=p.pitch_order)
     return rows
 
 
@@ -251,11 +258,14 @@ def _activity_row(site: Site, a: Activity, project_ids: dict[str, int]) -> dict[
     }
 
 
-def event_package(site: Site, records: EventRecords, site_url: str) -> dict[str, Any]:
-    """A Dribdat-style data package (0.2.0, inline data) of one event, full content."""
+def event_package(
+    site: Site, records: EventRecords, site_url: str, complete: bool = False
+) -> dict[str, Any]:
+    """A Dribdat-style data package (0.2.0, inline data) of one event, full content;
+    `complete` as in `projects_payload`."""
     ev = records.event
     event = ev.slug
-    projects = projects_payload(site, records, site_url)
+    projects = projects_payload(site, records, site_url, complete)
     project_ids = {row["slug"]: row["id"] for row in projects}
     categories = [
         {

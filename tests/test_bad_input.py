@@ -114,7 +114,7 @@ CASES = [
     Case(
         "truncated-csv",
         truncated_csv,
-        ("data/projects.csv, row 4: has 4 cells but the header has 25",),
+        ("data/projects.csv, row 4: has 4 cells but the header has 26",),
     ),
 ]
 

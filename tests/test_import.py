@@ -332,7 +332,9 @@ def test_unknown_fields_are_reported(cli: Cli, tmp_path: Path) -> None:
     doc["resources"].append({"name": "readme", "path": "PACKAGE.txt"})
     result = cli("import", "--content", tmp_path / "c", write_json(tmp_path / "p.json", doc))
     assert result.exit_code == 0, result.output
-    assert "ignored (not stored): projects.sparkles" in result.output
+    assert "in extras/glamhack-2023.json (exports carry them back): projects.sparkles" in (
+        result.output
+    )
     assert "ignored (not stored): resource 'readme'" in result.output
 
 

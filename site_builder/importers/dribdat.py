@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from .. import schema, store
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
 from ..slugs import slugify, unique_slug
+from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
 from .dribdat_rows import Row, activity_id
+from .extras import Kept, path_of, save_kept
 
 GENERIC_SOURCE = "https://dribdat.cc"
 """What Dribdat writes as `sources[0].path` whatever the server: says nothing of the origin."""
@@ -41,6 +44,8 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     failed: bool = False
+    kept: Kept = field(default_factory=Kept)
+    """Fields and resources this Jamdat has no place for, kept in `extras/`."""
 
     def report(self) -> str:
         out = [*self.lines, *self.notes]
@@ -51,17 +56,33 @@ class ImportSummary:
         return "\n".join(out)
 
 
-def import_paths(content: Path, paths: list[Path], timezone: str | None = None) -> ImportSummary:
-    """Import Dribdat exports at `paths` into the archive at `content` (made if missing)."""
+def import_paths(
+    content: Path,
+    paths: Sequence[Path | str],
+    timezone: str | None = None,
+    event_ids: Sequence[int] = (),
+) -> ImportSummary:
+    """Import Dribdat exports at `paths` (files, folders, or server URLs, of which only the
+    events `event_ids` when given) into the archive at `content` (made if missing)."""
     if timezone is not None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise JamdatError(f"unknown time zone {timezone!r} (use an IANA name)") from None
-    inputs = read_inputs(paths)
+    urls = [p for p in paths if isinstance(p, str)]
+    if event_ids and not urls:
+        raise JamdatError("--event picks events of a Dribdat server: give the server's URL")
+    inputs = read_inputs([p for p in paths if isinstance(p, Path)])
+    if urls:
+        from .live import read_server
+
+        for url in urls:
+            inputs.extend(read_server(url, event_ids))
     site = store.load_or_new(content)
+    attach_projects(site, inputs)
     summary = merge(site, inputs, timezone)
     summary.changed = store.save(content, site)
+    summary.changed += save_kept(content, summary.kept)
     return summary
 
 
@@ -82,6 +103,12 @@ def merge(site: Site, inputs: Inputs, timezone: str | None = None) -> ImportSumm
             ignored.setdefault(name, set()).add(feed.source)
     for name, sources in sorted(ignored.items()):
         summary.notes.append(f"ignored (not stored): {name} in {', '.join(sorted(sources))}")
+    for event in sorted(set(summary.kept.fields) | set(summary.kept.resources)):
+        names = summary.kept.names(event)
+        summary.notes.append(
+            f"kept {len(names)} field(s) this Jamdat does not know in {path_of(event)} "
+            f"(exports carry them back): {', '.join(names)}"
+        )
     summary.notes.extend(f"skipped {line}" for line in inputs.skipped)
     return summary
 
@@ -160,13 +187,18 @@ def _merge_package(
     _apply(event, row.values)
     event.legacy_url = legacy_url
     slug = event.slug
+    kept = summary.kept
+    kept.add(slug, "events", slug, row.extra.get("unknown", {}))
+    for name, data in package.extra_resources.items():
+        kept.add_resource(slug, name, data)
 
-    categories = _merge_categories(site, slug, package)
+    categories = _merge_categories(site, slug, package, kept)
     known = {p.slug for p in site.projects_of(slug)}
     projects: dict[int, Project] = {}
     matched: set[str] = set()
     for prow in sorted(package.projects, key=_id_order):
         project = _merge_project(site, slug, prow, categories)
+        kept.add(slug, "projects", project.slug, prow.extra.get("unknown", {}))
         matched.add(project.slug)
         if prow.id is not None:
             projects[prow.id] = project
@@ -180,7 +212,7 @@ def _merge_package(
         if target is None:
             skipped[f"project id {arow.extra['project_id']} is not in this package"] += 1
             continue
-        _merge_activity(site, index, target, arow)
+        _merge_activity(site, index, target, arow, kept)
         count += 1
 
     status = "imported" if created else "unchanged" if _state(site, slug) == before else "updated"
@@ -193,7 +225,7 @@ def _merge_package(
     return slug
 
 
-def _merge_categories(site: Site, event: str, package: Package) -> dict[int, str]:
+def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> dict[int, str]:
     """Upsert the event's categories; returns Dribdat category id -> category slug."""
     by_id: dict[int, str] = {}
     rows = list(package.categories)
@@ -219,6 +251,7 @@ def _merge_categories(site: Site, event: str, package: Package) -> dict[int, str
             category = Category(event, slug, crow.values["name"])
             site.categories[(event, slug)] = category
         _apply(category, crow.values)
+        kept.add(event, "categories", category.slug, crow.extra.get("unknown", {}))
         if crow.id is not None:
             by_id[crow.id] = category.slug
     return by_id
@@ -275,7 +308,9 @@ def _merge_person(site: Site, row: Row) -> None:
     _apply(person, row.values)
 
 
-def _merge_activity(site: Site, index: Index, project: Project, row: Row) -> bool:
+def _merge_activity(
+    site: Site, index: Index, project: Project, row: Row, kept: Kept | None = None
+) -> bool:
     """Upsert one activity; True when it is new to the archive."""
     values = dict(row.values)
     legacy = values["legacy_id"]
@@ -295,6 +330,8 @@ def _merge_activity(site: Site, index: Index, project: Project, row: Row) -> boo
         site.activities[found.id] = found
     _apply(found, values)
     found.event, found.project = project.event, project.slug
+    if kept is not None:
+        kept.add(found.event, "activities", found.id, row.extra.get("unknown", {}))
     if legacy is not None:
         index[(found.event, legacy)] = found
     return new
@@ -328,7 +365,7 @@ def _merge_feed(
         if len(candidates) > 1:
             skipped[f"project {pid} {pname!r} is ambiguous"] += 1
             continue
-        new += _merge_activity(site, index, candidates[0], row)
+        new += _merge_activity(site, index, candidates[0], row, summary.kept)
         landed[candidates[0].event] += 1
     created: set[str] = set()
     if unknown and len(landed) == 1:
@@ -338,7 +375,7 @@ def _merge_feed(
         for row in unknown:
             project = _placeholder(site, by_id, event, row.extra["project_id"], row)
             created.add(project.slug)
-            new += _merge_activity(site, index, project, row)
+            new += _merge_activity(site, index, project, row, summary.kept)
             landed[event] += 1
     else:
         for row in unknown:

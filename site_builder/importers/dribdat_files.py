@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, Problem
 from .dribdat_rows import (
@@ -28,6 +28,9 @@ from .dribdat_rows import (
     unknown_fields,
 )
 
+if TYPE_CHECKING:
+    from .dribdat_csv import CsvProjects
+
 RESOURCE_NAMES = {
     "events": "events",
     "event": "events",
@@ -35,9 +38,11 @@ RESOURCE_NAMES = {
     "categories": "categories",
     "users": "users",
     "participants": "users",
+    "people": "users",
     "activities": "activities",
 }
-"""Dribdat resource names (0.1.0 used `event` and `participants`) -> what they hold."""
+"""Dribdat resource names (0.1.0 used `event` and `participants`; Jamdat's exports use
+`people`, which Dribdat's importer passes over instead of making accounts) -> what they hold."""
 
 PARSERS: dict[str, Callable[[dict[str, Any]], Row | None]] = {
     "events": parse_event,
@@ -62,6 +67,8 @@ class Package:
     people: list[Row] = field(default_factory=list)
     activities: list[Row] = field(default_factory=list)
     ignored: set[str] = field(default_factory=set)
+    extra_resources: dict[str, list[Any]] = field(default_factory=dict)
+    """Resources Jamdat has no table for, kept as they came (see `extras`)."""
 
 
 @dataclass(slots=True)
@@ -80,6 +87,14 @@ class Inputs:
     packages: list[Package] = field(default_factory=list)
     feeds: list[Feed] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    csv_projects: list[CsvProjects] = field(default_factory=list)
+    """Projects read from CSV exports, until `dribdat_csv.attach_projects` finds their events."""
+
+    def extend(self, other: Inputs) -> None:
+        self.packages += other.packages
+        self.feeds += other.feeds
+        self.skipped += other.skipped
+        self.csv_projects += other.csv_projects
 
 
 def read_inputs(paths: list[Path]) -> Inputs:
@@ -91,6 +106,8 @@ def read_inputs(paths: list[Path]) -> Inputs:
             _read_dir(path, inputs, problems)
         elif path.suffix.lower() == ".zip":
             _read_zip(path, inputs, problems)
+        elif path.suffix.lower() == ".csv":
+            _read_csv(path, inputs, problems)
         else:
             _read_file(path, inputs, problems)
     if problems:
@@ -116,11 +133,24 @@ def _read_dir(root: Path, inputs: Inputs, problems: list[Problem]) -> None:
             continue
         if suffix == ".zip":
             _read_zip(path, inputs, problems)
+        elif suffix == ".csv":
+            _read_csv(path, inputs, problems, named=False)
         elif suffix == ".json":
             if documents[path] is not None:
                 _classify(documents[path], str(path), _dir_resolver(path.parent), inputs, problems)
         else:
             inputs.skipped.append(f"{path}: not a .json or .zip file")
+
+
+def _read_csv(path: Path, inputs: Inputs, problems: list[Problem], named: bool = True) -> None:
+    from .dribdat_csv import read_csv
+
+    read_csv(path, inputs, problems, named)
+
+
+def read_document(doc: Any, source: str, inputs: Inputs, problems: list[Problem]) -> None:
+    """Add a parsed JSON document (package or activity feed) fetched from `source`."""
+    _classify(doc, source, lambda rel: None, inputs, problems)
 
 
 def _read_file(path: Path, inputs: Inputs, problems: list[Problem]) -> None:
@@ -234,12 +264,16 @@ def _package(
         return None
     count = len(problems)
     ignored: set[str] = set()
+    extra: dict[str, list[Any]] = {}
     tables: dict[str, list[Row]] = {}
     for res in resources:
         name = str(res.get("name", ""))
         kind = RESOURCE_NAMES.get(name)
         if kind is None:
-            ignored.add(f"resource {name!r}")
+            if isinstance(res.get("data"), list) and name not in ("readme", ""):
+                extra[name] = res["data"]
+            else:
+                ignored.add(f"resource {name!r}")
             continue
         data = _resource_data(res, name, source, resolve, problems)
         if data is not None:
@@ -261,6 +295,7 @@ def _package(
         people=tables.get("users", []),
         activities=tables.get("activities", []),
         ignored=ignored,
+        extra_resources=extra,
     )
 
 
@@ -303,6 +338,7 @@ def _resource_data(
 def _rows(
     data: list[Any], resource: str, source: str, ignored: set[str], problems: list[Problem]
 ) -> list[Row]:
+    """Parsed rows; unknown fields ride along in `extra["unknown"]`, except for people."""
     kind = RESOURCE_NAMES[resource]
     parser = PARSERS[kind]
     rows: list[Row] = []
@@ -310,12 +346,17 @@ def _rows(
         if not isinstance(item, dict):
             problems.append(Problem(source, f"resource {resource!r}: expected an object", number))
             continue
-        ignored.update(f"{kind}.{name}" for name in unknown_fields(kind, item))
         try:
             row = parser(item)
         except RowError as exc:
             problems.append(Problem(source, f"resource {resource!r}: {exc}", number, exc.field))
             continue
-        if row is not None:
-            rows.append(row)
+        if row is None:
+            continue
+        unknown = unknown_fields(kind, item)
+        if kind == "users":  # private data (e-mail, password hashes ...) is never kept
+            ignored.update(f"users.{name}" for name in unknown)
+        else:
+            row.extra["unknown"] = {name: item[name] for name in unknown}
+        rows.append(row)
     return rows

@@ -27,7 +27,7 @@ KNOWN: dict[str, frozenset[str]] = {
     "events": _names("id starts_at ends_at location_lat location_lon", EVENT_STRINGS, EXTRAS),
     "projects": _names(
         "id url progress created_at updated_at longtext autotext category_id category_name",
-        "event_url",
+        "event_url pitch_order",
         PROJECT_STRINGS,
         PROJECT_FLAGS,
         EXTRAS,
@@ -197,8 +197,9 @@ def parse_project(row: dict[str, Any]) -> Row:
     for key in ("created_at", "updated_at"):
         if key in row:
             values[key] = _utc(row, key)
-    if "progress" in row:
-        values["progress"] = _int(row, "progress")
+    for key in ("progress", "pitch_order"):
+        if key in row:
+            values[key] = _int(row, key)
     if "longtext" in row:
         values["pitch"] = _str(row, "longtext")
     if "autotext" in row:

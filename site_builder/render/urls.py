@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from ..config import SiteConfig
 
-RESERVED = frozenset({"api", "assets", "search", "media", "slides"})
-"""Top-level folders of the site; no event may use these slugs."""
+RESERVED = frozenset({"api", "assets", "search", "media", "slides", "project", "event"})
+"""Top-level folders of the site; no event may use these slugs (`project/<id>/` and
+`event/<id>/` forward old Dribdat links)."""
 
 
 def event_dir(event: str) -> str:

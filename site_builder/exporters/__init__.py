@@ -1,0 +1,1 @@
+"""`jamdat export`: the archive as Dribdat data packages, a zip, a SQLite database or CSV."""

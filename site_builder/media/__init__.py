@@ -1,0 +1,1 @@
+"""`jamdat media`: keep the archive's images in the archive (`content/media/`)."""

@@ -1,0 +1,69 @@
+"""`jamdat media pull`: the command line face of the media puller."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .sniff import DEFAULT_TYPES, IMAGE_TYPES
+
+
+@click.group("media")
+def media() -> None:
+    """Keep the archive's images in the archive (content/media/)."""
+
+
+@media.command("pull")
+@click.option(
+    "--content",
+    "content",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
+)
+@click.option(
+    "--type",
+    "types",
+    type=click.Choice(sorted(IMAGE_TYPES)),
+    multiple=True,
+    help=f"Allowed image type, repeatable (default: {', '.join(DEFAULT_TYPES)}).",
+)
+@click.option(
+    "--max-size",
+    type=click.FloatRange(0.001),
+    default=10.0,
+    show_default=True,
+    help="Largest image to keep, in MB.",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+    help="Downloads in flight at once.",
+)  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Download and check, but change no file.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any image failed.")
+def pull(
+    content: Path,
+    types: tuple[str, ...],
+    max_size: float,
+    concurrency: int,
+    dry_run: bool,
+    strict: bool,
+) -> None:
+    """Download remote images (event logos, project images, images in pitches and READMEs)
+    into content/media/ under content-hash names and point the content at them."""
+    from ..cli import _fail
+    from ..errors import JamdatError
+    from .pull import PullOptions, pull_media
+
+    options = PullOptions(types or DEFAULT_TYPES, int(max_size * 1_000_000), concurrency, dry_run)
+    try:
+        report = pull_media(content, options)
+    except JamdatError as exc:
+        _fail(exc)
+        return
+    click.echo(report.summary())
+    if strict and report.failures:
+        sys.exit(1)
