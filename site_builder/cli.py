@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .api_cli import api_command, token_group
+from .authoring_cli import init_command, new_group, serve_command
 from .errors import ContentError, JamdatError
+from .exporters.command import export as export_command
+from .importers.sources import Source
+from .media.command import media as media_command
 from .sync.command import sync as sync_command
 
 CONTENT = click.option(
@@ -41,13 +46,19 @@ def main() -> None:
 @main.command("import")
 @CONTENT
 @click.option("--timezone", help="IANA time zone of the imported events (default: site.yaml's).")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def import_cmd(content: Path, timezone: str | None, paths: tuple[Path, ...]) -> None:
-    """Import Dribdat exports: data packages (JSON or zip), activity JSON, or folders of them."""
+@click.option(
+    "--event", "event_ids", type=int, multiple=True, help="With a server URL: only this event id."
+)
+@click.argument("paths", nargs=-1, required=True, type=Source())
+def import_cmd(
+    content: Path, timezone: str | None, event_ids: tuple[int, ...], paths: tuple[Path | str, ...]
+) -> None:
+    """Import Dribdat exports: data packages (JSON or zip), activity JSON, CSV exports, folders
+    of them, or a live server's API (https://dribdat.example/)."""
     from .importers.dribdat import import_paths
 
     try:
-        summary = import_paths(content, list(paths), timezone=timezone)
+        summary = import_paths(content, list(paths), timezone=timezone, event_ids=event_ids)
     except JamdatError as exc:
         _fail(exc)
         return
@@ -101,6 +112,13 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
 
 
 main.add_command(sync_command)
+main.add_command(token_group)
+main.add_command(api_command)
+main.add_command(export_command)
+main.add_command(media_command)
+main.add_command(init_command)
+main.add_command(new_group)
+main.add_command(serve_command)
 
 if __name__ == "__main__":
     main()

@@ -74,11 +74,13 @@ def _offline(page: Any) -> list[str]:
 
 
 def _pages(out: Path) -> list[str]:
-    """Every HTML page except slide decks (tested on their own), as URL paths."""
+    """Every HTML page except slide decks (tested on their own) and the pages that send old
+    Dribdat links on (they navigate away at once), as URL paths."""
     found = []
     for path in sorted(out.rglob("index.html")):
         rel = path.parent.relative_to(out).as_posix()
-        if "slides" not in rel.split("/"):
+        moved = 'http-equiv="refresh"' in path.read_text(encoding="utf-8")
+        if "slides" not in rel.split("/") and not moved:
             found.append("" if rel == "." else f"{rel}/")
     return found
 

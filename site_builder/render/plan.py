@@ -10,10 +10,10 @@ from pathlib import Path
 
 from ..errors import ContentError, Problem
 from ..model import Activity, Site
-from . import feeds, mirror, pages, search, seo, urls, views
+from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
+from .assets import asset_outputs
 from .index import SiteIndex
 from .outputs import Output, RenderContext, digest
-from .templating import asset_files
 from .urls import Urls
 
 Render = Callable[[RenderContext], bytes | str]
@@ -282,7 +282,8 @@ def plan_outputs(
     html = sorted(o.path for o in out if o.path.endswith("index.html"))
     out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
     out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
-    for name, path in asset_files(dirs).items():
-        out.append(Output(f"assets/{name}", digest(name, path.read_bytes()), _read(path)))
+    out.extend(asset_outputs(dirs))
+    redirects.plan(site, index, base, out)
+    slides.plan(site, index, base, out)
     _check_paths(site, out)
     return out

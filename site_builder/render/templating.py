@@ -48,6 +48,9 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
     env.filters["date"] = _date
     env.filters["iso"] = _iso
     env.filters["outbound"] = outbound
+    from .assets import AssetLinks
+
+    env.globals["asset"] = AssetLinks(dirs)
     return env
 
 
