@@ -8,6 +8,7 @@ handful is rendered in-process, where a pool would cost more than it saves.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import multiprocessing
@@ -29,9 +30,11 @@ CHUNK_BYTES = 150_000
 that both cores stay busy to the end."""
 
 
+@functools.cache
 def renderer_version(module: ModuleType) -> str:
     """A digest of what decides the HTML of a text: the renderer's source, the project
-    modules it uses (e.g. the sanitizer) and the libraries' versions."""
+    modules it uses (e.g. the sanitizer) and the libraries' versions. Computed once per
+    process: the code a process runs does not change under it."""
     h = hashlib.blake2b(digest_size=8)
     package = module.__name__.split(".")[0]
     names = {module.__name__}

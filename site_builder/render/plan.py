@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from ..errors import ContentError, Problem
-from ..model import Activity, Site
+from ..model import Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
 from .assets import asset_outputs
 from .index import SiteIndex
@@ -54,18 +53,30 @@ class PlanMemo:
     object, so planning after a one-pitch edit re-plans one event, not all of them."""
 
     def __init__(self) -> None:
-        self.events: dict[str, tuple[list[object], list[Output]]] = {}
+        self.plans: dict[tuple[str, str], tuple[list[object], list[Output]]] = {}
+        self._fresh: dict[tuple[str, str], tuple[list[object], list[Output]]] = {}
 
-    def event(self, slug: str, inputs: list[object]) -> list[Output] | None:
-        """The outputs planned from exactly these inputs (first two by value), if any."""
-        found = self.events.get(slug)
-        if found is None or len(found[0]) != len(inputs):
-            return None
-        old = found[0]
-        same = zip(old[2:], inputs[2:], strict=True)
-        if old[:2] != inputs[:2] or any(a is not b for a, b in same):
-            return None
-        return found[1]
+    def reuse(
+        self, key: tuple[str, str], inputs: list[object], make: Callable[[list[Output]], None]
+    ) -> list[Output]:
+        """The outputs `make` plans from `inputs` (first two compared by value, the rest by
+        identity), taken from the previous build when the inputs are the same."""
+        found = self.plans.get(key)
+        planned: list[Output] | None = None
+        if found is not None and len(found[0]) == len(inputs):
+            old = found[0]
+            same = zip(old[2:], inputs[2:], strict=True)
+            if old[:2] == inputs[:2] and all(a is b for a, b in same):
+                planned = found[1]
+        if planned is None:
+            planned = []
+            make(planned)
+        self._fresh[key] = (inputs, planned)
+        return planned
+
+    def done(self) -> None:
+        """End of a build's planning: forget the plans it did not use."""
+        self.plans, self._fresh = self._fresh, {}
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
@@ -82,7 +93,7 @@ def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[ob
 
 
 def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
-    """An event's page, its filters, timeline, feed, calendar and project pages."""
+    """An event's page, its filters, timeline, feed, calendar, project pages and decks."""
     e = site.events[slug]
     card_fp = [index.card_digest(p) for p in index.projects.get(slug, ())]
     cats = [index.record_digest(c) for c in index.categories.get(slug, ())]
@@ -157,36 +168,44 @@ def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[O
                 partial(pages.project_page, event=slug, slug=p.slug),
             )
         )
+    slides.plan_event(site, index, slug, base, out)
 
 
-def _mirrors(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None:
+def _mirrors(site: Site, index: SiteIndex, base: str, memo: PlanMemo, out: list[Output]) -> None:
     """Dribdat API mirrors; they hold full records (pitches too), hidden projects included."""
-    by_event_projects: dict[str, list[str]] = defaultdict(list)
-    for p in site.projects.values():
-        by_event_projects[p.event].append(index.record_digest(p))
-    # Visible projects' logs are digested once in the index; only hidden ones are added here.
-    by_event_activities: dict[str, list[Activity]] = defaultdict(list)
-    for a in site.activities.values():
-        if not index.visible(a.event, a.project):
-            by_event_activities[a.event].append(a)
     people = digest([index.record_digest(h) for h in site.people.values()])
     events = [index.record_digest(e) for e in index.events]
     out.append(Output("api/events.json", digest(base, events, index.today), mirror.events_json))
     for e in index.events:
-        api = urls.api_dir(e.slug)
-        logs = [index.activities_digest(p.key) for p in index.projects.get(e.slug, ())]
-        acts = digest(logs, by_event_activities.get(e.slug, []))
-        fp = digest(base, index.record_digest(e), by_event_projects.get(e.slug, []), acts)
-        cats = [index.record_digest(c) for c in index.categories.get(e.slug, ())]
-        out.append(Output(f"{api}projects.json", fp, partial(mirror.projects_json, slug=e.slug)))
-        out.append(Output(f"{api}projects.csv", fp, partial(mirror.projects_csv, slug=e.slug)))
-        out.append(
-            Output(
-                f"{api}datapackage.json",
-                digest(fp, cats, people),
-                partial(mirror.datapackage, slug=e.slug),
-            )
-        )
+        records = index.records[e.slug]
+        inputs: list[object] = [
+            base,
+            people,
+            e,
+            *records.projects,
+            *records.categories,
+            *records.activities,
+        ]
+        make = partial(_event_mirrors, index, e.slug, digest(base, people))
+        out.extend(memo.reuse(("mirror", e.slug), inputs, make))
+
+
+def _event_mirrors(index: SiteIndex, slug: str, head: str, out: list[Output]) -> None:
+    """An event's `projects.json`, `projects.csv` and `datapackage.json`."""
+    records = index.records[slug]
+    api = urls.api_dir(slug)
+    fp = digest(
+        head,
+        index.record_digest(records.event),
+        [index.record_digest(p) for p in records.projects],
+        [index.record_digest(a) for a in records.activities],
+    )
+    cats = [index.record_digest(c) for c in records.categories]
+    out.append(Output(f"{api}projects.json", fp, partial(mirror.projects_json, slug=slug)))
+    out.append(Output(f"{api}projects.csv", fp, partial(mirror.projects_csv, slug=slug)))
+    out.append(
+        Output(f"{api}datapackage.json", digest(fp, cats), partial(mirror.datapackage, slug=slug))
+    )
 
 
 def media_outputs(content: Path) -> list[Output]:
@@ -248,18 +267,13 @@ def plan_outputs(
         for e in index.events
     ]
     out.append(Output("index.html", digest(base, summaries, index.today), pages.archive))
-    fresh: dict[str, tuple[list[object], list[Output]]] = {}
+    memo = memo or PlanMemo()
     for e in index.events:
         inputs = _event_inputs(site, index, e.slug, base)
-        planned = memo.event(e.slug, inputs) if memo is not None else None
-        if planned is None:
-            planned = []
-            _event_pages(site, index, e.slug, base, planned)
-        fresh[e.slug] = (inputs, planned)
-        out.extend(planned)
-    if memo is not None:
-        memo.events = fresh
-    _mirrors(site, index, base, out)
+        make = partial(_event_pages, site, index, e.slug, base)
+        out.extend(memo.reuse(("event", e.slug), inputs, make))
+    _mirrors(site, index, base, memo, out)
+    memo.done()
     entries = feeds.site_entries(site, index)
     out.append(
         Output(
@@ -279,11 +293,12 @@ def plan_outputs(
         )
         out.append(Output("search/index.html", digest(base), pages.search_page))
     out.append(Output("404.html", digest(base), pages.not_found))
-    html = sorted(o.path for o in out if o.path.endswith("index.html"))
+    html = sorted(
+        o.path for o in out if o.path.endswith("index.html") and not slides.is_deck(o.path)
+    )
     out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
     out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
     out.extend(asset_outputs(dirs))
     redirects.plan(site, index, base, out)
-    slides.plan(site, index, base, out)
     _check_paths(site, out)
     return out

@@ -292,24 +292,29 @@ def _project_digest(site: Site, index: SiteIndex, p: Project) -> str:
     return digest(index.record_digest(p), category and index.record_digest(category), people)
 
 
-def plan(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None:
-    """The decks of every event and visible project, fingerprinted by what they show."""
-    for e in index.events:
-        head = digest(base, index.record_digest(e), index.zone(e.slug).key)
-        projects = {p.slug: _project_digest(site, index, p) for p in index.projects.get(e.slug, ())}
-        for slug, fp in projects.items():
-            out.append(
-                Output(
-                    urls.page_file(slides_dir(e.slug, slug)),
-                    digest(head, fp),
-                    partial(project_deck, event=e.slug, slug=slug),
-                )
-            )
-        order = [(p.slug, projects[p.slug]) for p in presenting_order(index, e.slug)]
+def plan_event(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
+    """The decks of an event and its visible projects, fingerprinted by what they show."""
+    e = site.events[slug]
+    head = digest(base, index.record_digest(e), index.zone(slug).key)
+    projects = {p.slug: _project_digest(site, index, p) for p in index.projects.get(slug, ())}
+    for project, fp in projects.items():
         out.append(
             Output(
-                urls.page_file(event_slides_dir(e.slug)),
-                digest(head, order),
-                partial(event_deck, event=e.slug),
+                urls.page_file(slides_dir(slug, project)),
+                digest(head, fp),
+                partial(project_deck, event=slug, slug=project),
             )
         )
+    order = [(p.slug, projects[p.slug]) for p in presenting_order(index, slug)]
+    out.append(
+        Output(
+            urls.page_file(event_slides_dir(slug)),
+            digest(head, order),
+            partial(event_deck, event=slug),
+        )
+    )
+
+
+def is_deck(path: str) -> bool:
+    """Whether an output is a slide deck (decks stay out of the sitemap: they are noindex)."""
+    return path.endswith("/slides/index.html")
