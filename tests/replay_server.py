@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -18,9 +19,15 @@ class Answer:
     body: bytes = b""
     content_type: str = "application/json"
     status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    """More response headers, e.g. `(("Retry-After", "1"),)`."""
 
 
 NOT_FOUND = Answer(b"<!doctype html><title>404 Not Found</title>", "text/html", 404)
+
+
+Route = Answer | list[Answer]
+"""One answer, or answers given in turn (the last one repeats): a server that fails first."""
 
 
 class Replay:
@@ -28,13 +35,14 @@ class Replay:
     Paths are matched without their query; `requests` lists what was asked, in order,
     and `most_at_once` the highest number of requests in flight together."""
 
-    def __init__(self, routes: dict[str, Answer], delay: float = 0.0) -> None:
+    def __init__(self, routes: Mapping[str, Route], delay: float = 0.0) -> None:
         self.routes = routes
         self.delay = delay
         self.requests: list[str] = []
         self.most_at_once = 0
         self._now = 0
         self._lock = threading.Lock()
+        self._served: dict[str, int] = {}
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,10 +54,12 @@ class Replay:
                 try:
                     if replay.delay:
                         time.sleep(replay.delay)
-                    answer = replay.routes.get(urlsplit(self.path).path, NOT_FOUND)
+                    answer = replay.answer(urlsplit(self.path).path)
                     self.send_response(answer.status)
                     self.send_header("Content-Type", answer.content_type)
                     self.send_header("Content-Length", str(len(answer.body)))
+                    for name, value in answer.headers:
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(answer.body)
                 finally:
@@ -62,6 +72,16 @@ class Replay:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def answer(self, path: str) -> Answer:
+        """The answer for `path` now: the next of a list, its last one once all were given."""
+        route = self.routes.get(path, NOT_FOUND)
+        if isinstance(route, Answer):
+            return route
+        with self._lock:
+            turn = self._served.get(path, 0)
+            self._served[path] = turn + 1
+        return route[min(turn, len(route) - 1)]
 
     @property
     def url(self) -> str:

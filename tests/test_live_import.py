@@ -3,10 +3,11 @@ Dribdat server answers (the real exports in fixtures/dribdat, events.json as Fla
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from conftest import Cli, tree_digest
-from replay_server import Answer, Replay
+from replay_server import Answer, Replay, Route
 
 from site_builder import store
 
@@ -74,6 +75,21 @@ def test_requests_in_flight_are_bounded(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len(server.requests) == 21
     assert 1 < server.most_at_once <= 4
+
+
+def test_a_busy_server_is_waited_for_and_retried(cli: Cli, tmp_path: Path) -> None:
+    routes: dict[str, Route] = dict(dribdat_routes())
+    package = "/api/event/10/datapackage.json"
+    busy = Answer(b"overloaded", "text/plain", 503, (("Retry-After", "1"),))
+    routes[package] = [busy, dribdat_routes()[package]]
+    with Replay(routes) as server:
+        started = time.monotonic()
+        result = cli("import", "--content", tmp_path / "c", "--event", "10", server.url)
+        waited = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    assert "event glamhack-2023: imported, 21 projects" in result.output
+    assert server.requests.count(package) == 2
+    assert waited >= 1.0  # the server's Retry-After, not an immediate hammering
 
 
 def test_a_server_that_is_not_dribdat_changes_nothing(cli: Cli, tmp_path: Path) -> None:

@@ -110,3 +110,23 @@ def test_dry_run_changes_nothing(cli: Cli, tmp_archive: ArchiveFactory) -> None:
     assert result.exit_code == 0 and "3 image(s) downloaded" in result.output
     assert not (content / "media").exists()
     assert (content / "data" / "events.csv").read_bytes() == before
+
+
+def test_downloads_in_flight_are_bounded(cli: Cli, tmp_archive: ArchiveFactory) -> None:
+    images = {f"/photo-{n}.png": Answer(PNG + bytes([n]), "image/png") for n in range(12)}
+
+    def many(base: str) -> Callable[[Site], None]:
+        def edit(site: Site) -> None:
+            river = site.projects[("spring-hack", "river-levels")]
+            river.pitch = "\n\n".join(f"![photo {n}]({base}{path})" for n, path in
+                                      enumerate(images))  # fmt: skip
+
+        return edit
+
+    with Replay(dict(images), delay=0.05) as server:
+        content = tmp_archive(edit=many(server.url))
+        result = cli("media", "pull", "--content", content, "--concurrency", "3")
+    assert result.exit_code == 0, result.output
+    assert "12 image(s) downloaded" in result.output
+    assert sorted(server.requests) == sorted(images)
+    assert 1 < server.most_at_once <= 3
