@@ -54,6 +54,10 @@ class SiteConfig:
     """Length of each team's countdown in the slide decks, in seconds; a deck's URL can
     override it for one showing (`?timer=5` minutes, `?timer=90s`, `?timer=2:30`)."""
 
+    minify_html: bool = False
+    """Publish HTML pages without the whitespace and comments the templates carry (about
+    a fifth smaller before compression). Off by default: pages stay readable as source."""
+
     sync: SyncConfig = field(default_factory=SyncConfig, repr=False)
     """How `jamdat sync` reaches forges and what it may overwrite (see SyncConfig). Left
     out of the repr, which build digests hash: sync settings never change a page."""

@@ -3,6 +3,7 @@ JSON-LD, sitemap, search index, API mirrors, base URL and fingerprints."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -367,3 +368,43 @@ def test_search_can_be_turned_off(tmp_path: Path, tmp_archive: Archive) -> None:
     tree = page(out, "spring-hack/index.html")
     assert tree.css_first("form[role=search]") is None
     assert not [a for a in tree.css("a") if (a.attributes.get("href") or "").endswith("search/")]
+
+
+def words(tree: HTMLParser) -> list[str]:
+    """The words a page shows, whatever whitespace sits between its elements."""
+    assert tree.body is not None
+    return tree.body.text(separator=" ", strip=True).split()
+
+
+def test_minified_pages_show_the_same_document(tmp_path: Path, tmp_archive: Archive) -> None:
+    def edit(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].pitch += "\n\n```\n  two\n    four\n```\n"
+
+    def minified(site: Site) -> None:
+        edit(site)
+        site.config = dataclasses.replace(site.config, minify_html=True)
+
+    plain, small = tmp_path / "plain", tmp_path / "small"
+    build_site(tmp_archive("a", edit), plain, jobs=1)
+    build_site(tmp_archive("b", minified), small, jobs=1)
+    pages = [
+        "index.html",
+        "spring-hack/index.html",
+        "spring-hack/river-levels/index.html",
+        "spring-hack/river-levels/slides/index.html",
+    ]
+    for rel in pages:
+        a, b = page(plain, rel), page(small, rel)
+        assert (small / rel).stat().st_size < 0.95 * (plain / rel).stat().st_size, rel
+        assert words(a) == words(b), rel
+        for selector, attr in (("a", "href"), ("script", "src"), ("link", "href"), ("img", "src")):
+            assert [n.attributes.get(attr) for n in a.css(selector)] == [
+                n.attributes.get(attr) for n in b.css(selector)
+            ], (rel, selector)
+        assert not b.css("[style]")
+    project = page(small, "spring-hack/river-levels/index.html")
+    assert one(project, "pre").text() == "  two\n    four\n"
+    ld = json.loads(one(project, 'script[type="application/ld+json"]').text())
+    assert ld["name"] == "River levels"
+    # Feeds and data files are left as they are.
+    assert (small / "feed.xml").read_bytes() == (plain / "feed.xml").read_bytes()

@@ -280,7 +280,15 @@ def input_signature(content: Path, base_url: str | None, sources: dict[str, File
 def _libraries() -> list[tuple[str, int, int]]:
     """Stats of the rendering libraries' entry files: reinstalling one replaces them."""
     found: list[tuple[str, int, int]] = []
-    for name in ("jinja2", "markupsafe", "markdown_it", "mdit_py_plugins", "linkify_it", "nh3"):
+    for name in (
+        "jinja2",
+        "markupsafe",
+        "markdown_it",
+        "mdit_py_plugins",
+        "linkify_it",
+        "nh3",
+        "minify_html",
+    ):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             st = os.stat(spec.origin)

@@ -19,6 +19,7 @@ import jinja2
 from ..errors import ContentError, JamdatError
 from . import publish
 from .mdcache import MarkdownCache
+from .minify import minify
 from .outputs import Output, RenderContext
 from .state import Entry, content_hash
 
@@ -54,6 +55,8 @@ def render_output(output: Output, ctx: RenderContext) -> bytes:
     """Render one output; failures name the template file and line and the output path."""
     try:
         data = output.render(ctx)
+        if ctx.site.config.minify_html and output.path.endswith(".html"):
+            data = minify(data.decode("utf-8") if isinstance(data, bytes) else data)
     except ContentError:
         raise
     except JamdatError as exc:
