@@ -160,12 +160,23 @@ def measure(content: Path, out: Path, rounds: int, browser: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=0)
-    parser.add_argument("--projects", type=int, default=0)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out" / "serve")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=0, help="synthetic archive: events")
+    parser.add_argument(
+        "--projects", type=int, default=0, help="synthetic archive: projects per event"
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="saves to measure (default 10)")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="only time the reload event, no Chromium"
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=ROOT / "bench" / "out" / "serve",
+        help="work folder, emptied first (default bench/out/serve)",
+    )
     args = parser.parse_args()
     browser = not args.no_browser and CHROMIUM.exists()
     if browser:

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+
 from . import schema, store
 from .config import SiteConfig, Stages
 from .errors import JamdatError
@@ -178,6 +180,25 @@ def _project(
     )
 
 
+SITE_YAML_HEAD = """\
+# Settings of this archive. Optional keys not written here:
+#   license, license_url  licence of the content (e.g. CC-BY-SA-4.0) and a link to its text
+#   api_url               address of the edit API (`jamdat api`); pages link its edit form
+#   search                false leaves out the static project search (default true)
+#   feed_size             entries in the Atom feeds (default 50)
+#   pitch_seconds         countdown per team in the slide decks (default 180)
+#   sync                  how `jamdat sync` reaches the forges (see the README's "Sync")
+"""
+
+
+def site_yaml(config: SiteConfig) -> str:
+    """A new archive's `site.yaml`: the main settings written out, even at their defaults,
+    so the organiser sees what to change."""
+    keys = ("title", "description", "base_url", "language", "timezone")
+    data = {key: getattr(config, key) for key in keys}
+    return SITE_YAML_HEAD + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def init_archive(
     content: Path,
     *,
@@ -216,6 +237,8 @@ def init_archive(
         site.projects[project.key] = project
     content.mkdir(parents=True, exist_ok=True)
     written = store.save(content, site)
+    if write_if_changed(content / "site.yaml", site_yaml(config).encode("utf-8")):
+        written.append("site.yaml")
     if write_if_changed(content / "stages.yaml", Stages().to_yaml().encode("utf-8")):
         written.append("stages.yaml")
     if write_if_changed(content / ".gitignore", f"{store.STATE_DIR}/\n".encode()):

@@ -13,10 +13,12 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
 from pathlib import Path
 
 import watchfiles
+from watchfiles import Change
 
 from . import livereload
 from .config import load_config
@@ -117,10 +119,38 @@ class LiveSite:
 
     def watch(self, stop: threading.Event, ready: threading.Event) -> None:
         """Rebuild on every change until `stop` is set; `ready` is set once the watcher
-        receives file events."""
-        roots = [str(p) for p in self.watched()]
+        receives file events. A site `templates/` folder made (or removed) while serving is
+        noticed within `WAKE_MS`: the watcher restarts on the new folders, then rebuilds."""
+        pending: list[str] = []
+        while not stop.is_set():
+            folders = self.watched()
+            roots = [str(p) for p in folders]
+            try:
+                with closing(self._changes(roots, stop)) as batches:
+                    for changes in batches:
+                        ready.set()
+                        if stop.is_set():
+                            return
+                        names = sorted({_relative(path, roots) for _, path in changes})
+                        if pending:  # the new folders are watched now: build what was found
+                            names, pending = sorted({*pending, *names}), []
+                        if names:
+                            self.rebuild(names)
+                        now = self.watched()
+                        if now != folders:
+                            added = [f"{p.name}/ (new)" for p in now if p not in folders]
+                            gone = [f"{p.name}/ (removed)" for p in folders if p not in now]
+                            pending = added or gone
+                            break
+            except FileNotFoundError:  # a folder went away before it was watched: look again
+                stop.wait(WAKE_MS / 1000)
+
+    def _changes(
+        self, roots: list[str], stop: threading.Event
+    ) -> Generator[set[tuple[Change, str]], None, None]:
+        """watchfiles' batches of changes under `roots`, and an empty one every `WAKE_MS`."""
         out = self.out.resolve()
-        changes_seen = watchfiles.watch(
+        yield from watchfiles.watch(
             *roots,
             watch_filter=_Filter([out, out.parent / f".{out.name}.new"]),
             debounce=DEBOUNCE_MS,
@@ -130,10 +160,6 @@ class LiveSite:
             yield_on_timeout=True,
             raise_interrupt=False,
         )
-        for changes in changes_seen:
-            ready.set()
-            if changes and not stop.is_set():
-                self.rebuild(sorted({_relative(path, roots) for _, path in changes}))
 
 
 def _relative(path: str, roots: list[str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import yaml
 from conftest import Cli
 
 from site_builder import store
@@ -47,6 +48,16 @@ def test_init_without_example_is_empty_and_valid(cli: Cli, tmp_path: Path) -> No
     assert cli("init", content, "--no-example").exit_code == 0
     site = store.load(content)
     assert not site.events and not site.projects
+    # The settings are written out even at their defaults, so there is something to edit.
+    settings = yaml.safe_load((content / "site.yaml").read_text("utf-8"))
+    assert settings == {
+        "title": "Hackathon archive",
+        "description": "",
+        "base_url": "/",
+        "language": "en",
+        "timezone": "UTC",
+    }
+    assert "# Settings of this archive" in (content / "site.yaml").read_text("utf-8")
     assert (content / "stages.yaml").is_file()
     assert cli("validate", "--content", content, "--fast").exit_code == 0
     assert cli("build", "--content", content, "--out", tmp_path / "public").exit_code == 0

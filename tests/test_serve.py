@@ -107,6 +107,35 @@ def test_a_broken_template_shows_the_error_and_keeps_the_last_good_site(
     stream.close()
 
 
+def test_a_templates_folder_made_while_serving_is_watched(
+    tmp_path: Path, tmp_archive: ArchiveFactory
+) -> None:
+    content = tmp_archive()
+    templates = tmp_path / "templates"
+    with Preview(content, tmp_path / "public", port=0, jobs=1, echo=Terminal()) as live:
+        stream = EventStream(live.url)
+        stream.until("hello")
+        good = get(live.url, PAGE).body
+        assert "We map rivers." in good
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        (staging / "project.html").write_text("{% if %}\n", encoding="utf-8")
+        staging.rename(templates)  # the folder appears with the override already in it
+        failure = stream.until("failed")
+        assert "project.html, line 1" in failure["error"]
+        assert get(live.url, PAGE).body == good
+        (templates / "project.html").write_text(
+            '{% extends "base.html" %}{% block content %}Own page{% endblock %}\n', "utf-8"
+        )
+        assert stream.until("reload")["error"] is None
+        assert "Own page" in get(live.url, PAGE).body
+        shutil.rmtree(templates)  # back to the default templates
+        stream.until("reload")
+        back = get(live.url, PAGE).body
+        assert "We map rivers." in back and "Own page" not in back
+        stream.close()
+
+
 def test_a_content_error_names_file_row_and_field(preview: tuple[Preview, Terminal]) -> None:
     live, _ = preview
     projects = live.live.content / "data" / "projects.csv"
