@@ -81,6 +81,11 @@ def _utc_date(value: datetime | None) -> str:
     return _date(value.astimezone(UTC) if value is not None and value.tzinfo else value)
 
 
+def _as_utc(value: datetime) -> datetime:
+    """Naive times are UTC (how activities are stored), so they compare with aware ones."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -320,5 +325,5 @@ def event_package(
         ],
     }
     if stamps:
-        package["created"] = _utc_date(max(stamps))
+        package["created"] = _utc_date(max(stamps, key=_as_utc))
     return package

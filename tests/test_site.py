@@ -8,7 +8,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import icalendar
@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborNode
 from site_builder import store
 from site_builder.config import Stages
 from site_builder.importers.dribdat import import_paths
-from site_builder.model import Project, Site
+from site_builder.model import Activity, Project, Site
 from site_builder.render.build import build_site
 from site_builder.render.index import SiteIndex
 from site_builder.render.markdown import render_markdown
@@ -408,3 +408,29 @@ def test_minified_pages_show_the_same_document(tmp_path: Path, tmp_archive: Arch
     assert ld["name"] == "River levels"
     # Feeds and data files are left as they are.
     assert (small / "feed.xml").read_bytes() == (plain / "feed.xml").read_bytes()
+
+
+def test_mirror_package_date_with_naive_and_aware_times(
+    tmp_path: Path, tmp_archive: Archive
+) -> None:
+    """Hand-written tables may give times without an offset (taken as UTC) beside the
+    API's UTC times; the package's `created` is the newest of them either way."""
+
+    def mixed(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].updated_at = datetime(
+            2024, 3, 24, 12, 0, tzinfo=UTC
+        )
+        site.activities["20240325T080000-0002"] = Activity(
+            id="20240325T080000-0002",
+            event="spring-hack",
+            project="river-levels",
+            date=datetime(2024, 3, 25, 8, 0),
+            action="post",
+            content="Naive but newest.",
+            user="ada",
+        )
+
+    out = tmp_path / "public"
+    build_site(tmp_archive(edit=mixed), out, jobs=1)
+    api = out / "api" / "event" / "spring-hack" / "datapackage.json"
+    assert json.loads(api.read_text(encoding="utf-8"))["created"].startswith("2024-03-25")
