@@ -148,13 +148,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ContentError.single(path, f"not UTF-8 (byte {exc.start})") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise ContentError.single(path, f"not valid YAML: {exc}", row) from exc
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ContentError.single(path, f"not valid YAML{where}: {exc}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ContentError.single(path, "must be a mapping of settings")
     return data
+
+
+_KINDS = {bool: "true or false", int: "a whole number", str: "text"}
+"""How setting errors name the type a value should have."""
 
 
 def load_config(content: Path) -> SiteConfig:
@@ -184,7 +188,8 @@ def load_config(content: Path) -> SiteConfig:
         else:
             ok = isinstance(value, str)
         if not ok:
-            problems.append(Problem(str(path), f"expected a {type(default).__name__}", None, key))
+            expected = _KINDS.get(type(default), type(default).__name__)
+            problems.append(Problem(str(path), f"expected {expected}", None, key))
             continue
         values[key] = value
     config = SiteConfig(**values)

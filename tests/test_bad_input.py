@@ -109,7 +109,12 @@ CASES = [
     Case(
         "truncated-site-yaml",
         truncated_site_yaml,
-        ("site.yaml, row 2: not valid YAML",),
+        ("site.yaml: not valid YAML (line 2, column",),
+    ),
+    Case(
+        "setting-of-the-wrong-type",
+        lambda c: append(c, "site.yaml", "pitch_seconds: three minutes\n"),
+        ("site.yaml, field 'pitch_seconds': expected a whole number",),
     ),
     Case(
         "truncated-csv",
