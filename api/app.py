@@ -70,7 +70,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=check_body,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
-        middleware=[request_log, RateLimits(settings.rate_per_address, settings.rate_per_token)],
+        middleware=[RateLimits(settings.rate_per_address, settings.rate_per_token)],
         cors_config=cors,
         openapi_config=openapi,
         request_max_body_size=settings.max_body,
@@ -79,4 +79,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
         logging_config=None,
     )
     app.state[STATE_KEY] = ctx
+    # Outside the router, so that requests no route matches (404, 405) and CORS
+    # preflights are logged too; route middleware only sees matched requests.
+    app.asgi_handler = request_log(app.asgi_handler)
     return app

@@ -39,7 +39,11 @@ def editor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor | None:
         assert isinstance(ctx, ApiContext)
         verdict, record = ctx.tokens.verify(token.strip())
         if verdict != "ok" or record is None:
-            reason = {"unknown": "not a valid token"}.get(verdict, f"the token was {verdict}")
+            reason = {
+                "unknown": "not a valid token",
+                "expired": "the token has expired: ask an organiser for a new one",
+                "revoked": "the token was revoked: ask an organiser for a new one",
+            }.get(verdict, "not a valid token")
             raise NotAuthorizedException(reason, headers=CHALLENGE)
         editor = record.editor
     state[_EDITOR] = editor

@@ -16,6 +16,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_412_PRECONDITION_FAILED,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -31,6 +32,7 @@ from site_builder.services.errors import (
     Unavailable,
 )
 
+from .context import STATE_KEY, ApiContext
 from .schemas import friendly
 
 log = logging.getLogger("jamdat.api")
@@ -119,12 +121,20 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     )
 
 
-def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     """Every other HTTP error, in the same shape (server errors without details)."""
     if exc.status_code >= 500:
         log.error("server error: %s", exc.detail)
         return _response(exc.status_code, "internal server error")
+    if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        return _response(exc.status_code, _too_large(request))
     return _response(exc.status_code, exc.detail, (), **(exc.headers or {}))
+
+
+def _too_large(request: Request[Any, Any, Any]) -> str:
+    ctx = request.app.state.get(STATE_KEY)
+    limit = f"{ctx.settings.max_body:,} bytes" if isinstance(ctx, ApiContext) else "its limit"
+    return f"the request body is too large: this server accepts {limit} at most; nothing changed"
 
 
 def unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:

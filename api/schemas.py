@@ -24,6 +24,14 @@ Url = Annotated[
     str, Meta(max_length=2048, pattern=URL_PATTERN, description="An http(s) URL, or empty.")
 ]
 Team = Annotated[str, Meta(max_length=2000, description="Usernames, comma separated.")]
+LocalTime = Annotated[
+    datetime,
+    Meta(
+        tz=False,
+        description="Local wall-clock time in the event's `timezone`, without offset or Z, "
+        "e.g. `2025-03-01T09:00:00`.",
+    ),
+]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Order = Annotated[int, Meta(ge=0, le=100_000, description="Place in the pitch session.")]
@@ -32,6 +40,10 @@ Post = Annotated[str, Meta(min_length=1, max_length=10_000, description="Markdow
 FRIENDLY = {
     SLUG_PATTERN: f"is not a valid slug: use {SLUG_HELP} (no spaces, '/', '.', '%' or NUL)",
     URL_PATTERN: "is not a link: use an http:// or https:// URL without spaces, or ''",
+    "with no timezone component": (
+        "must be a local wall-clock time without offset or Z (the event's `timezone` "
+        "applies), e.g. 2025-03-01T09:00:00"
+    ),
 }
 """Clearer messages than "Expected `str` matching regex ..." for the common patterns."""
 
@@ -59,8 +71,8 @@ class Input(Struct, forbid_unknown_fields=True, kw_only=True):
 class EventCreate(Input):
     slug: Slug
     name: Name
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalTime
+    ends_at: LocalTime
     summary: Summary = ""
     timezone: Line = ""
     location: Line = ""
@@ -81,8 +93,8 @@ class EventCreate(Input):
 
 class EventPatch(Input):
     name: Name | UnsetType = UNSET
-    starts_at: datetime | UnsetType = UNSET
-    ends_at: datetime | UnsetType = UNSET
+    starts_at: LocalTime | UnsetType = UNSET
+    ends_at: LocalTime | UnsetType = UNSET
     summary: Summary | UnsetType = UNSET
     timezone: Line | UnsetType = UNSET
     location: Line | UnsetType = UNSET

@@ -1,8 +1,10 @@
 """Benchmark the edit API: concurrent editors against a running `jamdat api` on 127.0.0.1.
 
 Run from the repository root:  python bench/api_bench.py --editors 50 --seconds 20
+On a large archive:           python bench/api_bench.py --events 100 --projects 100
 
-A copy of the archive (the demo by default) is built, then served by `jamdat api` in a
+A copy of the archive (the demo by default, or a synthetic one of --events x --projects
+made by `corpus.py`) is built, then served by `jamdat api` in a
 child process. Each editor owns one project and, for the given time, changes its summary
 again and again (each PATCH carries the ETag of its previous answer). A watcher notes when
 each project page in `public/` first shows an edit (or a later one of the same editor).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -29,10 +32,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from site_builder import store  # noqa: E402
 from site_builder.tokens import TokenStore  # noqa: E402
@@ -207,11 +212,28 @@ async def get_json(port: int, path: str) -> dict[str, object]:
     return result
 
 
+def utc_activity_dates(content: Path) -> None:
+    """Give the synthetic archive's activities UTC dates, as imports and the API write them
+    (`corpus.py` writes naive ones, which the event packages cannot sort beside the API's)."""
+    site = store.load(content)
+    for key, activity in site.activities.items():
+        if activity.date.tzinfo is None:
+            site.activities[key] = dataclasses.replace(
+                activity, date=activity.date.replace(tzinfo=UTC)
+            )
+    store.save(content, site)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--editors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
+    parser.add_argument(
+        "--events", type=int, default=0,
+        help="With --projects: edit a synthetic archive of EVENTS x PROJECTS instead.",
+    )  # fmt: skip
+    parser.add_argument("--projects", type=int, default=0, help="Projects per synthetic event.")
     parser.add_argument(
         "--think", type=float, default=1.0,
         help="Seconds each editor waits between edits, on average (0: saturate the server).",
@@ -225,14 +247,24 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="jamdat-api-bench-"))
     content, out = work / "content", work / "public"
-    shutil.copytree(args.content, content, ignore=shutil.ignore_patterns(".jamdat"))
+    if args.events and args.projects:
+        from corpus import generate
+
+        began = time.perf_counter()
+        generate(content, args.events, args.projects)
+        utc_activity_dates(content)
+        source = f"a synthetic archive of {args.events} x {args.projects} projects"
+        print(f"{source}, generated in {time.perf_counter() - began:.1f}s", flush=True)
+    else:
+        shutil.copytree(args.content, content, ignore=shutil.ignore_patterns(".jamdat"))
+        source = str(args.content)
     site = store.load(content)
     projects = sorted(
         (p for p in site.projects.values() if not p.is_hidden and p.event in site.events),
         key=lambda p: p.key,
     )
     if len(projects) < args.editors:
-        raise SystemExit(f"{args.content} has {len(projects)} visible projects, fewer than editors")
+        raise SystemExit(f"{source} has {len(projects)} visible projects, fewer than editors")
     tokens = TokenStore.of(content)
     editors = [
         Editor(n, p.event, p.slug, tokens.create("organiser", f"bench-{n}")[0])
@@ -240,7 +272,7 @@ def main() -> None:
     ]
     tokens.close()
 
-    print(f"cold build of {args.content} ...", flush=True)
+    print(f"cold build of {source} ...", flush=True)
     subprocess.run(
         [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content),
          "--out", str(out)],
@@ -285,6 +317,8 @@ def main() -> None:
     builds = int(str(latest["id"]))
     report = validate_archive(content, frictionless=False)
     figures = {
+        "archive": source,
+        "projects": len(site.projects),
         "editors": args.editors,
         "think_seconds": args.think,
         "seconds": round(t1 - t0, 2),
@@ -296,14 +330,15 @@ def main() -> None:
         "write_max_ms": round(max(latencies) * 1000, 1),
         "builds": builds,
         "edits_per_build": round(accepted / builds, 1) if builds else None,
-        "live_p50_ms": round(percentile(live, 50) * 1000),
-        "live_p95_ms": round(percentile(live, 95) * 1000),
+        "live_p50_ms": round(percentile(live, 50) * 1000) if live else None,
+        "live_p95_ms": round(percentile(live, 95) * 1000) if live else None,
         "live_max_ms": round(max(live) * 1000) if live else None,
         "never_live": missing,
         "last_build": latest.get("summary") or latest.get("error"),
         "content_valid": not report.errors,
     }
     rows = [
+        ("archive", f"{source} ({len(site.projects)} projects)"),
         ("editors (concurrent clients)", f"{args.editors}"),
         ("think time per editor", f"{args.think:g} s" if args.think else "none (saturation)"),
         ("duration", f"{figures['seconds']} s"),
@@ -316,6 +351,8 @@ def main() -> None:
         ("edit-to-live p50 / p95 / max", f"{figures['live_p50_ms']} / "
          f"{figures['live_p95_ms']} / {figures['live_max_ms']} ms"),
         ("edits never seen live", f"{missing}"),
+        ("last build", f"{latest.get('status')}: "
+         f"{str(latest.get('error') or latest.get('summary')).splitlines()[0][:100]}"),
         ("content valid afterwards", "yes" if not report.errors else "NO"),
     ]  # fmt: skip
     print("\n| measure | value |\n|---|---|")

@@ -68,7 +68,9 @@ def test_edits_without_a_valid_token_are_401_and_change_nothing(env: ApiEnv) -> 
             assert response.headers["www-authenticate"].startswith("Bearer"), name
             assert response.json()["detail"], name
         revoked_read = client.get(project_url(), headers=cases["revoked"])
+        expired_read = client.get(project_url(), headers=cases["expired"])
     assert "revoked" in revoked_read.json()["detail"]
+    assert "has expired" in expired_read.json()["detail"] and expired_read.status_code == 401
     assert revoked_read.status_code == 401
     assert tree_digest(env.content) == before
 

@@ -1,5 +1,5 @@
 """An OpenAPI-driven fuzz run (schemathesis) against the app: no input makes it fail with
-a server error, and the archive still validates afterwards."""
+a server error, and the archive still validates and builds afterwards."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from litestar import Litestar
 from schemathesis import Case
 from schemathesis.python.asgi import shutdown_lifespans
 
+from site_builder.render.build import build_site
 from site_builder.validate import validate_archive
 
 
@@ -26,6 +27,7 @@ def test_no_generated_request_causes_a_server_error(tmp_path: Path) -> None:
     assert calls > 100
     assert failures == [], "\n".join(failures)
     assert not validate_archive(env.content, frictionless=False).errors
+    build_site(env.content, env.out)  # and what the API accepted still builds
 
 
 def _fuzz(app: Litestar, headers: dict[str, str]) -> tuple[list[str], int]:

@@ -88,6 +88,9 @@ def test_request_logs_name_the_user_but_never_the_token(
             etag_of(client, project_url()),
         )
         client.get(project_url(), headers={"Authorization": "Bearer jdt_00000000_wrong"})
+        missing = client.get("/no/such/page?secret=query", headers=env.auth("organiser"))
+        wrong_method = client.post("/health")
+    assert (missing.status_code, wrong_method.status_code) == (404, 405)
     lines = [r.getMessage() for r in caplog.records if r.name == "jamdat.access"]
     edit = next(line for line in lines if line.split()[1] == "PATCH")
     assert f"/api/v1/events/{EVENT}/projects/{PROJECT} 200" in edit
@@ -96,6 +99,9 @@ def test_request_logs_name_the_user_but_never_the_token(
     for secret in (*env.tokens.values(), "jdt_00000000_wrong", "secret=query", "Logged text"):
         assert secret not in text
     assert any(" 401 " in line for line in lines)
+    # Requests that no route matches are logged as well (scans, typos).
+    assert any(" GET /no/such/page 404 " in line for line in lines), lines
+    assert any(" POST /health 405 " in line for line in lines), lines
 
 
 def test_the_edit_page_is_served_and_linked_from_the_site(env: ApiEnv) -> None:

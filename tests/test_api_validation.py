@@ -185,6 +185,29 @@ CASES = [
         fields=("ends_at",),
     ),
     Bad(
+        "event time with an offset",
+        "POST",
+        "/api/v1/events",
+        422,
+        {
+            "slug": "x",
+            "name": "X",
+            "starts_at": "2025-01-01T09:00:00Z",
+            "ends_at": "2025-01-01T18:00:00+01:00",
+        },
+        fields=("starts_at", "ends_at"),
+        says="wall-clock",
+    ),
+    Bad(
+        "event update with an offset",
+        "PATCH",
+        "/api/v1/events/glamhack-2023",
+        422,
+        {"starts_at": "2000-01-01T00:00:00Z"},
+        fields=("starts_at",),
+        says="wall-clock",
+    ),
+    Bad(
         "not a date",
         "POST",
         "/api/v1/events",
@@ -233,6 +256,9 @@ def test_a_50_mb_body_is_refused_with_413(env: ApiEnv) -> None:
         }
         response = client.patch(project_url(), content=huge, headers=headers)
     assert response.status_code == 413
+    body = response.json()
+    assert body["status_code"] == 413
+    assert "too large" in body["detail"] and "1,048,576 bytes" in body["detail"], body
     assert tree_digest(env.content) == before
 
 

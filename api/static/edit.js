@@ -74,7 +74,16 @@
       option.textContent = `${stage.label} (${stage.number})`;
       select.append(option);
     }
-    select.value = String(loaded.progress ?? 0);
+    const current = String(loaded.progress ?? 0);
+    if (![...select.options].some((o) => o.value === current)) {
+      // A stage off the ladder (a challenge awaiting approval): keep it selectable, so
+      // that saving other fields never changes the stage by accident.
+      const option = document.createElement("option");
+      option.value = current;
+      option.textContent = `Current stage (${current})`;
+      select.prepend(option);
+    }
+    select.value = current;
     $("edit-form").hidden = false;
     $("post-form").hidden = false;
   }
