@@ -191,3 +191,21 @@ def test_pitch_order_round_trips_and_timer_setting_is_checked(
     with pytest.raises(ContentError) as error:
         load_config(content)
     assert "pitch_seconds" in str(error.value.problems[0])
+
+
+def test_decks_load_only_their_own_small_script_and_style_sheet(
+    imported: tuple[Path, Path],
+) -> None:
+    _, out = imported
+    for deck in (
+        out / "multilingual-media" / "slides" / "index.html",
+        out / "multilingual-media" / "made-to-measure" / "slides" / "index.html",
+    ):
+        tree = HTMLParser(deck.read_text(encoding="utf-8"))
+        scripts = [n.attributes.get("src") or "" for n in tree.css("script[src]")]
+        sheets = [n.attributes.get("href") or "" for n in tree.css('link[rel="stylesheet"]')]
+        assert len(scripts) == 1 and len(sheets) == 1
+        # No CDN and no framework: both files come from the site itself, by relative links.
+        assert not any("//" in url for url in scripts + sheets)
+        size = sum((deck.parent / url).stat().st_size for url in scripts + sheets)
+        assert size < 30_000, f"the deck's JS and CSS weigh {size} bytes"

@@ -271,15 +271,29 @@ def test_presenter_view_follows_the_audience_window(context: Any, server: str) -
     sync_api.expect(audience.locator(".deck-timer")).to_have_class(re.compile(r"\brunning\b"))
 
 
+CLIPPED = """() => [...document.querySelectorAll('section.slide')]
+  .filter(s => {
+    const body = s.querySelector('.slide-body');
+    return body.scrollHeight > body.clientHeight + 1 || body.scrollWidth > body.clientWidth + 1;
+  })
+  .map(s => s.getAttribute('aria-label'))"""
+
+
 def test_print_gives_one_page_per_slide(context: Any, server: str) -> None:
     page = context.new_page()
     for path in (DECK, EVENT_DECK):
         page.goto(server + path)
+        page.wait_for_load_state("load")
         slides = page.locator("section.slide").count()
         pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
         assert len(pdf.pages) == slides, path
         box = pdf.pages[0].mediabox
         assert round(float(box.width) / float(box.height), 3) == round(16 / 9, 3)
+        # Long slides shrink to fit their page, not only the one on screen: a handout with
+        # cut-off text is no handout. (The page keeps the layout it was printed with.)
+        page.emulate_media(media="print")
+        assert page.evaluate(CLIPPED) == [], path
+        page.emulate_media(media="null")
 
 
 OVERFLOW = """() => {

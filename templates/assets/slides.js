@@ -43,16 +43,26 @@
       return el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1;
     }
 
-    /* Long slides shrink in steps, and scroll when even the smallest size does not fit. */
-    function fit(slide) {
+    /* Long slides shrink in steps, and scroll when even the smallest size does not fit. A
+       printed page cannot scroll: it has three more, smaller steps. */
+    function fit(slide, steps) {
       var body = slide.querySelector('.slide-body');
       if (!body || !body.clientHeight) return;
-      body.classList.remove('fit-1', 'fit-2', 'fit-3', 'fit-4', 'fit-5', 'scroll');
-      for (var i = 1; i <= 5 && !fits(body); i++) {
+      body.classList.remove('fit-1', 'fit-2', 'fit-3', 'fit-4', 'fit-5', 'fit-6', 'fit-7', 'fit-8', 'scroll');
+      for (var i = 1; i <= (steps || 5) && !fits(body); i++) {
         body.classList.remove('fit-' + (i - 1));
         body.classList.add('fit-' + i);
       }
-      if (!fits(body)) body.classList.add('scroll');
+      if (!steps && !fits(body)) body.classList.add('scroll');
+    }
+
+    /* Before printing, every slide (not only the one on screen) is fitted to its page:
+       laid out at the printed size for a moment, as the browser does not yet apply the
+       print style sheet when it says it will print. */
+    function fitForPrint() {
+      root.classList.add('printing');
+      slides.forEach(function (slide) { fit(slide, 8); });
+      root.classList.remove('printing');
     }
 
     function go(n, quiet) {
@@ -310,6 +320,8 @@
     helpButton.addEventListener('click', function () { toggleHelp(); });
     window.addEventListener('hashchange', function () { if (fromHash() >= 0) go(fromHash()); });
     window.addEventListener('resize', function () { fit(slides[now]); if (pv) drawPresenter(); });
+    window.addEventListener('beforeprint', fitForPrint);
+    window.addEventListener('afterprint', function () { fit(slides[now]); });
     deck.addEventListener('load', function (event) {
       var slide = event.target.closest && event.target.closest('.slide');
       if (slide === slides[now]) fit(slide);
