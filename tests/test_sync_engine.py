@@ -16,7 +16,7 @@ from forge_replay import FakeClock, Forge, Reply, github, github_edge
 
 from site_builder import store
 from site_builder.config import SiteConfig
-from site_builder.model import Activity, Site
+from site_builder.model import Activity, Project, Site
 from site_builder.render.build import build_site
 from site_builder.sync.engine import Outcome, SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import HttpOptions
@@ -161,6 +161,32 @@ def test_commits_already_in_the_log_are_not_added_again(tmp_archive: ArchiveFact
     assert "1 commit" in report.outcomes[0].changes
 
 
+def test_commits_sharing_their_first_seven_characters_are_two_commits(
+    tmp_archive: ArchiveFactory,
+) -> None:
+    twins = ["abcdef1" + "0" * 33, "abcdef1" + "f" * 33]
+    commits = [
+        {
+            "sha": sha,
+            "html_url": f"{REPO_URL}/commit/{sha}",
+            "commit": {"message": f"Twin {n}", "author": {"date": f"2023-08-28T1{n}:00:00Z"}},
+        }
+        for n, sha in enumerate(twins)
+    ]
+    forge = github_forge()
+    forge.routes[f"{GH}/commits"] = [Reply.json(commits, headers=[("ETag", '"twins"')])]
+
+    content = tmp_archive(edit=on_commit_day)
+    report = sync(content, forge)
+    assert "2 commits" in report.outcomes[0].changes
+    logged = [c.ref_url.rsplit("/", 1)[1] for c in activities_of(store.load(content), "commit")]
+    assert sorted(logged) == twins
+
+    again = sync(content, forge)
+    assert again.outcomes[0].changes == ()
+    assert len(activities_of(store.load(content), "commit")) == 2
+
+
 def test_commits_outside_the_event_days_are_left_out_unless_configured(
     tmp_archive: ArchiveFactory,
 ) -> None:
@@ -287,6 +313,66 @@ def test_malformed_url_fails_without_a_request(tmp_archive: ArchiveFactory) -> N
     assert report.outcomes[0].status == "failed"
     assert "malformed URL" in report.outcomes[0].reason
     assert forge.requests == []
+
+
+def test_unusable_urls_and_answers_fail_their_project_only(tmp_archive: ArchiveFactory) -> None:
+    """A URL httpx cannot send to, a redirect to nowhere and an error nobody foresaw each
+    fail one project with a reason; the others sync and the failed ones keep their data."""
+    broken = {
+        ("autumn-jam", "leaf-counter"): "https://xn--/leaves",
+        ("autumn-jam", "owl-map"): "https://moved.example/owls",
+        ("spring-hack", "bee-count"): "https://flaky.example/bees",
+    }
+
+    def edit(site: Site) -> None:
+        on_commit_day(site)
+        for (event, slug), url in broken.items():
+            if (event, slug) not in site.projects:
+                site.projects[(event, slug)] = Project(event=event, slug=slug, name=slug)
+            site.projects[(event, slug)].autotext_url = url
+            site.projects[(event, slug)].summary = "Kept as it was"
+
+    content = tmp_archive(edit=edit)
+    before = store.load(content)
+    forge = github_forge()
+    forge.add("https://moved.example/owls", Reply(301, [("Location", "http://[oops/owls")]))
+    forge.add("https://flaky.example/bees", RuntimeError("the transport fell over"))
+
+    report = sync(content, forge)
+
+    outcomes = {(o.event, o.slug): o for o in report.outcomes}
+    assert outcomes[KEY].status == "updated"
+    assert all(outcomes[key].status == "failed" for key in broken)
+    reasons = {key[1]: outcomes[key].reason for key in broken}
+    assert reasons["leaf-counter"].startswith("malformed URL 'https://xn--/leaves'")
+    assert reasons["owl-map"].startswith("redirect to a malformed URL from https://moved.example")
+    assert "RuntimeError" in reasons["bee-count"]
+    assert not any("xn--" in str(r.url) for r in forge.requests)
+    after = store.load(content)
+    for key in broken:
+        assert after.projects[key] == before.projects[key]
+        assert [a for a in after.activities.values() if (a.event, a.project) == key] == [
+            a for a in before.activities.values() if (a.event, a.project) == key
+        ]
+
+
+def test_unusable_image_link_on_a_web_page_is_left_out(tmp_archive: ArchiveFactory) -> None:
+    page = (
+        b'<html><head><meta property="og:description" content="Owls at night">'
+        b'<meta property="og:image" content="http://[oops/owl.png"></head></html>'
+    )
+
+    def edit(site: Site) -> None:
+        site.projects[KEY].summary = ""
+        site.projects[KEY].image_url = ""
+        site.projects[KEY].autotext_url = "https://owls.example/"
+
+    content = tmp_archive(edit=edit)
+    forge = Forge().add("https://owls.example/", Reply(200, [("Content-Type", "text/html")], page))
+    report = sync(content, forge)
+    assert report.outcomes[0].status == "updated"
+    project = store.load(content).projects[KEY]
+    assert (project.summary, project.image_url) == ("Owls at night", "")
 
 
 def test_web_page_fills_summary_and_image_but_not_source(tmp_archive: ArchiveFactory) -> None:

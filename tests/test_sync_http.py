@@ -128,6 +128,16 @@ def test_redirect_loop_is_a_failure_naming_the_loop() -> None:
     assert len(forge.requests) == 2
 
 
+@pytest.mark.parametrize("location", ["http://xn--/new", "http://[oops/new", "ftp://a.example/"])
+def test_unusable_redirect_is_a_failure_with_a_reason_not_retried(location: str) -> None:
+    forge = Forge().add("https://a.example/x", Reply(301, [("Location", location)]))
+
+    with pytest.raises(FetchError, match=r"redirect to a .*URL|unusable answer") as info:
+        run(get(client(forge), "https://a.example/x"))
+    assert "https://a.example/x" in info.value.reason
+    assert len(forge.requests) == 1
+
+
 def test_404_names_the_likely_causes() -> None:
     forge = Forge()
     with pytest.raises(FetchError, match=r"404 Not Found.*private") as info:

@@ -350,7 +350,17 @@ def test_unknown_hosts_and_non_repository_pages_go_to_the_web_provider() -> None
     ]
 
 
-@pytest.mark.parametrize("url", ["not a url", "github.com/a/b", "https://", "http://x:99999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "github.com/a/b",
+        "https://",
+        "http://x:99999/",
+        "http://[::1/x",
+        "https://xn--/team/repo",
+    ],
+)
 def test_malformed_urls_are_failures_before_any_request(url: str) -> None:
     forge = Forge()
 

@@ -234,6 +234,9 @@ class _Run:
             assert isinstance(activities, list)
         except FetchError as exc:
             return Outcome(project.event, project.slug, job.url, "failed", exc.reason)
+        except Exception as exc:
+            reason = f"unexpected {type(exc).__name__} reading {job.url}: {exc}"
+            return Outcome(project.event, project.slug, job.url, "failed", reason)
         remote = Remote(
             key=project.key,
             url=job.url,

@@ -133,6 +133,21 @@ def netloc(url: str) -> str:
     return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
 
 
+def check_url(url: str) -> None:
+    """Raise a FetchError unless `url` is an http(s) URL a request can be sent to.
+
+    Catches what would otherwise escape as a ValueError deep inside urllib or httpx: a
+    bad port, a broken IPv6 literal, an invalid IDNA label (`xn--`), lone surrogates."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+        httpx.Request("GET", url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(f"malformed URL {url!r} ({exc})", url) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"not an http(s) URL: {url!r}", url)
+
+
 class Http:
     """Shared async client; use as `async with Http(...) as http`."""
 
@@ -194,9 +209,13 @@ class Http:
         """GET `url` following redirects; conditional when the cache knows it.
 
         With `revalidate=False` a cached copy is returned without asking the server.
-        Raises FetchError for anything but a 2xx or a cache-backed 304."""
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https") or not netloc(url):
+        Raises FetchError for anything but a 2xx or a cache-backed 304. (Cheap checks
+        only: httpx's own objection to a URL surfaces as a FetchError when it is sent.)"""
+        try:
+            scheme, host = urlsplit(url).scheme, netloc(url)
+        except ValueError as exc:
+            raise FetchError(f"malformed URL {url!r} ({exc})", url) from None
+        if scheme not in ("http", "https") or not host:
             raise FetchError(f"not an http(s) URL: {url!r}", url)
         cached = self.cache.get(url) if self.cache else None
         if cached is not None and not revalidate:
@@ -215,9 +234,7 @@ class Http:
                 location = answer.headers.get("location")
                 if not location:
                     raise FetchError(f"redirect without a Location from {current}", current)
-                target = urljoin(current, location.strip())
-                if urlsplit(target).scheme not in ("http", "https"):
-                    raise FetchError(f"redirect to a non-http URL from {current}", current)
+                target = self._redirect_target(current, location)
                 if target in seen:
                     chain = " -> ".join([*seen, target])
                     raise FetchError(f"redirect loop: {chain}", url)
@@ -243,6 +260,23 @@ class Http:
         )
 
     # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _redirect_target(current: str, location: str) -> str:
+        """The absolute URL a `Location` header points to; a FetchError when it is unusable."""
+        try:
+            target = urljoin(current, location.strip())
+            scheme = urlsplit(target).scheme
+        except ValueError as exc:
+            reason = f"redirect to a malformed URL from {current}: {location!r} ({exc})"
+            raise FetchError(reason, current) from None
+        if scheme not in ("http", "https"):
+            raise FetchError(f"redirect to a non-http URL from {current}", current)
+        try:
+            check_url(target)
+        except FetchError as exc:
+            raise FetchError(f"redirect to a {exc.reason} from {current}", current) from None
+        return target
 
     def _remember(self, answer: _Answer, content_type: str, final: str, seen: list[str]) -> None:
         if self.cache is None:
@@ -383,11 +417,14 @@ class Http:
     async def _request(self, url: str, headers: dict[str, str], host: str) -> _Answer:
         """Send once and read the body within the limits; transport trouble is a FetchError."""
         limit = self.options.max_body
+        try:
+            request = self._client.build_request("GET", url, headers=headers)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"malformed URL {url!r} ({exc})", url) from None
         async with self._global, self._limit(host):
             self.requests += 1
             try:
                 async with asyncio.timeout(self.options.timeout * 2):
-                    request = self._client.build_request("GET", url, headers=headers)
                     response = await self._client.send(request, stream=True)
                     try:
                         chunks: list[bytes] = []
@@ -411,6 +448,8 @@ class Http:
                 raise FetchError(f"undecodable answer from {url} ({exc})", url) from None
             except httpx.TransportError as exc:
                 raise _Transient(f"cannot connect ({exc or type(exc).__name__})", url) from None
+            except ValueError as exc:  # e.g. a Location httpx cannot parse (a bad IDNA host)
+                raise FetchError(f"unusable answer from {url} ({exc})", url) from None
         body = b"".join(chunks)
         expected = response.headers.get("content-length")
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"

@@ -20,6 +20,8 @@ from .providers.base import Metadata, Readme, RemoteActivity, Target, Window
 from .readme import prepare
 
 _HASH = re.compile(r"\b([0-9a-f]{7,64})\b")
+_FULL_HASH = 40
+"""SHA-1 hashes are 40 hex digits (SHA-256 ones 64): anything shorter is abbreviated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +105,32 @@ class Logs:
         self._by_project.setdefault((activity.event, activity.project), []).append(activity)
 
 
-def _known_commits(log: list[Activity]) -> tuple[set[str], set[str]]:
-    """Hashes of commits already in the project's log: full ones, and their 7-char heads."""
-    full: set[str] = set()
-    for a in log:
-        if a.action == "commit":
-            tail = a.ref_url.rstrip("/").rsplit("/", 1)[-1].lower()
-            found = _HASH.fullmatch(tail)
-            if found:
-                full.add(found.group(1))
-    return full, {h[:7] for h in full}
+class _KnownCommits:
+    """Hashes of commits already in a project's log. Imported activities may name a commit
+    by an abbreviated hash, so a new commit is known when its full hash is, or when it
+    starts with one of those abbreviations; two new commits that merely share their first
+    seven characters are still two commits."""
+
+    def __init__(self, log: list[Activity]) -> None:
+        self.full: set[str] = set()
+        self.abbreviated: dict[int, set[str]] = {}
+        for a in log:
+            if a.action == "commit":
+                tail = a.ref_url.rstrip("/").rsplit("/", 1)[-1].lower()
+                found = _HASH.fullmatch(tail)
+                if found:
+                    self.add(found.group(1))
+
+    def add(self, sha: str) -> None:
+        if len(sha) >= _FULL_HASH:
+            self.full.add(sha)
+        else:
+            self.abbreviated.setdefault(len(sha), set()).add(sha)
+
+    def __contains__(self, sha: str) -> bool:
+        if sha in self.full:
+            return True
+        return any(sha[:size] in known for size, known in self.abbreviated.items())
 
 
 def _set(project: Project, name: str, value: str, always: tuple[str, ...]) -> bool:
@@ -189,7 +207,7 @@ def reconcile(
 def _add_activities(site: Site, remote: Remote, logs: Logs) -> list[str]:
     event, slug = remote.key
     log = logs.of(remote.key)
-    full, short = _known_commits(log)
+    known = _KnownCommits(log)
     release_urls = {a.ref_url for a in log if a.action == "release"}
     added = {"commit": 0, "release": 0}
     for item in sorted(remote.activities, key=lambda a: (a.date, a.key)):
@@ -200,10 +218,9 @@ def _add_activities(site: Site, remote: Remote, logs: Logs) -> list[str]:
         if new_id in site.activities:
             continue
         if item.kind == "commit":
-            if key in full or key[:7] in short:
+            if key in known:
                 continue
-            full.add(key)
-            short.add(key[:7])
+            known.add(key)
             content = f"{item.text} (@{item.author})" if item.author else item.text
         elif item.kind == "release":
             if item.url and item.url in release_urls:

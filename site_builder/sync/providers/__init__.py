@@ -11,7 +11,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from ...errors import ContentError, Problem
-from ..http import FetchError, HostAccess, Http, netloc
+from ..http import FetchError, HostAccess, Http, check_url, netloc
 from ..settings import SyncConfig
 from .base import Provider, Target
 
@@ -131,6 +131,7 @@ class Router:
             raise FetchError(f"malformed URL {text!r} ({exc})", text) from None
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
             raise FetchError(f"malformed URL {text!r}: expected http(s)://host/...", text)
+        check_url(text)
         found = self.forge_for(text)
         if found is not None:
             return found

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import SplitResult
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from ..http import Fetched, FetchError, Http
 
@@ -262,3 +262,15 @@ def first_line(text: str, limit: int = 200) -> str:
 def folder(url: str) -> str:
     """The folder part of a file URL, with its trailing slash."""
     return url.rsplit("/", 1)[0] + "/"
+
+
+def absolute_url(base: str, url: str) -> str:
+    """`url` resolved against `base` when that gives an http(s) URL, else empty (a broken
+    IPv6 host, a bad port, `javascript:`): one bad image link must not fail a project."""
+    try:
+        joined = urljoin(base, url)
+        parts = urlsplit(joined)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return ""
+    return joined if parts.scheme in ("http", "https") and parts.hostname else ""

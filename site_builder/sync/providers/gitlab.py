@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from typing import ClassVar
-from urllib.parse import SplitResult, quote, urlencode, urljoin
+from urllib.parse import SplitResult, quote, urlencode
 
-from .base import Json, Metadata, Provider, Readme, RemoteActivity, Target, Window, first_line
+from .base import (
+    Json,
+    Metadata,
+    Provider,
+    Readme,
+    RemoteActivity,
+    Target,
+    Window,
+    absolute_url,
+    first_line,
+)
 
 _RESERVED = frozenset(
     ["-", "admin", "api", "dashboard", "explore", "groups", "help", "search", "users"]
@@ -52,7 +62,7 @@ class GitLab(Provider):
             renamed=fetched.redirected and path.lower() != target.path.lower(),
             name=project.text("name"),
             summary=project.text("description"),
-            image_url=urljoin(web_url, avatar) if avatar else "",
+            image_url=absolute_url(web_url, avatar) if avatar else "",
             contact_url=f"{web_url}/-/issues" if issues else "",
             license=project.obj("license").text("key"),
             tags=project.texts("topics") or project.texts("tag_list"),

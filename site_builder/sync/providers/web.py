@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import SplitResult, urljoin
+from urllib.parse import SplitResult
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .base import Metadata, Provider, Target
+from .base import Metadata, Provider, Target, absolute_url
 
 _SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -79,7 +79,7 @@ class PageMeta:
         )
         if len(description) > _MAX_DESCRIPTION:
             description = description[: _MAX_DESCRIPTION - 1].rstrip() + "…"
-        return cls(title, description, urljoin(base_url, image) if image else "")
+        return cls(title, description, absolute_url(base_url, image) if image else "")
 
 
 def clean(text: str) -> str:
