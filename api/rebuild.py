@@ -77,8 +77,9 @@ class BuildRunner:
         return self._executor
 
     def warm(self) -> None:
-        """Start the worker now, so the first edit does not wait for it."""
-        self._pool().submit(warm_up)
+        """Start the worker and its build session now, so the first edit does not wait."""
+        s = self.settings
+        self._pool().submit(warm_up, s.content, s.out, s.base_url, s.jobs)
 
     async def run(self) -> BuildResult:
         s = self.settings
