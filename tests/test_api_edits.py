@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +322,23 @@ def test_an_edit_made_on_disk_meanwhile_is_never_overwritten(env: ApiEnv) -> Non
     assert after.projects[other.key].summary == "Changed by hand"
     assert after.projects[(EVENT, PROJECT)].summary == "Via API"
     assert reread.json()["summary"] == "Changed by hand"
+
+
+def test_a_pitch_edited_by_hand_meanwhile_is_kept_and_read_back(env: ApiEnv) -> None:
+    """A save checks only the files it writes; another file changed by hand is left as it
+    is, and readers see it once the writer compares the archive again (within a second)."""
+    with env.client() as client:
+        etag = etag_of(client, project_url())
+        site = store.load(env.content)
+        other = next(p for p in site.projects.values() if p.key != (EVENT, PROJECT) and p.pitch)
+        pitch = env.content / "projects" / other.event / f"{other.slug}.md"
+        pitch.write_text("Rewritten by hand.\n", encoding="utf-8")
+        edited = patch(client, env, "member", project_url(), {"summary": "Via API"}, etag)
+        assert edited.status_code == 200
+        url = project_url(slug=other.slug, event=other.event)
+        deadline = time.monotonic() + 5
+        while client.get(url).json()["pitch"] != "Rewritten by hand.":
+            assert time.monotonic() < deadline, "the hand edit never reached readers"
+            time.sleep(0.05)
+    assert pitch.read_text(encoding="utf-8") == "Rewritten by hand.\n"
+    assert store.load(env.content).projects[(EVENT, PROJECT)].summary == "Via API"

@@ -62,6 +62,15 @@ def signature(content: Path) -> Signature:
     return sig
 
 
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    """A file's entry in a Signature, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 class TableText:
     """One table's CSV text, with each record's row rendered once per record object."""
 
@@ -154,7 +163,11 @@ class DeltaSaver:
                         files[rel] = text
         changed: list[str] = []
         with locked(store.state_dir(self.content) / "content.lock"):
-            if signature(self.content) != expect:
+            # Only the files about to be written must be as `before` was loaded from them:
+            # changes to others are not overwritten, and the writer's next full check of
+            # the archive picks them up. Stat-ing a few files keeps a save cheap at any size.
+            now = {rel: _stat(self.content / rel) for rel in files}
+            if any(now[rel] != expect.get(rel) for rel in files):
                 raise ChangedOnDisk(f"{self.content} was changed by someone else")
             for rel, text in sorted(files.items()):
                 path = self.content / rel
@@ -167,4 +180,11 @@ class DeltaSaver:
                     folder = path.parent
                     if folder != self.content / "events" and not any(folder.iterdir()):
                         folder.rmdir()
-            return Saved(changed, signature(self.content))
+            after_sig = dict(expect)
+            for rel in files:
+                st = _stat(self.content / rel)
+                if st is None:
+                    after_sig.pop(rel, None)
+                else:
+                    after_sig[rel] = st
+            return Saved(changed, after_sig)

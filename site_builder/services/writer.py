@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -83,6 +84,8 @@ class ContentWriter:
         self._site: Site | None = None
         self._seen: Signature = {}
         self._broken: ContentError | None = None
+        self._checked = 0.0
+        """When the files were last compared with what was loaded (time.monotonic)."""
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
@@ -99,8 +102,14 @@ class ContentWriter:
                 site = self._current()
         return site
 
-    def _current(self) -> Site:
-        """The archive, reloaded when its files changed on disk (hold the lock)."""
+    def _current(self, *, at_most_every: float = 0.0) -> Site:
+        """The archive, reloaded when its files changed on disk (hold the lock). With
+        `at_most_every`, the files are compared only when that many seconds have passed
+        since they last were: a save checks the files it writes itself (`persist.py`),
+        so under a stream of edits the whole archive is walked once a second, not per batch."""
+        if self._site is not None and time.monotonic() - self._checked < at_most_every:
+            return self._site
+        self._checked = time.monotonic()
         seen = signature(self.content)
         if self._site is None or seen != self._seen:
             try:
@@ -196,7 +205,7 @@ class ContentWriter:
             groups = [[job] for job in jobs] if self.git else [jobs]
             for group in groups:
                 try:
-                    self._current()
+                    self._current(at_most_every=self.idle_check)
                 except ContentError as exc:
                     error = Unavailable(f"the archive cannot be loaded, so not edited: {exc}")
                     for job in group:
