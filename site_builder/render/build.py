@@ -33,12 +33,12 @@ import dataclasses
 import importlib.util
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .. import __version__, store
 from ..errors import JamdatError
@@ -175,6 +175,8 @@ class BuildSession:
             site = store.reload_texts(self._site, self.content, changed)
         if site is None:
             site = store.load(self.content)
+            if self._site is not None:
+                site = _keep_unchanged(self._site, site)
         self._site, self._sources = site, sources
         return site
 
@@ -254,6 +256,34 @@ class BuildSession:
             return self._entries[1]
         self._entries = None
         return state.entries()
+
+
+_K = TypeVar("_K", bound=Hashable)
+_R = TypeVar("_R")
+
+
+def _same_records(old: dict[_K, _R], new: dict[_K, _R]) -> dict[_K, _R]:
+    """`new`, with every record equal to the one `old` had under its key replaced by that
+    very object."""
+    kept: dict[_K, _R] = {}
+    for key, record in new.items():
+        previous = old.get(key)
+        kept[key] = previous if previous is not None and previous == record else record
+    return kept
+
+
+def _keep_unchanged(old: Site, new: Site) -> Site:
+    """A freshly loaded archive that reuses the previous load's objects for records that did
+    not change. Plans and digests are memoised by object identity, so after a table edit
+    (which reloads every record) only the events whose records differ are planned again."""
+    return dataclasses.replace(
+        new,
+        events=_same_records(old.events, new.events),
+        categories=_same_records(old.categories, new.categories),
+        projects=_same_records(old.projects, new.projects),
+        activities=_same_records(old.activities, new.activities),
+        people=old.people if old.people == new.people else new.people,
+    )
 
 
 def _check_out(content: Path, out: Path) -> None:
