@@ -103,6 +103,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _first_line(text: object) -> str:
+    """The start of a build summary or error, for the table."""
+    return (str(text or "").splitlines() or [""])[0][:100]
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -150,11 +155,13 @@ async def edit_loop(
 
 
 async def watch(editors: list[Editor], out: Path, stop: asyncio.Event) -> None:
-    """Poll the project pages; record when each editor's edits show up."""
+    """Poll the project pages; record when each editor's edits show up. The polling runs
+    on a thread, so reading pages never delays the editors' requests (and their timings)."""
     pages = {e.n: out / e.event / e.slug / "index.html" for e in editors}
     seen: dict[int, tuple[int, int, int]] = {}
     shown: dict[int, int] = {}
-    while not stop.is_set():
+
+    def poll() -> None:
         now = time.monotonic()
         for editor in editors:
             path = pages[editor.n]
@@ -173,6 +180,9 @@ async def watch(editors: list[Editor], out: Path, stop: asyncio.Event) -> None:
             for s in range(shown.get(editor.n, -1) + 1, seq + 1):
                 editor.live[s] = now
             shown[editor.n] = max(shown.get(editor.n, -1), seq)
+
+    while not stop.is_set():
+        await asyncio.to_thread(poll)
         await asyncio.sleep(0.01)
 
 
@@ -300,6 +310,11 @@ def main() -> None:
         print(f"{args.editors} editors ({pace}) for {args.seconds:.0f} s ...", flush=True)
         t0, t1 = asyncio.run(run_load(editors, port, args.seconds, out, args.settle, args.think))
         latest = asyncio.run(get_json(port, "/api/v1/builds/latest"))
+        for _ in range(600):  # the last build's outcome, not "running"
+            if latest.get("status") != "running" and not latest.get("pending"):
+                break
+            time.sleep(0.1)
+            latest = asyncio.run(get_json(port, "/api/v1/builds/latest"))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -352,7 +367,7 @@ def main() -> None:
          f"{figures['live_p95_ms']} / {figures['live_max_ms']} ms"),
         ("edits never seen live", f"{missing}"),
         ("last build", f"{latest.get('status')}: "
-         f"{str(latest.get('error') or latest.get('summary')).splitlines()[0][:100]}"),
+         f"{_first_line(latest.get('error') or latest.get('summary'))}"),
         ("content valid afterwards", "yes" if not report.errors else "NO"),
     ]  # fmt: skip
     print("\n| measure | value |\n|---|---|")
