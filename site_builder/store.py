@@ -14,7 +14,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
+from dataclasses import dataclass
 from dataclasses import fields as dc_fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,8 +210,10 @@ def _keyed(
     return out
 
 
-def load(content: Path) -> Site:
-    """Load and check a whole archive. Raises ContentError listing every problem found."""
+def load(content: Path, reuse: TextReuse | None = None) -> Site:
+    """Load and check a whole archive. Raises ContentError listing every problem found.
+    With `reuse` (a previous load and the text files unchanged since), those texts are
+    taken from the previous records instead of being read again."""
     problems: list[Problem] = []
     config = SiteConfig()
     stages = Stages()
@@ -271,10 +274,27 @@ def load(content: Path) -> Site:
                 )
             )
 
-    _attach_texts(content, events, projects, problems)
+    _attach_texts(content, events, projects, problems, reuse)
     if problems:
         raise ContentError(problems)
     return Site(config, stages, events, categories, projects, activities, people)
+
+
+@dataclass(frozen=True, slots=True)
+class TextReuse:
+    """Texts a load may take from a previous one: `unchanged` names (relative paths) the
+    text files whose stats are the same as when `site` was loaded."""
+
+    site: Site
+    unchanged: Container[str]
+
+    def text(self, rel: str, slot: TextSlot) -> str | None:
+        """The previous text of an unchanged file, or None (read it)."""
+        if rel not in self.unchanged:
+            return None
+        kind, key, name = slot
+        record = (self.site.projects if kind == "project" else self.site.events).get(key)
+        return None if record is None else str(getattr(record, name))
 
 
 TextSlot = tuple[str, Any, str]
@@ -301,13 +321,15 @@ def _attach_texts(
     events: dict[str, Event],
     projects: dict[tuple[str, str], Project],
     problems: list[Problem],
+    reuse: TextReuse | None = None,
 ) -> None:
     """Read the Markdown files into their records; a file without a row is an error."""
     for path, rel in _text_files(content):
         slot = _text_slot(rel)
         if slot is None:
             continue
-        text = _read_text(path, rel, problems)
+        known = reuse.text(rel, slot) if reuse is not None else None
+        text = known + "\n" if known is not None else _read_text(path, rel, problems)
         if text is None:
             continue
         kind, key, name = slot

@@ -121,9 +121,9 @@ def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_woul
     loads: list[Path] = []
     real_load = store.load
 
-    def counted_load(path: Path) -> Site:
+    def counted_load(path: Path, reuse: store.TextReuse | None = None) -> Site:
         loads.append(path)
-        return real_load(path)
+        return real_load(path, reuse)
 
     monkeypatch.setattr(store, "load", counted_load)
 
@@ -138,9 +138,12 @@ def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_woul
     (content / "data" / "projects.csv").write_text(
         rows.replace("River levels", "River heights"), encoding="utf-8"
     )
+    pitch.write_text("We map **all** rivers.\n", encoding="utf-8")
     session.build()
     assert loads == [content]  # a table changed: everything is loaded again
     assert text_of(out / PROJECT_PAGE, "h1") == "River heights"
+    # Unchanged texts may come from the kept archive, but a changed one is read again.
+    assert text_of(out / PROJECT_PAGE, ".pitch strong") == "all"
 
     build_site(content, fresh)
     assert tree_digest(out) == tree_digest(fresh)

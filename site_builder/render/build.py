@@ -166,17 +166,20 @@ class BuildSession:
     def _load(self, sources: dict[str, FileStat]) -> Site:
         """The archive as on disk now: the last one with changed texts re-read, or all
         of it loaded again when a table, a setting or a new file changed."""
-        site = None
-        if self._site is not None:
-            known = self._sources
+        previous, known = self._site, self._sources
+        if previous is None:
+            site = store.load(self.content)
+        else:
             changed = [
                 rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
             ]
-            site = store.reload_texts(self._site, self.content, changed)
-        if site is None:
-            site = store.load(self.content)
-            if self._site is not None:
-                site = _keep_unchanged(self._site, site)
+            texts_only = store.reload_texts(previous, self.content, changed)
+            if texts_only is not None:
+                site = texts_only
+            else:
+                unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
+                site = store.load(self.content, store.TextReuse(previous, unchanged))
+                site = _keep_unchanged(previous, site)
         self._site, self._sources = site, sources
         return site
 
