@@ -47,7 +47,9 @@ def run_build(
     try:
         session = _SESSIONS.get(key)
         if session is None:
-            session = _SESSIONS[key] = BuildSession(content, out, base_url=base_url, jobs=jobs)
+            session = _SESSIONS[key] = BuildSession(
+                content, out, base_url=base_url, jobs=jobs, long_lived=True
+            )
         report = session.build(warm=warm)
     except ContentError as exc:
         return BuildResult(False, error=str(exc), content_error=True)

@@ -78,7 +78,7 @@ def warm_edits(content: Path, out: Path) -> None:
     saved twice (as an editor would) and the second, warm rebuild's summary is printed."""
     from site_builder.render.build import BuildSession
 
-    session = BuildSession(content, out)
+    session = BuildSession(content, out, long_lived=True)
     session.build()
     pitch = sorted((content / "projects").glob("*/*.md"))[
         len(list((content / "projects").glob("*/*.md"))) // 3

@@ -78,7 +78,7 @@ class LiveSite:
         self, content: Path, out: Path, *, jobs: int | None = None, echo: Echo = _print
     ) -> None:
         self.content, self.out = content, out
-        self.session = BuildSession(content, out, jobs=jobs)
+        self.session = BuildSession(content, out, jobs=jobs, long_lived=True)
         self.hub = livereload.Hub()
         self.base_path = "/"
         self.last: BuildReport | None = None

@@ -405,3 +405,17 @@ def test_swap_without_renameat2_falls_back_to_two_renames(
     assert report.cold and not (out / "stray.txt").exists()
     assert len(snapshot(out)) == report.planned
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "public"]
+
+
+def test_a_session_restores_an_output_removed_by_hand(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """Sessions trust the files they wrote while content changes, but a build with no
+    content change (the output itself was touched) checks every file again."""
+    content, out = tmp_archive(), tmp_path / "public"
+    session = BuildSession(content, out)
+    session.build()
+    (out / PROJECT_PAGE).unlink()
+    report = session.build()
+    assert report.written == [PROJECT_PAGE]
+    assert text_of(out / PROJECT_PAGE, "h1") == "River levels"
