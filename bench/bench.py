@@ -35,8 +35,17 @@ class Run:
     output: str
 
 
+def settle() -> None:
+    """Let the disk finish the work earlier steps left it (deleting a 20,000-file tree
+    goes on in the background, on a volume mounted with `discard` for seconds), so that
+    no run is timed while paying for another's."""
+    os.sync()
+    time.sleep(1.0)
+
+
 def run(name: str, argv: list[str], cwd: Path = ROOT) -> Run:
     """Run a command, returning wall time and peak memory of it and its children."""
+    settle()
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
