@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import fields as dc_fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,9 +121,10 @@ def _read_text(path: Path, rel: str, problems: list[Problem]) -> str | None:
 
 
 def _read_table(
-    content: Path, table: schema.Table, problems: list[Problem]
+    content: Path, table: schema.Table, problems: list[Problem], cache: LoadCache
 ) -> list[tuple[int, Any]]:
-    """Rows of one table as (row number, record), or [] with problems noted."""
+    """Rows of one table as (row number, record), or [] with problems noted. A row whose
+    cells are those of a row of the last load gives the record parsed then."""
     path = content / table.path
     if not path.exists():
         return []
@@ -163,7 +164,18 @@ def _read_table(
     cls = RECORD_TYPES[table.name]
     columns = [by_name[name] for name in header]
     records: list[tuple[int, Any]] = []
+    last_header, known = cache.rows.get(table.path, ((), {}))
+    if last_header != tuple(header):
+        known = {}
+    parsed: dict[tuple[str, ...], Any] = {}
     for number, row in enumerate(rows[1:], start=2):
+        cells = tuple(row)
+        found = known.get(cells)
+        if found is not None:
+            cache.reused.add(id(found))
+            records.append((number, found))
+            parsed[cells] = found
+            continue
         if len(row) != len(header):
             problems.append(
                 Problem(
@@ -173,14 +185,17 @@ def _read_table(
             continue
         values: dict[str, Any] = {}
         ok = True
-        for field, cell in zip(columns, row, strict=True):
+        for column, cell in zip(columns, row, strict=True):
             try:
-                values[field.name] = parse_cell(field, cell)
+                values[column.name] = parse_cell(column, cell)
             except ValueError as exc:
-                problems.append(Problem(table.path, str(exc), number, field.name))
+                problems.append(Problem(table.path, str(exc), number, column.name))
                 ok = False
         if ok:
-            records.append((number, cls(**values)))
+            record = cls(**values)
+            records.append((number, record))
+            parsed[cells] = record
+    cache.rows[table.path] = (tuple(header), parsed)
     return records
 
 
@@ -210,10 +225,10 @@ def _keyed(
     return out
 
 
-def load(content: Path, reuse: TextReuse | None = None) -> Site:
+def load(content: Path, cache: LoadCache | None = None) -> Site:
     """Load and check a whole archive. Raises ContentError listing every problem found.
-    With `reuse` (a previous load and the text files unchanged since), those texts are
-    taken from the previous records instead of being read again."""
+    With a `cache` kept from the previous load, unchanged rows and texts are taken from it
+    instead of being parsed and read again (see LoadCache)."""
     problems: list[Problem] = []
     config = SiteConfig()
     stages = Stages()
@@ -228,20 +243,22 @@ def load(content: Path, reuse: TextReuse | None = None) -> Site:
 
     E, C, P, A, H = schema.TABLES
     rows: dict[int, int] = {}
+    cache = cache if cache is not None else LoadCache()
+    cache.reused = set()
     events: dict[str, Event] = _keyed(
-        _read_table(content, E, problems), E, lambda r: r.slug, problems, rows
+        _read_table(content, E, problems, cache), E, lambda r: r.slug, problems, rows
     )
     categories: dict[tuple[str, str], Category] = _keyed(
-        _read_table(content, C, problems), C, lambda r: (r.event, r.slug), problems, rows
+        _read_table(content, C, problems, cache), C, lambda r: (r.event, r.slug), problems, rows
     )
     projects: dict[tuple[str, str], Project] = _keyed(
-        _read_table(content, P, problems), P, lambda r: (r.event, r.slug), problems, rows
+        _read_table(content, P, problems, cache), P, lambda r: (r.event, r.slug), problems, rows
     )
     activities: dict[str, Activity] = _keyed(
-        _read_table(content, A, problems), A, lambda r: r.id, problems, rows
+        _read_table(content, A, problems, cache), A, lambda r: r.id, problems, rows
     )
     people: dict[str, Person] = _keyed(
-        _read_table(content, H, problems), H, lambda r: r.username, problems, rows
+        _read_table(content, H, problems, cache), H, lambda r: r.username, problems, rows
     )
 
     for c in categories.values():
@@ -274,23 +291,33 @@ def load(content: Path, reuse: TextReuse | None = None) -> Site:
                 )
             )
 
-    _attach_texts(content, events, projects, problems, reuse)
+    _attach_texts(content, events, projects, problems, cache)
     if problems:
         raise ContentError(problems)
-    return Site(config, stages, events, categories, projects, activities, people)
+    site = Site(config, stages, events, categories, projects, activities, people)
+    cache.site = site
+    return site
 
 
-@dataclass(frozen=True, slots=True)
-class TextReuse:
-    """Texts a load may take from a previous one: `unchanged` names (relative paths) the
-    text files whose stats are the same as when `site` was loaded."""
+@dataclass(slots=True)
+class LoadCache:
+    """What a load can take from the one before (a build session keeps one): the records of
+    table rows whose cells are unchanged, and the texts of files unchanged since `site`
+    was loaded (`unchanged`, set by the caller from file stats). Reused records are shared
+    with the previous archive, so plans and digests memoised by identity still apply."""
 
-    site: Site
-    unchanged: Container[str]
+    site: Site | None = None
+    unchanged: Container[str] = ()
+    rows: dict[str, tuple[tuple[str, ...], dict[tuple[str, ...], Any]]] = field(
+        default_factory=dict
+    )
+    """Per table path: the header and the records by their row's cells, of the last load."""
+    reused: set[int] = field(default_factory=set)
+    """Ids of the records the current load took from `rows`."""
 
     def text(self, rel: str, slot: TextSlot) -> str | None:
         """The previous text of an unchanged file, or None (read it)."""
-        if rel not in self.unchanged:
+        if self.site is None or rel not in self.unchanged:
             return None
         kind, key, name = slot
         record = (self.site.projects if kind == "project" else self.site.events).get(key)
@@ -316,26 +343,42 @@ def _text_slot(rel: str) -> TextSlot | None:
     return None
 
 
+_PROJECT_TEXT_FIELDS = ("pitch", "readme")
+_EVENT_TEXT_FIELDS = ("description", *EVENT_TEXTS, EVENT_CSS)
+
+
 def _attach_texts(
     content: Path,
     events: dict[str, Event],
     projects: dict[tuple[str, str], Project],
     problems: list[Problem],
-    reuse: TextReuse | None = None,
+    cache: LoadCache,
 ) -> None:
-    """Read the Markdown files into their records; a file without a row is an error."""
-    for path, rel in _text_files(content):
+    """Read the Markdown files into their records; a file without a row is an error.
+    Records reused from the last load are never changed: one whose texts differ now is
+    replaced by a copy."""
+    given: set[tuple[int, str]] = set()
+
+    def put(records: dict[Any, Any], key: Any, name: str, text: str) -> None:
+        record = records[key]
+        if id(record) in cache.reused:
+            if getattr(record, name) == text:
+                given.add((id(record), name))
+                return
+            record = records[key] = copy.copy(record)
+        setattr(record, name, text)
+
+    for rel in _text_files(content):
         slot = _text_slot(rel)
         if slot is None:
             continue
-        known = reuse.text(rel, slot) if reuse is not None else None
-        text = known + "\n" if known is not None else _read_text(path, rel, problems)
+        known = cache.text(rel, slot)
+        text = known + "\n" if known is not None else _read_text(content / rel, rel, problems)
         if text is None:
             continue
         kind, key, name = slot
         if kind == "project":
-            project = projects.get(key)
-            if project is None:
+            if key not in projects:
                 problems.append(
                     Problem(
                         rel,
@@ -343,17 +386,32 @@ def _attach_texts(
                     )
                 )
             else:
-                setattr(project, name, _strip_final_newline(text))
+                put(projects, key, name, _strip_final_newline(text))
             continue
-        event = events.get(key)
-        if event is None:
+        if key not in events:
             problems.append(Problem(rel, f"has no row in data/events.csv (slug {key!r})"))
         elif rel.count("/") == 2 and rel.rsplit("/", 1)[1] not in _EVENT_FILES:
             problems.append(
                 Problem(rel, f"unknown event text (known: {', '.join(sorted(_EVENT_FILES))})")
             )
         else:
-            setattr(event, name, _strip_final_newline(text))
+            put(events, key, name, _strip_final_newline(text))
+    _clear_gone_texts(projects, _PROJECT_TEXT_FIELDS, cache.reused, given)
+    _clear_gone_texts(events, _EVENT_TEXT_FIELDS, cache.reused, given)
+
+
+def _clear_gone_texts(
+    records: dict[Any, Any], names: tuple[str, ...], reused: set[int], given: set[tuple[int, str]]
+) -> None:
+    """A reused record keeps the texts of files that are gone now: clear them in a copy."""
+    for key, record in records.items():
+        if id(record) not in reused:
+            continue
+        stale = [n for n in names if getattr(record, n) and (id(record), n) not in given]
+        if stale:
+            fresh = records[key] = copy.copy(record)
+            for name in stale:
+                setattr(fresh, name, "")
 
 
 def _strip_final_newline(text: str) -> str:
@@ -394,22 +452,21 @@ def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | No
 _EVENT_FILES = {f"{name}.md" for name in EVENT_TEXTS} | {f"{EVENT_CSS}.css"}
 
 
-def _text_files(content: Path) -> Iterable[tuple[Path, str]]:
-    """Every long-text file the store manages, with its path relative to `content`, in a
+def _text_files(content: Path) -> Iterable[str]:
+    """Every long-text file the store manages, by its path relative to `content`, in a
     stable order (os.scandir and string paths: pathlib costs more than reading the files)."""
     for top in ("projects", "synced"):
         for event in _entries(content / top, dirs=True):
             for name in _entries(content / top / event, dirs=False):
                 if name.endswith(".md"):
-                    rel = f"{top}/{event}/{name}"
-                    yield content / rel, rel
+                    yield f"{top}/{event}/{name}"
     events = content / "events"
     for name in _entries(events, dirs=False):
         if name.endswith(".md"):
-            yield events / name, f"events/{name}"
+            yield f"events/{name}"
     for event in _entries(events, dirs=True):
         for name in _entries(events / event, dirs=False):
-            yield events / event / name, f"events/{event}/{name}"
+            yield f"events/{event}/{name}"
 
 
 def _entries(folder: Path, *, dirs: bool) -> list[str]:
@@ -480,8 +537,9 @@ def save(content: Path, site: Site) -> list[str]:
         for rel, text in sorted(files.items()):
             if write_if_changed(content / rel, text.encode("utf-8")):
                 changed.append(rel)
-        for path, rel in list(_text_files(content)):
+        for rel in list(_text_files(content)):
             if rel not in files:
+                path = content / rel
                 path.unlink()
                 changed.append(rel)
                 if path.parent != content / "events" and not any(path.parent.iterdir()):

@@ -121,9 +121,9 @@ def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_woul
     loads: list[Path] = []
     real_load = store.load
 
-    def counted_load(path: Path, reuse: store.TextReuse | None = None) -> Site:
+    def counted_load(path: Path, cache: store.LoadCache | None = None) -> Site:
         loads.append(path)
-        return real_load(path, reuse)
+        return real_load(path, cache)
 
     monkeypatch.setattr(store, "load", counted_load)
 
@@ -419,3 +419,30 @@ def test_a_session_restores_an_output_removed_by_hand(
     report = session.build()
     assert report.written == [PROJECT_PAGE]
     assert text_of(out / PROJECT_PAGE, "h1") == "River levels"
+
+
+def test_a_session_reload_reuses_rows_and_texts_but_sees_every_change(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """After a table edit a session reuses unchanged rows and texts; a pitch removed or
+    rewritten at the same time still shows as it is on disk, as in a fresh build."""
+    content, out, fresh = tmp_archive(), tmp_path / "public", tmp_path / "fresh"
+    session = BuildSession(content, out, long_lived=True)
+    session.build()
+    rows = (content / "data" / "projects.csv").read_text(encoding="utf-8")
+    (content / "data" / "projects.csv").write_text(
+        rows.replace("Leaf counter", "Leaf meter"), encoding="utf-8"
+    )
+    # River levels' row is unchanged (its record is reused), but its pitch is gone.
+    (content / "projects" / "spring-hack" / "river-levels.md").unlink()
+    session.build()
+    assert text_of(out / OTHER_PROJECT_PAGE, "h1") == "Leaf meter"
+    assert "We map rivers" not in (out / PROJECT_PAGE).read_text(encoding="utf-8")
+    (content / "data" / "projects.csv").write_text(rows, encoding="utf-8")
+    (content / "projects" / "spring-hack" / "river-levels.md").write_text(
+        "Back, **bolder**.\n", encoding="utf-8"
+    )
+    session.build()
+    assert text_of(out / PROJECT_PAGE, ".pitch strong") == "bolder"
+    build_site(content, fresh)
+    assert tree_digest(out) == tree_digest(fresh)

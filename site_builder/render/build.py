@@ -144,6 +144,8 @@ class BuildSession:
         """Set by servers that keep the session for many builds: each archive it loads is
         then moved out of the garbage collector's way (see `build`)."""
         self._settle = False
+        self._cache = store.LoadCache()
+        """What the next full load may take from the last (rows and texts unchanged)."""
         self._site: Site | None = None
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
@@ -188,7 +190,7 @@ class BuildSession:
         previous, known = self._site, self._sources
         full = True
         if previous is None:
-            site = store.load(self.content)
+            site = store.load(self.content, self._cache)
         else:
             changed = [
                 rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
@@ -197,10 +199,11 @@ class BuildSession:
             if texts_only is not None:
                 site, full = texts_only, False
             else:
-                unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
-                site = store.load(self.content, store.TextReuse(previous, unchanged))
+                self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
+                site = store.load(self.content, self._cache)
                 site = _keep_unchanged(previous, site)
         self._settle = self.long_lived and full
+        self._cache.site = site
         self._site, self._sources = site, sources
         return site
 

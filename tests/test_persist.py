@@ -1,0 +1,60 @@
+"""Saving edits writes exactly what a whole save of the archive would, whatever the edit
+does to a table: replace a row, add one at the end or in the middle, remove one."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ArchiveFactory
+
+from site_builder import store
+from site_builder.model import Project, Site
+from site_builder.services.persist import DeltaSaver, signature
+from site_builder.services.writer import _copy
+
+
+def _renamed(site: Site) -> None:
+    key = ("spring-hack", "river-levels")
+    site.projects[key] = dataclasses.replace(site.projects[key], summary="Renamed by an edit")
+
+
+def _added_last(site: Site) -> None:
+    site.projects[("spring-hack", "zz-last")] = Project(
+        event="spring-hack", slug="zz-last", name="Last one", pitch="New pitch."
+    )
+
+
+def _added_between(site: Site) -> None:
+    site.projects[("spring-hack", "b-between")] = Project(
+        event="spring-hack", slug="b-between", name="In between"
+    )
+
+
+def _removed(site: Site) -> None:
+    del site.projects[("autumn-jam", "leaf-counter")]
+
+
+EDITS: list[Callable[[Site], None]] = [_renamed, _added_last, _added_between, _removed]
+
+
+@pytest.mark.parametrize("order", [EDITS, list(reversed(EDITS))], ids=["forward", "backward"])
+def test_each_save_writes_what_a_whole_save_writes(
+    tmp_archive: ArchiveFactory, tmp_path: Path, order: list[Callable[[Site], None]]
+) -> None:
+    content = tmp_archive()
+    saver = DeltaSaver(content)
+    site, seen = store.load(content), signature(content)
+    saver.save(site, _copy(site), seen)  # nothing changed: nothing written
+    for edit in order:
+        work = _copy(site)
+        edit(work)
+        saved = saver.save(site, work, seen)
+        site, seen = work, saved.signature
+        expected = store.render_files(site)
+        for rel in ("data/projects.csv", "data/events.csv", "data/activities.csv"):
+            assert (content / rel).read_text(encoding="utf-8") == expected[rel], (edit, rel)
+        assert seen == signature(content)
+    assert store.load(content).projects.keys() == site.projects.keys()
