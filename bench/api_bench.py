@@ -275,6 +275,8 @@ def main() -> None:
     )
     if len(projects) < args.editors:
         raise SystemExit(f"{source} has {len(projects)} visible projects, fewer than editors")
+    # The bench's tokens stay in its work folder (the server inherits this setting).
+    os.environ["JAMDAT_TOKENS"] = str(work / "tokens.sqlite")
     tokens = TokenStore.of(content)
     editors = [
         Editor(n, p.event, p.slug, tokens.create("organiser", f"bench-{n}")[0])

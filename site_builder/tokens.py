@@ -1,15 +1,17 @@
-"""Bearer tokens of the edit API: only a hash is stored, in the archive's state dir.
+"""Bearer tokens of the edit API: only a hash is stored, outside the archive.
 
 A token reads `jdt_<id>_<secret>`. The id is public (lists, revocation, logs); the whole
-token is shown once when created. The database lives in `<content>/.jamdat/tokens.sqlite`,
-which is never committed, so a leaked repository leaks no credentials.
+token is shown once when created. The database lives outside `content/` (see
+`tokens_file`), so no commit, copy or export of an archive can carry it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -65,8 +67,24 @@ class Token:
 
 
 def tokens_file(content: Path) -> Path:
-    """Where an archive's tokens are kept (inside `.jamdat/`, which git ignores)."""
-    return state_dir(content) / "tokens.sqlite"
+    """Where an archive's tokens are kept: `$JAMDAT_TOKENS` when set, else one file per
+    archive in the user's state folder (`$XDG_STATE_HOME`, by default `~/.local/state`):
+    `jamdat/tokens/<folder name>-<digest of its absolute path>.sqlite`."""
+    chosen = os.environ.get("JAMDAT_TOKENS")
+    if chosen:
+        return Path(chosen)
+    home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    where = content.resolve()
+    key = hashlib.blake2b(os.fsencode(where), digest_size=6).hexdigest()
+    return Path(home) / "jamdat" / "tokens" / f"{where.name}-{key}.sqlite"
+
+
+def _move_old_tokens(content: Path, path: Path) -> None:
+    """Tokens kept by earlier versions in `<content>/.jamdat/` move to `path` once."""
+    old = state_dir(content) / "tokens.sqlite"
+    if old.is_file() and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(old, path)
 
 
 def token_hash(token: str) -> str:
@@ -88,11 +106,15 @@ class TokenStore:
 
     @classmethod
     def of(cls, content: Path) -> TokenStore:
-        return cls(tokens_file(content))
+        path = tokens_file(content)
+        _move_old_tokens(content, path)
+        return cls(path)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():  # hashes only, but nobody else's business
+                self.path.touch(mode=0o600)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +75,13 @@ def sample_site() -> Site:
     site.people["ada"] = Person(username="ada", fullname="Ada Lovelace")
     site.people["grace"] = Person(username="grace", fullname="Grace Hopper")
     return site
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Token databases live in the user's state folder: the tests get a folder of their
+    own (one per process), never the real one."""
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="jamdat-test-state-")
+    os.environ.pop("JAMDAT_TOKENS", None)
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ def test_token_cli_prints_a_token_once_and_stores_only_its_hash(env: ApiEnv, cli
     secret = created.stdout.strip()
     assert secret.startswith("jdt_")
     db = tokens_file(env.content)
-    assert db.parent == env.content / ".jamdat"
+    assert env.content.resolve() not in db.resolve().parents  # never inside the archive
+    assert not list(env.content.rglob("tokens.sqlite"))
+    assert db.stat().st_mode & 0o077 == 0
     assert secret.encode() not in db.read_bytes()
     rows = sqlite3.connect(db).execute("SELECT user, role, hash FROM tokens").fetchall()
     assert ("ada", "member") in [(u, r) for u, r, _ in rows]
@@ -161,3 +163,16 @@ def test_organisers_may_edit_any_project(env: ApiEnv) -> None:
     assert response.status_code == 200
     project = store.load(env.content).projects[(EVENT, OTHER)]
     assert (project.team, project.ident) == ("gioprofeta", "7")
+
+
+def test_tokens_kept_in_the_archive_by_earlier_versions_move_out(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    old = content / ".jamdat" / "tokens.sqlite"
+    old.parent.mkdir(parents=True)
+    early = TokenStore(old)
+    secret = early.create("organiser", "orga")[0]
+    early.close()
+    tokens = TokenStore.of(content)
+    assert tokens.verify(secret)[0] == "ok"
+    tokens.close()
+    assert not old.exists() and tokens_file(content).is_file()
