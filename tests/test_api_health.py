@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from litestar.testing import TestClient
+from pathlib import Path
 
-from api.app import create_app
+from api_helpers import make_env
 
 
-def test_health_reports_ok() -> None:
-    with TestClient(app=create_app()) as client:
+def test_health_reports_ok(tmp_path: Path) -> None:
+    env = make_env(tmp_path)  # a copy of the demo: the app builds, never into the repository
+    with env.client(build=True) as client:
         response = client.get("/health")
         missing = client.get("/nope")
     assert response.status_code == 200
