@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .run import FORMATS, Format
+from .formats import FORMATS, Format
 
 
 @click.command("export")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from .. import store
 from .archivezip import write_zip
 from .common import ExportReport, select, site_url
 from .csvfiles import write_csv
 from .datapackage import write_packages
+from .formats import FORMATS, Format
 from .sqlite import write_sqlite
 
-Format = Literal["datapackage", "zip", "sqlite", "csv"]
-FORMATS: tuple[Format, ...] = ("datapackage", "zip", "sqlite", "csv")
+__all__ = ["FORMATS", "Format", "default_out", "export_archive"]
 
 
 def default_out(fmt: Format, event: str | None) -> Path:
