@@ -8,22 +8,9 @@ from pathlib import Path
 
 import click
 
+from .cliutil import CONTENT
+from .cliutil import fail as _fail
 from .errors import JamdatError
-
-CONTENT = click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive the tokens are for (they live in its .jamdat/ folder).",
-)
-
-
-def _fail(exc: JamdatError) -> None:
-    from .cli import _fail as fail
-
-    fail(exc)
 
 
 @click.group("token")

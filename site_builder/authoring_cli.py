@@ -7,22 +7,9 @@ from pathlib import Path
 
 import click
 
+from .cliutil import CONTENT
+from .cliutil import fail as _fail
 from .errors import JamdatError
-
-CONTENT = click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
-)
-
-
-def _fail(exc: JamdatError) -> None:
-    from .cli import _fail as fail
-
-    fail(exc)
 
 
 def _written(content: Path, files: list[str]) -> None:

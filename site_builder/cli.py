@@ -10,31 +10,13 @@ import click
 from . import __version__
 from .api_cli import api_command, token_group
 from .authoring_cli import init_command, new_group, serve_command
+from .cliutil import CONTENT
+from .cliutil import fail as _fail
 from .errors import ContentError, JamdatError
 from .exporters.command import export as export_command
 from .importers.sources import Source
 from .media.command import media as media_command
 from .sync.command import sync as sync_command
-
-CONTENT = click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
-)
-
-
-def _fail(exc: JamdatError) -> None:
-    """Print an error the user can act on, without a traceback, and exit non-zero."""
-    if isinstance(exc, ContentError):
-        click.secho(f"error: {len(exc.problems)} problem(s) in the content:", fg="red", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-    else:
-        click.secho(f"error: {exc}", fg="red", err=True)
-    sys.exit(1)
 
 
 @click.group()

@@ -6,18 +6,13 @@ from pathlib import Path
 
 import click
 
+from ..cliutil import CONTENT
+from ..cliutil import fail as _fail
 from .formats import FORMATS, Format
 
 
 @click.command("export")
-@click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
-)
+@CONTENT
 @click.option("--event", default=None, help="Only this event (its slug).")
 @click.option(
     "--format",
@@ -44,7 +39,6 @@ def export(
 ) -> None:
     """Export the archive: Dribdat-compatible data packages, a zip, SQLite (full-text search,
     ready for Datasette) or CSV. Every package passes `frictionless validate`."""
-    from ..cli import _fail
     from ..errors import JamdatError
     from .run import export_archive
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..cliutil import CONTENT
+from ..cliutil import fail as _fail
 from .sniff import DEFAULT_TYPES, IMAGE_TYPES
 
 
@@ -16,14 +18,7 @@ def media() -> None:
 
 
 @media.command("pull")
-@click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
-)
+@CONTENT
 @click.option(
     "--type",
     "types",
@@ -54,7 +49,6 @@ def pull(
 ) -> None:
     """Download remote images (event logos, project images, images in pitches and READMEs)
     into content/media/ under content-hash names and point the content at them."""
-    from ..cli import _fail
     from ..errors import JamdatError
     from .pull import PullOptions, pull_media
 

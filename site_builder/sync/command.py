@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..cliutil import CONTENT
+from ..cliutil import fail as _fail
+
 if TYPE_CHECKING:
     from .engine import Outcome
 
@@ -49,14 +52,7 @@ class _Lines:
 
 
 @click.command("sync")
-@click.option(
-    "--content",
-    "content",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="The archive: site.yaml, datapackage.json, data/, Markdown.",
-)
+@CONTENT
 @click.option("--event", default="", help="Only the projects of this event (its slug).")
 @click.option("--project", default="", help="Only this project: its slug, or EVENT/SLUG.")
 @click.option("--dry-run", is_flag=True, help="Fetch and report, but write nothing to the content.")
@@ -72,7 +68,6 @@ def sync(
 ) -> None:
     """Fetch README, description and commits of every project with an autotext_url (or a
     source_url on a known forge) and reconcile them into the content."""
-    from ..cli import _fail
     from ..errors import JamdatError
     from .engine import SyncOptions, run_sync
 
