@@ -34,12 +34,12 @@ import gc
 import importlib.util
 import os
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .. import __version__, store
 from ..errors import JamdatError
@@ -201,7 +201,7 @@ class BuildSession:
             else:
                 self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
                 site = store.load(self.content, self._cache)
-                site = _keep_unchanged(previous, site)
+                site = _keep_people(previous, site)
         self._settle = self.long_lived and full
         self._cache.site = site
         self._site, self._sources = site, sources
@@ -289,32 +289,13 @@ class BuildSession:
         return state.entries()
 
 
-_K = TypeVar("_K", bound=Hashable)
-_R = TypeVar("_R")
-
-
-def _same_records(old: dict[_K, _R], new: dict[_K, _R]) -> dict[_K, _R]:
-    """`new`, with every record equal to the one `old` had under its key replaced by that
-    very object."""
-    kept: dict[_K, _R] = {}
-    for key, record in new.items():
-        previous = old.get(key)
-        kept[key] = previous if previous is not None and previous == record else record
-    return kept
-
-
-def _keep_unchanged(old: Site, new: Site) -> Site:
-    """A freshly loaded archive that reuses the previous load's objects for records that did
-    not change. Plans and digests are memoised by object identity, so after a table edit
-    (which reloads every record) only the events whose records differ are planned again."""
-    return dataclasses.replace(
-        new,
-        events=_same_records(old.events, new.events),
-        categories=_same_records(old.categories, new.categories),
-        projects=_same_records(old.projects, new.projects),
-        activities=_same_records(old.activities, new.activities),
-        people=old.people if old.people == new.people else new.people,
-    )
+def _keep_people(old: Site, new: Site) -> Site:
+    """The load cache shares every unchanged record with the previous archive already; the
+    people mapping, which plans compare as a whole, is carried over too when equal, so a
+    table edit re-plans only the events whose records changed."""
+    if old.people == new.people:
+        return dataclasses.replace(new, people=old.people)
+    return new
 
 
 def _check_out(content: Path, out: Path) -> None:
