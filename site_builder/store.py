@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from dataclasses import fields as dc_fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -570,7 +569,3 @@ def load_or_new(content: Path, config: SiteConfig | None = None) -> Site:
     if not content.exists() or not any(p for p in content.iterdir() if p.name != STATE_DIR):
         return new_site(config)
     return load(content)
-
-
-def record_fields(cls: type[Any]) -> list[str]:
-    return [f.name for f in dc_fields(cls)]
