@@ -54,23 +54,29 @@ def _newest(entries: list[Entry], size: int) -> list[Entry]:
     return sorted(entries, key=lambda x: (x.updated, x.id), reverse=True)[: max(size, 1)]
 
 
+def newest_projects(
+    site: Site, index: SiteIndex, projects: Iterable[Project], size: int
+) -> list[Project]:
+    """The `size` most recently changed of `projects`, newest first."""
+    dated = [(project_date(index, p, site.events[p.event]), p.event, p.slug, p) for p in projects]
+    dated.sort(key=lambda x: x[:3], reverse=True)
+    return [x[3] for x in dated[: max(size, 1)]]
+
+
 def _newest_projects(
     site: Site, index: SiteIndex, projects: Iterable[Project], size: int
 ) -> list[Entry]:
-    """Entries of the `size` most recently changed projects (sorted before building)."""
-    dated = [(project_date(index, p, site.events[p.event]), p.event, p.slug, p) for p in projects]
-    dated.sort(key=lambda x: x[:3], reverse=True)
     u = Urls.of(site.config)
-    return [_project_entry(site, index, u, x[3]) for x in dated[: max(size, 1)]]
+    return [_project_entry(site, index, u, p) for p in newest_projects(site, index, projects, size)]
 
 
-def site_entries(site: Site, index: SiteIndex) -> list[Entry]:
-    """The newest events and projects across the archive."""
+def site_entries(site: Site, index: SiteIndex, candidates: Iterable[Project]) -> list[Entry]:
+    """The newest events and projects across the archive. `candidates` must hold each
+    event's `newest_projects` of its teams (the plan keeps those per event)."""
     u = Urls.of(site.config)
     size = site.config.feed_size
     events = [_event_entry(index, u, e) for e in index.events[:size]]
-    teams = (p for items in index.teams.values() for p in items)
-    return _newest(events + _newest_projects(site, index, teams, size), size)
+    return _newest(events + _newest_projects(site, index, candidates, size), size)
 
 
 def event_entries(site: Site, index: SiteIndex, slug: str) -> list[Entry]:

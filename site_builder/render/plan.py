@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar, cast
 
 from ..errors import ContentError, Problem
-from ..model import Site
+from ..model import Project, Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
 from .assets import asset_outputs
 from .index import SiteIndex
@@ -16,6 +18,7 @@ from .outputs import Output, RenderContext, digest
 from .urls import Urls
 
 Render = Callable[[RenderContext], bytes | str]
+T = TypeVar("T")
 
 
 def markdown_texts(site: Site) -> list[str]:
@@ -48,35 +51,46 @@ def _read(path: Path) -> Render:
 
 
 class PlanMemo:
-    """Each event's outputs from the previous build of a session, reused while every record
-    they were planned from is the same object: the store reads a changed record into a new
+    """Each event's plan from the previous build of a session, reused while every record
+    it was planned from is the same object: the store reads a changed record into a new
     object, so planning after a one-pitch edit re-plans one event, not all of them."""
 
     def __init__(self) -> None:
-        self.plans: dict[tuple[str, str], tuple[list[object], list[Output]]] = {}
-        self._fresh: dict[tuple[str, str], tuple[list[object], list[Output]]] = {}
+        self.plans: dict[tuple[str, str], tuple[list[object], object]] = {}
+        self._fresh: dict[tuple[str, str], tuple[list[object], object]] = {}
 
-    def reuse(
-        self, key: tuple[str, str], inputs: list[object], make: Callable[[list[Output]], None]
-    ) -> list[Output]:
-        """The outputs `make` plans from `inputs` (first two compared by value, the rest by
+    def reuse(self, key: tuple[str, str], inputs: list[object], make: Callable[[], T]) -> T:
+        """What `make` plans from `inputs` (first two compared by value, the rest by
         identity), taken from the previous build when the inputs are the same."""
         found = self.plans.get(key)
-        planned: list[Output] | None = None
+        planned: object = None
         if found is not None and len(found[0]) == len(inputs):
             old = found[0]
             same = zip(old[2:], inputs[2:], strict=True)
             if old[:2] == inputs[:2] and all(a is b for a, b in same):
                 planned = found[1]
         if planned is None:
-            planned = []
-            make(planned)
+            planned = make()
         self._fresh[key] = (inputs, planned)
-        return planned
+        return cast(T, planned)
 
     def done(self) -> None:
         """End of a build's planning: forget the plans it did not use."""
         self.plans, self._fresh = self._fresh, {}
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlan:
+    """An event's outputs, and what the site-wide files take from the event (kept with
+    them, so a rebuild's site-wide files look again only at events that changed)."""
+
+    outputs: list[Output]
+    pages: list[str]
+    """Its HTML pages for the sitemap (decks are left out: they are not indexed)."""
+    newest: list[Project]
+    """Its most recently changed teams: the candidates for the site's feed."""
+    shown: str
+    """Digest of what the search index shows of it."""
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
@@ -92,8 +106,9 @@ def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[ob
     ]
 
 
-def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
+def _event_plan(site: Site, index: SiteIndex, slug: str, base: str) -> EventPlan:
     """An event's page, its filters, timeline, feed, calendar, project pages and decks."""
+    out: list[Output] = []
     e = site.events[slug]
     card_fp = [index.card_digest(p) for p in index.projects.get(slug, ())]
     cats = [index.record_digest(c) for c in index.categories.get(slug, ())]
@@ -169,6 +184,18 @@ def _event_pages(site: Site, index: SiteIndex, slug: str, base: str, out: list[O
             )
         )
     slides.plan_event(site, index, slug, base, out)
+    shown = [index.record_digest(p) for p in index.projects.get(slug, ())]
+    return EventPlan(
+        out,
+        sorted(o.path for o in out if _listed(o.path)),
+        feeds.newest_projects(site, index, index.teams.get(slug, ()), site.config.feed_size),
+        digest(e.slug, e.name, shown),
+    )
+
+
+def _listed(path: str) -> bool:
+    """Whether an output is a page for the sitemap."""
+    return path.endswith("index.html") and not slides.is_deck(path)
 
 
 def _mirrors(site: Site, index: SiteIndex, base: str, memo: PlanMemo, out: list[Output]) -> None:
@@ -190,8 +217,9 @@ def _mirrors(site: Site, index: SiteIndex, base: str, memo: PlanMemo, out: list[
         out.extend(memo.reuse(("mirror", e.slug), inputs, make))
 
 
-def _event_mirrors(index: SiteIndex, slug: str, head: str, out: list[Output]) -> None:
+def _event_mirrors(index: SiteIndex, slug: str, head: str) -> list[Output]:
     """An event's `projects.json`, `projects.csv` and `datapackage.json`."""
+    out: list[Output] = []
     records = index.records[slug]
     api = urls.api_dir(slug)
     fp = digest(
@@ -206,6 +234,7 @@ def _event_mirrors(index: SiteIndex, slug: str, head: str, out: list[Output]) ->
     out.append(
         Output(f"{api}datapackage.json", digest(fp, cats), partial(mirror.datapackage, slug=slug))
     )
+    return out
 
 
 def media_outputs(content: Path) -> list[Output]:
@@ -268,13 +297,15 @@ def plan_outputs(
     ]
     out.append(Output("index.html", digest(base, summaries, index.today), pages.archive))
     memo = memo or PlanMemo()
+    plans: list[EventPlan] = []
     for e in index.events:
         inputs = _event_inputs(site, index, e.slug, base)
-        make = partial(_event_pages, site, index, e.slug, base)
-        out.extend(memo.reuse(("event", e.slug), inputs, make))
+        make = partial(_event_plan, site, index, e.slug, base)
+        plans.append(memo.reuse(("event", e.slug), inputs, make))
+        out.extend(plans[-1].outputs)
     _mirrors(site, index, base, memo, out)
     memo.done()
-    entries = feeds.site_entries(site, index)
+    entries = feeds.site_entries(site, index, [p for plan in plans for p in plan.newest])
     out.append(
         Output(
             "feed.xml",
@@ -283,19 +314,15 @@ def plan_outputs(
         )
     )
     if site.config.search:
-        shown = [
-            (e.slug, e.name, [index.record_digest(p) for p in index.projects.get(e.slug, ())])
-            for e in index.events
-        ]
+        shown = [plan.shown for plan in plans]
         categories = [index.record_digest(c) for c in site.categories.values()]
         out.append(
             Output("search/index.json", digest(base, shown, categories), search.search_index)
         )
         out.append(Output("search/index.html", digest(base), pages.search_page))
     out.append(Output("404.html", digest(base), pages.not_found))
-    html = sorted(
-        o.path for o in out if o.path.endswith("index.html") and not slides.is_deck(o.path)
-    )
+    listed = ["index.html", "search/index.html"] if site.config.search else ["index.html"]
+    html = sorted(listed + [path for plan in plans for path in plan.pages])
     out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
     out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
     out.extend(asset_outputs(dirs))
