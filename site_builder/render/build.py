@@ -46,7 +46,15 @@ from ..errors import JamdatError
 from ..fsutil import locked
 from . import publish
 from .outputs import Output, RenderContext, digest
-from .state import BuildState, Entry, FileStat, state_file, tree_signature, tree_stats
+from .state import (
+    BuildState,
+    Entry,
+    FileStat,
+    state_file,
+    stats_digest,
+    tree_signature,
+    tree_stats,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -154,7 +162,7 @@ class BuildSession:
         self._entries: tuple[str, dict[str, Entry]] | None = None
         """The state's entries as this session recorded them, with the inputs signature
         recorded beside them (when the database still holds it, nobody else built since)."""
-        self._fragments: dict[str, dict[str, str]] = {}
+        self._fragments: dict[str, dict[str, bytes]] = {}
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -315,7 +323,7 @@ def input_signature(content: Path, base_url: str | None, sources: dict[str, File
     code = [*template_dirs(content), Path(__file__).resolve().parents[1]]
     files = tree_signature(code, skip=store.STATE_DIR)
     return digest(
-        sorted(sources.items()), files, _libraries(), date.today(), base_url, ENGINE_VERSION
+        stats_digest(sources), files, _libraries(), date.today(), base_url, ENGINE_VERSION
     )
 
 

@@ -28,7 +28,7 @@ class RenderContext:
     markdown: Callable[[str], str]
     """Sanitized HTML of a Markdown text, rendered once per distinct text and cached."""
     env: jinja2.Environment
-    fragments: dict[str, dict[str, str]] = field(default_factory=dict)
+    fragments: dict[str, dict[str, bytes]] = field(default_factory=dict)
     """Rendered parts of outputs, by output and digest of their inputs, kept across the
     builds of a session (the search index is re-assembled from per-event parts)."""
 

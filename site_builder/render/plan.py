@@ -89,8 +89,8 @@ class EventPlan:
     """Its HTML pages for the sitemap (decks are left out: they are not indexed)."""
     newest: list[Project]
     """Its most recently changed teams: the candidates for the site's feed."""
-    shown: str
-    """Digest of what the search index shows of it."""
+    search: str
+    """Digest of everything the search index shows of it (see `search.entries`)."""
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
@@ -184,12 +184,12 @@ def _event_plan(site: Site, index: SiteIndex, slug: str, base: str) -> EventPlan
             )
         )
     slides.plan_event(site, index, slug, base, out)
-    shown = [index.record_digest(p) for p in index.projects.get(slug, ())]
+    shown = index.projects.get(slug, ())
     return EventPlan(
         out,
         sorted(o.path for o in out if _listed(o.path)),
         feeds.newest_projects(site, index, index.teams.get(slug, ()), site.config.feed_size),
-        digest(e.slug, e.name, shown),
+        digest(base, index.record_digest(e), cats, [index.record_digest(p) for p in shown]),
     )
 
 
@@ -314,10 +314,13 @@ def plan_outputs(
         )
     )
     if site.config.search:
-        shown = [plan.shown for plan in plans]
-        categories = [index.record_digest(c) for c in site.categories.values()]
+        parts = [(e.slug, plan.search) for e, plan in zip(index.events, plans, strict=True)]
         out.append(
-            Output("search/index.json", digest(base, shown, categories), search.search_index)
+            Output(
+                "search/index.json",
+                digest(parts),
+                partial(search.search_index, parts=parts),
+            )
         )
         out.append(Output("search/index.html", digest(base), pages.search_page))
     out.append(Output("404.html", digest(base), pages.not_found))

@@ -8,7 +8,7 @@ from typing import Any
 from ..model import Event, Site
 from . import urls, views
 from .index import SiteIndex
-from .outputs import RenderContext, digest
+from .outputs import RenderContext
 from .urls import Urls
 
 FIELDS = {
@@ -47,30 +47,23 @@ def entries(site: Site, index: SiteIndex, event: Event) -> list[dict[str, Any]]:
     return out
 
 
-def _encode(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+def _encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def search_index(ctx: RenderContext) -> str:
-    """`{"fields": ..., "projects": [...]}`, events newest first. Each event's part is kept
-    in `ctx.fragments`, so a session re-encodes only the events that changed."""
+def search_index(ctx: RenderContext, parts: list[tuple[str, str]]) -> bytes:
+    """`{"fields": ..., "projects": [...]}`. `parts` lists the events, newest first, each
+    with a digest of what it shows; an event's part is kept in `ctx.fragments` under that
+    digest, so a session re-encodes only the events that changed. Parts are kept encoded:
+    joining megabytes of text with non-ASCII characters costs ten times more than bytes."""
     site, index = ctx.site, ctx.index
-    base = digest(site.config, site.stages)
     known = ctx.fragments.get("search", {})
-    parts: list[str] = []
-    used: dict[str, str] = {}
-    for e in index.events:
-        key = digest(
-            base,
-            index.record_digest(e),
-            [index.record_digest(p) for p in index.projects.get(e.slug, ())],
-            [index.record_digest(c) for c in index.categories.get(e.slug, ())],
-        )
+    used: dict[str, bytes] = {}
+    for slug, key in parts:
         part = known.get(key)
         if part is None:
-            part = _encode(entries(site, index, e))[1:-1]
+            part = _encode(entries(site, index, site.events[slug]))[1:-1]
         used[key] = part
-        if part:
-            parts.append(part)
     ctx.fragments["search"] = used
-    return f'{{"fields":{_encode(FIELDS)},"projects":[{",".join(parts)}]}}'
+    encoded = b",".join(used[key] for _, key in parts if used[key])
+    return b'{"fields":%s,"projects":[%s]}' % (_encode(FIELDS), encoded)

@@ -115,27 +115,41 @@ them (new mtime), so an unchanged stat means an unchanged file, known without re
 
 def tree_stats(root: Path, skip: str = "") -> dict[str, FileStat]:
     """The stat of every file under `root` by POSIX path relative to it, skipping folders
-    named `skip` and `__pycache__`."""
+    named `skip` and `__pycache__` (and, as `os.walk` does, links to folders)."""
     found: dict[str, FileStat] = {}
-    base = os.fspath(root)
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = [d for d in dirs if d != skip and d != "__pycache__"]
-        rel = os.path.relpath(folder, base).replace(os.sep, "/")
-        prefix = "" if rel == "." else rel + "/"
-        for name in files:
+    folders = [(os.fspath(root), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
             try:
-                st = os.stat(os.path.join(folder, name))
+                if entry.is_dir():
+                    if entry.name not in (skip, "__pycache__") and not entry.is_symlink():
+                        folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    continue
+                st = entry.stat()
             except FileNotFoundError:
                 continue
-            found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+            found[prefix + entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
     return found
+
+
+def stats_digest(stats: dict[str, FileStat]) -> str:
+    """Digest of file names and stats, independent of the order they were found in."""
+    lines = [f"{rel}\0{a}\0{b}\0{c}" for rel, (a, b, c) in sorted(stats.items())]
+    h = hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"), digest_size=16)
+    return h.hexdigest()
 
 
 def tree_signature(roots: Iterable[Path], skip: str = "") -> str:
     """Digest of the names and stats of every file under `roots` (see `FileStat`)."""
-    h = hashlib.blake2b(digest_size=16)
-    for root in roots:
-        h.update(os.fsencode(root) + b"\x00")
-        for rel, stat in sorted(tree_stats(root, skip).items()):
-            h.update(f"{rel}\x00{stat}\n".encode())
-    return h.hexdigest()
+    return stats_digest(
+        {
+            f"{os.fspath(root)}\0{rel}": st
+            for root in roots
+            for rel, st in tree_stats(root, skip).items()
+        }
+    )
