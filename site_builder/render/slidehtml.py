@@ -30,9 +30,13 @@ PAGE_WEIGHT = 1100
 1,100 characters of text, less for each paragraph, list item and image."""
 
 
-def _spans(html: str, depth_wanted: int = 0) -> list[tuple[int, int, str]]:
-    """(start, end, tag name) of the elements at `depth_wanted` (0: not inside another)."""
-    spans: list[tuple[int, int, str]] = []
+Span = tuple[int, int, str]
+"""(start, end, tag name) of an element in a piece of HTML."""
+
+
+def _spans(html: str, depth_wanted: int = 0) -> list[Span]:
+    """The elements at `depth_wanted` (0: not inside another)."""
+    spans: list[Span] = []
     depth = 0
     start, name = -1, ""
     for match in _TAG.finditer(html):
@@ -54,14 +58,24 @@ def _spans(html: str, depth_wanted: int = 0) -> list[tuple[int, int, str]]:
     return spans
 
 
-def split_html(html: str, level: int, expected: int) -> list[str] | None:
+def split_html(html: str, level: int, expected: int) -> list[tuple[str, list[Span]]] | None:
     """The rendered pitch cut before its top-level headings of Markdown `level` (shown one
-    level lower), or None when that does not give the `expected` slides."""
+    level lower), each piece with its top-level elements (for `paginate`), or None when
+    that does not give the `expected` slides."""
     tag = f"h{min(level + 1, 6)}"
-    cuts = [start for start, _, name in _spans(html) if name == tag] if level else []
-    pieces = [html[a:b] for a, b in zip([0, *cuts], [*cuts, len(html)], strict=True)]
-    kept = [p for p in pieces if p.strip()]
-    return kept if len(kept) == expected else None
+    spans = _spans(html)
+    cuts = [start for start, _, name in spans if name == tag] if level else []
+    pieces: list[tuple[str, list[Span]]] = []
+    i = 0
+    for a, b in zip([0, *cuts], [*cuts, len(html)], strict=True):
+        inside: list[Span] = []
+        while i < len(spans) and spans[i][0] < b:
+            start, end, name = spans[i]
+            inside.append((start - a, end - a, name))
+            i += 1
+        if html[a:b].strip():
+            pieces.append((html[a:b], inside))
+    return pieces if len(pieces) == expected else None
 
 
 def weight(html: str) -> int:
@@ -97,14 +111,15 @@ def _list_pages(block: str, budget: int) -> list[str]:
     return pages
 
 
-def paginate(html: str, budget: int = PAGE_WEIGHT) -> list[str]:
+def paginate(html: str, budget: int = PAGE_WEIGHT, spans: list[Span] | None = None) -> list[str]:
     """A section's HTML as one or more slides, cut between top-level blocks (and between
-    the items of a long list) so that each holds about `budget`."""
+    the items of a long list) so that each holds about `budget`. `spans`: the section's
+    top-level elements, when already known."""
     if weight(html) <= budget:
         return [html]
     blocks: list[str] = []
     done = 0
-    for start, end, name in _spans(html):
+    for start, end, name in _spans(html) if spans is None else spans:
         if html[done:start].strip():
             blocks.append(html[done:start].strip())
         part, done = html[start:end], end

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -20,7 +21,7 @@ from .index import SiteIndex, is_challenge
 from .outputs import Output, RenderContext, digest
 from .pages import render_page
 from .sanitize import absolutize
-from .slidehtml import clean_html, heading_text, paginate, split_html
+from .slidehtml import Span, clean_html, heading_text, paginate, split_html
 from .slideviews import Card, DeckEvent, card, deck_event
 from .urls import Urls
 
@@ -50,8 +51,10 @@ class Pitch:
     """The heading level a generated deck was split at (0: not split at headings)."""
 
 
-def _outside_fences(lines: list[str]) -> list[bool]:
+def _outside_fences(lines: list[str], text: str) -> list[bool]:
     """For each line, whether it is ordinary Markdown (not in or opening a code fence)."""
+    if "```" not in text and "~~~" not in text:
+        return [True] * len(lines)
     free: list[bool] = []
     fence = ""
     for line in lines:
@@ -83,9 +86,10 @@ def _split_level(lines: list[str], free: list[bool]) -> int:
     return min(levels, default=0)
 
 
-def _part(lines: list[str], free: list[bool]) -> Part:
-    """A slide's lines, split at the first paragraph starting with `Note:`."""
-    for i, line in enumerate(lines):
+def _part(lines: list[str], free: list[bool], noted: bool) -> Part:
+    """A slide's lines, split at the first paragraph starting with `Note:` (if `noted`:
+    the pitch has the word at all)."""
+    for i, line in enumerate(lines if noted else ()):
         if free[i] and _NOTE.match(line) and (i == 0 or not lines[i - 1].strip()):
             notes = [_NOTE.sub("", line, count=1), *lines[i + 1 :]]
             return Part("\n".join(lines[:i]).strip("\n"), "\n".join(notes).strip())
@@ -95,8 +99,9 @@ def _part(lines: list[str], free: list[bool]) -> Part:
 def split_pitch(markdown: str) -> Pitch:
     """The slides of a pitch: at `---`/`***` lines if it has any, else one slide per
     top-level section; blank slides are left out."""
-    lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    free = _outside_fences(lines)
+    text = markdown.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    free = _outside_fences(lines, text)
     cuts = [i for i, line in enumerate(lines) if free[i] and _SEPARATOR.match(line)]
     level = 0
     if cuts:
@@ -109,7 +114,8 @@ def split_pitch(markdown: str) -> Pitch:
             if free[i] and (m := _HEADING.match(line)) and len(m.group(1)) == level
         ]
         bounds = list(zip([0, *starts], [*starts, len(lines)], strict=True))
-    parts = [_part(lines[a:b], free[a:b]) for a, b in bounds]
+    noted = "note" in text.casefold()
+    parts = [_part(lines[a:b], free[a:b], noted) for a, b in bounds]
     kept = [p for p in parts if p.text.strip() or p.notes.strip()]
     return Pitch(kept, bool(cuts), level)
 
@@ -177,18 +183,18 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
     """The slides of `pitch_slides`, before they are given their card and pitch number."""
     base = p.legacy_url or ctx.site.events[p.event].legacy_url
     pitch = split_pitch(p.pitch)
-    bodies: list[str] | None = None
+    bodies: Sequence[tuple[str, list[Span] | None]] | None = None
     if not pitch.separated and not any(part.notes for part in pitch.parts):
         # Cut the whole pitch's HTML (already rendered for the project page) rather than
         # render every section again.
         bodies = split_html(_rendered(ctx, p.pitch, base), pitch.level, len(pitch.parts))
     if bodies is None:
-        bodies = [_rendered(ctx, part.text, base) for part in pitch.parts]
+        bodies = [(_rendered(ctx, part.text, base), None) for part in pitch.parts]
     slides = [Slide("title", c.name, card=c)]
-    for part, body in zip(pitch.parts, bodies, strict=True):
+    for part, (body, spans) in zip(pitch.parts, bodies, strict=True):
         notes = _rendered(ctx, part.notes, base) if part.notes else ""
         heading = ""
-        for page in [body] if pitch.separated else paginate(body):
+        for page in [body] if pitch.separated else paginate(body, spans=spans):
             titled = page.lstrip().startswith("<h")
             heading = heading_text(page) if titled else heading
             if titled:
