@@ -3,10 +3,12 @@ and heading anchors; raw HTML is allowed and then sanitized."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -49,11 +51,25 @@ def _align_classes(state: StateCore) -> None:
                 token.attrSet("class", "align-" + style.removeprefix("text-align:"))
 
 
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*)?\Z"
+)
+"""http(s) URLs that markdown-it's `normalizeLink` returns unchanged: an ASCII host name
+and only characters it never encodes (tests/test_markdown.py checks the two agree)."""
+
+
+def normalize_link(url: str) -> str:
+    """markdown-it's link normalization, skipped for URLs it would return unchanged:
+    parsing and re-encoding every link costs a tenth of rendering a typical pitch."""
+    return url if _PLAIN_URL.match(url) else normalizeLink(url)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
     md.linkify = _Linkify()
+    md.normalizeLink = normalize_link  # type: ignore[method-assign]
     md.use(tasklists_plugin, enabled=False)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.core.ruler.push("shift_headings", _shift_headings)
