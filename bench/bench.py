@@ -3,6 +3,8 @@
 Run from the repository root:  python bench/bench.py --events 100 --projects 100
 Every build runs as a `python -m site_builder.cli build` child process; its wall time and
 peak memory (ru_maxrss from wait4, the largest of it and its worker processes) are shown.
+Cold builds and Hugo's builds alternate for `--rounds` rounds and their medians are
+compared, so a slow minute of a shared machine weighs on both sides alike.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ def run(name: str, argv: list[str], cwd: Path = ROOT) -> Run:
     if proc.returncode != 0:
         raise SystemExit(f"{name} failed ({proc.returncode}):\n{output}")
     return Run(name, seconds, usage.ru_maxrss / 1024, output.strip())
+
+
+HUGO_PAGES = "hugo: project and event pages only"
+HUGO_WITH_DECKS = "hugo: the same pages (with decks)"
+
+
+def median(runs: list[Run]) -> Run:
+    """The run of median wall time (the upper one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    return ordered[len(ordered) // 2]
 
 
 def build(name: str, content: Path, out: Path, jobs: int | None) -> Run:
@@ -204,6 +216,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--rounds", type=int, default=3, help="cold builds to take the median of")
     parser.add_argument("--warm-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_child:
@@ -224,10 +237,23 @@ def main() -> None:
         f"{size / 1e6:.1f} MB of pitches, generated in {time.perf_counter() - start:.1f}s"
     )
 
-    runs = [
-        build("cold build (empty caches)", content, out, args.jobs),
-        build("no-op rebuild", content, out, args.jobs),
-    ]
+    hugo = None if args.no_hugo else shutil.which("hugo")
+    hugo_roots = {"pages": work / "hugo-pages", "decks": work / "hugo-decks"}
+    if hugo:
+        for kind, root in hugo_roots.items():
+            hugo_site(content, root, decks=kind == "decks")
+    cold: dict[str, list[Run]] = {"jamdat": [], "pages": [], "decks": []}
+    for _ in range(args.rounds):
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(store.state_dir(content), ignore_errors=True)
+        cold["jamdat"].append(build("cold build (empty caches)", content, out, args.jobs))
+        if hugo:
+            for kind, name in (("pages", HUGO_PAGES), ("decks", HUGO_WITH_DECKS)):
+                root = hugo_roots[kind]
+                shutil.rmtree(root / "public", ignore_errors=True)
+                argv = [hugo, "--quiet", "-s", str(root), "-d", str(root / "public")]
+                cold[kind].append(run(name, argv))
+    runs = [median(cold["jamdat"]), build("no-op rebuild", content, out, args.jobs)]
     edit_pitch(content)
     runs.append(build("one pitch edited", content, out, args.jobs))
     argv = [sys.executable, __file__, "--warm-child", str(content), str(out)]
@@ -238,16 +264,9 @@ def main() -> None:
     shutil.rmtree(out)
     runs.append(build("cold build (Markdown cached)", content, out, args.jobs))
     files = sum(len(f) for _, _, f in os.walk(out))
-
-    hugo = shutil.which("hugo")
-    if hugo and not args.no_hugo:
-        hugo_root = work / "hugo"
-        hugo_site(content, hugo_root, decks=False)
-        argv = [hugo, "--quiet", "-s", str(hugo_root), "-d", str(hugo_root / "public")]
-        runs.append(run("hugo: project and event pages only", argv))
-        hugo_site(content, hugo_root, decks=True)
-        runs.append(run("hugo: the same pages (with decks)", argv))
-        hugo_files = sum(len(f) for _, _, f in os.walk(hugo_root / "public"))
+    if hugo:
+        runs += [median(cold["pages"]), median(cold["decks"])]
+        hugo_files = sum(len(f) for _, _, f in os.walk(hugo_roots["decks"] / "public"))
 
     print(f"\noutput: {files} files in {out}")
     print(f"hardlink clone + removal of the output tree: {clone_cost(out):.2f}s (not used)\n")
@@ -259,12 +278,15 @@ def main() -> None:
             f"| {counts(r.output):<30} |"
         )
     cached = next(r for r in runs if r.name.startswith("cold build (Markdown"))
-    if hugo and not args.no_hugo:
+    if hugo:
         ratio = runs[0].seconds / runs[-1].seconds
         warm = cached.seconds / runs[-1].seconds
         pages_only = runs[0].seconds / runs[-2].seconds
+        print(f"\ncold builds, Hugo's alternating with them ({args.rounds} rounds, s):")
+        for kind, items in cold.items():
+            print(f"  {kind:<7} " + "  ".join(f"{r.seconds:6.2f}" for r in items))
         print(
-            f"\ncold build / hugo with decks ({hugo_files} files): {ratio:.2f}x "
+            f"cold build / hugo with decks ({hugo_files} files), medians: {ratio:.2f}x "
             f"(Markdown cached: {warm:.2f}x); / hugo pages only: {pages_only:.2f}x"
         )
     print("\nlast build:", cached.output.splitlines()[-1] if cached.output else "")

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import icalendar
-
 from ..model import Event, Project, Site
 from . import urls
 from .index import SiteIndex, as_utc
@@ -118,6 +116,8 @@ def atom(ctx: RenderContext, path: str, title: str, page: str, entries: list[Ent
 
 def ical(ctx: RenderContext, slug: str) -> bytes:
     """An iCalendar file with the event in its own time zone (VTIMEZONE included)."""
+    import icalendar  # 40 ms to import; only builds that change a calendar need it
+
     site, index = ctx.site, ctx.index
     e = site.events[slug]
     u = Urls.of(site.config)
