@@ -3,8 +3,9 @@
 Run from the repository root:  python bench/bench.py --events 100 --projects 100
 Every build runs as a `python -m site_builder.cli build` child process; its wall time and
 peak memory (ru_maxrss from wait4, the largest of it and its worker processes) are shown.
-Cold builds and Hugo's builds alternate for `--rounds` rounds and their medians are
-compared, so a slow minute of a shared machine weighs on both sides alike.
+Cold builds and Hugo's builds alternate for `--rounds` rounds and the fastest of each are
+compared (as timeit does: on a shared machine noise only ever adds time), so a slow
+minute weighs on neither side.
 """
 
 from __future__ import annotations
@@ -66,10 +67,8 @@ HUGO_PAGES = "hugo: project and event pages only"
 HUGO_WITH_DECKS = "hugo: the same pages (with decks)"
 
 
-def median(runs: list[Run]) -> Run:
-    """The run of median wall time (the upper one of an even count)."""
-    ordered = sorted(runs, key=lambda r: r.seconds)
-    return ordered[len(ordered) // 2]
+def fastest(runs: list[Run]) -> Run:
+    return min(runs, key=lambda r: r.seconds)
 
 
 def build(name: str, content: Path, out: Path, jobs: int | None) -> Run:
@@ -216,7 +215,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
-    parser.add_argument("--rounds", type=int, default=3, help="cold builds to take the median of")
+    parser.add_argument("--rounds", type=int, default=3, help="cold builds to take the fastest of")
     parser.add_argument("--warm-child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_child:
@@ -253,7 +252,7 @@ def main() -> None:
                 shutil.rmtree(root / "public", ignore_errors=True)
                 argv = [hugo, "--quiet", "-s", str(root), "-d", str(root / "public")]
                 cold[kind].append(run(name, argv))
-    runs = [median(cold["jamdat"]), build("no-op rebuild", content, out, args.jobs)]
+    runs = [fastest(cold["jamdat"]), build("no-op rebuild", content, out, args.jobs)]
     edit_pitch(content)
     runs.append(build("one pitch edited", content, out, args.jobs))
     argv = [sys.executable, __file__, "--warm-child", str(content), str(out)]
@@ -265,7 +264,7 @@ def main() -> None:
     runs.append(build("cold build (Markdown cached)", content, out, args.jobs))
     files = sum(len(f) for _, _, f in os.walk(out))
     if hugo:
-        runs += [median(cold["pages"]), median(cold["decks"])]
+        runs += [fastest(cold["pages"]), fastest(cold["decks"])]
         hugo_files = sum(len(f) for _, _, f in os.walk(hugo_roots["decks"] / "public"))
 
     print(f"\noutput: {files} files in {out}")
@@ -286,7 +285,7 @@ def main() -> None:
         for kind, items in cold.items():
             print(f"  {kind:<7} " + "  ".join(f"{r.seconds:6.2f}" for r in items))
         print(
-            f"cold build / hugo with decks ({hugo_files} files), medians: {ratio:.2f}x "
+            f"cold build / hugo with decks ({hugo_files} files), fastest: {ratio:.2f}x "
             f"(Markdown cached: {warm:.2f}x); / hugo pages only: {pages_only:.2f}x"
         )
     print("\nlast build:", cached.output.splitlines()[-1] if cached.output else "")
