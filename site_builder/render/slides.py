@@ -8,12 +8,14 @@ Decks link to their assets relatively, so a copy of the site works from disk.
 
 from __future__ import annotations
 
-import dataclasses
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+
+from markupsafe import Markup
 
 from ..model import Project, Site
 from . import urls, views
@@ -160,23 +162,89 @@ def _rendered(ctx: RenderContext, text: str, base: str) -> str:
     return clean_html(absolutize(ctx.markdown(text), base))
 
 
-_CUT: dict[str, list[Slide]] = {}
-"""Recently cut pitches, by a digest of what they show: an event's deck follows its
-projects' decks in the plan, so it mostly finds every pitch already cut."""
-_CUT_MAX = 2048
+@dataclass(frozen=True, slots=True)
+class Deck:
+    """What the slides of one deck share."""
+
+    kind: str
+    """project or event."""
+    event: DeckEvent
+    pitches: int
+    minutes: str
+    """The time each pitch has, for the event deck's title slide."""
 
 
-def pitch_slides(ctx: RenderContext, p: Project, c: Card, team: int) -> list[Slide]:
-    """A project's title slide and its pitch's slides. A generated deck continues long
-    sections on further slides and ends with the project's links, if it has any."""
-    event = ctx.site.events[p.event]
-    key = digest(_project_digest(ctx.site, ctx.index, p), event.legacy_url)
-    cut = _CUT.get(key)
-    if cut is None:
-        if len(_CUT) >= _CUT_MAX:
-            _CUT.clear()
-        cut = _CUT[key] = _cut_pitch(ctx, p, c)
-    return [dataclasses.replace(s, card=c, team=team) for s in cut]
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """Markers that `_slide.html` writes for a slide's number (in its id, and again in its
+    label), the deck's slide count and the pitch's number: a pitch's slides are rendered
+    once for its own deck and its event's, and numbered when each deck is assembled. They
+    start with a NUL and a token drawn per process, so no text of the archive holds them."""
+
+    number: Markup
+    again: Markup
+    count: Markup
+    team: Markup
+
+
+_TOKEN = "\x00" + secrets.token_hex(8)
+MARKS = Marks(*(Markup(_TOKEN + letter) for letter in "nact"))
+_NUMBERS = re.compile(re.escape(_TOKEN) + "([nac])")
+
+
+def _number(html: str, count: int) -> str:
+    """The deck with its slides numbered in order and its slide count filled in."""
+    n = 0
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal n
+        if match.group(1) == "n":
+            n += 1
+        return str(count) if match.group(1) == "c" else str(n)
+
+    return _NUMBERS.sub(fill, html)
+
+
+def _slide(ctx: RenderContext, s: Slide, deck: Deck | None, team: object) -> str:
+    """One slide's HTML, rendered by the `slide` macro of `_slide.html`."""
+    macro = ctx.env.get_template("_slide.html").module.slide  # type: ignore[attr-defined]
+    return str(macro(s, deck, MARKS, team))
+
+
+class _Runs:
+    """Each pitch's cut slides as HTML (title slide aside), by a digest of what they show,
+    for the templates they were rendered with. An event's deck follows its projects' decks
+    in the plan, so it mostly finds every pitch rendered already."""
+
+    LIMIT = 2048
+
+    def __init__(self) -> None:
+        self.env: object = None
+        self.runs: dict[str, str] = {}
+
+    def get(self, ctx: RenderContext, p: Project, c: Card) -> str:
+        """The slides' HTML, with markers for their numbers and the pitch's number."""
+        event = ctx.site.events[p.event]
+        project = _project_digest(ctx.site, ctx.index, p)
+        key = digest(project, event.legacy_url, c.url, c.address)
+        if ctx.env is not self.env:
+            self.env, self.runs = ctx.env, {}
+        found = self.runs.get(key)
+        if found is None:
+            if len(self.runs) >= self.LIMIT:
+                self.runs.clear()
+            slides = _cut_pitch(ctx, p, c)[1:]
+            found = self.runs[key] = "".join(_slide(ctx, s, None, MARKS.team) for s in slides)
+        return found
+
+
+_RUNS = _Runs()
+
+
+def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int) -> str:
+    """A project's slides in a deck: its title slide, then its pitch cut into slides."""
+    title = _slide(ctx, Slide("title", c.name, card=c, team=team), deck, team)
+    return title + _RUNS.get(ctx, p, c).replace(MARKS.team, str(team))
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
@@ -225,20 +293,30 @@ def _relative(html: str, base_path: str, root: str) -> str:
     return html
 
 
-def _deck(ctx: RenderContext, path: str, title: str, slides: list[Slide], **extra: Any) -> str:
+def _deck(
+    ctx: RenderContext, path: str, title: str, deck: Deck, sections: list[str], **extra: Any
+) -> str:
+    """A deck page of `sections` (slides as HTML, with markers), numbered."""
     u = Urls.of(ctx.site.config)
     html = render_page(
         ctx,
         "slides.html",
         path,
         title=title,
-        slides=slides,
+        sections=[Markup(section) for section in sections],
+        count=MARKS.count,
+        kind=deck.kind,
         root=_root(path),
         seconds=ctx.site.config.pitch_seconds,
-        minutes=f"{round(ctx.site.config.pitch_seconds / 60, 1):g}",
+        minutes=deck.minutes,
         **extra,
     )
-    return _relative(html, u.base_path, _root(path))
+    count = html.count(str(MARKS.number))
+    return _relative(_number(html, count), u.base_path, _root(path))
+
+
+def _minutes(ctx: RenderContext) -> str:
+    return f"{round(ctx.site.config.pitch_seconds / 60, 1):g}"
 
 
 def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
@@ -246,14 +324,13 @@ def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
     p = ctx.site.projects[(event, slug)]
     e = ctx.site.events[event]
     c = card(ctx.site, ctx.index, p, qr=True)
-    path = urls.page_file(slides_dir(event, slug))
+    deck = Deck("project", deck_event(ctx.site, ctx.index, e, qr=False), 1, _minutes(ctx))
     return _deck(
         ctx,
-        path,
+        urls.page_file(slides_dir(event, slug)),
         f"{p.name} {views.DASH} slides",
-        pitch_slides(ctx, p, c, 1),
-        kind="project",
-        event=deck_event(ctx.site, ctx.index, e, qr=False),
+        deck,
+        [_pitch(ctx, deck, p, c, 1)],
         back=c.url,
         back_label="Project page",
     )
@@ -265,25 +342,27 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     e = site.events[event]
     info: DeckEvent = deck_event(site, index, e, qr=True)
     cards = [card(site, index, p, qr=False) for p in presenting_order(index, event)]
-    slides = [Slide("event", e.name)]
+    deck = Deck("event", info, len(cards), _minutes(ctx))
+    sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))
     for i in range(0, len(numbered), AGENDA_SIZE):
-        slides.append(Slide("agenda", "Agenda", items=tuple(numbered[i : i + AGENDA_SIZE])))
+        agenda = Slide("agenda", "Agenda", items=tuple(numbered[i : i + AGENDA_SIZE]))
+        sections.append(_slide(ctx, agenda, deck, 0))
     for n, c in numbered:
         if n > 1:
-            slides.append(Slide("next", f"Next up: {c.name}", card=c, number=n))
-        slides.extend(pitch_slides(ctx, site.projects[(event, c.slug)], c, n))
-    slides.append(Slide("end", "Thank you"))
+            sections.append(
+                _slide(ctx, Slide("next", f"Next up: {c.name}", card=c, number=n), deck, 0)
+            )
+        sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n))
+    sections.append(_slide(ctx, Slide("end", "Thank you"), deck, 0))
     return _deck(
         ctx,
         urls.page_file(event_slides_dir(event)),
         f"{e.name} {views.DASH} pitches",
-        slides,
-        kind="event",
-        event=info,
+        deck,
+        sections,
         back=info.url,
         back_label="Event page",
-        pitches=len(cards),
     )
 
 
