@@ -206,7 +206,8 @@ def _number(html: str, count: int) -> str:
 
 
 def _slide(ctx: RenderContext, s: Slide, deck: Deck | None, team: object) -> str:
-    """One slide's HTML, rendered by the `slide` macro of `_slide.html`."""
+    """One slide's HTML, rendered by the `slide` macro of `_slide.html`; `team` is the
+    number of the pitch it belongs to (0: none), or its marker."""
     macro = ctx.env.get_template("_slide.html").module.slide  # type: ignore[attr-defined]
     return str(macro(s, deck, MARKS, team))
 
@@ -248,7 +249,8 @@ def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int) -> st
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
-    """The slides of `pitch_slides`, before they are given their card and pitch number."""
+    """A pitch as slides: a title slide, then its parts; a generated deck continues long
+    sections on further slides and ends with the project's links, if it has any."""
     base = p.legacy_url or ctx.site.events[p.event].legacy_url
     pitch = split_pitch(p.pitch)
     bodies: Sequence[tuple[str, list[Span] | None]] | None = None
