@@ -92,6 +92,55 @@ def test_event_deck_holds_every_pitch_in_order(imported: tuple[Path, Path]) -> N
     assert not any(n.attributes.get("data-team") for n in tree.css("section.slide-next"))
 
 
+def _numbered(tree: HTMLParser) -> list[LexborNode]:
+    """The deck's slides, after checking they are numbered 1..n in ids, labels and bar."""
+    sections = tree.css("section.slide")
+    n = len(sections)
+    assert [s.attributes.get("id") for s in sections] == [f"slide-{i}" for i in range(1, n + 1)]
+    for i, s in enumerate(sections, start=1):
+        assert (s.attributes.get("aria-label") or "").startswith(f"{i} of {n}: ")
+    assert one(tree, ".deck-count").text().split("/")[-1].strip() == str(n)
+    return sections
+
+
+def _body(section: LexborNode) -> str:
+    node = section.css_first("div.slide-content")
+    assert node is not None
+    return node.text()
+
+
+def test_each_deck_numbers_the_pitch_slides_it_shares(imported: tuple[Path, Path]) -> None:
+    """A pitch's slides are rendered once and shown in its own deck and its event's: each
+    deck numbers them in its own order and gives them its own pitch number."""
+    _, out = imported
+    event = "innovation-and-mapping-festival"
+    html = (out / event / "slides" / "index.html").read_text(encoding="utf-8")
+    assert "\x00" not in html
+    pitches: dict[str, list[str]] = {}
+    teams: list[str] = []
+    team, slug = "", ""
+    for s in _numbered(HTMLParser(html)):
+        kind = (s.attributes.get("class") or "").split()[-1]
+        if kind == "slide-title":
+            team = s.attributes.get("data-team") or ""
+            teams.append(team)
+            link = s.css_first(".page-link a")
+            assert link is not None
+            slug = (link.attributes.get("href") or "").rstrip("/").rsplit("/", 1)[-1]
+            pitches[slug] = []
+        elif kind in ("slide-content", "slide-links"):
+            assert s.attributes.get("data-team") == team
+            pitches[slug].append(_body(s))
+    assert teams == [str(i) for i in range(1, len(pitches) + 1)]
+    for slug, bodies in pitches.items():
+        own = (out / event / slug / "slides" / "index.html").read_text(encoding="utf-8")
+        assert "\x00" not in own
+        sections = _numbered(HTMLParser(own))
+        assert all(s.attributes.get("data-team") == "1" for s in sections)
+        # The same text; links differ only in how many `../` lead to the site's root.
+        assert [_body(s) for s in sections[1:]] == bodies, slug
+
+
 def test_decks_link_relatively_and_carry_a_qr_code(imported: tuple[Path, Path]) -> None:
     _, out = imported
     html = (out / "multilingual-media" / "made-to-measure" / "slides" / "index.html").read_text()
