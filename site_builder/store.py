@@ -371,10 +371,12 @@ def _attach_texts(
         slot = _text_slot(rel)
         if slot is None:
             continue
-        known = cache.text(rel, slot)
-        text = known + "\n" if known is not None else _read_text(content / rel, rel, problems)
+        text = cache.text(rel, slot)
         if text is None:
-            continue
+            read = _read_text(content / rel, rel, problems)
+            if read is None:
+                continue
+            text = _strip_final_newline(read)
         kind, key, name = slot
         if kind == "project":
             if key not in projects:
@@ -385,7 +387,7 @@ def _attach_texts(
                     )
                 )
             else:
-                put(projects, key, name, _strip_final_newline(text))
+                put(projects, key, name, text)
             continue
         if key not in events:
             problems.append(Problem(rel, f"has no row in data/events.csv (slug {key!r})"))
@@ -394,7 +396,7 @@ def _attach_texts(
                 Problem(rel, f"unknown event text (known: {', '.join(sorted(_EVENT_FILES))})")
             )
         else:
-            put(events, key, name, _strip_final_newline(text))
+            put(events, key, name, text)
     _clear_gone_texts(projects, _PROJECT_TEXT_FIELDS, cache.reused, given)
     _clear_gone_texts(events, _EVENT_TEXT_FIELDS, cache.reused, given)
 

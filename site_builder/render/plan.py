@@ -302,7 +302,6 @@ def plan_outputs(
         inputs = _event_inputs(site, index, e.slug, base)
         make = partial(_event_plan, site, index, e.slug, base)
         plans.append(memo.reuse(("event", e.slug), inputs, make))
-        out.extend(plans[-1].outputs)
     _mirrors(site, index, base, memo, out)
     memo.done()
     entries = feeds.site_entries(site, index, [p for plan in plans for p in plan.newest])
@@ -324,10 +323,12 @@ def plan_outputs(
         )
         out.append(Output("search/index.html", digest(base), pages.search_page))
     out.append(Output("404.html", digest(base), pages.not_found))
-    listed = ["index.html", "search/index.html"] if site.config.search else ["index.html"]
-    html = sorted(listed + [path for plan in plans for path in plan.pages])
+    # `out` holds the site-wide files so far; each event plan lists its own pages.
+    html = sorted([o.path for o in out if _listed(o.path)] + [p for e in plans for p in e.pages])
     out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
     out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
+    for plan in plans:
+        out.extend(plan.outputs)
     out.extend(asset_outputs(dirs))
     redirects.plan(site, index, base, out)
     _check_paths(site, out)

@@ -234,7 +234,7 @@ class _Runs:
         if found is None:
             if len(self.runs) >= self.LIMIT:
                 self.runs.clear()
-            slides = _cut_pitch(ctx, p, c)[1:]
+            slides = _cut_pitch(ctx, p, c)
             found = self.runs[key] = "".join(_slide(ctx, s, None, MARKS.team) for s in slides)
         return found
 
@@ -249,7 +249,7 @@ def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int) -> st
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
-    """A pitch as slides: a title slide, then its parts; a generated deck continues long
+    """A pitch's slides after its title slide: its parts; a generated deck continues long
     sections on further slides and ends with the project's links, if it has any."""
     base = p.legacy_url or ctx.site.events[p.event].legacy_url
     pitch = split_pitch(p.pitch)
@@ -260,7 +260,7 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
         bodies = split_html(_rendered(ctx, p.pitch, base), pitch.level, len(pitch.parts))
     if bodies is None:
         bodies = [(_rendered(ctx, part.text, base), None) for part in pitch.parts]
-    slides = [Slide("title", c.name, card=c)]
+    slides: list[Slide] = []
     for part, (body, spans) in zip(pitch.parts, bodies, strict=True):
         notes = _rendered(ctx, part.notes, base) if part.notes else ""
         heading = ""
@@ -272,7 +272,7 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
             elif heading:
                 label = f"{heading} (continued)"
             else:
-                label = f"{c.name} ({len(slides) + 1})"
+                label = f"{c.name} ({len(slides) + 2})"  # slide 1 is the title
             slides.append(Slide("content", label, page, notes, c, titled=titled))
             notes = ""
     if not pitch.separated and c.links:

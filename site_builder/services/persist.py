@@ -41,11 +41,8 @@ def signature(content: Path) -> Signature:
     """Size, mtime and inode of every file the store reads: a change by anyone shows."""
     sig: Signature = {}
     for name in ("site.yaml", "stages.yaml"):
-        try:
-            st = (content / name).stat()
-        except FileNotFoundError:
-            continue
-        sig[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if (found := _stat(content / name)) is not None:
+            sig[name] = found
     base = len(str(content)) + 1
     stack = [str(content / name) for name in ("data", "events", "projects", "synced")]
     while stack:
