@@ -86,18 +86,13 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _zone(site: Site, event: Event) -> ZoneInfo:
     return ZoneInfo(event.timezone or site.config.timezone)
 
 
 def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str, Any]:
-    zone = _zone(site, event)
-    now = _now()
-    starts, ends = event.starts_at.replace(tzinfo=zone), event.ends_at.replace(tzinfo=zone)
+    # Dribdat's `has_started` and `has_finished` depend on the moment they are asked; a
+    # static mirror is built once, so it leaves them out (clients compare the dates).
     row: dict[str, Any] = {
         "id": _id(event.legacy_id, event.slug),
         "name": event.name,
@@ -108,9 +103,7 @@ def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str,
         "location_lon": event.location_lon,
         "hashtags": event.hashtags,
         "starts_at": _date(event.starts_at),
-        "has_started": starts <= now <= ends,
         "ends_at": _date(event.ends_at),
-        "has_finished": now > ends,
         "community_url": event.community_url,
         "gallery_url": event.gallery_url,
         "webpage_url": event.webpage_url,

@@ -18,8 +18,8 @@ from site_builder.render.templating import DEFAULT_TEMPLATES
 LINKED = re.compile(r'(?:href|src)="/assets/immutable/([^"]+)"')
 
 
-def _linked(page: Path) -> list[str]:
-    return LINKED.findall(page.read_text("utf-8"))
+def _linked(page: Path, ext: str = "") -> list[str]:
+    return [n for n in LINKED.findall(page.read_text("utf-8")) if n.endswith(ext)]
 
 
 def test_pages_link_fingerprinted_css_and_js(tmp_path: Path, tmp_archive: ArchiveFactory) -> None:
@@ -42,14 +42,14 @@ def test_a_changed_style_sheet_gets_a_new_name(tmp_path: Path, tmp_archive: Arch
     content = tmp_archive()
     out = tmp_path / "public"
     build_site(content, out, jobs=1)
-    (old,) = _linked(out / "index.html")
+    (old,) = _linked(out / "index.html", ".css")
     own = tmp_path / "templates" / "assets"
     own.mkdir(parents=True)
     shutil.copy(DEFAULT_TEMPLATES / "assets" / "style.css", own / "style.css")
     with (own / "style.css").open("a", encoding="utf-8") as handle:
         handle.write("\n.extra { color: teal; }\n")
     report = build_site(content, out, jobs=1)
-    (new,) = _linked(out / "index.html")
+    (new,) = _linked(out / "index.html", ".css")
     assert new != old and new.startswith("style.")
     assert f"assets/immutable/{old}" in report.deleted
     assert b".extra" in (out / "assets" / "immutable" / new).read_bytes()

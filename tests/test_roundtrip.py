@@ -114,7 +114,8 @@ def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
     site = store.load(content)
     events = events_payload(site, "/")
     assert [e["slug"] for e in events][:2] == ["innovation-and-mapping-festival", "featured-event"]
-    assert all(e["has_finished"] for e in events if e["slug"] == "glamhack-2023")
+    # A static mirror cannot know the moment it is read: no clock-dependent fields.
+    assert not any("has_started" in e or "has_finished" in e for e in events)
     rows = projects_payload(site, group_records(site)["glamhack-2023"], "/")
     assert len(rows) == 21
     challenge = next(r for r in rows if r["id"] == 183)

@@ -10,10 +10,10 @@ copies stay published for templates (a site's own, say) that link `assets/style.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import deps
 from .outputs import Output, RenderContext, digest
 from .templating import asset_files
 
@@ -64,6 +64,7 @@ class AssetLinks:
         self._paths = {a.name: a.linked for a in assets(dirs)}
 
     def __call__(self, name: str) -> str:
+        deps.read(deps.key("template", f"assets/{name}"))
         try:
             return self._paths[name]
         except KeyError:
@@ -71,8 +72,14 @@ class AssetLinks:
             raise KeyError(f"no asset {name!r} under templates/assets/ (known: {known})") from None
 
 
-def _bytes(data: bytes) -> Callable[[RenderContext], bytes]:
-    return lambda ctx: data
+class _Bytes:
+    """A render that returns an asset's bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __call__(self, ctx: RenderContext) -> bytes:
+        return self.data
 
 
 def asset_outputs(dirs: list[Path]) -> list[Output]:
@@ -80,7 +87,7 @@ def asset_outputs(dirs: list[Path]) -> list[Output]:
     out: list[Output] = []
     for a in assets(dirs):
         fp = digest(a.name, a.data)
-        out.append(Output(a.plain, fp, _bytes(a.data)))
+        out.append(Output(a.plain, _Bytes(a.data), fp))
         if a.linked != a.plain:
-            out.append(Output(a.linked, fp, _bytes(a.data)))
+            out.append(Output(a.linked, _Bytes(a.data), fp))
     return out

@@ -2,11 +2,14 @@
 
 How a build runs:
 
-1. Load the archive (`store.load`) and plan every output file with its fingerprint.
-2. Compare each output's effective fingerprint (its inputs, the templates, the Markdown
-   renderer and this engine) and its file on disk with the build-state database
-   (`state.py`, the Lektor model). Only outputs whose fingerprint changed or whose file
-   was touched or removed are rendered; a no-op rebuild renders and writes nothing.
+1. Load the archive (`store.load`) and plan every output file: where it goes and how it
+   is rendered.
+2. Compare with the build-state database (`state.py`, the Lektor model): each output's
+   fingerprint (what its plan hands it, the settings, the Markdown renderer and this
+   engine), the sources its last render read (records, lookups, templates: recorded as it
+   rendered, `deps.py`) and its file on disk. Only outputs whose fingerprint or one of
+   whose sources changed, or whose file was touched or removed, are rendered; a no-op
+   rebuild renders and writes nothing.
 3. Markdown is rendered once per distinct text, cached by content hash and rendered in
    parallel on all cores when enough is missing (`mdcache.py`).
 4. Publish. A cold build (no output directory, no valid state, or `clean`) writes a whole
@@ -23,8 +26,8 @@ hosting does not need: each file is replaced atomically, and a failed build touc
 nothing because rendering completes before publishing starts.
 
 A no-op rebuild does not even load the archive: when the stats of every input file
-(content, templates, the engine's code), the date and the options match the last
-successful build and every output is still on disk as written, nothing can differ.
+(content, templates, the engine's code) and the options match the last successful build
+and every output is still on disk as written, nothing can differ.
 """
 
 from __future__ import annotations
@@ -34,10 +37,9 @@ import gc
 import importlib.util
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,9 +59,8 @@ from .state import (
 )
 
 if TYPE_CHECKING:
-    import jinja2
-
     from ..model import Site
+    from .deps import Sources
     from .index import DigestMemo
     from .pagerender import Batch
     from .plan import PlanMemo
@@ -158,11 +159,10 @@ class BuildSession:
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
         self._plans: PlanMemo | None = None
-        self._env: tuple[str, jinja2.Environment] | None = None
-        self._entries: tuple[str, dict[str, Entry]] | None = None
-        """The state's entries as this session recorded them, with the inputs signature
-        recorded beside them (when the database still holds it, nobody else built since)."""
-        self._fragments: dict[str, dict[str, bytes]] = {}
+        self._entries: tuple[str, dict[str, Entry], dict[str, str]] | None = None
+        """The state's entries and sources as this session recorded them, with the inputs
+        signature recorded beside them (when the database still holds it, nobody else
+        built since)."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -226,10 +226,11 @@ class BuildSession:
         """Load, plan, render what changed and publish it (see the module docstring)."""
         from . import markdown as markdown_module
         from . import pagerender
+        from .deps import Sources, tracked
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
         from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
-        from .templating import make_env, template_dirs, templates_digest
+        from .templating import environment, file_digests, template_dirs, templates_digest
 
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         with report.phase("load"):
@@ -238,24 +239,26 @@ class BuildSession:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)
             dirs = template_dirs(content)
-            index = SiteIndex.build(site, date.today(), self._memo)
+            index = SiteIndex.build(site, self._memo)
             self._memo = index.memo
         with report.phase("plan"):
             self._plans = self._plans or PlanMemo()
             outputs = plan_outputs(site, index, dirs, self._plans) + media_outputs(content)
             md_version = renderer_version(markdown_module)
-            templates = templates_digest(dirs)
-            salt = digest(templates, ENGINE_VERSION, md_version, site.config)
+            salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
             fingerprints = _fingerprints(outputs, salt)
+            current = Sources(site, index, file_digests(dirs), salt)
             report.planned = len(outputs)
         with report.phase("check"):
-            previous = None if clean or not out.is_dir() else self._previous(state)
-            report.cold = previous is None
+            known = None if clean or not out.is_dir() else self._previous(state)
+            report.cold = known is None
+            previous, recorded = known or ({}, {})
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
             # unless nothing but the outputs can have changed since its last build.
             own = self._entries is not None and previous is self._entries[1]
             verify = not own or state.inputs() == inputs
-            dirty, disk_ok = _dirty(outputs, fingerprints, previous or {}, out, verify=verify)
+            changed = {k for k, v in recorded.items() if current.value(k) != v}
+            dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
         cache = MarkdownCache(
             store.state_dir(content) / "markdown.sqlite",
             md_version,
@@ -270,31 +273,40 @@ class BuildSession:
                     cache.save()
                     if report.cold:
                         cache.prune(texts)
-            if self._env is None or self._env[0] != templates:
-                self._env = (templates, make_env(dirs))
-            ctx = RenderContext(site, index, cache, self._env[1], self._fragments)
-            batch = pagerender.Batch(dirty, ctx, cache, None, previous or {}, disk_ok)
-            if previous is None:
+            templates = templates_digest(dirs)
+            env = environment(dirs, templates)
+            watched_site, watched_index = tracked(site, index)
+            ctx = RenderContext(watched_site, watched_index, cache, env, current)
+            batch = pagerender.Batch(dirty, ctx, cache, None, previous, disk_ok)
+            if known is None:
                 entries = _cold(out, batch, fingerprints, workers(jobs), report)
-                state.record(entries.items(), (), replace_all=True, inputs=inputs)
+                values = _values(current, entries.values(), changed)
+                state.record(entries.items(), (), values.items(), replace_all=True, inputs=inputs)
+                recorded = values
             else:
-                entries = _incremental(out, batch, fingerprints, workers(jobs), report)
-                state.record(entries.items(), report.deleted, replace_all=False, inputs=inputs)
-                entries = {**previous, **entries}
+                fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
+                values = _values(current, fresh.values(), changed)
+                state.record(
+                    fresh.items(), report.deleted, values.items(), replace_all=False, inputs=inputs
+                )
+                entries = {**previous, **fresh}
                 for path in report.deleted:
                     entries.pop(path, None)
-            self._entries = (inputs, entries)
+                recorded = {**recorded, **values}
+            self._entries = (inputs, entries, recorded)
             cache.save()
             report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
             cache.close()
 
-    def _previous(self, state: BuildState) -> dict[str, Entry] | None:
-        """The recorded outputs: this session's copy while still current, else the database's."""
+    def _previous(self, state: BuildState) -> tuple[dict[str, Entry], dict[str, str]] | None:
+        """The recorded outputs and sources: this session's copy while still current, else
+        the database's."""
         if self._entries is not None and state.inputs() == self._entries[0]:
-            return self._entries[1]
+            return self._entries[1], self._entries[2]
         self._entries = None
-        return state.entries()
+        entries = state.entries()
+        return None if entries is None else (entries, state.sources())
 
 
 def _keep_people(old: Site, new: Site) -> Site:
@@ -317,13 +329,13 @@ def _check_out(content: Path, out: Path) -> None:
 
 def input_signature(content: Path, base_url: str | None, sources: dict[str, FileStat]) -> str:
     """Everything a build reads, by file stats: content (`sources`), templates, the
-    engine's code, today's date (pages show upcoming/past) and the base URL override."""
+    engine's code and the base URL override. Never the clock: no output depends on it."""
     from .templating import template_dirs
 
     code = [*template_dirs(content), Path(__file__).resolve().parents[1]]
     files = tree_signature(code, skip=store.STATE_DIR)
     return digest(
-        stats_digest(sources), files, _libraries(), date.today(), base_url, ENGINE_VERSION
+        stats_digest(sources), files, _libraries(), base_url, ENGINE_VERSION
     )
 
 
@@ -366,27 +378,39 @@ def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) 
 
 
 def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
-    """Effective fingerprints by path; two outputs claiming one path is a plan error."""
+    """Fingerprints by path: what the plan hands each render, the settings and the engine.
+    Two outputs claiming one path is a plan error."""
     fingerprints: dict[str, str] = {}
     for output in outputs:
         if output.path in fingerprints:
             raise JamdatError(f"two pages would be written to {output.path}")
-        fingerprints[output.path] = f"{output.fingerprint}.{salt}"
+        fingerprints[output.path] = f"{output.params}.{salt}"
     return fingerprints
+
+
+def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> dict[str, str]:
+    """The current value of every source read by the outputs just rendered, and of the
+    sources that changed: what the state records for the next build to compare with."""
+    keys = set(changed)
+    for entry in entries:
+        keys.update(entry.deps)
+    return {k: sources.value(k) for k in keys}
 
 
 def _dirty(
     outputs: list[Output],
     fingerprints: dict[str, str],
     previous: dict[str, Entry],
+    changed: set[str],
     out: Path,
     *,
     verify: bool = True,
 ) -> tuple[list[Output], set[str]]:
-    """Outputs to render, and the paths whose file is still exactly what the state says.
-    With `verify`, every output's file is checked on disk, so one touched or removed by
-    hand is made again; a session that wrote the files itself (`jamdat serve`, the API)
-    checks only those it is about to render, which saves a stat per page on each save."""
+    """Outputs to render (new, fingerprint changed, or a source they read `changed`), and
+    the paths whose file is still exactly what the state says. With `verify`, every
+    output's file is checked on disk, so one touched or removed by hand is made again; a
+    session that wrote the files itself (`jamdat serve`, the API) checks only those it is
+    about to render, which saves a stat per page on each save."""
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
@@ -395,7 +419,7 @@ def _dirty(
         if entry is None:
             dirty.append(output)
             continue
-        same = entry.fingerprint == fingerprints[output.path]
+        same = entry.fingerprint == fingerprints[output.path] and changed.isdisjoint(entry.deps)
         if same and not verify:
             continue
         try:
@@ -427,8 +451,8 @@ def _cold(
         publish.discard(batch.stage)
         raise
     return {
-        path: Entry(fingerprints[path], hashed, size, mtime, inode)
-        for path, hashed, size, mtime, inode, _ in results
+        path: Entry(fingerprints[path], hashed, size, mtime, inode, read)
+        for path, hashed, size, mtime, inode, _, read in results
     }
 
 
@@ -447,14 +471,14 @@ def _incremental(
     changed: list[tuple[str, bytes]] = []
     entries: dict[str, Entry] = {}
     with report.phase("render"):
-        for path, hashed, size, _, _, data in pagerender.render_batch(batch, jobs):
+        for path, hashed, size, _, _, data, read in pagerender.render_batch(batch, jobs):
             report.rendered.append(path)
             if data is None:
                 old = batch.previous[path]
-                entries[path] = dataclasses.replace(old, fingerprint=fingerprints[path])
+                entries[path] = dataclasses.replace(old, fingerprint=fingerprints[path], deps=read)
             else:
                 changed.append((path, data))
-                entries[path] = Entry(fingerprints[path], hashed, size, 0, 0)
+                entries[path] = Entry(fingerprints[path], hashed, size, 0, 0, read)
     with report.phase("publish"):
         publish.apply_changes(out, changed, removed)
         for path, _ in changed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,7 +69,6 @@ class DigestMemo:
 class SiteIndex:
     """Lookups by event and project, sorted as pages show them, plus memoised digests."""
 
-    today: date
     events: list[Event]
     """All events, newest first."""
     zones: dict[str, ZoneInfo]
@@ -89,10 +88,9 @@ class SiteIndex:
     records: dict[str, EventRecords]
     """Each event's records, hidden ones included, for the Dribdat API mirrors."""
     memo: DigestMemo = field(default_factory=DigestMemo)
-    _log_digests: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, site: Site, today: date, memo: DigestMemo | None = None) -> SiteIndex:
+    def build(cls, site: Site, memo: DigestMemo | None = None) -> SiteIndex:
         """The lookups of `site`; `memo` carries record digests over from a previous build."""
         events = sorted(site.events.values(), key=lambda e: (e.starts_at.isoformat(), e.slug))
         events.reverse()
@@ -132,7 +130,6 @@ class SiteIndex:
             activities[(a.event, a.project)].append(a)
             event_activities[a.event].append(a)
         return cls(
-            today=today,
             events=events,
             zones=zones,
             projects=dict(projects),
@@ -153,33 +150,6 @@ class SiteIndex:
         """Digest of a record's every field (records are not mutated during a build)."""
         return self.memo.get("record", obj, lambda: digest(obj))
 
-    def activities_digest(self, key: tuple[str, str]) -> str:
-        """Digest of a visible project's whole activity log, memoised."""
-        found = self._log_digests.get(key)
-        if found is None:
-            logs = [self.record_digest(a) for a in self.activities.get(key, [])]
-            found = self._log_digests[key] = digest(logs)
-        return found
-
-    def card_digest(self, project: Project) -> str:
-        """Digest of what a project card shows (not the pitch or README)."""
-        return self.memo.get(
-            "card",
-            project,
-            lambda: digest(
-                project.slug,
-                project.name,
-                project.summary,
-                project.image_url,
-                project.progress,
-                project.team,
-                project.category,
-                project.is_challenge,
-                project.logo_color,
-                project.logo_icon,
-            ),
-        )
-
     def zone(self, event: str) -> ZoneInfo:
         return self.zones.get(event) or ZoneInfo("UTC")
 
@@ -189,14 +159,6 @@ class SiteIndex:
     def end(self, event: Event) -> datetime:
         """End in the event's zone; never before the start (real exports have that quirk)."""
         return max(localize(event.ends_at, self.zone(event.slug)), self.start(event))
-
-    def status(self, event: Event) -> str:
-        """`upcoming`, `current` or `past`, relative to the build's `today`."""
-        if self.start(event).date() > self.today:
-            return "upcoming"
-        if self.end(event).date() >= self.today:
-            return "current"
-        return "past"
 
     def visible(self, event: str, slug: str) -> bool:
         """Whether the project has a page (exists and is not hidden)."""

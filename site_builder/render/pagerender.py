@@ -17,7 +17,7 @@ from types import TracebackType
 import jinja2
 
 from ..errors import ContentError, JamdatError
-from . import publish
+from . import deps, publish
 from .mdcache import MarkdownCache
 from .minify import minify
 from .outputs import Output, RenderContext
@@ -26,8 +26,8 @@ from .state import Entry, content_hash
 PARALLEL_MIN = 400
 """Fewer outputs than this render in-process: a pool costs ~0.1 s to start and fill."""
 
-Result = tuple[str, str, int, int, int, bytes | None]
-"""(path, content hash, size, mtime_ns, inode, bytes to write or None)."""
+Result = tuple[str, str, int, int, int, bytes | None, frozenset[str]]
+"""(path, content hash, size, mtime_ns, inode, bytes to write or None, sources read)."""
 
 
 @dataclass(slots=True)
@@ -94,7 +94,9 @@ def _render_slice(batch: Batch, start: int, end: int) -> list[Result]:
     results: list[Result] = []
     made: set[str] = set()
     for output in batch.outputs[start:end]:
-        data = render_output(output, batch.ctx)
+        with deps.recording() as recorder:
+            data = render_output(output, batch.ctx)
+        read = frozenset(recorder.keys)
         hashed = content_hash(data)
         if batch.stage is not None:
             parent = output.path.rpartition("/")[0]
@@ -102,11 +104,11 @@ def _render_slice(batch: Batch, start: int, end: int) -> list[Result]:
                 (batch.stage / parent).mkdir(parents=True, exist_ok=True)
                 made.add(parent)
             st = publish.write_new(batch.stage / output.path, data)
-            results.append((output.path, hashed, len(data), st.st_mtime_ns, st.st_ino, None))
+            results.append((output.path, hashed, len(data), st.st_mtime_ns, st.st_ino, None, read))
         else:
             old = batch.previous.get(output.path)
             same = old is not None and old.hash == hashed and output.path in batch.disk_ok
-            results.append((output.path, hashed, len(data), 0, 0, None if same else data))
+            results.append((output.path, hashed, len(data), 0, 0, None if same else data, read))
     return results
 
 

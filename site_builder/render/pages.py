@@ -57,10 +57,8 @@ def _event_summary(ctx: RenderContext, e: Event) -> dict[str, Any]:
 
 
 def archive(ctx: RenderContext) -> str:
-    groups: dict[str, list[dict[str, Any]]] = {"upcoming": [], "current": [], "past": []}
-    for e in ctx.index.events:
-        groups[ctx.index.status(e)].append(_event_summary(ctx, e))
-    groups["upcoming"].reverse()  # soonest first
+    """The index of events, newest first. Which are upcoming, current or past depends on
+    the day it is read, not built: `events.js` sorts them into those groups."""
     u = Urls.of(ctx.site.config)
     return render_page(
         ctx,
@@ -68,7 +66,7 @@ def archive(ctx: RenderContext) -> str:
         "index.html",
         title=ctx.site.config.title,
         ld=seo.website(ctx.site, u),
-        groups=groups,
+        events=[_event_summary(ctx, e) for e in ctx.index.events],
     )
 
 
@@ -97,7 +95,8 @@ def filters(ctx: RenderContext, e: Event) -> dict[str, Any]:
                     "key": str(s.number),
                 }
             )
-    pending = sorted({n for (ev, n) in index.by_stage if ev == e.slug and n < 0})
+    numbers = {ctx.site.stages.stage_for(p.stage).number for p in index.projects.get(e.slug, ())}
+    pending = sorted(n for n in numbers if n < 0)
     for n in pending:
         stages.append(
             {

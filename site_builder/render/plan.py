@@ -38,16 +38,22 @@ def markdown_texts(site: Site) -> list[str]:
     return list(texts)
 
 
-def _static(text: str) -> Render:
-    return lambda ctx: text
-
-
 def _sitemap(ctx: RenderContext, pages: list[str]) -> str:
     return seo.sitemap(Urls.of(ctx.site.config), pages)
 
 
-def _read(path: Path) -> Render:
-    return lambda ctx: path.read_bytes()
+def _robots(ctx: RenderContext) -> str:
+    return seo.robots(Urls.of(ctx.site.config))
+
+
+class _Read:
+    """A render that returns a file's bytes, read only when the output is rendered."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, ctx: RenderContext) -> bytes:
+        return self.path.read_bytes()
 
 
 class PlanMemo:
@@ -89,43 +95,30 @@ class EventPlan:
     """Its HTML pages for the sitemap (decks are left out: they are not indexed)."""
     newest: list[Project]
     """Its most recently changed teams: the candidates for the site's feed."""
-    search: str
-    """Digest of everything the search index shows of it (see `search.entries`)."""
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
-    """What an event's pages are planned from: settings by value, then the records."""
+    """What an event's plan is made from: settings by value, then the records."""
     return [
         base,
-        index.today,
+        None,
         site.events[slug],
-        site.people,
         *index.projects.get(slug, ()),
         *index.categories.get(slug, ()),
         *index.event_activities.get(slug, ()),
     ]
 
 
-def _event_plan(site: Site, index: SiteIndex, slug: str, base: str) -> EventPlan:
-    """An event's page, its filters, timeline, feed, calendar, project pages and decks."""
-    out: list[Output] = []
+def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
+    """An event's page, its filters, timeline, feed, calendar, project pages and decks.
+    Outputs name what they render, not what they show: the render records that."""
     e = site.events[slug]
-    card_fp = [index.card_digest(p) for p in index.projects.get(slug, ())]
-    cats = [index.record_digest(c) for c in index.categories.get(slug, ())]
-    head = digest(base, e.slug, e.name)
-    out.append(
-        Output(
-            urls.page_file(urls.event_dir(slug)),
-            digest(base, index.record_digest(e), cats, card_fp),
-            partial(pages.event_page, slug=slug),
-        )
-    )
+    out = [Output(urls.page_file(urls.event_dir(slug)), partial(pages.event_page, slug=slug))]
     for c in index.categories.get(slug, ()):
         if index.by_category.get((slug, c.slug)):
             out.append(
                 Output(
                     urls.page_file(urls.challenge_dir(slug, c.slug)),
-                    digest(head, cats, card_fp, "challenge", c.slug),
                     partial(pages.filter_page, slug=slug, kind="challenge", key=c.slug),
                 )
             )
@@ -133,63 +126,35 @@ def _event_plan(site: Site, index: SiteIndex, slug: str, base: str) -> EventPlan
         out.append(
             Output(
                 urls.page_file(urls.stage_dir(slug, number)),
-                digest(head, cats, card_fp, "stage", number),
                 partial(pages.filter_page, slug=slug, kind="stage", key=str(number)),
             )
         )
-    timeline = index.event_activities.get(slug, [])
     out.append(
-        Output(
-            urls.page_file(urls.activity_dir(slug)),
-            digest(head, index.zone(slug).key, views.activity_digest(site, index, timeline)),
-            partial(pages.activity_page, slug=slug),
-        )
+        Output(urls.page_file(urls.activity_dir(slug)), partial(pages.activity_page, slug=slug))
     )
     entries = feeds.event_entries(site, index, slug)
     feed_path = f"{slug}/feed.xml"
     out.append(
         Output(
             feed_path,
-            digest(base, e.name, entries),
             partial(
                 feeds.atom, path=feed_path, title=e.name, page=urls.event_dir(slug), entries=entries
             ),
         )
     )
-    out.append(
-        Output(
-            f"{slug}/event.ics",
-            digest(base, index.record_digest(e), index.zone(slug).key),
-            partial(feeds.ical, slug=slug),
-        )
-    )
-    # The project page shows the event's name, dates and zone, not its description.
-    where = digest(head, e.starts_at, e.ends_at, index.zone(slug).key)
-    people = index.people
+    out.append(Output(f"{slug}/event.ics", partial(feeds.ical, slug=slug)))
     for p in index.projects.get(slug, ()):
-        items = index.activities.get(p.key, ())
-        users = {m for m in p.team_members} | {a.user for a in items if a.user}
-        category = site.categories.get((slug, p.category)) if p.category else None
         out.append(
             Output(
                 urls.page_file(urls.project_dir(slug, p.slug)),
-                digest(
-                    where,
-                    index.record_digest(p),
-                    category and index.record_digest(category),
-                    [index.record_digest(people[u]) for u in sorted(users) if u in people],
-                    index.activities_digest(p.key) if items else "",
-                ),
                 partial(pages.project_page, event=slug, slug=p.slug),
             )
         )
-    slides.plan_event(site, index, slug, base, out)
-    shown = index.projects.get(slug, ())
+    slides.plan_event(index, slug, out)
     return EventPlan(
         out,
         sorted(o.path for o in out if _listed(o.path)),
         feeds.newest_projects(site, index, index.teams.get(slug, ()), site.config.feed_size),
-        digest(base, index.record_digest(e), cats, [index.record_digest(p) for p in shown]),
     )
 
 
@@ -198,47 +163,19 @@ def _listed(path: str) -> bool:
     return path.endswith("index.html") and not slides.is_deck(path)
 
 
-def _mirrors(site: Site, index: SiteIndex, base: str, memo: PlanMemo, out: list[Output]) -> None:
+def _mirrors(index: SiteIndex) -> list[Output]:
     """Dribdat API mirrors; they hold full records (pitches too), hidden projects included."""
-    people = digest([index.record_digest(h) for h in site.people.values()])
-    events = [index.record_digest(e) for e in index.events]
-    out.append(Output("api/events.json", digest(base, events, index.today), mirror.events_json))
+    out = [Output("api/events.json", mirror.events_json)]
     for e in index.events:
-        records = index.records[e.slug]
-        inputs: list[object] = [
-            base,
-            people,
-            e,
-            *records.projects,
-            *records.categories,
-            *records.activities,
-        ]
-        make = partial(_event_mirrors, index, e.slug, digest(base, people))
-        out.extend(memo.reuse(("mirror", e.slug), inputs, make))
-
-
-def _event_mirrors(index: SiteIndex, slug: str, head: str) -> list[Output]:
-    """An event's `projects.json`, `projects.csv` and `datapackage.json`."""
-    out: list[Output] = []
-    records = index.records[slug]
-    api = urls.api_dir(slug)
-    fp = digest(
-        head,
-        index.record_digest(records.event),
-        [index.record_digest(p) for p in records.projects],
-        [index.record_digest(a) for a in records.activities],
-    )
-    cats = [index.record_digest(c) for c in records.categories]
-    out.append(Output(f"{api}projects.json", fp, partial(mirror.projects_json, slug=slug)))
-    out.append(Output(f"{api}projects.csv", fp, partial(mirror.projects_csv, slug=slug)))
-    out.append(
-        Output(f"{api}datapackage.json", digest(fp, cats), partial(mirror.datapackage, slug=slug))
-    )
+        api = urls.api_dir(e.slug)
+        out.append(Output(f"{api}projects.json", partial(mirror.projects_json, slug=e.slug)))
+        out.append(Output(f"{api}projects.csv", partial(mirror.projects_csv, slug=e.slug)))
+        out.append(Output(f"{api}datapackage.json", partial(mirror.datapackage, slug=e.slug)))
     return out
 
 
 def media_outputs(content: Path) -> list[Output]:
-    """The files under `content/media/`, published as `media/...`. Fingerprinted by size and
+    """The files under `content/media/`, published as `media/...`. Known by size and
     modification time, like the build state checks `public/`, so unchanged files are not read."""
     root = content / "media"
     out: list[Output] = []
@@ -250,7 +187,7 @@ def media_outputs(content: Path) -> list[Output]:
             path = Path(folder, name)
             st = path.stat()
             rel = path.relative_to(content).as_posix()
-            out.append(Output(rel, digest(rel, st.st_size, st.st_mtime_ns), _read(path)))
+            out.append(Output(rel, _Read(path), digest(rel, st.st_size, st.st_mtime_ns)))
     return out
 
 
@@ -282,54 +219,36 @@ def _check_paths(site: Site, outputs: list[Output]) -> None:
 def plan_outputs(
     site: Site, index: SiteIndex, dirs: list[Path], memo: PlanMemo | None = None
 ) -> list[Output]:
-    """Every file of the site. Fingerprints leave out the templates (the engine adds them);
-    `memo` carries event plans over from the previous build of a session."""
+    """Every file of the site; `memo` carries event plans over from the previous build of
+    a session."""
     base = digest(site.config, site.stages)
-    u = Urls.of(site.config)
-    out: list[Output] = []
-    summaries = [
-        (
-            index.record_digest(e),
-            len(index.teams.get(e.slug, ())),
-            len(index.challenges.get(e.slug, ())),
-        )
-        for e in index.events
-    ]
-    out.append(Output("index.html", digest(base, summaries, index.today), pages.archive))
+    out: list[Output] = [Output("index.html", pages.archive)]
     memo = memo or PlanMemo()
     plans: list[EventPlan] = []
     for e in index.events:
         inputs = _event_inputs(site, index, e.slug, base)
-        make = partial(_event_plan, site, index, e.slug, base)
+        make = partial(_event_plan, site, index, e.slug)
         plans.append(memo.reuse(("event", e.slug), inputs, make))
-    _mirrors(site, index, base, memo, out)
     memo.done()
+    out.extend(_mirrors(index))
     entries = feeds.site_entries(site, index, [p for plan in plans for p in plan.newest])
     out.append(
         Output(
             "feed.xml",
-            digest(base, entries),
             partial(feeds.atom, path="feed.xml", title=site.config.title, page="", entries=entries),
         )
     )
     if site.config.search:
-        parts = [(e.slug, plan.search) for e, plan in zip(index.events, plans, strict=True)]
-        out.append(
-            Output(
-                "search/index.json",
-                digest(parts),
-                partial(search.search_index, parts=parts),
-            )
-        )
-        out.append(Output("search/index.html", digest(base), pages.search_page))
-    out.append(Output("404.html", digest(base), pages.not_found))
+        out.append(Output("search/index.json", search.search_index))
+        out.append(Output("search/index.html", pages.search_page))
+    out.append(Output("404.html", pages.not_found))
     # `out` holds the site-wide files so far; each event plan lists its own pages.
     html = sorted([o.path for o in out if _listed(o.path)] + [p for e in plans for p in e.pages])
-    out.append(Output("sitemap.xml", digest(base, html), partial(_sitemap, pages=html)))
-    out.append(Output("robots.txt", digest(base), _static(seo.robots(u))))
+    out.append(Output("sitemap.xml", partial(_sitemap, pages=html)))
+    out.append(Output("robots.txt", _robots))
     for plan in plans:
         out.extend(plan.outputs)
     out.extend(asset_outputs(dirs))
-    redirects.plan(site, index, base, out)
+    redirects.plan(site, index, out)
     _check_paths(site, out)
     return out

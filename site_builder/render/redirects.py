@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from ..model import Site
 from . import urls
 from .index import SiteIndex
-from .outputs import Output, RenderContext, digest
+from .outputs import Output, RenderContext
 from .urls import Urls
 
 PATH = "_redirects"
@@ -131,20 +131,19 @@ def _stub_output(ctx: RenderContext, group: list[Redirect]) -> str:
     return stub(Urls.of(ctx.site.config), ctx.site.config.language, group)
 
 
-def plan(site: Site, index: SiteIndex, base: str, out: list[Output]) -> None:
+def plan(site: Site, index: SiteIndex, out: list[Output]) -> None:
     """Add `_redirects` and the stub pages of every top-level old path (`/event/<id>`,
     `/project/<id>`: both names are reserved, so no event page is in the way)."""
     redirects = collect(site, index)
     if not redirects:
         return
-    out.append(Output(PATH, digest(base, redirects), partial(_netlify_output, redirects=redirects)))
+    out.append(Output(PATH, partial(_netlify_output, redirects=redirects)))
     for path, group in sorted(_by_path(redirects).items()):
         if path.count("/") != 2:
             continue  # a server in a folder: only the host-qualified redirects apply
         out.append(
             Output(
                 urls.page_file(path.lstrip("/") + "/"),
-                digest(base, group),
                 partial(_stub_output, group=group),
             )
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from ..model import Event, Site
 from . import urls, views
+from .deps import Memo
 from .index import SiteIndex
 from .outputs import RenderContext
 from .urls import Urls
@@ -51,19 +53,19 @@ def _encode(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def search_index(ctx: RenderContext, parts: list[tuple[str, str]]) -> bytes:
-    """`{"fields": ..., "projects": [...]}`. `parts` lists the events, newest first, each
-    with a digest of what it shows; an event's part is kept in `ctx.fragments` under that
-    digest, so a session re-encodes only the events that changed. Parts are kept encoded:
-    joining megabytes of text with non-ASCII characters costs ten times more than bytes."""
+_PARTS: Memo[bytes] = Memo()
+"""Each event's part of the index, encoded, kept while what it shows is unchanged."""
+
+
+def search_index(ctx: RenderContext) -> bytes:
+    """`{"fields": ..., "projects": [...]}` of every event, newest first. A session keeps
+    each event's part encoded and re-encodes only the events that changed: joining
+    megabytes of text with non-ASCII characters costs ten times more than bytes."""
     site, index = ctx.site, ctx.index
-    known = ctx.fragments.get("search", {})
-    used: dict[str, bytes] = {}
-    for slug, key in parts:
-        part = known.get(key)
-        if part is None:
-            part = _encode(entries(site, index, site.events[slug]))[1:-1]
-        used[key] = part
-    ctx.fragments["search"] = used
-    encoded = b",".join(used[key] for _, key in parts if used[key])
+
+    def part(slug: str) -> bytes:
+        return _encode(entries(site, index, site.events[slug]))[1:-1]
+
+    parts = [_PARTS.get(e.slug, ctx.sources, partial(part, e.slug)) for e in index.events]
+    encoded = b",".join(p for p in parts if p)
     return b'{"fields":%s,"projects":[%s]}' % (_encode(FIELDS), encoded)

@@ -17,8 +17,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..model import Project, Site
+from ..model import Project
 from . import urls, views
+from .deps import Memo
 from .index import SiteIndex, is_challenge
 from .outputs import Output, RenderContext, digest
 from .pages import render_page
@@ -212,40 +213,27 @@ def _slide(ctx: RenderContext, s: Slide, deck: Deck | None, team: object) -> str
     return str(macro(s, deck, MARKS, team))
 
 
-class _Runs:
-    """Each pitch's cut slides as HTML (title slide aside), by a digest of what they show,
-    for the templates they were rendered with. An event's deck follows its projects' decks
-    in the plan, so it mostly finds every pitch rendered already."""
-
-    LIMIT = 2048
-
-    def __init__(self) -> None:
-        self.env: object = None
-        self.runs: dict[str, str] = {}
-
-    def get(self, ctx: RenderContext, p: Project, c: Card) -> str:
-        """The slides' HTML, with markers for their numbers and the pitch's number."""
-        event = ctx.site.events[p.event]
-        project = _project_digest(ctx.site, ctx.index, p)
-        key = digest(project, event.legacy_url, c.url, c.address)
-        if ctx.env is not self.env:
-            self.env, self.runs = ctx.env, {}
-        found = self.runs.get(key)
-        if found is None:
-            if len(self.runs) >= self.LIMIT:
-                self.runs.clear()
-            slides = _cut_pitch(ctx, p, c)
-            found = self.runs[key] = "".join(_slide(ctx, s, None, MARKS.team) for s in slides)
-        return found
+_RUNS: Memo[str] = Memo(limit=2048)
+"""Each pitch's cut slides as HTML (title slide aside), kept while what they show is
+unchanged. An event's deck follows its projects' decks in the plan, so it mostly finds
+every pitch rendered already."""
 
 
-_RUNS = _Runs()
+def _run(ctx: RenderContext, p: Project, c: Card) -> str:
+    """A pitch's slides, with markers for their numbers and the pitch's number."""
+
+    def make() -> str:
+        # Read through the context, so the memo knows the run depends on the record.
+        record = ctx.site.projects[p.key]
+        return "".join(_slide(ctx, s, None, MARKS.team) for s in _cut_pitch(ctx, record, c))
+
+    return _RUNS.get((*p.key, digest(c)), ctx.sources, make)
 
 
 def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int) -> str:
     """A project's slides in a deck: its title slide, then its pitch cut into slides."""
     title = _slide(ctx, Slide("title", c.name, card=c, team=team), deck, team)
-    return title + _RUNS.get(ctx, p, c).replace(MARKS.team, str(team))
+    return title + _run(ctx, p, c).replace(MARKS.team, str(team))
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
@@ -376,34 +364,16 @@ def event_slides_dir(event: str) -> str:
     return f"{urls.event_dir(event)}slides/"
 
 
-def _project_digest(site: Site, index: SiteIndex, p: Project) -> str:
-    """Everything a project's slides show: its record, challenge and team profiles."""
-    category = site.categories.get((p.event, p.category)) if p.category else None
-    people = [index.record_digest(index.people[m]) for m in p.team_members if m in index.people]
-    return digest(index.record_digest(p), category and index.record_digest(category), people)
-
-
-def plan_event(site: Site, index: SiteIndex, slug: str, base: str, out: list[Output]) -> None:
-    """The decks of an event and its visible projects, fingerprinted by what they show."""
-    e = site.events[slug]
-    head = digest(base, index.record_digest(e), index.zone(slug).key)
-    projects = {p.slug: _project_digest(site, index, p) for p in index.projects.get(slug, ())}
-    for project, fp in projects.items():
+def plan_event(index: SiteIndex, slug: str, out: list[Output]) -> None:
+    """The decks of an event and of its visible projects."""
+    for p in index.projects.get(slug, ()):
         out.append(
             Output(
-                urls.page_file(slides_dir(slug, project)),
-                digest(head, fp),
-                partial(project_deck, event=slug, slug=project),
+                urls.page_file(slides_dir(slug, p.slug)),
+                partial(project_deck, event=slug, slug=p.slug),
             )
         )
-    order = [(p.slug, projects[p.slug]) for p in presenting_order(index, slug)]
-    out.append(
-        Output(
-            urls.page_file(event_slides_dir(slug)),
-            digest(head, order),
-            partial(event_deck, event=slug),
-        )
-    )
+    out.append(Output(urls.page_file(event_slides_dir(slug)), partial(event_deck, event=slug)))
 
 
 def is_deck(path: str) -> bool:

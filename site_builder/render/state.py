@@ -1,10 +1,12 @@
 """The build-state database: for every output file, what it was made from and what it holds.
 
-One sqlite file per output directory in the archive's state dir. A row records the
-output's effective fingerprint (inputs + templates + engine), the digest of the bytes
-written and the file's size, mtime and inode, so a later build knows, without reading
-any file, what to re-render (fingerprint changed, or the file was touched or removed)
-and what to re-write (bytes changed). It is written only after a successful publish.
+One sqlite file per output directory in the archive's state dir. A row of `outputs`
+records the output's fingerprint (the arguments its plan gave it, the settings and the
+engine), the sources its render read (`deps.py`), the digest of the bytes written and the
+file's size, mtime and inode; `sources` records what each of those sources held. A later
+build knows, without reading any file, what to re-render (fingerprint changed, a source
+it read changed, or the file was touched or removed) and what to re-write (bytes
+changed). It is written only after a successful publish.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+_DEPS_SEP = "\x1d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,8 @@ class Entry:
     size: int
     mtime_ns: int
     inode: int
+    deps: frozenset[str] = frozenset()
+    """The sources its render read (see `deps.py`)."""
 
     def matches(self, st: os.stat_result) -> bool:
         """True when the file on disk is still the one this build wrote."""
@@ -57,10 +63,24 @@ class BuildState:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        if self._schema() not in (None, SCHEMA_VERSION):
+            # Another version's tables: this engine's would not fit them.
+            with self.db:
+                self.db.execute("DROP TABLE IF EXISTS outputs")
+                self.db.execute("DROP TABLE IF EXISTS sources")
+                self.db.execute("DELETE FROM meta")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
-            " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER) WITHOUT ROWID"
+            " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER, deps TEXT)"
+            " WITHOUT ROWID"
         )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
+        )
+
+    def _schema(self) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self.db.close()
@@ -71,9 +91,16 @@ class BuildState:
         if meta.get("schema") != SCHEMA_VERSION or meta.get("engine") != self.engine:
             return None
         rows = self.db.execute(
-            "SELECT path, fingerprint, hash, size, mtime_ns, inode FROM outputs"
+            "SELECT path, fingerprint, hash, size, mtime_ns, inode, deps FROM outputs"
         ).fetchall()
-        return {row[0]: Entry(*row[1:]) for row in rows}
+        return {
+            path: Entry(fp, hashed, size, mtime, inode, frozenset(read.split(_DEPS_SEP)))
+            for path, fp, hashed, size, mtime, inode, read in rows
+        }
+
+    def sources(self) -> dict[str, str]:
+        """What each source held when the outputs that read it were last rendered."""
+        return dict(self.db.execute("SELECT key, value FROM sources").fetchall())
 
     def stats(self) -> list[tuple[str, int, int, int]]:
         """(path, size, mtime_ns, inode) of every recorded output, cheaply."""
@@ -88,6 +115,7 @@ class BuildState:
         self,
         entries: Iterable[tuple[str, Entry]],
         removed: Iterable[str],
+        sources: Iterable[tuple[str, str]],
         *,
         replace_all: bool,
         inputs: str,
@@ -97,10 +125,15 @@ class BuildState:
             self.db.execute("BEGIN")
             if replace_all:
                 self.db.execute("DELETE FROM outputs")
+                self.db.execute("DELETE FROM sources")
             self.db.executemany(
-                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)",
-                ((p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode) for p, e in entries),
+                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _DEPS_SEP.join(e.deps))
+                    for p, e in entries
+                ),
             )
+            self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",

@@ -12,7 +12,6 @@ from typing import Any
 from ..model import Activity, Event, Project, Site
 from . import urls
 from .index import SiteIndex, as_utc, is_challenge, localize
-from .outputs import digest
 from .sanitize import absolutize
 from .urls import Urls
 
@@ -64,7 +63,7 @@ def category_of(site: Site, u: Urls, project: Project) -> dict[str, str] | None:
 
 
 def card(site: Site, u: Urls, project: Project) -> dict[str, Any]:
-    """What a project card shows; keep in step with SiteIndex.card_digest."""
+    """What a project card shows."""
     return {
         "slug": project.slug,
         "name": project.name,
@@ -101,7 +100,6 @@ def when(index: SiteIndex, event: Event) -> dict[str, Any]:
         "text": text,
         "times": f"{start:%-d %B %Y %H:%M} {DASH} {end:%-d %B %Y %H:%M}",
         "zone": str(index.zone(event.slug)),
-        "status": index.status(event),
     }
 
 
@@ -145,11 +143,3 @@ def activity_days(
 
 def _group(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [list(g) for _, g in groupby(entries, key=lambda e: e["time"].date())]
-
-
-def activity_digest(site: Site, index: SiteIndex, items: list[Activity]) -> str:
-    """Digest of timeline entries: the activities, their projects' names and their users."""
-    keys = sorted({(a.event, a.project) for a in items})
-    logs = [(k, site.projects[k].name, index.activities_digest(k)) for k in keys]
-    users = sorted({a.user for a in items if a.user})
-    return digest(logs, [index.record_digest(index.people[u]) for u in users if u in index.people])

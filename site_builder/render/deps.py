@@ -1,0 +1,306 @@
+"""What each output read while it was rendered: dependencies recorded, not listed by hand.
+
+This is Lektor's model. While an output renders, every record, lookup, template and
+asset it reads through the render context is noted as a source key; the build state
+keeps each output's keys and, per key, a digest of what it held. A later build re-renders
+exactly the outputs one of whose sources now digests differently, so no fingerprint has
+to be kept in step with what templates and views happen to show.
+
+Renderers read the archive through a `RenderContext` whose `site` and `index` hold
+`TrackedDict`s: plain dicts (so every renderer stays typed and unchanged) that note each
+key looked up, and the whole table when one is iterated. Settings (`site.yaml`,
+`stages.yaml`) and the engine's version are part of every output's fingerprint instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, ValuesView
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from ..dribdat import EventRecords
+from .outputs import digest
+
+if TYPE_CHECKING:
+    from ..model import Site
+    from .index import SiteIndex
+
+K = TypeVar("K")
+V = TypeVar("V")
+T = TypeVar("T")
+
+SEP = "\x1f"
+"""Separates a key's table from its parts: slugs, ids and usernames never hold it."""
+ALL = "\x1e"
+"""The key part that stands for a whole table, read by iterating it."""
+
+SITE_TABLES = ("events", "categories", "projects", "activities", "people")
+INDEX_TABLES = (
+    "projects",
+    "challenges",
+    "teams",
+    "categories",
+    "by_category",
+    "by_stage",
+    "activities",
+    "event_activities",
+    "people",
+    "records",
+    "zones",
+)
+
+
+class Recorder:
+    """The source keys one render (or a part of one) read."""
+
+    __slots__ = ("keys", "outer")
+
+    def __init__(self, outer: Recorder | None) -> None:
+        self.keys: set[str] = set()
+        self.outer = outer
+
+
+_active: Recorder | None = None
+
+
+def read(key: str) -> None:
+    """Note that the render in progress read `key` (nothing when none is recorded)."""
+    if _active is not None:
+        _active.keys.add(key)
+
+
+def read_all(keys: Iterable[str]) -> None:
+    """Note several keys at once: what a reused part of a render had read."""
+    if _active is not None:
+        _active.keys.update(keys)
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    """Record what the code inside reads; a nested recording also counts for the outer one."""
+    global _active
+    recorder = Recorder(_active)
+    _active = recorder
+    try:
+        yield recorder
+    finally:
+        _active = recorder.outer
+        if _active is not None:
+            _active.keys.update(recorder.keys)
+
+
+def key(table: str, part: object) -> str:
+    """`projects\\x1fevent\\x1fslug`: the key of one entry of a table."""
+    parts = part if isinstance(part, tuple) else (part,)
+    return SEP.join((table, *map(str, parts)))
+
+
+class TrackedDict(dict[K, V], Generic[K, V]):
+    """A dict that notes every key read, and the whole table when iterated or counted."""
+
+    __slots__ = ("_all", "_table")
+
+    def __init__(self, table: str, data: dict[K, V]) -> None:
+        super().__init__(data)
+        self._table = table
+        self._all = SEP.join((table, ALL))
+
+    def __getitem__(self, k: K) -> V:
+        read(key(self._table, k))
+        return super().__getitem__(k)
+
+    def get(self, k: K, default: Any = None) -> Any:
+        read(key(self._table, k))
+        return super().get(k, default)
+
+    def __contains__(self, k: object) -> bool:
+        read(key(self._table, k))
+        return super().__contains__(k)
+
+    def __iter__(self) -> Iterator[K]:
+        read(self._all)
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        read(self._all)
+        return super().__len__()
+
+    def keys(self) -> KeysView[K]:  # type: ignore[override]
+        read(self._all)
+        return super().keys()
+
+    def values(self) -> ValuesView[V]:  # type: ignore[override]
+        read(self._all)
+        return super().values()
+
+    def items(self) -> ItemsView[K, V]:  # type: ignore[override]
+        read(self._all)
+        return super().items()
+
+
+class TrackedList(list[T], Generic[T]):
+    """A list whose every use counts as reading all of it (the index's sorted events)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, name: str, data: Iterable[T]) -> None:
+        super().__init__(data)
+        self._key = SEP.join((name, ALL))
+
+    def __iter__(self) -> Iterator[T]:
+        read(self._key)
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        read(self._key)
+        return super().__len__()
+
+    def __getitem__(self, i: Any) -> Any:
+        read(self._key)
+        return super().__getitem__(i)
+
+
+class TrackedSet(set[T], Generic[T]):
+    """A set whose membership tests are noted, by the member asked for."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: str, data: Iterable[T]) -> None:
+        super().__init__(data)
+        self._table = table
+
+    def __contains__(self, k: object) -> bool:
+        read(key(self._table, k))
+        return super().__contains__(k)
+
+
+def tracked(site: Site, index: SiteIndex) -> tuple[Site, SiteIndex]:
+    """Copies of `site` and `index` whose tables note what a render reads (the records
+    themselves are shared, so identity-keyed memos keep working)."""
+    site_tables: dict[str, Any] = {
+        name: TrackedDict(name, getattr(site, name)) for name in SITE_TABLES
+    }
+    index_tables: dict[str, Any] = {
+        name: TrackedDict(f"index.{name}", getattr(index, name)) for name in INDEX_TABLES
+    }
+    index_tables["events"] = TrackedList("index.events", index.events)
+    index_tables["visible_keys"] = TrackedSet("index.visible", index.visible_keys)
+    return (
+        dataclasses.replace(site, **site_tables),
+        dataclasses.replace(index, **index_tables),
+    )
+
+
+class Sources:
+    """The current digest of every source key: what the build state compares with the
+    digests recorded when each output was last rendered."""
+
+    def __init__(
+        self,
+        site: Site,
+        index: SiteIndex,
+        templates: Callable[[str], str],
+        salt: str,
+    ) -> None:
+        self.site, self.index = site, index
+        self._templates = templates
+        self.salt = salt
+        """Digest of what every output depends on: settings, engine and renderer versions."""
+        self._values: dict[str, str] = {}
+
+    def value(self, source: str) -> str:
+        """What `source` holds now, as a digest ("-" for an entry that does not exist)."""
+        found = self._values.get(source)
+        if found is None:
+            found = self._values[source] = self._compute(source)
+        return found
+
+    def fingerprint(self, keys: Iterable[str]) -> str:
+        """One digest of the values of `keys`, independent of their order."""
+        return digest(self.salt, [(k, self.value(k)) for k in sorted(keys)])
+
+    def _compute(self, source: str) -> str:
+        table, _, rest = source.partition(SEP)
+        if table == "template":
+            return self._templates(rest)
+        if table == "index.visible":
+            event, _, slug = rest.partition(SEP)
+            return "1" if (event, slug) in self.index.visible_keys else "0"
+        if table.startswith("index."):
+            name = table.removeprefix("index.")
+            data = getattr(self.index, name)
+        elif table in SITE_TABLES:
+            data = getattr(self.site, table)
+        else:
+            raise KeyError(f"unknown source {source!r}")
+        if rest == ALL:
+            return self._digest(data if isinstance(data, list) else list(data.items()))
+        return self._digest(data.get(_parse(table, rest)))
+
+    def _digest(self, obj: object) -> str:
+        if obj is None:
+            return "-"
+        if isinstance(obj, list | tuple):
+            return digest([self._digest(x) for x in obj])
+        if isinstance(obj, EventRecords):
+            return digest(
+                self._digest(obj.event),
+                self._digest(obj.projects),
+                self._digest(obj.categories),
+                self._digest(obj.activities),
+            )
+        if isinstance(obj, ZoneInfo):
+            return obj.key
+        if dataclasses.is_dataclass(obj):
+            return self.index.record_digest(obj)
+        return repr(obj)
+
+
+_TUPLE_KEYS = {"projects", "categories", "index.by_category", "index.activities"}
+
+
+def _parse(table: str, rest: str) -> object:
+    """A key's part back as the table's own key type."""
+    if table == "index.by_stage":
+        event, _, number = rest.partition(SEP)
+        return (event, int(number))
+    if table in _TUPLE_KEYS:
+        return tuple(rest.split(SEP))
+    return rest
+
+
+_MEMOS: list[Memo[Any]] = []
+
+
+def forget() -> None:
+    """Empty every memo, as in a fresh process (for tests comparing the two)."""
+    for memo in _MEMOS:
+        memo.clear()
+
+
+class Memo(Generic[T]):
+    """Parts of renders kept across the builds of a session, each reused while every
+    source it read digests the same (e.g. each event's part of the search index)."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._items: dict[object, tuple[frozenset[str], str, T]] = {}
+        _MEMOS.append(self)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def get(self, name: object, sources: Sources, make: Callable[[], T]) -> T:
+        found = self._items.get(name)
+        if found is not None and sources.fingerprint(found[0]) == found[1]:
+            read_all(found[0])
+            return found[2]
+        with recording() as recorder:
+            value = make()
+        keys = frozenset(recorder.keys)
+        if len(self._items) >= self.limit:
+            self._items.clear()
+        self._items[name] = (keys, sources.fingerprint(keys), value)
+        return value

@@ -1,0 +1,275 @@
+"""Every incremental build equals a clean build, byte for byte: each field of every table
+(and each kind of long text) is changed, one at a time and back, and the site built by a
+warm session (as `jamdat serve` and the API keep) and by a fresh one (as `jamdat build`
+runs) is compared with a clean build of the same content."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from site_builder import store
+from site_builder.model import Activity, Category, Event, Person, Project, Site
+from site_builder.render import deps
+from site_builder.render.build import BuildSession, build_site
+
+DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
+EVENT = "innovation-and-mapping-festival"
+"""The demo event with categories, challenges and activity: the records changed."""
+
+Mutation = Callable[[Site], None]
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _replace(table: dict[Any, Any], old_key: Any, record: Any, new_key: Any) -> None:
+    """Put `record` under `new_key` in place of `old_key`, keeping the table's order."""
+    items = [
+        (new_key if k == old_key else k, record if k == old_key else v) for k, v in table.items()
+    ]
+    table.clear()
+    table.update(items)
+
+
+def _new_value(name: str, value: Any, record: Any, site: Site) -> Any:
+    """A different, valid value for one field."""
+    if name in (
+        "pitch",
+        "readme",
+        "description",
+        "instruction",
+        "boilerplate",
+        "aftersubmit",
+        "community_embed",
+        "custom_css",
+        "content",
+    ):
+        return f"{value}\n\nA changed paragraph with *emphasis*.\n"
+    if name == "timezone":
+        return "Asia/Tokyo" if value != "Asia/Tokyo" else "America/New_York"
+    if name == "category":
+        others = [c.slug for c in site.categories.values() if c.event == record.event]
+        return next((c for c in others if c != value), "")
+    if name == "user":
+        return next(u for u in site.people if u != value)
+    if name == "team":
+        return f"{value}, {next(iter(site.people))}" if value else next(iter(site.people))
+    if name == "progress":
+        return 30 if value != 30 else 40
+    if name == "logo_color":
+        return "#336699"
+    if name.endswith("_url") or name == "certificate_path":
+        return "https://example.org/changed/"
+    if isinstance(value, bool) or (value is None and name.startswith("is_")):
+        return not value
+    if name in ("starts_at", "ends_at", "date", "created_at", "updated_at"):
+        return value + timedelta(days=1, hours=3) if value is not None else record_time(site)
+    if isinstance(value, float) or name in ("location_lat", "location_lon"):
+        return (value or 0.0) + 1.5
+    if isinstance(value, int) or name in ("legacy_id", "pitch_order"):
+        return (value or 0) + 1000
+    assert isinstance(value, str), (name, value)
+    return f"{value} changed" if value else "changed"
+
+
+def record_time(site: Site) -> Any:
+    return next(iter(site.activities.values())).date
+
+
+def _field_mutation(table: str, pick: Callable[[Site], Any], name: str) -> Mutation:
+    def mutate(site: Site) -> None:
+        record = pick(site)
+        value = _new_value(name, getattr(record, name), record, site)
+        setattr(record, name, value)
+
+    return mutate
+
+
+def _rename_event(site: Site) -> None:
+    new = f"{EVENT}-renamed"
+    _replace(site.events, EVENT, dataclasses.replace(site.events[EVENT], slug=new), new)
+    tables: tuple[dict[Any, Any], ...] = (site.projects, site.categories)
+    for table in tables:
+        for key, record in list(table.items()):
+            if record.event == EVENT:
+                _replace(table, key, dataclasses.replace(record, event=new), (new, key[1]))
+    for a in site.activities.values():
+        if a.event == EVENT:
+            a.event = new
+
+
+def _target_project(site: Site) -> Project:
+    """A team's project of the event that has a category, a team and activity."""
+    logged = {(a.event, a.project) for a in site.activities.values()}
+    return next(
+        p
+        for p in site.projects.values()
+        if p.event == EVENT
+        and p.category
+        and p.key in logged
+        and not p.is_hidden
+        and any(m in site.people for m in p.team_members)
+    )
+
+
+def _move_project(site: Site, event: str, slug: str) -> None:
+    p = _target_project(site)
+    old = p.key
+    category = p.category if event == p.event else ""
+    moved = dataclasses.replace(p, event=event, slug=slug, category=category)
+    _replace(site.projects, old, moved, moved.key)
+    for a in site.activities.values():
+        if (a.event, a.project) == old:
+            a.event, a.project = event, slug
+
+
+def _rename_category(site: Site) -> None:
+    c = next(c for c in site.categories.values() if c.event == EVENT)
+    new = dataclasses.replace(c, slug=f"{c.slug}-renamed")
+    _replace(site.categories, (c.event, c.slug), new, (c.event, new.slug))
+    for p in site.projects.values():
+        if p.event == EVENT and p.category == c.slug:
+            p.category = new.slug
+
+
+def _move_activity(site: Site) -> None:
+    a = _target_activity(site)
+    other = next(p for p in site.projects.values() if p.event == "glamhack-2023")
+    a.event, a.project = other.event, other.slug
+
+
+def _target_activity(site: Site) -> Activity:
+    p = _target_project(site)
+    return next(a for a in site.activities.values() if (a.event, a.project) == p.key)
+
+
+def _rename_activity(site: Site) -> None:
+    a = _target_activity(site)
+    _replace(site.activities, a.id, dataclasses.replace(a, id=f"{a.id}-x"), f"{a.id}-x")
+
+
+def _target_person(site: Site) -> Person:
+    members = set(_target_project(site).team_members)
+    return next(p for p in site.people.values() if p.username in members)
+
+
+def _rename_person(site: Site) -> None:
+    person = _target_person(site)
+    new = dataclasses.replace(person, username=f"{person.username}-renamed")
+    _replace(site.people, person.username, new, new.username)
+
+
+KEYS: dict[str, list[tuple[str, Mutation]]] = {
+    "events": [("slug", _rename_event)],
+    "projects": [
+        ("slug", lambda site: _move_project(site, EVENT, "a-new-slug")),
+        ("event", lambda site: _move_project(site, "glamhack-2023", "moved-here")),
+    ],
+    "categories": [("slug", _rename_category)],
+    "activities": [("id", _rename_activity), ("project", _move_activity)],
+    "people": [("username", _rename_person)],
+}
+
+PICK: dict[str, tuple[type, Callable[[Site], Any]]] = {
+    "events": (Event, lambda site: site.events[EVENT]),
+    "projects": (Project, _target_project),
+    "categories": (
+        Category,
+        lambda site: next(c for c in site.categories.values() if c.event == EVENT),
+    ),
+    "activities": (Activity, _target_activity),
+    "people": (Person, _target_person),
+}
+
+
+def mutations(table: str) -> Iterator[tuple[str, Mutation]]:
+    """A change of every field of one record of `table` (keys renamed or moved)."""
+    model, pick = PICK[table]
+    keyed = {name for name, _ in KEYS[table]} | {"event", "project", "slug", "id", "username"}
+    yield from KEYS[table]
+    for f in dataclasses.fields(model):
+        if f.name not in keyed:
+            yield f.name, _field_mutation(table, pick, f.name)
+
+
+KEPT = {EVENT, "glamhack-2023"}
+"""The demo's events the test keeps: all the variety, half the pages to build each time."""
+
+
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder in memory where there is one: each change builds the site three times."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="jamdat-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _small_demo(content: Path) -> None:
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    site = store.load(content)
+    site.events = {k: v for k, v in site.events.items() if k in KEPT}
+    site.projects = {k: v for k, v in site.projects.items() if v.event in KEPT}
+    site.categories = {k: v for k, v in site.categories.items() if v.event in KEPT}
+    site.activities = {k: v for k, v in site.activities.items() if v.event in KEPT}
+    store.save(content, site)
+
+
+@pytest.mark.parametrize("table", list(PICK))
+def test_incremental_builds_equal_clean_builds_after_every_change(
+    work_dir: Path, table: str
+) -> None:
+    tmp_path = work_dir
+    content = tmp_path / "content"
+    _small_demo(content)
+    warm_out, fresh_out = tmp_path / "warm", tmp_path / "fresh"
+    original_site = store.load(content)
+    build_site(content, fresh_out, jobs=1)
+    warm = BuildSession(content, warm_out, jobs=1, long_lived=True)
+    warm.build()
+    original = _tree(fresh_out)
+    assert _tree(warm_out) == original
+    failures: list[str] = []
+    for n, (name, mutate) in enumerate(mutations(table)):
+        site = store.load(content)
+        mutate(site)
+        store.save(content, site)
+        clean_out = tmp_path / f"clean-{n}"
+        build_site(content, clean_out, clean=True, jobs=1)
+        expected = _tree(clean_out)
+        shutil.rmtree(clean_out)
+        for label, want in (("changed", expected), ("changed back", original)):
+            if label == "changed back":
+                store.save(content, original_site)
+            warm.build()
+            deps.forget()
+            build_site(content, fresh_out, jobs=1)
+            for kind, out in (("warm", warm_out), ("fresh", fresh_out)):
+                diff = _differences(_tree(out), want)
+                if diff:
+                    failures.append(f"{table}.{name} {label}, {kind} session: {diff[:5]}")
+        assert expected != original or name in UNSHOWN, f"{table}.{name} changed no output"
+    assert not failures, "\n".join(failures)
+
+
+UNSHOWN: set[str] = set()
+"""Fields no output shows (none so far: the Dribdat mirrors carry every field)."""
