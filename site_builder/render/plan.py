@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
+from .. import contentfs
 from ..errors import ContentError, Problem
 from ..model import Project, Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
@@ -46,8 +46,8 @@ def _sitemap(ctx: RenderContext, pages: list[str]) -> str:
     return seo.sitemap(Urls.of(ctx.site.config), pages)
 
 
-def _read(path: Path) -> Render:
-    return lambda ctx: path.read_bytes()
+def _read(content: Path, rel: str) -> Render:
+    return lambda ctx: contentfs.read_bytes(content, rel)
 
 
 class PlanMemo:
@@ -240,17 +240,11 @@ def _event_mirrors(index: SiteIndex, slug: str, head: str) -> list[Output]:
 def media_outputs(content: Path) -> list[Output]:
     """The files under `content/media/`, published as `media/...`. Fingerprinted by size and
     modification time, like the build state checks `public/`, so unchanged files are not read."""
-    root = content / "media"
     out: list[Output] = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(folder, name)
-            st = path.stat()
-            rel = path.relative_to(content).as_posix()
-            out.append(Output(rel, digest(rel, st.st_size, st.st_mtime_ns), _read(path)))
+    for rel, (size, mtime_ns, _) in sorted(contentfs.scan(content, "media").items()):
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        out.append(Output(rel, digest(rel, size, mtime_ns), _read(content, rel)))
     return out
 
 
