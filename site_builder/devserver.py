@@ -8,9 +8,11 @@ Standard library only (`ThreadingHTTPServer`): one thread per connection is plen
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import posixpath
 import shutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from . import livereload
+from . import contentfs, livereload
+from .errors import JamdatError
 from .render import redirects
 
 KEEPALIVE = 15.0
@@ -48,6 +51,9 @@ TYPES = {
     ".zip": "application/zip",
     ".webmanifest": "application/manifest+json",
 }
+
+MAX_TARGET = 8192
+"""Longest request target answered (414 beyond): no page of a site has an address near it."""
 
 NOT_FOUND = b"<!doctype html>\n<title>Not found</title>\n<h1>Not found</h1>\n</body>\n"
 """Served for misses before the site has a 404 page (a first build that failed)."""
@@ -150,8 +156,15 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the browser went away mid-response
 
     def _route(self, body: bool) -> None:
-        parts = urlsplit(self.path)
-        path = unquote(parts.path)
+        if len(self.path) > MAX_TARGET:
+            data = b"address too long\n"
+            self._send(HTTPStatus.REQUEST_URI_TOO_LONG, "text/plain; charset=utf-8", data, body)
+            return
+        target, _, query = self.path.partition("?")
+        if not target.startswith("/"):  # absolute form: http://host/path
+            parts = urlsplit(self.path)
+            target, query = parts.path or "/", parts.query
+        path = unquote(target.partition("#")[0])
         if path.startswith(livereload.PREFIX) and self.mount.hub is not None:
             self._live(path, body)
             return
@@ -166,48 +179,50 @@ class SiteHandler(BaseHTTPRequestHandler):
                 self._not_found(body)
             return
         rel = path[len(base) :]
-        if "\x00" in rel or ".." in rel.split("/"):
-            self._not_found(body)
+        page = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+        found = self._open(page)
+        if found is not None and stat.S_ISDIR(os.fstat(found).st_mode):
+            os.close(found)
+            suffix = f"?{query}" if query else ""
+            self._redirect(f"{quote(path)}/{suffix}", HTTPStatus.MOVED_PERMANENTLY)
             return
-        root = self.mount.root
-        target = root / rel
-        if rel == "" or rel.endswith("/"):
-            target = target / "index.html"
-        elif target.is_dir():
-            query = f"?{parts.query}" if parts.query else ""
-            self._redirect(f"{quote(path)}/{query}", HTTPStatus.MOVED_PERMANENTLY)
-            return
-        exists = target.is_file()
         rule = self.mount.rules.find(path)
-        if rule is not None and (rule.force or not exists):
+        if rule is not None and (rule.force or found is None):
+            if found is not None:
+                os.close(found)
             self._redirect(rule.target, rule.status)
-        elif exists:
-            self._file(target, HTTPStatus.OK, body)
+        elif found is not None:
+            self._file(found, page, HTTPStatus.OK, body)
         else:
             self._not_found(body)
+
+    def _open(self, rel: str) -> int | None:
+        """A descriptor of the file or folder `rel` of the site, or None when there is none.
+        Only what is inside the output folder is found: `..`, empty and `\\` parts, NUL
+        and symbolic links (the build writes none) are not (see `contentfs`)."""
+        if "\\" in rel:
+            return None
+        try:
+            return contentfs.open_beneath(self.mount.root, rel)
+        except (JamdatError, OSError, ValueError):
+            return None
 
     def _not_found(self, body: bool) -> None:
-        page = self.mount.root / "404.html"
-        if page.is_file():
-            self._file(page, HTTPStatus.NOT_FOUND, body)
-        else:
-            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
+        found = self._open("404.html")
+        if found is not None and stat.S_ISREG(os.fstat(found).st_mode):
+            self._file(found, "404.html", HTTPStatus.NOT_FOUND, body)
+            return
+        if found is not None:
+            os.close(found)
+        self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
 
-    def _file(self, target: Path, status: HTTPStatus, body: bool) -> None:
-        kind = content_type(target.name)
-        if kind.startswith("text/html"):
-            try:
-                data = target.read_bytes()
-            except FileNotFoundError:  # replaced between the check and the read
-                data = NOT_FOUND
-            self._send(status, kind, data, body)
-            return
-        try:
-            handle = open(target, "rb")  # noqa: SIM115 - closed below, streamed in chunks
-        except FileNotFoundError:
-            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
-            return
-        with handle:
+    def _file(self, fd: int, name: str, status: HTTPStatus, body: bool) -> None:
+        """Send the open file `fd` (closed here), HTML with the live-reload script."""
+        kind = content_type(name)
+        with open(fd, "rb") as handle:
+            if kind.startswith("text/html"):
+                self._send(status, kind, handle.read(), body)
+                return
             size = os.fstat(handle.fileno()).st_size
             self.send_response(status)
             self._headers(kind, size)
@@ -286,6 +301,16 @@ class DevServer(ThreadingHTTPServer):
         handler = type("MountedHandler", (SiteHandler,), {"mount": mount})
         super().__init__(address, handler)
         self.mount = mount
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can connect (the address bound is a loopback one)."""
+        host = self.server_address[0]
+        shown = host if isinstance(host, str) else host.decode()
+        try:
+            return ipaddress.ip_address(shown.split("%")[0]).is_loopback
+        except ValueError:
+            return False
 
     @property
     def url(self) -> str:

@@ -321,10 +321,8 @@ def input_signature(content: Path, base_url: str | None, sources: dict[str, File
 
     templates = [template_stats(d) for d in template_dirs(content)]
     code = tree_signature([Path(__file__).resolve().parents[1]])
-    return digest(
-        stats_digest(sources), templates, code, _libraries(), date.today(), base_url,
-        ENGINE_VERSION,
-    )
+    parts = (stats_digest(sources), templates, code, _libraries(), date.today(), base_url)
+    return digest(*parts, ENGINE_VERSION)
 
 
 def _libraries() -> list[tuple[str, int, int]]:
