@@ -33,6 +33,17 @@ def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat
     """Every regular file below `root/under` by POSIX path relative to `root`, with its
     stat; `.jamdat/` at the top is skipped. Raises ContentError naming every symbolic
     link and special file found (as `prefix` + path). A missing folder has no files."""
+    return _scan(root, under, prefix, stats=True)
+
+
+def check(root: Path) -> None:
+    """Raise ContentError naming every symbolic link and special file below `root` (what
+    `scan` refuses, from the folder entries' types alone: no file is stat'ed)."""
+    _scan(root, "", "", stats=False)
+
+
+def _scan(root: Path, under: str, prefix: str, *, stats: bool) -> dict[str, FileStat]:
+    """`scan`, and `check` without `stats` (then nothing is returned)."""
     found: dict[str, FileStat] = {}
     problems: list[Problem] = []
     start = os.path.join(root, under) if under else os.fspath(root)
@@ -43,24 +54,25 @@ def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat
         folder, rel = folders.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in entries:
             name = rel + entry.name
+            if name == STATE_DIR:
+                continue  # whatever it is (a link to a scratch disk, say), it is not content
             try:
-                st = entry.stat(follow_symlinks=False)
+                if entry.is_symlink():
+                    problems.append(Problem(prefix + name, SYMLINK))
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, name + "/"))
+                elif not entry.is_file(follow_symlinks=False):
+                    problems.append(Problem(prefix + name, SPECIAL))
+                elif stats:
+                    st = entry.stat(follow_symlinks=False)
+                    found[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
             except FileNotFoundError:
                 continue  # removed while listing
-            if stat.S_ISLNK(st.st_mode):
-                problems.append(Problem(prefix + name, SYMLINK))
-            elif stat.S_ISDIR(st.st_mode):
-                if name != STATE_DIR:
-                    folders.append((entry.path, name + "/"))
-            elif stat.S_ISREG(st.st_mode):
-                found[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
-            else:
-                problems.append(Problem(prefix + name, SPECIAL))
     if problems:
         raise ContentError(sorted(problems, key=lambda p: p.file))
     return found

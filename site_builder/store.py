@@ -247,7 +247,7 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
     With a `cache` kept from the previous load, unchanged rows and texts are taken from it
     instead of being parsed and read again (see LoadCache). A symbolic link anywhere in
     the archive is refused before anything is read (see `contentfs`)."""
-    contentfs.scan(content)
+    contentfs.check(content)
     problems: list[Problem] = []
     config = SiteConfig()
     stages = Stages()

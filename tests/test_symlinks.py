@@ -105,12 +105,15 @@ def test_a_linked_folder_is_refused(
     assert not out.exists() and not zipped.exists()
 
 
-def test_the_build_state_folder_is_not_content(tmp_archive: ArchiveFactory, cli: Cli) -> None:
+def test_the_build_state_folder_is_not_content(
+    tmp_path: Path, tmp_archive: ArchiveFactory, cli: Cli
+) -> None:
     content = tmp_archive()
     (content / ".jamdat").mkdir(exist_ok=True)
     (content / ".jamdat" / "elsewhere").symlink_to("/etc")
     result = cli("validate", "--fast", "--content", content)
     assert result.exit_code == 0, result.output
+    assert cli("build", "--content", content, "--out", tmp_path / "public").exit_code == 0
 
 
 def test_incremental_builds_refuse_a_link_added_later(
@@ -158,3 +161,15 @@ def test_a_site_templates_folder_cannot_publish_a_link(
     result = cli("build", "--content", content, "--out", out)
     assert result.exit_code != 0 and _refused(result.output, f"templates/{rel}"), result.output
     assert not out.exists()
+
+
+def test_a_dangling_link_and_a_pipe_are_named_not_followed(
+    tmp_archive: ArchiveFactory, cli: Cli
+) -> None:
+    content = tmp_archive()
+    (content / "media").mkdir()
+    (content / "media" / "gone.png").symlink_to("/nonexistent/file.png")
+    os.mkfifo(content / "media" / "pipe.png")
+    result = cli("validate", "--content", content)
+    assert result.exit_code != 0 and _refused(result.output, "media/gone.png"), result.output
+    assert "media/pipe.png: is not a regular file" in result.output
