@@ -65,6 +65,7 @@ class RuleBook:
     (`301!`); an exact rule wins over a splat, a longer prefix over a shorter one."""
 
     def __init__(self, root: Path) -> None:
+        self._root = root
         self._file = root / redirects.PATH
         self._stat: tuple[int, int, int] | None = None
         self._exact: dict[str, redirects.Rule] = {}
@@ -73,7 +74,7 @@ class RuleBook:
 
     def _load(self) -> None:
         try:
-            st = self._file.stat()
+            st = os.lstat(self._file)
             key: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
             key = None
@@ -81,7 +82,11 @@ class RuleBook:
             return
         exact: dict[str, redirects.Rule] = {}
         prefix: dict[str, redirects.Rule] = {}
-        text = self._file.read_text(encoding="utf-8") if key is not None else ""
+        try:  # as every file served: never through a link (the build writes none)
+            data = contentfs.read_optional(self._root, redirects.PATH) or b""
+        except JamdatError:
+            data = b""
+        text = data.decode("utf-8", "replace")
         for rule in redirects.parse(text):
             if not rule.source.startswith("/") or not 300 <= rule.status < 400:
                 continue  # other hosts' rules, rewrites and errors are for the real host

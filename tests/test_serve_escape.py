@@ -21,7 +21,7 @@ SECRET = "GITHUB_TOKEN=ghp_secret0123456789"
 
 
 def raw_get(url: str, target: str) -> tuple[int, bytes]:
-    """Status and body of `GET target` sent byte for byte (no client normalises it)."""
+    """Status and whole reply of `GET target` sent byte for byte (no client normalises it)."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 10) as s:
         request = f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
@@ -30,8 +30,7 @@ def raw_get(url: str, target: str) -> tuple[int, bytes]:
         while chunk := s.recv(65536):
             chunks.append(chunk)
     reply = b"".join(chunks)
-    head, _, body = reply.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
+    return int(reply.split(b" ", 2)[1]), reply
 
 
 @pytest.fixture
@@ -46,6 +45,10 @@ def served(tmp_path: Path, tmp_archive: ArchiveFactory) -> Iterator[tuple[Previe
     (public / "env.txt").symlink_to("/proc/self/environ")
     (public / "etc").symlink_to("/etc")
     (public / "outside").symlink_to(tmp_path)
+    rules = tmp_path / "rules.txt"
+    rules.write_text(f"/leak /{SECRET} 301!\n", encoding="utf-8")
+    (public / "_redirects").unlink(missing_ok=True)
+    (public / "_redirects").symlink_to(rules)
     try:
         yield live, secret
     finally:
@@ -81,6 +84,7 @@ def _escapes(secret: Path) -> list[str]:
         "/etc",
         "/outside/secret.txt",
         "/outside/",
+        "/leak",
         f"http://localhost/%2F{absolute[1:]}",
         "/" + "a" * 5_000,
         "/" + "a" * 60_000,
@@ -94,10 +98,10 @@ def test_no_path_leaves_the_output_folder(
 ) -> None:
     live, secret = served
     for target in _escapes(secret):
-        status, body = raw_get(live.url, target)
+        status, reply = raw_get(live.url, target)
         assert status in (404, 414), (target[:80], status)
         assert status == 404 or len(target) > 8000, target[:80]
-        assert b"ghp_secret" not in body and b"root:" not in body and b"PATH=" not in body
+        assert b"ghp_secret" not in reply and b"root:" not in reply and b"PATH=" not in reply
     assert raw_get(live.url, "/spring-hack/")[0] == 200
     assert raw_get(live.url, "/spring-hack")[0] == 301
     assert "Traceback" not in capfd.readouterr().err
