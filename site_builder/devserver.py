@@ -186,20 +186,24 @@ class SiteHandler(BaseHTTPRequestHandler):
         rel = path[len(base) :]
         page = rel + "index.html" if rel == "" or rel.endswith("/") else rel
         found = self._open(page)
-        if found is not None and stat.S_ISDIR(os.fstat(found).st_mode):
-            os.close(found)
-            suffix = f"?{query}" if query else ""
-            self._redirect(f"{quote(path)}/{suffix}", HTTPStatus.MOVED_PERMANENTLY)
-            return
-        rule = self.mount.rules.find(path)
-        if rule is not None and (rule.force or found is None):
+        try:
+            if found is not None and stat.S_ISDIR(os.fstat(found).st_mode):
+                if page != rel:  # a folder named index.html: nothing to serve
+                    self._not_found(body)
+                    return
+                suffix = f"?{query}" if query else ""
+                self._redirect(f"{quote(path)}/{suffix}", HTTPStatus.MOVED_PERMANENTLY)
+                return
+            rule = self.mount.rules.find(path)
+            if rule is not None and (rule.force or found is None):
+                self._redirect(rule.target, rule.status)
+            elif found is not None:
+                self._file(found, page, HTTPStatus.OK, body)
+            else:
+                self._not_found(body)
+        finally:
             if found is not None:
                 os.close(found)
-            self._redirect(rule.target, rule.status)
-        elif found is not None:
-            self._file(found, page, HTTPStatus.OK, body)
-        else:
-            self._not_found(body)
 
     def _open(self, rel: str) -> int | None:
         """A descriptor of the file or folder `rel` of the site, or None when there is none.
@@ -214,17 +218,19 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def _not_found(self, body: bool) -> None:
         found = self._open("404.html")
-        if found is not None and stat.S_ISREG(os.fstat(found).st_mode):
-            self._file(found, "404.html", HTTPStatus.NOT_FOUND, body)
-            return
-        if found is not None:
-            os.close(found)
+        try:
+            if found is not None and stat.S_ISREG(os.fstat(found).st_mode):
+                self._file(found, "404.html", HTTPStatus.NOT_FOUND, body)
+                return
+        finally:
+            if found is not None:
+                os.close(found)
         self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
 
     def _file(self, fd: int, name: str, status: HTTPStatus, body: bool) -> None:
-        """Send the open file `fd` (closed here), HTML with the live-reload script."""
+        """Send the open file `fd` (the caller closes it), HTML with the live-reload script."""
         kind = content_type(name)
-        with open(fd, "rb") as handle:
+        with open(fd, "rb", closefd=False) as handle:
             if kind.startswith("text/html"):
                 self._send(status, kind, handle.read(), body)
                 return
