@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from . import contentfs
 from .errors import ContentError, Problem
 from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
 
@@ -140,10 +141,12 @@ class Stages:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
+    """The settings in `path`, a file directly in the content folder ({} when missing)."""
+    raw = contentfs.read_optional(path.parent, path.name)
+    if raw is None:
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ContentError.single(path, f"not UTF-8 (byte {exc.start})") from exc
     except yaml.YAMLError as exc:

@@ -8,9 +8,11 @@ Standard library only (`ThreadingHTTPServer`): one thread per connection is plen
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import posixpath
 import shutil
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from . import livereload
+from . import contentfs, livereload
+from .errors import JamdatError
 from .render import redirects
 
 KEEPALIVE = 15.0
@@ -49,6 +52,9 @@ TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 
+MAX_TARGET = 8192
+"""Longest request target answered (414 beyond): no page of a site has an address near it."""
+
 NOT_FOUND = b"<!doctype html>\n<title>Not found</title>\n<h1>Not found</h1>\n</body>\n"
 """Served for misses before the site has a 404 page (a first build that failed)."""
 
@@ -59,6 +65,7 @@ class RuleBook:
     (`301!`); an exact rule wins over a splat, a longer prefix over a shorter one."""
 
     def __init__(self, root: Path) -> None:
+        self._root = root
         self._file = root / redirects.PATH
         self._stat: tuple[int, int, int] | None = None
         self._exact: dict[str, redirects.Rule] = {}
@@ -67,7 +74,7 @@ class RuleBook:
 
     def _load(self) -> None:
         try:
-            st = self._file.stat()
+            st = os.lstat(self._file)
             key: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
         except FileNotFoundError:
             key = None
@@ -75,7 +82,11 @@ class RuleBook:
             return
         exact: dict[str, redirects.Rule] = {}
         prefix: dict[str, redirects.Rule] = {}
-        text = self._file.read_text(encoding="utf-8") if key is not None else ""
+        try:  # as every file served: never through a link (the build writes none)
+            data = contentfs.read_optional(self._root, redirects.PATH) or b""
+        except JamdatError:
+            data = b""
+        text = data.decode("utf-8", "replace")
         for rule in redirects.parse(text):
             if not rule.source.startswith("/") or not 300 <= rule.status < 400:
                 continue  # other hosts' rules, rewrites and errors are for the real host
@@ -150,8 +161,15 @@ class SiteHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the browser went away mid-response
 
     def _route(self, body: bool) -> None:
-        parts = urlsplit(self.path)
-        path = unquote(parts.path)
+        if len(self.path) > MAX_TARGET:
+            data = b"address too long\n"
+            self._send(HTTPStatus.REQUEST_URI_TOO_LONG, "text/plain; charset=utf-8", data, body)
+            return
+        target, _, query = self.path.partition("?")
+        if not target.startswith("/"):  # absolute form: http://host/path
+            parts = urlsplit(self.path)
+            target, query = parts.path or "/", parts.query
+        path = unquote(target.partition("#")[0])
         if path.startswith(livereload.PREFIX) and self.mount.hub is not None:
             self._live(path, body)
             return
@@ -166,48 +184,56 @@ class SiteHandler(BaseHTTPRequestHandler):
                 self._not_found(body)
             return
         rel = path[len(base) :]
-        if "\x00" in rel or ".." in rel.split("/"):
-            self._not_found(body)
-            return
-        root = self.mount.root
-        target = root / rel
-        if rel == "" or rel.endswith("/"):
-            target = target / "index.html"
-        elif target.is_dir():
-            query = f"?{parts.query}" if parts.query else ""
-            self._redirect(f"{quote(path)}/{query}", HTTPStatus.MOVED_PERMANENTLY)
-            return
-        exists = target.is_file()
-        rule = self.mount.rules.find(path)
-        if rule is not None and (rule.force or not exists):
-            self._redirect(rule.target, rule.status)
-        elif exists:
-            self._file(target, HTTPStatus.OK, body)
-        else:
-            self._not_found(body)
+        page = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+        found = self._open(page)
+        try:
+            if found is not None and stat.S_ISDIR(os.fstat(found).st_mode):
+                if page != rel:  # a folder named index.html: nothing to serve
+                    self._not_found(body)
+                    return
+                suffix = f"?{query}" if query else ""
+                self._redirect(f"{quote(path)}/{suffix}", HTTPStatus.MOVED_PERMANENTLY)
+                return
+            rule = self.mount.rules.find(path)
+            if rule is not None and (rule.force or found is None):
+                self._redirect(rule.target, rule.status)
+            elif found is not None:
+                self._file(found, page, HTTPStatus.OK, body)
+            else:
+                self._not_found(body)
+        finally:
+            if found is not None:
+                os.close(found)
+
+    def _open(self, rel: str) -> int | None:
+        """A descriptor of the file or folder `rel` of the site, or None when there is none.
+        Only what is inside the output folder is found: `..`, empty and `\\` parts, NUL
+        and symbolic links (the build writes none) are not (see `contentfs`)."""
+        if "\\" in rel:
+            return None
+        try:
+            return contentfs.open_beneath(self.mount.root, rel)
+        except (JamdatError, OSError, ValueError):
+            return None
 
     def _not_found(self, body: bool) -> None:
-        page = self.mount.root / "404.html"
-        if page.is_file():
-            self._file(page, HTTPStatus.NOT_FOUND, body)
-        else:
-            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
-
-    def _file(self, target: Path, status: HTTPStatus, body: bool) -> None:
-        kind = content_type(target.name)
-        if kind.startswith("text/html"):
-            try:
-                data = target.read_bytes()
-            except FileNotFoundError:  # replaced between the check and the read
-                data = NOT_FOUND
-            self._send(status, kind, data, body)
-            return
+        found = self._open("404.html")
         try:
-            handle = open(target, "rb")  # noqa: SIM115 - closed below, streamed in chunks
-        except FileNotFoundError:
-            self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
-            return
-        with handle:
+            if found is not None and stat.S_ISREG(os.fstat(found).st_mode):
+                self._file(found, "404.html", HTTPStatus.NOT_FOUND, body)
+                return
+        finally:
+            if found is not None:
+                os.close(found)
+        self._send(HTTPStatus.NOT_FOUND, "text/html; charset=utf-8", NOT_FOUND, body)
+
+    def _file(self, fd: int, name: str, status: HTTPStatus, body: bool) -> None:
+        """Send the open file `fd` (the caller closes it), HTML with the live-reload script."""
+        kind = content_type(name)
+        with open(fd, "rb", closefd=False) as handle:
+            if kind.startswith("text/html"):
+                self._send(status, kind, handle.read(), body)
+                return
             size = os.fstat(handle.fileno()).st_size
             self.send_response(status)
             self._headers(kind, size)
@@ -286,6 +312,16 @@ class DevServer(ThreadingHTTPServer):
         handler = type("MountedHandler", (SiteHandler,), {"mount": mount})
         super().__init__(address, handler)
         self.mount = mount
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when only this machine can connect (the address bound is a loopback one)."""
+        host = self.server_address[0]
+        shown = host if isinstance(host, str) else host.decode()
+        try:
+            return ipaddress.ip_address(shown.split("%")[0]).is_loopback
+        except ValueError:
+            return False
 
     @property
     def url(self) -> str:

@@ -242,6 +242,13 @@ def serve(
     if not (content / "site.yaml").is_file() and not (content / "datapackage.json").is_file():
         raise JamdatError(f"no archive in {content}: start one with `jamdat init {content}`")
     preview = Preview(content, out, host=host, port=port, jobs=jobs)
+    if not preview.server.is_loopback:
+        _print(
+            f"warning: --host {host} lets other machines reach this preview, which is a "
+            "development server: it rebuilds on every save and shows drafts and errors. "
+            "Publish public/ with a static host instead.",
+            True,
+        )
     with preview:
         folders = ", ".join(str(p) for p in preview.live.watched())
         _print(f"Serving {out} at {preview.url} (Ctrl+C to stop)\nWatching {folders}", False)

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import schema
+from . import contentfs, schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
 from .fsutil import locked, write_if_changed
 from .model import Activity, Category, Event, Person, Project, Site
 
-STATE_DIR = ".jamdat"
+STATE_DIR = contentfs.STATE_DIR
 EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
 EVENT_CSS = "custom_css"
 
@@ -107,8 +107,28 @@ def format_cell(value: Any) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def _read_text(path: Path, rel: str, problems: list[Problem]) -> str | None:
-    data = path.read_bytes()
+def _read(content: Path, rel: str, problems: list[Problem]) -> bytes | None:
+    """The bytes of the file `rel` (never through a symbolic link), or None when it is
+    missing or a link (then noted in `problems`)."""
+    try:
+        return contentfs.read_optional(content, rel)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _read_text(content: Path, rel: str, problems: list[Problem]) -> str | None:
+    """The text of the file `rel` ("" when it is missing), or None with the problem noted."""
+    try:
+        data = contentfs.read_optional(content, rel)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+        return None
+    return "" if data is None else _decode(data, rel, problems)
+
+
+def _decode(data: bytes, rel: str, problems: list[Problem]) -> str | None:
+    """UTF-8 text with LF line ends, or None with the problem noted."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -124,10 +144,8 @@ def _read_table(
 ) -> list[tuple[int, Any]]:
     """Rows of one table as (row number, record), or [] with problems noted. A row whose
     cells are those of a row of the last load gives the record parsed then."""
-    path = content / table.path
-    if not path.exists():
-        return []
-    text = _read_text(path, table.path, problems)
+    data = _read(content, table.path, problems)
+    text = None if data is None else _decode(data, table.path, problems)
     if text is None:
         return []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -227,7 +245,9 @@ def _keyed(
 def load(content: Path, cache: LoadCache | None = None) -> Site:
     """Load and check a whole archive. Raises ContentError listing every problem found.
     With a `cache` kept from the previous load, unchanged rows and texts are taken from it
-    instead of being parsed and read again (see LoadCache)."""
+    instead of being parsed and read again (see LoadCache). A symbolic link anywhere in
+    the archive is refused before anything is read (see `contentfs`)."""
+    contentfs.check(content)
     problems: list[Problem] = []
     config = SiteConfig()
     stages = Stages()
@@ -373,7 +393,7 @@ def _attach_texts(
             continue
         text = cache.text(rel, slot)
         if text is None:
-            read = _read_text(content / rel, rel, problems)
+            read = _read_text(content, rel, problems)
             if read is None:
                 continue
             text = _strip_final_newline(read)
@@ -435,8 +455,7 @@ def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | No
         if record is None or (kind == "event" and rel.count("/") == 2
                               and rel.rsplit("/", 1)[1] not in _EVENT_FILES):  # fmt: skip
             return None
-        path = content / rel
-        text = _read_text(path, rel, problems) if path.is_file() else ""
+        text = _read_text(content, rel, problems)
         if text is None:
             continue
         fresh = copy.copy(record)  # a new object: digests are memoised by identity

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import schema, store
+from . import contentfs, schema, store
 from .errors import ContentError, Problem
 from .fsutil import write_if_changed
 from .model import Site
@@ -83,10 +83,10 @@ def _row_numbers(content: Path) -> dict[tuple[str, tuple[str, ...]], int]:
     """(table, key) -> CSV row number, so model-level problems can name their row."""
     rows: dict[tuple[str, tuple[str, ...]], int] = {}
     for table in schema.TABLES:
-        path = content / table.path
-        if not path.exists():
+        data = contentfs.read_optional(content, table.path)
+        if data is None:
             continue
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
         reader = csv.reader(io.StringIO(text, newline=""))
         header = next(reader, [])
         index = [header.index(k) for k in table.primary_key]
@@ -187,8 +187,8 @@ def check_canonical(content: Path, expected: dict[str, str]) -> list[Problem]:
     """Tables not in the store's canonical form (`expected`) will be rewritten by the next save."""
     warnings = []
     for table in schema.TABLES:
-        path = content / table.path
-        if path.exists() and path.read_bytes() != expected[table.path].encode("utf-8"):
+        data = contentfs.read_optional(content, table.path)
+        if data is not None and data != expected[table.path].encode("utf-8"):
             warnings.append(
                 Problem(
                     table.path,
@@ -204,11 +204,11 @@ def check_canonical(content: Path, expected: dict[str, str]) -> list[Problem]:
 
 def check_descriptor(content: Path, expected: dict[str, Any]) -> list[Problem]:
     """`datapackage.json` must exist and equal the descriptor the schema produces."""
-    path = content / DESCRIPTOR
-    if not path.exists():
+    data = contentfs.read_optional(content, DESCRIPTOR)
+    if data is None:
         return [Problem(DESCRIPTOR, f"is missing: {FIX_HINT}")]
     try:
-        actual = json.loads(path.read_text(encoding="utf-8"))
+        actual = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return [Problem(DESCRIPTOR, f"is not UTF-8 text (byte {exc.start}): {FIX_HINT}")]
     except json.JSONDecodeError as exc:

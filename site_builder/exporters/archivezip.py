@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .. import store
+from .. import contentfs, store
 from ..importers.extras import path_of
 from ..model import Site
 from .common import ExportReport, archive_files
@@ -25,22 +25,23 @@ def _event_files(content: Path, site: Site) -> dict[str, bytes]:
     files = {rel: text.encode("utf-8") for rel, text in store.render_files(site).items()}
     kept = [path_of(slug) for slug in site.events]
     for name in ("site.yaml", "stages.yaml", *kept):
-        if (content / name).is_file():
-            files[name] = (content / name).read_bytes()
+        data = contentfs.read_optional(content, name)
+        if data is not None:
+            files[name] = data
     used = set()
     for text in files.values():
         used.update(_MEDIA.findall(text.decode("utf-8", errors="replace")))
     for rel in sorted(used):
-        path = content / rel
-        if path.is_file() and path.resolve().is_relative_to((content / "media").resolve()):
-            files[rel] = path.read_bytes()
+        data = contentfs.read_optional(content, rel)  # refuses `..`: stays in the archive
+        if data is not None:
+            files[rel] = data
     return files
 
 
 def write_zip(content: Path, site: Site, out: Path, whole: bool) -> ExportReport:
     """Zip the whole archive (`whole`) or the records of `site` (one event) into `out`."""
     if whole:
-        files = {rel: path.read_bytes() for rel, path in archive_files(content)}
+        files = {rel: contentfs.read_bytes(content, rel) for rel in archive_files(content)}
     else:
         files = _event_files(content, site)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import contentfs
 from ..errors import JamdatError
 from ..model import Activity, Project, Site
-from ..store import STATE_DIR
 
 
 @dataclass(slots=True)
@@ -64,15 +64,11 @@ def site_url(site: Site, override: str | None) -> str:
     return url.rstrip("/") + "/"
 
 
-def archive_files(content: Path) -> list[tuple[str, Path]]:
-    """Every file of the archive (relative POSIX path, path), build state and dot-files
-    left out, in a stable order."""
-    out: list[tuple[str, Path]] = []
-    for path in sorted(content.rglob("*")):
-        rel = path.relative_to(content)
-        if not path.is_file() or rel.parts[0] == STATE_DIR:
-            continue
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        out.append((rel.as_posix(), path))
-    return out
+def archive_files(content: Path) -> list[str]:
+    """Every file of the archive by relative POSIX path, build state and dot-files left
+    out, in a stable order; a symbolic link anywhere is an error (see `contentfs`)."""
+    return sorted(
+        rel
+        for rel in contentfs.scan(content)
+        if not any(part.startswith(".") for part in rel.split("/"))
+    )

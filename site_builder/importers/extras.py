@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import contentfs
 from ..fsutil import locked, write_if_changed
 from ..store import state_dir
 
@@ -60,10 +61,10 @@ def path_of(event: str) -> str:
 
 def load_extras(content: Path, event: str) -> dict[str, Any]:
     """The kept extras of one event (empty when there are none)."""
-    path = content / path_of(event)
-    if not path.is_file():
+    raw = contentfs.read_optional(content, path_of(event))
+    if raw is None:
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(raw.decode("utf-8"))
     return data if isinstance(data, dict) else {}
 
 

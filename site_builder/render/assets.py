@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import deps
 from .outputs import Output, RenderContext, digest
-from .templating import asset_files
+from .templating import asset_files, read_template
 
 FINGERPRINTED = (".css", ".js")
 """Asset types published under a content-hashed name as well."""
@@ -54,7 +54,10 @@ class Asset:
 
 def assets(dirs: list[Path]) -> list[Asset]:
     """Every asset the templates in `dirs` can use (the first directory holding a name wins)."""
-    return [Asset(name, path, path.read_bytes()) for name, path in asset_files(dirs).items()]
+    return [
+        Asset(name, directory / "assets" / name, read_template(directory, f"assets/{name}"))
+        for name, directory in asset_files(dirs).items()
+    ]
 
 
 class AssetLinks:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, store
+from .. import __version__, contentfs, store
 from ..errors import JamdatError
 from ..fsutil import locked
 from . import publish
@@ -55,7 +55,6 @@ from .state import (
     state_file,
     stats_digest,
     tree_signature,
-    tree_stats,
 )
 
 if TYPE_CHECKING:
@@ -174,7 +173,7 @@ class BuildSession:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
             try:
                 with report.phase("check"):
-                    sources = tree_stats(self.content, skip=store.STATE_DIR)
+                    sources = contentfs.scan(self.content)
                     inputs = input_signature(self.content, self.base_url, sources)
                     up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
                     if up_to_date and not warm:
@@ -330,13 +329,12 @@ def _check_out(content: Path, out: Path) -> None:
 def input_signature(content: Path, base_url: str | None, sources: dict[str, FileStat]) -> str:
     """Everything a build reads, by file stats: content (`sources`), templates, the
     engine's code and the base URL override. Never the clock: no output depends on it."""
-    from .templating import template_dirs
+    from .templating import template_dirs, template_stats
 
-    code = [*template_dirs(content), Path(__file__).resolve().parents[1]]
-    files = tree_signature(code, skip=store.STATE_DIR)
-    return digest(
-        stats_digest(sources), files, _libraries(), base_url, ENGINE_VERSION
-    )
+    templates = [template_stats(d) for d in template_dirs(content)]
+    code = tree_signature([Path(__file__).resolve().parents[1]])
+    parts = (stats_digest(sources), templates, code, _libraries(), base_url)
+    return digest(*parts, ENGINE_VERSION)
 
 
 def _libraries() -> list[tuple[str, int, int]]:

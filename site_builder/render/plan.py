@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
+from .. import contentfs
 from ..errors import ContentError, Problem
 from ..model import Project, Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
@@ -47,13 +47,14 @@ def _robots(ctx: RenderContext) -> str:
 
 
 class _Read:
-    """A render that returns a file's bytes, read only when the output is rendered."""
+    """A render that returns a media file's bytes, read (never through a link) only when
+    the output is rendered."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, content: Path, rel: str) -> None:
+        self.content, self.rel = content, rel
 
     def __call__(self, ctx: RenderContext) -> bytes:
-        return self.path.read_bytes()
+        return contentfs.read_bytes(self.content, self.rel)
 
 
 class PlanMemo:
@@ -177,17 +178,11 @@ def _mirrors(index: SiteIndex) -> list[Output]:
 def media_outputs(content: Path) -> list[Output]:
     """The files under `content/media/`, published as `media/...`. Known by size and
     modification time, like the build state checks `public/`, so unchanged files are not read."""
-    root = content / "media"
     out: list[Output] = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(folder, name)
-            st = path.stat()
-            rel = path.relative_to(content).as_posix()
-            out.append(Output(rel, _Read(path), digest(rel, st.st_size, st.st_mtime_ns)))
+    for rel, (size, mtime_ns, _) in sorted(contentfs.scan(content, "media").items()):
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        out.append(Output(rel, _Read(content, rel), digest(rel, size, mtime_ns)))
     return out
 
 

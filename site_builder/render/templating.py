@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 
+from .. import contentfs
 from . import deps
+from .state import stats_digest
 from .urls import outbound
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -54,7 +57,7 @@ class RecordingEnvironment(jinja2.Environment):
 def make_env(dirs: list[Path]) -> jinja2.Environment:
     """A jinja2 environment over `dirs` (first match wins), autoescaping HTML and XML."""
     env = RecordingEnvironment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        loader=TemplateLoader(dirs),
         autoescape=jinja2.select_autoescape(["html", "xml", "htm", "svg"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -73,22 +76,32 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
 
 
 def template_files(dirs: list[Path]) -> dict[str, Path]:
-    """Every template and asset by relative name, the first directory holding it winning."""
+    """Every template and asset by relative name, with the folder holding it: the first
+    folder holding a name wins. A symbolic link in a folder is an error naming it (as
+    `templates/...`): a site's own folder must not publish what a link points to."""
     found: dict[str, Path] = {}
     for directory in dirs:
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found.setdefault(path.relative_to(directory).as_posix(), path)
+        for name in sorted(contentfs.scan(directory, prefix=f"{directory.name}/")):
+            if not name.rsplit("/", 1)[-1].startswith("."):
+                found.setdefault(name, directory)
     return dict(sorted(found.items()))
 
 
+def template_stats(directory: Path) -> str:
+    """Digest of the names and stats of a template folder's files, for the no-op check."""
+    return stats_digest(contentfs.scan(directory, prefix=f"{directory.name}/"))
+
+
+def read_template(directory: Path, name: str) -> bytes:
+    """The bytes of the file `name` of a template folder, read without following links."""
+    return contentfs.read_bytes(directory, name, prefix=f"{directory.name}/")
+
+
 def asset_files(dirs: list[Path]) -> dict[str, Path]:
-    """The files under `assets/`, by name relative to it."""
+    """The files under `assets/`, by name relative to it, with the template folder holding them."""
     return {
-        name.removeprefix("assets/"): path
-        for name, path in template_files(dirs).items()
+        name.removeprefix("assets/"): directory
+        for name, directory in template_files(dirs).items()
         if name.startswith("assets/")
     }
 
@@ -115,8 +128,8 @@ def file_digests(dirs: list[Path]) -> Callable[[str], str]:
 
     def value(name: str) -> str:
         if name not in found:
-            path = files.get(name)
-            data = path.read_bytes() if path is not None else None
+            folder = files.get(name)
+            data = read_template(folder, name) if folder is not None else None
             found[name] = "-" if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()
         return found[name]
 
@@ -126,9 +139,29 @@ def file_digests(dirs: list[Path]) -> Callable[[str], str]:
 def templates_digest(dirs: list[Path]) -> str:
     """Digest of every template and asset that would be used, names and bytes."""
     h = hashlib.blake2b(digest_size=16)
-    for name, path in template_files(dirs).items():
+    for name, directory in template_files(dirs).items():
         h.update(name.encode("utf-8"))
         h.update(b"\x00")
-        h.update(path.read_bytes())
+        h.update(read_template(directory, name))
         h.update(b"\x00")
     return h.hexdigest()
+
+
+class TemplateLoader(jinja2.BaseLoader):
+    """Templates from the first folder holding them, read without following links (jinja2's
+    FileSystemLoader follows them)."""
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        name = "/".join(split_template_path(template))
+        for directory in self.dirs:
+            try:
+                data = read_template(directory, name)
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            return data.decode("utf-8"), str(directory / name), lambda: True
+        raise jinja2.TemplateNotFound(template)

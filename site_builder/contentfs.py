@@ -1,0 +1,149 @@
+"""Reading a folder of files without following symbolic links out of it.
+
+The archive (`content/`), a site's `templates/` and the built site are read only through
+here. A symbolic link anywhere in them is an error naming it, never followed: a link to
+`/proc/self/environ` or `/etc/passwd` committed to an archive must not be published by a
+preview build. Listing uses the entries' own type (lstat); opening walks the path one
+folder at a time with `O_NOFOLLOW`, so a link swapped in after the listing is refused too.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from .errors import ContentError, Problem
+
+STATE_DIR = ".jamdat"
+"""The build state and caches inside `content/`: not content, never listed."""
+
+SYMLINK = (
+    "is a symbolic link; Jamdat reads only files inside the archive, never what a link "
+    "points to: replace the link with a copy of the file"
+)
+SPECIAL = "is not a regular file or folder (a device, socket or pipe); remove it"
+
+FileStat = tuple[int, int, int]
+"""(size, mtime_ns, inode) of a file, as the build state compares them."""
+
+
+def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat]:
+    """Every regular file below `root/under` by POSIX path relative to `root`, with its
+    stat; `.jamdat/` at the top is skipped. Raises ContentError naming every symbolic
+    link and special file found (as `prefix` + path). A missing folder has no files."""
+    return _scan(root, under, prefix, stats=True)
+
+
+def check(root: Path) -> None:
+    """Raise ContentError naming every symbolic link and special file below `root` (what
+    `scan` refuses, from the folder entries' types alone: no file is stat'ed)."""
+    _scan(root, "", "", stats=False)
+
+
+def _scan(root: Path, under: str, prefix: str, *, stats: bool) -> dict[str, FileStat]:
+    """`scan`, and `check` without `stats` (then nothing is returned)."""
+    found: dict[str, FileStat] = {}
+    problems: list[Problem] = []
+    start = os.path.join(root, under) if under else os.fspath(root)
+    if under:
+        _check_folders(root, under, prefix)
+    folders = [(start, f"{under.strip('/')}/" if under else "")]
+    while folders:
+        folder, rel = folders.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = rel + entry.name
+            if name == STATE_DIR:
+                continue  # whatever it is (a link to a scratch disk, say), it is not content
+            try:
+                if entry.is_symlink():
+                    problems.append(Problem(prefix + name, SYMLINK))
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, name + "/"))
+                elif not entry.is_file(follow_symlinks=False):
+                    problems.append(Problem(prefix + name, SPECIAL))
+                elif stats:
+                    st = entry.stat(follow_symlinks=False)
+                    found[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+            except FileNotFoundError:
+                continue  # removed while listing
+    if problems:
+        raise ContentError(sorted(problems, key=lambda p: p.file))
+    return found
+
+
+def _check_folders(root: Path, under: str, prefix: str) -> None:
+    """The folders leading from `root` to `root/under` are real folders (or missing)."""
+    parts = _parts(under)
+    for i in range(len(parts)):
+        rel = "/".join(parts[: i + 1])
+        try:
+            st = os.lstat(os.path.join(root, rel))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if stat.S_ISLNK(st.st_mode):
+            raise ContentError.single(prefix + rel, SYMLINK)
+
+
+def open_beneath(root: Path, rel: str, *, prefix: str = "") -> int:
+    """A read-only descriptor of the file or folder `rel` below `root`, opened without
+    following any symbolic link on the way (the caller closes it). A link raises
+    ContentError naming it; `rel` with empty, `.` or `..` parts, or missing, raises
+    FileNotFoundError."""
+    parts = _parts(rel)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            # O_NONBLOCK: opening a pipe must not hang; it is refused below.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+            flags |= os.O_NONBLOCK if last else os.O_DIRECTORY
+            try:
+                child = os.open(part, flags, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise ContentError.single(prefix + "/".join(parts[: i + 1]), SYMLINK) from None
+                if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG):
+                    raise FileNotFoundError(errno.ENOENT, "no such file", rel) from None
+                raise
+            os.close(fd)
+            fd = child
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ContentError.single(prefix + rel, SPECIAL)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(root: Path, rel: str, *, prefix: str = "") -> bytes:
+    """The bytes of the regular file `rel` below `root`, read as `open_beneath` opens it."""
+    fd = open_beneath(root, rel, prefix=prefix)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, "is a folder", prefix + rel)
+    with open(fd, "rb", closefd=True) as handle:
+        return handle.read()
+
+
+def read_optional(root: Path, rel: str, *, prefix: str = "") -> bytes | None:
+    """`read_bytes`, or None when there is no such file (or a folder is in its place)."""
+    try:
+        return read_bytes(root, rel, prefix=prefix)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _parts(rel: str) -> list[str]:
+    """The names of a relative path; anything that could step out of the folder is refused."""
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") or "\x00" in p for p in parts):
+        raise FileNotFoundError(errno.ENOENT, "not a path inside the folder", rel)
+    return parts
