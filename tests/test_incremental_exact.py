@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -273,3 +275,22 @@ def test_incremental_builds_equal_clean_builds_after_every_change(
 
 UNSHOWN: set[str] = set()
 """Fields no output shows (none so far: the Dribdat mirrors carry every field)."""
+
+
+def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
+    """`jamdat build` as its own process after edits: nothing carried over but the state."""
+    content = work_dir / "content"
+    _small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    command = [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content)]
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    site = store.load(content)
+    project = _target_project(site)
+    project.pitch += "\n\n## A new section\n\nWith text.\n"
+    next(c for c in site.categories.values() if c.event == EVENT).name = "Renamed challenge"
+    _target_person(site).fullname = "A New Name"
+    store.save(content, site)
+    done = subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    assert b"incremental build" in done.stdout + done.stderr
+    subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)
+    assert _differences(_tree(out), _tree(clean)) == []
