@@ -8,19 +8,23 @@ to be kept in step with what templates and views happen to show.
 
 Renderers read the archive through a `RenderContext` whose `site` and `index` hold
 `TrackedDict`s: plain dicts (so every renderer stays typed and unchanged) that note each
-key looked up, and the whole table when one is iterated. Settings (`site.yaml`,
-`stages.yaml`) and the engine's version are part of every output's fingerprint instead.
+key looked up, and the whole table when one is iterated. Records come out of them as
+`View`s that note each long text read (a pitch, a README, an event's description, a
+post), so a page listing a project depends on its name and summary but not on its pitch.
+Settings (`site.yaml`, `stages.yaml`) and the engine's version are part of every
+output's fingerprint instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, ValuesView
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from ..dribdat import EventRecords
+from ..dribdat import EVENT_TEXTS, EventRecords
 from .outputs import digest
 
 if TYPE_CHECKING:
@@ -50,6 +54,14 @@ INDEX_TABLES = (
     "records",
     "zones",
 )
+
+
+TEXTS: dict[str, tuple[str, ...]] = {
+    "events": (*EVENT_TEXTS, "custom_css"),
+    "projects": ("pitch", "readme"),
+    "activities": ("content",),
+}
+"""The long texts of each table: sources of their own, apart from their record."""
 
 
 class Recorder:
@@ -97,8 +109,66 @@ def key(table: str, part: object) -> str:
     return SEP.join((table, *map(str, parts)))
 
 
+class View:
+    """A record as renders see it: every attribute is the record's, and reading one of
+    its long texts notes that text as a source."""
+
+    __slots__ = ("_prefix", "_record", "_texts")
+
+    def __init__(self, record: Any, table: str, texts: tuple[str, ...]) -> None:
+        self._record = record
+        self._texts = texts
+        self._prefix = f"text{SEP}{table}{SEP}{_record_key(table, record)}{SEP}"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._texts:
+            read(self._prefix + name)
+        return getattr(self._record, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in View.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            raise AttributeError(f"a render may not change the archive ({name})")
+
+    def __repr__(self) -> str:
+        read_all(self._prefix + name for name in self._texts)
+        return repr(self._record)
+
+    def __eq__(self, other: object) -> bool:
+        read_all(self._prefix + name for name in self._texts)
+        return bool(self._record == (other._record if isinstance(other, View) else other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _record_key(table: str, record: Any) -> str:
+    if table == "events":
+        return str(record.slug)
+    if table == "projects":
+        return f"{record.event}{SEP}{record.slug}"
+    return str(record.id)
+
+
+def viewed(obj: Any) -> Any:
+    """`obj` with every record in it (a record, a list of them, an event's records) seen
+    through a `View`; anything else as it is."""
+    if isinstance(obj, list):
+        return [viewed(x) for x in obj]
+    if isinstance(obj, EventRecords):
+        return EventRecords(
+            viewed(obj.event), viewed(obj.projects), obj.categories, viewed(obj.activities)
+        )
+    table = _TABLE_OF.get(type(obj).__name__)
+    return obj if table is None else View(obj, table, TEXTS[table])
+
+
+_TABLE_OF = {"Event": "events", "Project": "projects", "Activity": "activities"}
+
+
 class TrackedDict(dict[K, V], Generic[K, V]):
-    """A dict that notes every key read, and the whole table when iterated or counted."""
+    """A dict that notes every key read, and the whole table when iterated or counted;
+    the records it hands out are `View`s."""
 
     __slots__ = ("_all", "_table")
 
@@ -109,11 +179,12 @@ class TrackedDict(dict[K, V], Generic[K, V]):
 
     def __getitem__(self, k: K) -> V:
         read(key(self._table, k))
-        return super().__getitem__(k)
+        return cast(V, viewed(super().__getitem__(k)))
 
     def get(self, k: K, default: Any = None) -> Any:
         read(key(self._table, k))
-        return super().get(k, default)
+        found = super().get(k, _MISSING)
+        return default if found is _MISSING else viewed(found)
 
     def __contains__(self, k: object) -> bool:
         read(key(self._table, k))
@@ -133,11 +204,11 @@ class TrackedDict(dict[K, V], Generic[K, V]):
 
     def values(self) -> ValuesView[V]:  # type: ignore[override]
         read(self._all)
-        return super().values()
+        return cast(ValuesView[V], [viewed(v) for v in super().values()])
 
     def items(self) -> ItemsView[K, V]:  # type: ignore[override]
         read(self._all)
-        return super().items()
+        return cast(ItemsView[K, V], [(k, viewed(v)) for k, v in super().items()])
 
 
 class TrackedList(list[T], Generic[T]):
@@ -146,7 +217,7 @@ class TrackedList(list[T], Generic[T]):
     __slots__ = ("_key",)
 
     def __init__(self, name: str, data: Iterable[T]) -> None:
-        super().__init__(data)
+        super().__init__(viewed(list(data)))
         self._key = SEP.join((name, ALL))
 
     def __iter__(self) -> Iterator[T]:
@@ -225,6 +296,8 @@ class Sources:
         table, _, rest = source.partition(SEP)
         if table == "template":
             return self._templates(rest)
+        if table == "text":
+            return self._text(rest)
         if table == "index.visible":
             event, _, slug = rest.partition(SEP)
             return "1" if (event, slug) in self.index.visible_keys else "0"
@@ -253,10 +326,37 @@ class Sources:
             )
         if isinstance(obj, ZoneInfo):
             return obj.key
+        table = _TABLE_OF.get(type(obj).__name__)
+        if table is not None:
+            record: Any = obj
+            texts = TEXTS[table]
+            return self.index.memo.get(
+                "meta",
+                record,
+                lambda: digest(
+                    [
+                        getattr(record, f.name)
+                        for f in dataclasses.fields(record)
+                        if f.name not in texts
+                    ]
+                ),
+            )
         if dataclasses.is_dataclass(obj):
             return self.index.record_digest(obj)
         return repr(obj)
 
+    def _text(self, rest: str) -> str:
+        """`projects\x1fevent\x1fslug\x1fpitch`: the digest of one long text."""
+        table, _, tail = rest.partition(SEP)
+        where, _, name = tail.rpartition(SEP)
+        record = getattr(self.site, table).get(_parse(table, where))
+        if record is None:
+            return "-"
+        text: str = getattr(record, name)
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_MISSING = object()
 
 _TUPLE_KEYS = {"projects", "categories", "index.by_category", "index.activities"}
 
