@@ -6,12 +6,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from .errors import ContentError, Problem
 from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
+from .zones import zone_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +195,9 @@ def load_config(content: Path) -> SiteConfig:
     config = SiteConfig(**values)
     if config.pitch_seconds <= 0:
         problems.append(Problem(str(path), "must be a positive number", None, "pitch_seconds"))
-    try:
-        ZoneInfo(config.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            Problem(str(path), f"unknown time zone {config.timezone!r}", None, "timezone")
-        )
+    zone_error = zone_problem(config.timezone)
+    if zone_error:
+        problems.append(Problem(str(path), zone_error, None, "timezone"))
     if problems:
         raise ContentError(problems)
     return config

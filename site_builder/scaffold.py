@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -21,6 +20,7 @@ from .fsutil import write_if_changed
 from .model import Event, Project, Site
 from .render.urls import RESERVED
 from .slugs import slugify
+from .zones import zone_problem
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
 
@@ -81,13 +81,9 @@ def parse_when(text: str, default_time: time = START_TIME) -> datetime:
 
 
 def _check_zone(zone: str) -> None:
-    if not zone:
-        return
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        message = f"unknown time zone {zone!r} (use an IANA name like Europe/Zurich)"
-        raise JamdatError(message) from None
+    zone_error = zone and zone_problem(zone)
+    if zone_error:
+        raise JamdatError(zone_error)
 
 
 def _slug(name: str, given: str | None, fallback: str) -> str:

@@ -1,8 +1,9 @@
 """The one reader and writer of `content/`.
 
-Loading checks everything a build relies on (types, keys, references, stray files) and
-reports every problem with file, row and field. Saving is deterministic (UTF-8, LF, rows
-in key order, fixed columns) and writes only files whose bytes change, atomically.
+Loading checks everything a build relies on (columns, types, keys, references, time zones,
+stray files) and reports every problem with file, row and field. Saving is deterministic
+(UTF-8, LF, rows in key order, fixed columns) and writes only files whose bytes change,
+all of them or none.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
 from .fsutil import locked, write_if_changed
 from .model import Activity, Category, Event, Person, Project, Site
+from .zones import zone_problem
 
 STATE_DIR = ".jamdat"
 EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
@@ -153,12 +155,24 @@ def _read_table(
     header = rows[0]
     by_name = {f.name: f for f in table.fields}
     unknown = [name for name in header if name not in by_name]
-    missing = [f.name for f in table.fields if f.required and f.name not in header]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    missing = [f.name for f in table.fields if f.name not in header]
     for name in unknown:
         problems.append(Problem(table.path, "unknown column", 1, name))
+    for name in twice:
+        problems.append(Problem(table.path, "column appears more than once", 1, name))
     for name in missing:
-        problems.append(Problem(table.path, "required column is missing", 1, name))
-    if unknown or missing:
+        # An absent column would read as empty everywhere (no project a challenge ...).
+        problems.append(
+            Problem(
+                table.path,
+                "column is missing from the header (every column of the schema must be "
+                "there; leave its cells empty when unused)",
+                1,
+                name,
+            )
+        )
+    if unknown or twice or missing:
         return []
     cls = RECORD_TYPES[table.name]
     columns = [by_name[name] for name in header]
@@ -260,6 +274,17 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
         _read_table(content, H, problems, cache), H, lambda r: r.username, problems, rows
     )
 
+    for e in events.values():
+        zone_error = e.timezone and zone_problem(e.timezone)
+        if zone_error:
+            problems.append(
+                Problem(
+                    E.path,
+                    f"{zone_error}, or leave it empty for site.yaml's timezone",
+                    rows[id(e)],
+                    "timezone",
+                )
+            )
     for c in categories.values():
         if c.event not in events:
             problems.append(

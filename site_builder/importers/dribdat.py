@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema, store
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
 from ..slugs import slugify, unique_slug
+from ..zones import zone_problem
 from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
 from .dribdat_rows import Row, activity_id
@@ -64,11 +64,9 @@ def import_paths(
 ) -> ImportSummary:
     """Import Dribdat exports at `paths` (files, folders, or server URLs, of which only the
     events `event_ids` when given) into the archive at `content` (made if missing)."""
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise JamdatError(f"unknown time zone {timezone!r} (use an IANA name)") from None
+    zone_error = timezone is not None and zone_problem(timezone)
+    if zone_error:
+        raise JamdatError(zone_error)
     urls = [p for p in paths if isinstance(p, str)]
     if event_ids and not urls:
         raise JamdatError("--event picks events of a Dribdat server: give the server's URL")
