@@ -15,7 +15,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from . import schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
-from .fsutil import locked, write_if_changed
+from .fsutil import locked, replace_all
 from .model import Activity, Category, Event, Person, Project, Site
 from .zones import zone_problem
 
@@ -555,28 +555,37 @@ def render_files(site: Site) -> dict[str, str]:
     return files
 
 
-def save(content: Path, site: Site) -> list[str]:
-    """Write the archive; returns the paths that changed (written or removed)."""
+def save(content: Path, site: Site, also: Mapping[str, str] | None = None) -> list[str]:
+    """Write the archive, with the files `also` (path relative to `content`: text) that
+    belong to the same change: all of them or, when one cannot be written (a full disk),
+    none. Writes only files whose bytes change; returns the paths that changed (written
+    or removed)."""
     files = render_files(site)
-    changed: list[str] = []
     with locked(state_dir(content) / "content.lock"):
-        for rel, text in sorted(files.items()):
-            if write_if_changed(content / rel, text.encode("utf-8")):
-                changed.append(rel)
-        for rel in list(_text_files(content)):
-            if rel not in files:
-                path = content / rel
-                path.unlink()
-                changed.append(rel)
-                if path.parent != content / "events" and not any(path.parent.iterdir()):
-                    path.parent.rmdir()
         if not (content / "site.yaml").exists() or _safe(load_config, content) != site.config:
-            write_if_changed(content / "site.yaml", save_config(content, site.config).encode())
-            changed.append("site.yaml")
+            files["site.yaml"] = save_config(content, site.config)
         if _safe(load_stages, content) != site.stages:
-            write_if_changed(content / "stages.yaml", site.stages.to_yaml().encode())
-            changed.append("stages.yaml")
-    return changed
+            files["stages.yaml"] = site.stages.to_yaml()
+        files.update(also or {})
+        writes: dict[Path, bytes] = {}
+        for rel, text in sorted(files.items()):
+            data = text.encode("utf-8")
+            if not _holds(content / rel, data):
+                writes[content / rel] = data
+        gone = [rel for rel in _text_files(content) if rel not in files]
+        replace_all(writes, [content / rel for rel in gone])
+        for folder in sorted({(content / rel).parent for rel in gone}):
+            if folder != content / "events" and not any(folder.iterdir()):
+                folder.rmdir()
+    return sorted([path.relative_to(content).as_posix() for path in writes] + gone)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at `path` holds exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except FileNotFoundError:
+        return False
 
 
 def _safe(loader: Callable[[Path], R], content: Path) -> R | None:

@@ -24,7 +24,7 @@ from ..zones import zone_problem
 from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
 from .dribdat_rows import Row, activity_id
-from .extras import Kept, path_of, save_kept
+from .extras import Kept, kept_files, path_of
 
 GENERIC_SOURCE = "https://dribdat.cc"
 """What Dribdat writes as `sources[0].path` whatever the server: says nothing of the origin."""
@@ -79,8 +79,7 @@ def import_paths(
     site = store.load_or_new(content)
     attach_projects(site, inputs)
     summary = merge(site, inputs, timezone)
-    summary.changed = store.save(content, site)
-    summary.changed += save_kept(content, summary.kept)
+    summary.changed = store.save(content, site, also=kept_files(content, summary.kept))
     return summary
 
 
