@@ -43,11 +43,9 @@ def disk(tmp_path: Path) -> Iterator[Path]:
         shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(store.STATE_DIR))
         site = store.load(content)
         del site.events[EVENT]
-        for table in (site.projects, site.categories):
-            for key in [k for k in table if k[0] == EVENT]:
-                del table[key]
-        for key in [k for k, a in site.activities.items() if a.event == EVENT]:
-            del site.activities[key]
+        site.projects = {k: p for k, p in site.projects.items() if p.event != EVENT}
+        site.categories = {k: c for k, c in site.categories.items() if c.event != EVENT}
+        site.activities = {k: a for k, a in site.activities.items() if a.event != EVENT}
         store.save(content, site)
         yield mount
     finally:
