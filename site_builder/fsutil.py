@@ -12,13 +12,18 @@ from pathlib import Path
 
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write `data` to `path` atomically unless the file already holds exactly these bytes."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if holds(path, data):
+        return False
     atomic_write(path, data)
     return True
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether the file at `path` holds exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except FileNotFoundError:
+        return False
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from . import schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
-from .fsutil import locked, replace_all
+from .fsutil import holds, locked, replace_all
 from .model import Activity, Category, Event, Person, Project, Site
 from .zones import zone_problem
 
@@ -570,7 +570,7 @@ def save(content: Path, site: Site, also: Mapping[str, str] | None = None) -> li
         writes: dict[Path, bytes] = {}
         for rel, text in sorted(files.items()):
             data = text.encode("utf-8")
-            if not _holds(content / rel, data):
+            if not holds(content / rel, data):
                 writes[content / rel] = data
         gone = [rel for rel in _text_files(content) if rel not in files]
         replace_all(writes, [content / rel for rel in gone])
@@ -578,14 +578,6 @@ def save(content: Path, site: Site, also: Mapping[str, str] | None = None) -> li
             if folder != content / "events" and not any(folder.iterdir()):
                 folder.rmdir()
     return sorted([path.relative_to(content).as_posix() for path in writes] + gone)
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    """Whether the file at `path` holds exactly `data`."""
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except FileNotFoundError:
-        return False
 
 
 def _safe(loader: Callable[[Path], R], content: Path) -> R | None:
