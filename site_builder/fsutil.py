@@ -67,14 +67,12 @@ def _staged(path: Path, data: bytes) -> str:
     """`data` in a new temporary file beside `path`; an error (a full disk) names `path`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with naming(path), os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o644)
-    except BaseException as exc:
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename is None:
-            exc.filename = str(path)  # write() and close() do not say which file
         raise
     return tmp
 
@@ -90,6 +88,18 @@ def _make_folders(folder: Path) -> list[Path]:
         path.mkdir(exist_ok=True)
         made.append(path)
     return made
+
+
+@contextlib.contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Errors of the system (a full disk) raised while writing `path` name it: write() and
+    close() do not say which file they were writing."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
 
 
 @contextlib.contextmanager

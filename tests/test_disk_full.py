@@ -95,11 +95,15 @@ def test_new_project_on_a_full_disk_changes_nothing(disk: Path, cli: Cli) -> Non
     assert tree_digest(content) == before
 
 
-def test_export_on_a_full_disk_is_one_line(disk: Path, cli: Cli) -> None:
+@pytest.mark.parametrize("fmt", ["datapackage", "csv", "zip", "sqlite"])
+def test_export_on_a_full_disk_is_one_line(disk: Path, cli: Cli, fmt: str) -> None:
     content, out = disk / "content", disk / "export"
+    target = (
+        out / f"archive.{'db' if fmt == 'sqlite' else fmt}" if fmt in ("zip", "sqlite") else out
+    )
     _fill(disk, room=16 * 1024)
 
-    result = cli("export", "--content", content, "--out", out, "--format", "csv")
+    result = cli("export", "--content", content, "--out", target, "--format", fmt)
 
     assert result.exit_code == 1, result.output
     _one_line_naming(result.stderr, out)
