@@ -10,7 +10,7 @@ import click
 from . import __version__
 from .api_cli import api_command, token_group
 from .authoring_cli import init_command, new_group, serve_command
-from .cliutil import CONTENT
+from .cliutil import CONTENT, Group
 from .cliutil import fail as _fail
 from .errors import ContentError, JamdatError
 from .exporters.command import export as export_command
@@ -19,7 +19,7 @@ from .media.command import media as media_command
 from .sync.command import sync as sync_command
 
 
-@click.group()
+@click.group(cls=Group)
 @click.version_option(__version__, prog_name="jamdat")
 def main() -> None:
     """Jamdat keeps hackathon archives alive as plain files and a fast static site."""

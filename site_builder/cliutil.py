@@ -1,9 +1,11 @@
-"""What every `jamdat` command shares: the `--content` option and the error exit."""
+"""What every `jamdat` command shares: the `--content` option and the error exits."""
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,4 +30,29 @@ def fail(exc: JamdatError) -> None:
             click.echo(f"  {problem}", err=True)
     else:
         click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(1)
+
+
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+"""What the system says of a disk that is full or cannot be written: not Jamdat's bugs."""
+
+
+class Group(click.Group):
+    """The `jamdat` command group. A system error naming a file, or one of a full or
+    read-only disk, ends any command with one line naming the path, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is None and exc.errno not in DISK_ERRORS:
+                raise
+            fail_os(exc)
+
+
+def fail_os(exc: OSError) -> None:
+    """One line: the path (both paths of a rename) and what the system said, exit 1."""
+    where = ": ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    reason = exc.strerror or str(exc)
+    click.secho(f"error: {where}: {reason}" if where else f"error: {reason}", fg="red", err=True)
     sys.exit(1)

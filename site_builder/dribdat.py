@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .model import Activity, Category, Event, Project, Site
+from .zones import event_zone
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"
 """Dribdat's date format: local wall-clock time to the minute, no zone."""
@@ -87,7 +88,7 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def _zone(site: Site, event: Event) -> ZoneInfo:
-    return ZoneInfo(event.timezone or site.config.timezone)
+    return event_zone(event.timezone, site.config.timezone)
 
 
 def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str, Any]:

@@ -7,20 +7,20 @@ deterministic format as an imported one and validates as it is.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from . import schema, store
 from .config import SiteConfig, Stages
 from .errors import JamdatError
-from .fsutil import write_if_changed
 from .model import Event, Project, Site
 from .render.urls import RESERVED
 from .slugs import slugify
+from .zones import zone_problem
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
 
@@ -81,13 +81,9 @@ def parse_when(text: str, default_time: time = START_TIME) -> datetime:
 
 
 def _check_zone(zone: str) -> None:
-    if not zone:
-        return
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        message = f"unknown time zone {zone!r} (use an IANA name like Europe/Zurich)"
-        raise JamdatError(message) from None
+    zone_error = zone and zone_problem(zone)
+    if zone_error:
+        raise JamdatError(zone_error)
 
 
 def _slug(name: str, given: str | None, fallback: str) -> str:
@@ -235,16 +231,21 @@ def init_archive(
             site, event.slug, "Example project", summary="What the team set out to build."
         )
         site.projects[project.key] = project
+    made = not content.exists()
     content.mkdir(parents=True, exist_ok=True)
-    written = store.save(content, site)
-    if write_if_changed(content / "site.yaml", site_yaml(config).encode("utf-8")):
-        written.append("site.yaml")
-    if write_if_changed(content / "stages.yaml", Stages().to_yaml().encode("utf-8")):
-        written.append("stages.yaml")
-    if write_if_changed(content / ".gitignore", f"{store.STATE_DIR}/\n".encode()):
-        written.append(".gitignore")
+    settings = {
+        "site.yaml": site_yaml(config),
+        "stages.yaml": Stages().to_yaml(),
+        ".gitignore": f"{store.STATE_DIR}/\n",
+    }
+    try:
+        written = store.save(content, site, also=settings)
+    except OSError:
+        if made:  # leave no trace: nothing was written (the lock file aside)
+            shutil.rmtree(content, ignore_errors=True)
+        raise
     store.load(content)  # what was written must load: fail here, not at the first build
-    return sorted(set(written))
+    return written
 
 
 def new_event(

@@ -1,8 +1,9 @@
 """The one reader and writer of `content/`.
 
-Loading checks everything a build relies on (types, keys, references, stray files) and
-reports every problem with file, row and field. Saving is deterministic (UTF-8, LF, rows
-in key order, fixed columns) and writes only files whose bytes change, atomically.
+Loading checks everything a build relies on (columns, types, keys, references, time zones,
+stray files) and reports every problem with file, row and field. Saving is deterministic
+(UTF-8, LF, rows in key order, fixed columns) and writes only files whose bytes change,
+all of them or none.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Any, TypeVar
 from . import contentfs, schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
-from .fsutil import locked, write_if_changed
+from .fsutil import holds, locked, replace_all
 from .model import Activity, Category, Event, Person, Project, Site
+from .zones import zone_problem
 
 STATE_DIR = contentfs.STATE_DIR
 EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
@@ -171,12 +173,24 @@ def _read_table(
     header = rows[0]
     by_name = {f.name: f for f in table.fields}
     unknown = [name for name in header if name not in by_name]
-    missing = [f.name for f in table.fields if f.required and f.name not in header]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    missing = [f.name for f in table.fields if f.name not in header]
     for name in unknown:
         problems.append(Problem(table.path, "unknown column", 1, name))
+    for name in twice:
+        problems.append(Problem(table.path, "column appears more than once", 1, name))
     for name in missing:
-        problems.append(Problem(table.path, "required column is missing", 1, name))
-    if unknown or missing:
+        # An absent column would read as empty everywhere (no project a challenge ...).
+        problems.append(
+            Problem(
+                table.path,
+                "column is missing from the header (every column of the schema must be "
+                "there; leave its cells empty when unused)",
+                1,
+                name,
+            )
+        )
+    if unknown or twice or missing:
         return []
     cls = RECORD_TYPES[table.name]
     columns = [by_name[name] for name in header]
@@ -280,6 +294,17 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
         _read_table(content, H, problems, cache), H, lambda r: r.username, problems, rows
     )
 
+    for e in events.values():
+        zone_error = e.timezone and zone_problem(e.timezone)
+        if zone_error:
+            problems.append(
+                Problem(
+                    E.path,
+                    f"{zone_error}, or leave it empty for site.yaml's timezone",
+                    rows[id(e)],
+                    "timezone",
+                )
+            )
     for c in categories.values():
         if c.event not in events:
             problems.append(
@@ -549,28 +574,29 @@ def render_files(site: Site) -> dict[str, str]:
     return files
 
 
-def save(content: Path, site: Site) -> list[str]:
-    """Write the archive; returns the paths that changed (written or removed)."""
+def save(content: Path, site: Site, also: Mapping[str, str] | None = None) -> list[str]:
+    """Write the archive, with the files `also` (path relative to `content`: text) that
+    belong to the same change: all of them or, when one cannot be written (a full disk),
+    none. Writes only files whose bytes change; returns the paths that changed (written
+    or removed)."""
     files = render_files(site)
-    changed: list[str] = []
     with locked(state_dir(content) / "content.lock"):
-        for rel, text in sorted(files.items()):
-            if write_if_changed(content / rel, text.encode("utf-8")):
-                changed.append(rel)
-        for rel in list(_text_files(content)):
-            if rel not in files:
-                path = content / rel
-                path.unlink()
-                changed.append(rel)
-                if path.parent != content / "events" and not any(path.parent.iterdir()):
-                    path.parent.rmdir()
         if not (content / "site.yaml").exists() or _safe(load_config, content) != site.config:
-            write_if_changed(content / "site.yaml", save_config(content, site.config).encode())
-            changed.append("site.yaml")
+            files["site.yaml"] = save_config(content, site.config)
         if _safe(load_stages, content) != site.stages:
-            write_if_changed(content / "stages.yaml", site.stages.to_yaml().encode())
-            changed.append("stages.yaml")
-    return changed
+            files["stages.yaml"] = site.stages.to_yaml()
+        files.update(also or {})
+        writes: dict[Path, bytes] = {}
+        for rel, text in sorted(files.items()):
+            data = text.encode("utf-8")
+            if not holds(content / rel, data):
+                writes[content / rel] = data
+        gone = [rel for rel in _text_files(content) if rel not in files]
+        replace_all(writes, [content / rel for rel in gone])
+        for folder in sorted({(content / rel).parent for rel in gone}):
+            if folder != content / "events" and not any(folder.iterdir()):
+                folder.rmdir()
+    return sorted([path.relative_to(content).as_posix() for path in writes] + gone)
 
 
 def _safe(loader: Callable[[Path], R], content: Path) -> R | None:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from .. import contentfs, store
+from ..fsutil import naming
 from ..importers.extras import path_of
 from ..model import Site
 from .common import ExportReport, archive_files
@@ -48,7 +49,7 @@ def write_zip(content: Path, site: Site, out: Path, whole: bool) -> ExportReport
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        with naming(out), zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for rel in sorted(files):
                 info = zipfile.ZipInfo(rel, _STAMP)
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -3,7 +3,9 @@ and events; made with sqlite-utils, ready for `datasette archive.db`."""
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,10 @@ def write_sqlite(site: Site, out: Path) -> ExportReport:
             with db.conn:
                 _fill(db, site)
             db.vacuum()
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc):  # "database or disk is full"
+                raise
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out)) from exc
         finally:
             db.close()
         os.chmod(tmp, 0o644)

@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema, store
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
 from ..slugs import slugify, unique_slug
+from ..zones import zone_problem
 from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
 from .dribdat_rows import Row, activity_id
-from .extras import Kept, path_of, save_kept
+from .extras import Kept, kept_files, path_of
 
 GENERIC_SOURCE = "https://dribdat.cc"
 """What Dribdat writes as `sources[0].path` whatever the server: says nothing of the origin."""
@@ -64,11 +64,9 @@ def import_paths(
 ) -> ImportSummary:
     """Import Dribdat exports at `paths` (files, folders, or server URLs, of which only the
     events `event_ids` when given) into the archive at `content` (made if missing)."""
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise JamdatError(f"unknown time zone {timezone!r} (use an IANA name)") from None
+    zone_error = timezone is not None and zone_problem(timezone)
+    if zone_error:
+        raise JamdatError(zone_error)
     urls = [p for p in paths if isinstance(p, str)]
     if event_ids and not urls:
         raise JamdatError("--event picks events of a Dribdat server: give the server's URL")
@@ -81,8 +79,7 @@ def import_paths(
     site = store.load_or_new(content)
     attach_projects(site, inputs)
     summary = merge(site, inputs, timezone)
-    summary.changed = store.save(content, site)
-    summary.changed += save_kept(content, summary.kept)
+    summary.changed = store.save(content, site, also=kept_files(content, summary.kept))
     return summary
 
 

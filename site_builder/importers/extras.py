@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import contentfs
-from ..fsutil import locked, write_if_changed
-from ..store import state_dir
 
 FOLDER = "extras"
 
@@ -68,24 +66,22 @@ def load_extras(content: Path, event: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def save_kept(content: Path, kept: Kept) -> list[str]:
-    """Merge what an import kept into `extras/<event>.json`; nothing kept before is lost.
-    Returns the files that changed."""
-    changed: list[str] = []
-    events = sorted(set(kept.fields) | set(kept.resources))
-    with locked(state_dir(content) / "content.lock"):
-        for event in events:
-            data = load_extras(content, event)
-            for resource, table in kept.fields.get(event, {}).items():
-                target = data.setdefault(resource, {})
-                for key, values in table.items():
-                    target.setdefault(key, {}).update(values)
-            if kept.resources.get(event):
-                data.setdefault("resources", {}).update(kept.resources[event])
-            text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-            if write_if_changed(content / path_of(event), text.encode("utf-8")):
-                changed.append(path_of(event))
-    return changed
+def kept_files(content: Path, kept: Kept) -> dict[str, str]:
+    """What an import kept, merged into the `extras/<event>.json` files it belongs in (by
+    path relative to `content`), for the store to save with the tables: nothing kept
+    before is lost."""
+    files: dict[str, str] = {}
+    for event in sorted(set(kept.fields) | set(kept.resources)):
+        data = load_extras(content, event)
+        for resource, table in kept.fields.get(event, {}).items():
+            target = data.setdefault(resource, {})
+            for key, values in table.items():
+                target.setdefault(key, {}).update(values)
+        if kept.resources.get(event):
+            data.setdefault("resources", {}).update(kept.resources[event])
+        files[path_of(event)] = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+        files[path_of(event)] += "\n"
+    return files
 
 
 def merge_into_rows(package: dict[str, Any], extras: dict[str, Any]) -> None:

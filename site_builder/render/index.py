@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..dribdat import EventRecords, group_records
 from ..model import Activity, Category, Event, Person, Project, Site
+from ..zones import event_zone
 from .outputs import digest
 
 CHALLENGE_BELOW = 5
@@ -34,17 +35,6 @@ def localize(value: datetime, zone: tzinfo) -> datetime:
 def is_challenge(project: Project) -> bool:
     """Dribdat's notion: flagged as a challenge, or not yet past the challenge stage."""
     return bool(project.is_challenge) or project.stage < CHALLENGE_BELOW
-
-
-def _zone(name: str, fallback: str) -> ZoneInfo:
-    for candidate in (name, fallback, "UTC"):
-        if not candidate:
-            continue
-        try:
-            return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    return ZoneInfo("UTC")
 
 
 class DigestMemo:
@@ -94,7 +84,7 @@ class SiteIndex:
         """The lookups of `site`; `memo` carries record digests over from a previous build."""
         events = sorted(site.events.values(), key=lambda e: (e.starts_at.isoformat(), e.slug))
         events.reverse()
-        zones = {e.slug: _zone(e.timezone, site.config.timezone) for e in events}
+        zones = {e.slug: event_zone(e.timezone, site.config.timezone) for e in events}
         projects: dict[str, list[Project]] = defaultdict(list)
         for p in site.projects.values():
             if not p.is_hidden and p.event in site.events:

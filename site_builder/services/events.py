@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import schema
 from ..errors import Problem
 from ..model import Category, Event, Site
+from ..zones import zone_problem
 from .common import Changes, Outcome, audit, changed_fields, check_fields, require_organiser
 from .editor import Editor
 from .entries import EVENT_CSS, EVENT_TEXTS, Precondition, canonical, category_etag, event_etag
@@ -52,19 +52,16 @@ def _event(site: Site, slug: str) -> Event:
 def _checked_event(event: Event) -> Event:
     event = canonical(schema.EVENTS, event, _EVENT_TEXTS)
     problems: list[Problem] = []
-    if event.timezone:
-        try:
-            ZoneInfo(event.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                Problem(
-                    schema.EVENTS.path,
-                    f"unknown time zone {event.timezone!r}: use an IANA name like "
-                    "'Europe/Zurich', or leave it empty for the site's default",
-                    None,
-                    "timezone",
-                )
+    zone_error = event.timezone and zone_problem(event.timezone)
+    if zone_error:
+        problems.append(
+            Problem(
+                schema.EVENTS.path,
+                f"{zone_error}, or leave it empty for the site's default",
+                None,
+                "timezone",
             )
+        )
     starts, ends = event.starts_at, event.ends_at
     if (starts.tzinfo is None) == (ends.tzinfo is None) and ends < starts:
         problems.append(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import schema, store
-from ..fsutil import locked, write_if_changed
+from ..fsutil import holds, locked, replace_all
 from ..model import Event, Project, Site
 
 Signature = dict[str, tuple[int, int, int]]
@@ -192,17 +192,21 @@ class DeltaSaver:
             now = {rel: _stat(self.content / rel) for rel in files}
             if any(now[rel] != expect.get(rel) for rel in files):
                 raise ChangedOnDisk(f"{self.content} was changed by someone else")
+            writes: dict[Path, bytes] = {}
+            removes: list[Path] = []
             for rel, text in sorted(files.items()):
                 path = self.content / rel
-                if text is not None:
-                    if write_if_changed(path, text.encode("utf-8")):
+                if text is None:
+                    if path.exists():
+                        removes.append(path)
                         changed.append(rel)
-                elif path.exists():
-                    path.unlink()
+                elif not holds(path, data := text.encode("utf-8")):
+                    writes[path] = data
                     changed.append(rel)
-                    folder = path.parent
-                    if folder != self.content / "events" and not any(folder.iterdir()):
-                        folder.rmdir()
+            replace_all(writes, removes)  # all of the edit's files or, on a full disk, none
+            for folder in sorted({path.parent for path in removes}):
+                if folder != self.content / "events" and not any(folder.iterdir()):
+                    folder.rmdir()
             after_sig = dict(expect)
             for rel in files:
                 st = _stat(self.content / rel)

@@ -13,9 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..model import Activity, Event, Project, Site
+from ..zones import event_zone
 from .providers.base import Metadata, Readme, RemoteActivity, Target, Window
 from .readme import prepare
 
@@ -45,10 +45,7 @@ def event_window(event: Event, default_zone: str, within_dates: bool) -> Window:
     """The event's days in its time zone, from the first midnight to the last."""
     if not within_dates:
         return Window()
-    try:
-        zone = ZoneInfo(event.timezone or default_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = event_zone(event.timezone, default_zone)
 
     def local(when: datetime) -> datetime:
         return when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
