@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 
@@ -47,7 +48,11 @@ def texts() -> dict[str, str]:
         "list in quote nesting": "> - " * 30_000 + "x\n",
         "5k-row table": "| a | b | c | d |\n|---|---|---|---|\n"
         + "".join(f"| {i} | **b{i}** | [c](https://e.org/{i}) | d |\n" for i in range(n)),
-        "table 2k columns": "|" + " a |" * 2_000 + "\n|" + "---|" * 2_000 + "\n"
+        "table 2k columns": "|"
+        + " a |" * 2_000
+        + "\n|"
+        + "---|" * 2_000
+        + "\n"
         + ("|" + " b |" * 2_000 + "\n") * 100,
         "20k links": " ".join(f"[l{i}](https://example.org/{i})" for i in range(20_000)),
         "20k bare urls": " ".join(f"https://example.org/{i}" for i in range(20_000)),
@@ -125,10 +130,6 @@ def stages(text: str) -> dict[str, float]:
         times["markdown"] += t
     else:
         times["markdown"], raw = _timed(lambda: md.render(text))
-    bound_html = getattr(markdown, "bound_html", None)
-    if bound_html is not None:
-        t, raw = _timed(lambda: bound_html(raw))
-        times["bound"] = times.get("bound", 0.0) + t
     times["sanitize"], html = _timed(lambda: sanitize_html(raw))
     ctx = _Ctx({text: html})
     project = SimpleNamespace(pitch=text, legacy_url="", event="e")
