@@ -19,6 +19,7 @@ from . import schema, store
 from .errors import ContentError, Problem
 from .fsutil import write_if_changed
 from .model import Site
+from .textlimits import MAX_TEXT_CHARS, over_limit
 
 DESCRIPTOR = "datapackage.json"
 MAX_TEAM_WARNINGS = 5
@@ -54,6 +55,9 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
     report.errors.extend(check_timezones(site, rows))
     report.warnings.extend(check_oddities(site, rows))
     files = store.render_files(site)
+    too_long, long_readmes = check_text_sizes(site, files, rows)
+    report.errors.extend(too_long)
+    report.warnings.extend(long_readmes)
     report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]
     if fix and write_if_changed(content / DESCRIPTOR, expected.encode("utf-8")):
@@ -114,6 +118,37 @@ def check_timezones(site: Site, rows: dict[tuple[str, tuple[str, ...]], int]) ->
                 )
             )
     return problems
+
+
+def check_text_sizes(
+    site: Site, files: dict[str, str], rows: dict[tuple[str, tuple[str, ...]], int]
+) -> tuple[list[Problem], list[Problem]]:
+    """Rendered texts over `MAX_TEXT_CHARS`, so that no one text can stall a build: errors
+    for pitches, event texts and posts; warnings for synced READMEs, which sync writes and
+    cuts (one from an older sync is cut when rendered)."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for path, text in files.items():
+        length = len(text) - 1  # files end with a newline the text does not have
+        if not path.endswith(".md") or length <= MAX_TEXT_CHARS:
+            continue
+        if path.startswith("synced/"):
+            message = f"this README is {length:,} characters long, over the limit of "
+            message += f"{MAX_TEXT_CHARS:,}: the site shows its start; the next sync cuts it"
+            warnings.append(Problem(path, message))
+        elif path.startswith(("events/", "projects/")):
+            errors.append(Problem(path, over_limit("this text", length, MAX_TEXT_CHARS)))
+    for a in site.activities.values():
+        if len(a.content) > MAX_TEXT_CHARS:
+            errors.append(
+                Problem(
+                    schema.ACTIVITIES.path,
+                    over_limit("the post", len(a.content), MAX_TEXT_CHARS),
+                    rows.get(("activities", (a.id,))),
+                    "content",
+                )
+            )
+    return errors, warnings
 
 
 def check_oddities(site: Site, rows: dict[tuple[str, tuple[str, ...]], int]) -> list[Problem]:
