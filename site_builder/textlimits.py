@@ -28,6 +28,11 @@ MAX_MARKDOWN_NESTING = 20
 """Deepest nesting of Markdown blocks and inline marks (lists, quotes, emphasis, links)
 that the engine follows; deeper markers are rendered as text."""
 
+MAX_PITCH_PARTS = 200
+"""Most slides a pitch is cut into at its `---` lines or headings. A pitch with more parts
+is shown as one section paged by length: each part would be rendered on its own, and a
+pitch of 10,000 one-line slides would take seconds."""
+
 
 def over_limit(kind: str, length: int, limit: int) -> str:
     """The message for a text over its limit, e.g. for `validate` and the API."""
