@@ -116,10 +116,10 @@ def absolutize(text: str, readme: Readme) -> str:
     return "\n".join(out)
 
 
-def cut(text: str, full_url: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """The text if it has at most `limit` characters, else its start and a note (which
-    keeps the whole within `limit`)."""
-    if len(text) <= limit:
+def cut(text: str, full_url: str, limit: int = MAX_TEXT_CHARS, longer: bool = False) -> str:
+    """The text if it has at most `limit` characters (and was not `longer` before), else
+    its start and a note (which keeps the whole within `limit`)."""
+    if len(text) <= limit and not longer:
         return text
     note = f"*This README is longer than {limit:,} characters and was cut here"
     note += f"; read all of it at <{full_url}>.*" if full_url else ".*"
@@ -132,5 +132,9 @@ def cut(text: str, full_url: str, limit: int = MAX_TEXT_CHARS) -> str:
 
 
 def prepare(readme: Readme, full_url: str) -> str:
-    """The text to store in `synced/<event>/<project>.md`."""
-    return cut(normalize(absolutize(normalize(readme.text), readme)), full_url)
+    """The text to store in `synced/<event>/<project>.md`. Only its first `MAX_TEXT_CHARS`
+    are rewritten (rewriting only lengthens a text, so the rest would be cut anyway): the
+    work stays bounded whatever the forge sends."""
+    text = normalize(readme.text)
+    longer = len(text) > MAX_TEXT_CHARS
+    return cut(normalize(absolutize(text[:MAX_TEXT_CHARS], readme)), full_url, longer=longer)
