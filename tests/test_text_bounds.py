@@ -12,8 +12,9 @@ from conftest import ArchiveFactory, Cli
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder.model import Site
-from site_builder.render import slides
+from site_builder.render import markdown, slides
 from site_builder.render.markdown import render_markdown
+from site_builder.render.mdcache import _project_modules
 from site_builder.render.sanitize import sanitize_html
 from site_builder.sync.providers.base import Readme
 from site_builder.sync.readme import prepare
@@ -171,3 +172,8 @@ def test_sync_cuts_a_pathological_readme_quickly() -> None:
     assert time.process_time() - start < BOUND
     assert len(stored) <= MAX_TEXT_CHARS
     assert stored.endswith("was cut here; read all of it at <https://forge.test>.*")
+
+
+def test_changing_a_limit_or_the_flattening_invalidates_cached_html() -> None:
+    used = {m.__name__ for m in _project_modules(markdown)}
+    assert {"site_builder.textlimits", "site_builder.render.nesting"} <= used

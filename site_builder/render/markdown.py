@@ -12,7 +12,7 @@ from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from ..textlimits import MAX_MARKDOWN_NESTING, MAX_TEXT_CHARS
+from .. import textlimits
 from .sanitize import sanitize_html
 
 
@@ -97,7 +97,7 @@ def normalize_link(url: str) -> str:
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
-    md.options["maxNesting"] = MAX_MARKDOWN_NESTING
+    md.options["maxNesting"] = textlimits.MAX_MARKDOWN_NESTING
     md.enable(["table", "strikethrough", "linkify"])
     md.linkify = _Linkify()
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
@@ -108,7 +108,7 @@ def _parser() -> MarkdownIt:
     return md
 
 
-def bound_markdown(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
     """The text, or its first `limit` characters (to the last line break) and a note: what
     `validate` refuses may still reach a build, and must not take minutes to render."""
     if len(text) <= limit:

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import nh3
 
-from ..textlimits import MAX_HTML_DEPTH
+from .. import textlimits
 from .nesting import flatten_deep
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"input", "picture", "source"}) - {"map", "area"}
@@ -77,7 +77,7 @@ _CLEANER = nh3.Cleaner(
 def sanitize_html(html: str) -> str:
     """HTML with no scripts, styles, frames, event handlers or script URLs; elements
     nested deeper than `MAX_HTML_DEPTH` are flattened first, to bound the parser's work."""
-    return str(_CLEANER.clean(flatten_deep(html, MAX_HTML_DEPTH)))
+    return str(_CLEANER.clean(flatten_deep(html, textlimits.MAX_HTML_DEPTH)))
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
