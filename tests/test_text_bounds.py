@@ -177,3 +177,17 @@ def test_sync_cuts_a_pathological_readme_quickly() -> None:
 def test_changing_a_limit_or_the_flattening_invalidates_cached_html() -> None:
     used = {m.__name__ for m in _project_modules(markdown)}
     assert {"site_builder.textlimits", "site_builder.render.nesting"} <= used
+
+
+def test_validate_refuses_an_over_long_post_naming_its_row(
+    tmp_archive: ArchiveFactory, cli: Cli
+) -> None:
+    def edit(site: Site) -> None:
+        post = next(iter(site.activities.values()))
+        post.action, post.content = "post", "x" * (MAX_TEXT_CHARS + 1)
+
+    result = cli("validate", "--fast", "--content", tmp_archive(edit=edit))
+    assert result.exit_code == 1
+    assert "data/activities.csv, row 2, field 'content': the post is 100,001 characters" in (
+        result.stderr
+    )
