@@ -3,12 +3,14 @@ and over-long texts. Field names are the archive's (Dribdat's) own."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from site_builder.schema import SLUG_PATTERN
+from site_builder.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
 
 T = TypeVar("T")
 
@@ -19,7 +21,7 @@ Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=60, description=SLUG
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Line = Annotated[str, Meta(max_length=200)]
 Summary = Annotated[str, Meta(max_length=2000, description="One or two sentences.")]
-Markdown = Annotated[str, Meta(max_length=100_000, description="Markdown text.")]
+Markdown = Annotated[str, Meta(max_length=MAX_TEXT_CHARS, description="Markdown text.")]
 Url = Annotated[
     str, Meta(max_length=2048, pattern=URL_PATTERN, description="An http(s) URL, or empty.")
 ]
@@ -35,7 +37,7 @@ LocalTime = Annotated[
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Order = Annotated[int, Meta(ge=0, le=100_000, description="Place in the pitch session.")]
-Post = Annotated[str, Meta(min_length=1, max_length=10_000, description="Markdown text.")]
+Post = Annotated[str, Meta(min_length=1, max_length=MAX_POST_CHARS, description="Markdown text.")]
 
 FRIENDLY = {
     SLUG_PATTERN: f"is not a valid slug: use {SLUG_HELP} (no spaces, '/', '.', '%' or NUL)",
@@ -48,8 +50,13 @@ FRIENDLY = {
 """Clearer messages than "Expected `str` matching regex ..." for the common patterns."""
 
 
+_TOO_LONG = re.compile(r"Expected `str` of length <= (\d+)")
+
+
 def friendly(text: str) -> str:
     """msgspec's message, or a clearer one for the patterns clients meet most."""
+    if match := _TOO_LONG.match(text):
+        return f"is too long: at most {int(match.group(1)):,} characters"
     for pattern, message in FRIENDLY.items():
         if pattern in text or repr(pattern) in text:
             return message

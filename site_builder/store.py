@@ -26,6 +26,7 @@ from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
 from .fsutil import holds, locked, replace_all
 from .model import Activity, Category, Event, Person, Project, Site
+from .textlimits import MAX_TEXT_CHARS, over_limit
 from .zones import zone_problem
 
 STATE_DIR = contentfs.STATE_DIR
@@ -325,6 +326,15 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
                 )
             )
     for a in activities.values():
+        if a.action == "post" and len(a.content) > MAX_TEXT_CHARS:  # others are not rendered
+            problems.append(
+                Problem(
+                    A.path,
+                    over_limit("the post", len(a.content), MAX_TEXT_CHARS),
+                    rows[id(a)],
+                    "content",
+                )
+            )
         if (a.event, a.project) not in projects:
             problems.append(
                 Problem(
@@ -423,6 +433,9 @@ def _attach_texts(
                 continue
             text = _strip_final_newline(read)
         kind, key, name = slot
+        if not rel.startswith("synced/") and len(text) > MAX_TEXT_CHARS:
+            problems.append(Problem(rel, over_limit("this text", len(text), MAX_TEXT_CHARS)))
+            continue
         if kind == "project":
             if key not in projects:
                 problems.append(
@@ -483,8 +496,12 @@ def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | No
         text = _read_text(content, rel, problems)
         if text is None:
             continue
+        text = _strip_final_newline(text)
+        if not rel.startswith("synced/") and len(text) > MAX_TEXT_CHARS:
+            problems.append(Problem(rel, over_limit("this text", len(text), MAX_TEXT_CHARS)))
+            continue
         fresh = copy.copy(record)  # a new object: digests are memoised by identity
-        setattr(fresh, name, _strip_final_newline(text))
+        setattr(fresh, name, text)
         if isinstance(fresh, Project):
             projects[key] = fresh
         else:

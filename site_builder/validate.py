@@ -20,6 +20,7 @@ from . import contentfs, schema, store
 from .errors import ContentError, Problem
 from .fsutil import write_if_changed
 from .model import Site
+from .textlimits import MAX_TEXT_CHARS
 
 DESCRIPTOR = "datapackage.json"
 MAX_TEAM_WARNINGS = 5
@@ -54,6 +55,7 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
     rows = _row_numbers(content)
     report.warnings.extend(check_oddities(site, rows))
     files = store.render_files(site)
+    report.warnings.extend(check_readme_sizes(files))
     report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]
     if fix and write_if_changed(content / DESCRIPTOR, expected.encode("utf-8")):
@@ -99,6 +101,20 @@ def _row_numbers(content: Path) -> dict[tuple[str, tuple[str, ...]], int]:
         for number, row in enumerate(reader, start=2):
             rows[(table.name, tuple(row[i] for i in index))] = number
     return rows
+
+
+def check_readme_sizes(files: dict[str, str]) -> list[Problem]:
+    """Synced READMEs over `MAX_TEXT_CHARS`: warnings, since sync writes and cuts them (one
+    from an older sync is cut when rendered). Other texts over the limit are refused by the
+    load itself, for the build as for `validate`."""
+    warnings: list[Problem] = []
+    for path, text in files.items():
+        length = len(text) - 1  # files end with a newline the text does not have
+        if path.startswith("synced/") and path.endswith(".md") and length > MAX_TEXT_CHARS:
+            message = f"this README is {length:,} characters long, over the limit of "
+            message += f"{MAX_TEXT_CHARS:,}: the site shows its start; the next sync cuts it"
+            warnings.append(Problem(path, message))
+    return warnings
 
 
 def check_oddities(site: Site, rows: dict[tuple[str, tuple[str, ...]], int]) -> list[Problem]:

@@ -12,6 +12,8 @@ import pytest
 from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, make_env, project_url
 from conftest import tree_digest
 
+from site_builder.textlimits import MAX_TEXT_CHARS
+
 PROJECTS = f"/api/v1/events/{EVENT}/projects"
 
 
@@ -65,10 +67,16 @@ CASES = [
         422,
         {"summary": "x" * 2001},
         fields=("summary",),
-        says="length",
+        says="too long: at most 2,000 characters",
     ),
     Bad(
-        "over-long pitch", "PATCH", project_url(), 422, {"pitch": "x" * 100_001}, fields=("pitch",)
+        "over-long pitch",
+        "PATCH",
+        project_url(),
+        422,
+        {"pitch": "x" * (MAX_TEXT_CHARS + 1)},
+        fields=("pitch",),
+        says=f"at most {MAX_TEXT_CHARS:,} characters",
     ),
     Bad("empty name", "PATCH", project_url(), 422, {"name": ""}, fields=("name",)),
     Bad(

@@ -19,6 +19,7 @@ import pytest
 from site_builder import schema, store
 from site_builder.errors import JamdatError
 from site_builder.render.build import build_site
+from site_builder.textlimits import MAX_TEXT_CHARS
 from site_builder.validate import validate_archive
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
@@ -96,6 +97,8 @@ def _other_mutations(files: dict[str, bytes]) -> Iterator[tuple[str, Change]]:
     yield "unknown event text", {f"events/{event}/unknown.md": b"# Hi\n"}
     yield "pitch not UTF-8", {pitch: b"caf\xe9\n"}
     yield "event text not UTF-8", {f"events/{event}.md": b"caf\xe9\n"}
+    yield "pitch over the size limit", {pitch: b"word " * (MAX_TEXT_CHARS // 4)}
+    yield "event text over the size limit", {f"events/{event}.md": b"x" * (MAX_TEXT_CHARS + 1)}
     # Warnings stay warnings: these must build.
     ends = events[0].index("ends_at")
     early = [list(row) for row in events]
@@ -103,6 +106,8 @@ def _other_mutations(files: dict[str, bytes]) -> Iterator[tuple[str, Change]]:
     yield "event ends before it starts", {schema.EVENTS.path: _csv(early)}
     yield "pitch removed", {pitch: None}
     yield "datapackage.json stale", {"datapackage.json": b"{}\n"}
+    readme = f"synced/{event}/{pitch.rsplit('/', 1)[1]}"
+    yield "synced README over the size limit", {readme: b"word " * (MAX_TEXT_CHARS // 4)}
 
 
 def _apply(content: Path, change: Change) -> None:

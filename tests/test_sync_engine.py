@@ -21,6 +21,7 @@ from site_builder.render.build import build_site
 from site_builder.sync.engine import Outcome, SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import HttpOptions
 from site_builder.sync.settings import SyncConfig
+from site_builder.textlimits import MAX_TEXT_CHARS
 
 GH = "https://api.github.com/repos/PyGithub/PyGithub"
 REPO_URL = "https://github.com/PyGithub/PyGithub"
@@ -302,7 +303,8 @@ def test_huge_readme_is_cut_with_a_note(tmp_archive: ArchiveFactory) -> None:
     ]
     sync(content, forge)
     readme = store.load(content).projects[KEY].readme
-    assert len(readme.encode()) < 1_000_200
+    assert len(readme) <= MAX_TEXT_CHARS
+    assert readme.startswith("A line of a very long README.\n")
     assert readme.endswith(f"was cut here; read all of it at <{REPO_URL}>.*")
 
 

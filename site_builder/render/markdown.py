@@ -10,9 +10,9 @@ from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .. import textlimits
 from .sanitize import sanitize_html
 
 
@@ -41,6 +41,36 @@ class _Linkify(LinkifyIt):  # type: ignore[misc]
         return self._maybe(text) and bool(super().test(text))
 
 
+_NOT_IN_SLUG = re.compile(r"[^\w\u4e00-\u9fff\- ]")
+
+
+def _heading_ids(state: StateCore) -> None:
+    """An id on every heading, GitHub-style: its text slugified, then `-1`, `-2` ... for
+    repeats. Each slug's next free number is remembered, so 10,000 identical headings cost
+    10,000 steps, not 50 million (mdit-py-plugins' anchors tries every number again)."""
+    tokens = state.tokens
+    taken = {
+        str(given)
+        for token in tokens
+        if token.type == "heading_open" and (given := token.attrGet("id"))
+    }
+    tried: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or token.attrGet("id"):
+            continue
+        children = tokens[i + 1].children or []
+        title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+        base = _NOT_IN_SLUG.sub("", title.lower().replace(" ", "-"))
+        n = tried.get(base, 0)
+        slug = f"{base}-{n}" if n else base
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        tried[base] = n + 1
+        taken.add(slug)
+        token.attrSet("id", slug)
+
+
 def _align_classes(state: StateCore) -> None:
     """Table column alignment as a class (`align-right`), not a style attribute: pages
     carry no inline styles, so the site's CSP can forbid them."""
@@ -67,18 +97,31 @@ def normalize_link(url: str) -> str:
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    md.options["maxNesting"] = textlimits.MAX_MARKDOWN_NESTING
     md.enable(["table", "strikethrough", "linkify"])
     md.linkify = _Linkify()
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
     md.use(tasklists_plugin, enabled=False)
-    md.use(anchors_plugin, min_level=1, max_level=6)
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("align_classes", _align_classes)
     return md
+
+
+def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
+    """The text, or its first `limit` characters (to the last line break) and a note: what
+    `validate` refuses may still reach a build, and must not take minutes to render."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    newline = head.rfind("\n")
+    if newline > limit // 2:
+        head = head[:newline]
+    return f"{head.rstrip()}\n\n*This text is longer than {limit:,} characters and was cut here.*"
 
 
 def render_markdown(text: str) -> str:
     """Sanitized HTML of a Markdown text; pure, so results can be cached by content hash."""
     if not text.strip():
         return ""
-    return sanitize_html(_parser().render(text))
+    return sanitize_html(_parser().render(bound_markdown(text)))

@@ -30,18 +30,39 @@ CHUNK_BYTES = 150_000
 that both cores stay busy to the end."""
 
 
+def _project_modules(module: ModuleType) -> list[ModuleType]:
+    """`module` and the project modules it uses, directly or through one another (a module
+    counts as used when it, or a function or class from it, is imported)."""
+    package = module.__name__.split(".")[0]
+    found: dict[str, ModuleType] = {}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        if current.__name__ in found:
+            continue
+        found[current.__name__] = current
+        for value in vars(current).values():
+            name = value.__name__ if isinstance(value, ModuleType) else _value_module(value)
+            used = sys.modules.get(name) if name.split(".")[0] == package else None
+            if used is not None and name not in found:
+                todo.append(used)
+    return [found[name] for name in sorted(found)]
+
+
+def _value_module(value: object) -> str:
+    """The module a function or class comes from, or empty."""
+    name = getattr(value, "__module__", "")
+    return name if isinstance(name, str) else ""
+
+
 @functools.cache
 def renderer_version(module: ModuleType) -> str:
     """A digest of what decides the HTML of a text: the renderer's source, the project
-    modules it uses (e.g. the sanitizer) and the libraries' versions. Computed once per
-    process: the code a process runs does not change under it."""
+    modules it uses (e.g. the sanitizer, the text limits) and the libraries' versions.
+    Computed once per process: the code a process runs does not change under it."""
     h = hashlib.blake2b(digest_size=8)
-    package = module.__name__.split(".")[0]
-    names = {module.__name__}
-    names.update(getattr(value, "__module__", "") or "" for value in vars(module).values())
-    names.update(v.__name__ for v in vars(module).values() if isinstance(v, ModuleType))
-    for name in sorted(n for n in names if n.split(".")[0] == package):
-        source = getattr(sys.modules.get(name), "__file__", None)
+    for used in _project_modules(module):
+        source = getattr(used, "__file__", None)
         if source:
             h.update(Path(source).read_bytes())
     for dist in ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "nh3"):

@@ -8,6 +8,9 @@ from urllib.parse import urljoin
 
 import nh3
 
+from .. import textlimits
+from .nesting import flatten_deep
+
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"input", "picture", "source"}) - {"map", "area"}
 
 _ATTRIBUTES: dict[str, set[str]] = {
@@ -72,8 +75,9 @@ _CLEANER = nh3.Cleaner(
 
 
 def sanitize_html(html: str) -> str:
-    """HTML with no scripts, styles, frames, event handlers or script URLs."""
-    return str(_CLEANER.clean(html))
+    """HTML with no scripts, styles, frames, event handlers or script URLs; elements
+    nested deeper than `MAX_HTML_DEPTH` are flattened first, to bound the parser's work."""
+    return str(_CLEANER.clean(flatten_deep(html, textlimits.MAX_HTML_DEPTH)))
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..model import Project
+from ..textlimits import MAX_PITCH_PARTS
 from . import urls, views
 from .deps import Memo
 from .index import SiteIndex, is_challenge
@@ -241,6 +242,8 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
     sections on further slides and ends with the project's links, if it has any."""
     base = p.legacy_url or ctx.site.events[p.event].legacy_url
     pitch = split_pitch(p.pitch)
+    if len(pitch.parts) > MAX_PITCH_PARTS:
+        pitch = Pitch([Part(p.pitch)], separated=False)
     bodies: Sequence[tuple[str, list[Span] | None]] | None = None
     if not pitch.separated and not any(part.notes for part in pitch.parts):
         # Cut the whole pitch's HTML (already rendered for the project page) rather than

@@ -1,5 +1,6 @@
 """A fetched README made fit for `synced/`: relative links and images made absolute on the
-forge, line endings normalised, and anything over 1 MB cut with a note.
+forge, line endings normalised, and anything over `MAX_TEXT_CHARS` (100,000 characters,
+what the site renders in about a second) cut with a note.
 
 Absolute URLs (badges included), in-page `#anchors`, `mailto:` and the like are left
 alone, and so is everything inside code blocks and code spans.
@@ -10,9 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from ..textlimits import MAX_TEXT_CHARS
 from .providers.base import Readme
-
-MAX_README_BYTES = 1_000_000
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -116,21 +116,25 @@ def absolutize(text: str, readme: Readme) -> str:
     return "\n".join(out)
 
 
-def cut(text: str, full_url: str, limit: int = MAX_README_BYTES) -> str:
-    """The text if it fits in `limit` bytes of UTF-8, else its start and a note."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
+def cut(text: str, full_url: str, limit: int = MAX_TEXT_CHARS, longer: bool = False) -> str:
+    """The text if it has at most `limit` characters (and was not `longer` before), else
+    its start and a note (which keeps the whole within `limit`)."""
+    if len(text) <= limit and not longer:
         return text
-    head = data[:limit].decode("utf-8", errors="ignore")
-    newline = head.rfind("\n")
-    if newline > limit // 2:
-        head = head[:newline]
-    megabytes = limit / 1_000_000
-    note = f"*This README is longer than {megabytes:g} MB and was cut here"
+    note = f"*This README is longer than {limit:,} characters and was cut here"
     note += f"; read all of it at <{full_url}>.*" if full_url else ".*"
+    room = max(0, limit - len(note) - 2)
+    head = text[:room]
+    newline = head.rfind("\n")
+    if newline > room // 2:
+        head = head[:newline]
     return head.rstrip() + "\n\n" + note
 
 
 def prepare(readme: Readme, full_url: str) -> str:
-    """The text to store in `synced/<event>/<project>.md`."""
-    return cut(normalize(absolutize(normalize(readme.text), readme)), full_url)
+    """The text to store in `synced/<event>/<project>.md`. Only its first `MAX_TEXT_CHARS`
+    are rewritten (rewriting only lengthens a text, so the rest would be cut anyway): the
+    work stays bounded whatever the forge sends."""
+    text = normalize(readme.text)
+    longer = len(text) > MAX_TEXT_CHARS
+    return cut(normalize(absolutize(text[:MAX_TEXT_CHARS], readme)), full_url, longer=longer)
