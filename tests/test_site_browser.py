@@ -122,3 +122,30 @@ def test_search_finds_projects_and_links_to_them(site: tuple[str, Path], browser
     assert page.locator("h1").inner_text() == titles[0].strip()
     page.close()
     assert not errors
+
+
+def test_the_index_sorts_events_by_the_day_it_is_read(site: tuple[str, Path], browser: Any) -> None:
+    """The built index lists events newest first; in the browser they are grouped by the
+    visitor's day (the page itself never depends on the day it was built)."""
+    base, out = site
+    assert "Happening now" not in (out / "index.html").read_text(encoding="utf-8")
+    page = browser.new_page()
+    errors = _offline(page)
+    page.clock.set_fixed_time("2024-03-01T12:00:00")
+    page.goto(f"{base}/")
+
+    def group(key: str) -> list[str]:
+        return page.locator(f"#events-{key} + ul.events h3").all_inner_texts()
+
+    assert "Featured Event" in group("upcoming") and "Open Legal Lab 2024" in group("upcoming")
+    assert group("upcoming").index("Open Legal Lab 2024") < group("upcoming").index(
+        "Featured Event"
+    ), "upcoming events come soonest first"
+    assert "Awesome hackathon" in group("current")
+    assert "GLAMhack 2023" in group("past")
+    assert page.locator("#events-all").count() == 0
+    page.clock.set_fixed_time("2024-06-02T20:00:00")
+    page.reload()
+    assert "Featured Event" in group("current")
+    page.close()
+    assert not errors
