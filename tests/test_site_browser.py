@@ -135,7 +135,8 @@ def test_the_index_sorts_events_by_the_day_it_is_read(site: tuple[str, Path], br
     page.goto(f"{base}/")
 
     def group(key: str) -> list[str]:
-        return page.locator(f"#events-{key} + ul.events h3").all_inner_texts()
+        texts: list[str] = page.locator(f"#events-{key} + ul.events h3").all_inner_texts()
+        return texts
 
     assert "Featured Event" in group("upcoming") and "Open Legal Lab 2024" in group("upcoming")
     assert group("upcoming").index("Open Legal Lab 2024") < group("upcoming").index(
