@@ -1,9 +1,12 @@
 """Markdown rendered once per distinct text: a persistent cache and a parallel renderer.
 
-Texts are keyed by a blake2b digest of the renderer's version and the text, stored in
-sqlite in the archive's state dir. Missing texts are rendered on all cores by forked
-worker processes (fork shares the texts with the workers without pickling them); a
-handful is rendered in-process, where a pool would cost more than it saves.
+Texts are keyed by a blake2b digest of the renderer's version and the text, keyed with a
+secret of the machine's user (`cache_secret`), stored in sqlite in the archive's state
+dir. The cache's HTML is trusted as sanitized, and the state dir sits inside a folder
+others commit to: a cache planted there, made anywhere else, never matches a text.
+Missing texts are rendered on all cores by forked worker processes (fork shares the texts
+with the workers without pickling them); a handful is rendered in-process, where a pool
+would cost more than it saves.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import importlib.metadata
 import multiprocessing
 import os
+import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
@@ -73,6 +77,51 @@ def renderer_version(module: ModuleType) -> str:
     return h.hexdigest()
 
 
+SECRET_ENV = "JAMDAT_CACHE_SECRET"
+"""Environment variable that may give the cache secret (e.g. from a CI secret, so that a
+cached state dir stays usable across runs)."""
+
+
+@functools.cache
+def cache_secret() -> bytes:
+    """The key of every Markdown cache key: from `JAMDAT_CACHE_SECRET`, else a random
+    secret kept in the user's cache folder (`~/.cache/jamdat/secret`, never in an
+    archive), else one for this process only (the cache then only serves this process)."""
+    given = os.environ.get(SECRET_ENV)
+    if given:
+        return hashlib.blake2b(given.encode("utf-8"), digest_size=32).digest()
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(home, "jamdat", "secret")
+    try:
+        return _stored_secret(path)
+    except OSError:
+        return secrets.token_bytes(32)
+
+
+def _stored_secret(path: Path) -> bytes:
+    """The 32 bytes in `path`, made (readable by its owner only) when missing."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # fails when another process made one meanwhile: use that
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(33)
+    if len(data) != 32:
+        raise OSError(f"{path}: not a cache secret")
+    return data
+
+
 def workers(jobs: int | None) -> int:
     """How many processes may render: `jobs`, else every core this process may use."""
     if jobs is not None:
@@ -125,7 +174,7 @@ class MarkdownCache:
         self.hits += hits
 
     def key(self, text: str) -> bytes:
-        h = hashlib.blake2b(self.version, digest_size=16)
+        h = hashlib.blake2b(self.version, digest_size=16, key=cache_secret())
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.digest()
 
