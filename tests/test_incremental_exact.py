@@ -294,3 +294,42 @@ def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
     assert b"incremental build" in done.stdout + done.stderr
     subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)
     assert _differences(_tree(out), _tree(clean)) == []
+
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def test_templates_a_page_looked_for_are_its_sources(work_dir: Path) -> None:
+    """Partials included by a list (the first found wins) or by a `./` path: editing,
+    adding or removing one re-renders the pages that looked for it."""
+    content = work_dir / "content"
+    _small_demo(content)
+    own = work_dir / "templates"
+    own.mkdir()
+    project = (TEMPLATES / "project.html").read_text(encoding="utf-8")
+    include = '{% include ["_q.html", "_p.html"] %}{% include "./_r.html" %}'
+    (own / "project.html").write_text(
+        project.replace("{% block content %}", "{% block content %}" + include, 1),
+        encoding="utf-8",
+    )
+    (own / "_p.html").write_text("<p>P one</p>", encoding="utf-8")
+    (own / "_r.html").write_text("<p>R one</p>", encoding="utf-8")
+    out, warm_out = work_dir / "public", work_dir / "warm"
+    build_site(content, out, jobs=1)
+    warm = BuildSession(content, warm_out, jobs=1, long_lived=True)
+    warm.build()
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("partial edited", lambda: (own / "_p.html").write_text("<p>P two</p>")),
+        ("first choice added", lambda: (own / "_q.html").write_text("<p>Q wins</p>")),
+        ("./ partial edited", lambda: (own / "_r.html").write_text("<p>R two</p>")),
+        ("first choice removed", lambda: (own / "_q.html").unlink()),
+    ]
+    for n, (label, step) in enumerate(steps):
+        step()
+        build_site(content, out, jobs=1)
+        warm.build()
+        clean = work_dir / f"clean-{n}"
+        build_site(content, clean, clean=True, jobs=1)
+        expected = _tree(clean)
+        assert _differences(_tree(out), expected) == [], label
+        assert _differences(_tree(warm_out), expected) == [], label

@@ -4,7 +4,7 @@ jinja2 environment that renders them."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,9 @@ def _iso(value: datetime) -> str:
 
 
 class RecordingEnvironment(jinja2.Environment):
-    """Notes every template a render loads (extends, includes and imports load through
-    `get_template` too), so each output depends on the templates it used."""
+    """Notes every template a render asks for, found or not (extends, includes and imports
+    load through these too), so each output depends on the templates it used and on the
+    absence of those it looked for first."""
 
     def get_template(
         self,
@@ -49,9 +50,29 @@ class RecordingEnvironment(jinja2.Environment):
         parent: str | None = None,
         globals: MutableMapping[str, Any] | None = None,
     ) -> jinja2.Template:
-        if isinstance(name, str):
-            deps.read(deps.key("template", name))
+        _note(name)
         return super().get_template(name, parent, globals)
+
+    def select_template(
+        self,
+        names: Iterable[str | jinja2.Template],
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        names = list(names) if not isinstance(names, jinja2.runtime.Undefined) else names
+        for name in names:
+            _note(name)
+        return super().select_template(names, parent, globals)
+
+
+def _note(name: object) -> None:
+    """Record a template by the name the loader looks it up under (`./a.html` is `a.html`)."""
+    if isinstance(name, str):
+        try:
+            found = "/".join(split_template_path(name))
+        except jinja2.TemplateNotFound:
+            return  # a name reaching outside the folder: the loader refuses it too
+        deps.read(deps.key("template", found))
 
 
 def make_env(dirs: list[Path]) -> jinja2.Environment:
