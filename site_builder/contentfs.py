@@ -26,7 +26,9 @@ SYMLINK = (
 SPECIAL = "is not a regular file or folder (a device, socket or pipe); remove it"
 
 FileStat = tuple[int, int, int]
-"""(size, mtime_ns, inode) of a file, as the build state compares them."""
+"""(size, ctime_ns, inode) of a file, as the build state compares them. The change time,
+not the modification time: tools can set the latter back (`touch -d`, `rsync -t`), never
+the former, which moves with every write."""
 
 
 def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat]:
@@ -70,7 +72,7 @@ def _scan(root: Path, under: str, prefix: str, *, stats: bool) -> dict[str, File
                     problems.append(Problem(prefix + name, SPECIAL))
                 elif stats:
                     st = entry.stat(follow_symlinks=False)
-                    found[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+                    found[name] = (st.st_size, st.st_ctime_ns, st.st_ino)
             except FileNotFoundError:
                 continue  # removed while listing
     if problems:

@@ -333,3 +333,33 @@ def test_templates_a_page_looked_for_are_its_sources(work_dir: Path) -> None:
         expected = _tree(clean)
         assert _differences(_tree(out), expected) == [], label
         assert _differences(_tree(warm_out), expected) == [], label
+
+
+def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(work_dir: Path) -> None:
+    """`rsync --inplace -t` and `touch -d` can give a changed file its old size and
+    modification time; its change time still moves, and the build sees it."""
+    content = work_dir / "content"
+    _small_demo(content)
+    media = content / "media"
+    media.mkdir()
+    (media / "logo.png").write_bytes(b"A" * 64)
+    out = work_dir / "public"
+    build_site(content, out, jobs=1)
+    pitch = next((content / "projects" / EVENT).glob("*.md"))
+    text = pitch.read_bytes()
+    changed = text.replace(b"e", b"E", 1) if b"e" in text else text.replace(text[:1], b"#", 1)
+    for path, data in ((pitch, changed), (media / "logo.png", b"B" * 64)):
+        st = path.stat()
+        with path.open("r+b") as handle:  # in place: same inode, same size
+            handle.write(data)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    replaced = media / "logo.png.new"  # or a new file of the same size and time moved over it
+    replaced.write_bytes(b"C" * 64)
+    st = (media / "logo.png").stat()
+    os.utime(replaced, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(replaced, media / "logo.png")
+    build_site(content, out, jobs=1)
+    clean = work_dir / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert (out / "media" / "logo.png").read_bytes() == b"C" * 64
+    assert _differences(_tree(out), _tree(clean)) == []

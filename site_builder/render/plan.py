@@ -176,13 +176,13 @@ def _mirrors(index: SiteIndex) -> list[Output]:
 
 
 def media_outputs(content: Path) -> list[Output]:
-    """The files under `content/media/`, published as `media/...`. Known by size and
-    modification time, like the build state checks `public/`, so unchanged files are not read."""
+    """The files under `content/media/`, published as `media/...`. Known by their stat
+    (`contentfs.FileStat`), so unchanged files are not read."""
     out: list[Output] = []
-    for rel, (size, mtime_ns, _) in sorted(contentfs.scan(content, "media").items()):
+    for rel, stat in sorted(contentfs.scan(content, "media").items()):
         if any(part.startswith(".") for part in rel.split("/")):
             continue
-        out.append(Output(rel, _Read(content, rel), digest(rel, size, mtime_ns)))
+        out.append(Output(rel, _Read(content, rel), digest(rel, stat)))
     return out
 
 
