@@ -40,7 +40,10 @@ def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat
 
 def check(root: Path) -> None:
     """Raise ContentError naming every symbolic link and special file below `root` (what
-    `scan` refuses, from the folder entries' types alone: no file is stat'ed)."""
+    `scan` refuses, from the folder entries' types alone: no file is stat'ed), or `root`
+    itself when it is a link: a committed `content -> /` must not become the archive."""
+    if root.is_symlink():
+        raise ContentError.single(root, SYMLINK.replace("file", "folder"))
     _scan(root, "", "", stats=False)
 
 

@@ -5,13 +5,16 @@ neither `public/` nor an export."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from conftest import ArchiveFactory, Cli
 
 from site_builder.errors import ContentError
-from site_builder.render.build import BuildSession
+from site_builder.render.build import BuildSession, build_site
+
+DEMO = Path(__file__).resolve().parents[1] / "content"
 
 SECRET = "GITHUB_TOKEN=ghp_secret0123456789"
 ENVIRON = Path("/proc/self/environ")
@@ -173,3 +176,24 @@ def test_a_dangling_link_and_a_pipe_are_named_not_followed(
     result = cli("validate", "--content", content)
     assert result.exit_code != 0 and _refused(result.output, "media/gone.png"), result.output
     assert "media/pipe.png: is not a regular file" in result.output
+
+
+def test_linked_content_and_templates_folders_are_refused(tmp_path: Path) -> None:
+    """The folders themselves, not only what is in them: a committed `templates -> /x`
+    or `content -> /y` must not make another folder the site's templates or archive."""
+    outside = tmp_path / "outside"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "templates", outside / "templates")
+    (outside / "templates" / "assets" / "secret.txt").write_text("s3cret", encoding="utf-8")
+    shutil.copytree(DEMO, outside / "content", ignore=shutil.ignore_patterns(".jamdat"))
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copytree(DEMO, checkout / "content", ignore=shutil.ignore_patterns(".jamdat"))
+    (checkout / "templates").symlink_to(outside / "templates")
+    with pytest.raises(ContentError, match="templates: is a symbolic link"):
+        build_site(checkout / "content", tmp_path / "public", jobs=1)
+    (checkout / "templates").unlink()
+    shutil.rmtree(checkout / "content")
+    (checkout / "content").symlink_to(outside / "content")
+    with pytest.raises(ContentError, match="is a symbolic link"):
+        build_site(checkout / "content", tmp_path / "public", jobs=1)
+    assert not (tmp_path / "public").exists()

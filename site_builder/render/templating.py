@@ -13,6 +13,7 @@ import jinja2
 from jinja2.loaders import split_template_path
 
 from .. import contentfs
+from ..errors import ContentError
 from . import deps
 from .state import stats_digest
 from .urls import outbound
@@ -21,9 +22,12 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def template_dirs(content: Path) -> list[Path]:
-    """The site's `templates/` beside its content (if any), then the project's defaults."""
+    """The site's `templates/` beside its content (if any), then the project's defaults.
+    A `templates` that is a symbolic link is refused, like every link in the archive."""
     dirs: list[Path] = []
     own = content.parent / "templates"
+    if own.is_symlink():
+        raise ContentError.single(Path("templates"), contentfs.SYMLINK.replace("file", "folder"))
     if own.is_dir():
         dirs.append(own.resolve())
     if DEFAULT_TEMPLATES.resolve() not in dirs:
