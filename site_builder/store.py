@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 from . import schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
-from .fsutil import locked, write_if_changed
+from .fsutil import write_if_changed
+from .locks import locked
 from .model import Activity, Category, Event, Person, Project, Site
 
 STATE_DIR = ".jamdat"

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import locked, write_if_changed
+from ..fsutil import write_if_changed
+from ..locks import locked
 from ..store import state_dir
 
 FOLDER = "extras"

@@ -33,6 +33,7 @@ import dataclasses
 import gc
 import importlib.util
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,8 +44,8 @@ from typing import TYPE_CHECKING
 
 from .. import __version__, store
 from ..errors import JamdatError
-from ..fsutil import locked
-from . import publish
+from ..locks import locked
+from . import publish, sqlitefile
 from .outputs import Output, RenderContext, digest
 from .state import (
     BuildState,
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
 
 ENGINE_VERSION = f"{__version__}/1"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
+
+MARKDOWN_CACHE = "markdown.sqlite"
 
 PRECOLLECT_MIN = 100
 """From this many outputs to render, find and render all missing Markdown up front (in
@@ -163,14 +166,38 @@ class BuildSession:
         """The state's entries as this session recorded them, with the inputs signature
         recorded beside them (when the database still holds it, nobody else built since)."""
         self._fragments: dict[str, dict[str, bytes]] = {}
+        self._swept = False
+        """Whether temporary files a killed build left inside `out` were looked for."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
         nothing changed (rendering nothing then), so that the session's next rebuild is
         fast: `jamdat serve` and the edit API start with one."""
-        report = BuildReport(self.out)
         state_dir = store.state_dir(self.content)
-        with locked(state_dir / "build.lock"):
+        # Builds of one archive share its state; builds of any archive into one `out`
+        # would mix their files: each pair is serialised.
+        with locked(state_dir / "build.lock"), locked(out_lock(self.out)):
+            publish.sweep(self.out, deep=False)
+            try:
+                report = self._locked_build(state_dir, clean, warm)
+            except sqlite3.DatabaseError as exc:
+                if not sqlitefile.is_corruption(exc) or not self._discard_damaged(state_dir):
+                    raise
+                self._entries = None
+                report = self._locked_build(state_dir, clean, warm)
+        if self._settle:
+            # What a session keeps (the archive, its plan, digests) lives as long as the
+            # session: frozen, its million objects are not scanned again by every full
+            # collection (100 ms pauses at 10,000 projects). Collected first, so no garbage
+            # is frozen with it; done after publishing, so no page waits for it.
+            self._settle = False
+            gc.collect()
+            gc.freeze()
+        return report
+
+    def _locked_build(self, state_dir: Path, clean: bool, warm: bool) -> BuildReport:
+        report = BuildReport(self.out)
+        try:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
             try:
                 with report.phase("check"):
@@ -182,15 +209,22 @@ class BuildSession:
                 self._build(clean, state, inputs, sources, report)
             finally:
                 state.close()
-        if self._settle:
-            # What a session keeps (the archive, its plan, digests) lives as long as the
-            # session: frozen, its million objects are not scanned again by every full
-            # collection (100 ms pauses at 10,000 projects). Collected first, so no garbage
-            # is frozen with it; done after publishing, so no page waits for it.
-            self._settle = False
-            gc.collect()
-            gc.freeze()
+        except OSError as exc:
+            raise JamdatError(_os_error(exc, self.out)) from exc
+        except sqlite3.OperationalError as exc:
+            raise JamdatError(f"{state_dir}: {exc}") from exc
         return report
+
+    def _discard_damaged(self, state_dir: Path) -> bool:
+        """After a build met a damaged page in its state or cache (which the cheap check on
+        opening cannot see): discard the damaged files; False when none is."""
+        found = False
+        for path in (state_file(state_dir, self.out), state_dir / MARKDOWN_CACHE):
+            problem = sqlitefile.check(path)
+            if problem is not None:
+                sqlitefile.discard(path, problem)
+                found = True
+        return found
 
     def _load(self, sources: dict[str, FileStat]) -> Site:
         """The archive as on disk now: the last one with changed texts re-read, or all
@@ -256,8 +290,11 @@ class BuildSession:
             own = self._entries is not None and previous is self._entries[1]
             verify = not own or state.inputs() == inputs
             dirty, disk_ok = _dirty(outputs, fingerprints, previous or {}, out, verify=verify)
+        if not self._swept:
+            publish.sweep(out, deep=True)
+            self._swept = True
         cache = MarkdownCache(
-            store.state_dir(content) / "markdown.sqlite",
+            store.state_dir(content) / MARKDOWN_CACHE,
             md_version,
             markdown_module.render_markdown,
         )
@@ -304,6 +341,19 @@ def _keep_people(old: Site, new: Site) -> Site:
     if old.people == new.people:
         return dataclasses.replace(new, people=old.people)
     return new
+
+
+def out_lock(out: Path) -> Path:
+    """The lock of an output directory, beside it: builds of different archives into one
+    directory wait for each other."""
+    target = out.resolve()
+    return target.parent / f".{target.name}.lock"
+
+
+def _os_error(exc: OSError, out: Path) -> str:
+    """'cannot write public/x.html: No space left on device', one line, for the CLI."""
+    where = exc.filename or out
+    return f"cannot write {where}: {exc.strerror or exc}"
 
 
 def _check_out(content: Path, out: Path) -> None:

@@ -2,7 +2,11 @@
 
 A cold build writes a complete tree next to `out` and exchanges the two directories in
 one `renameat2(RENAME_EXCHANGE)` system call (two renames where that is unavailable). An
-incremental build changes single files, each through a temporary file and `os.replace`.
+incremental build writes every changed file to a private folder inside `out` first (where
+a full disk fails) and only then moves them into place, each with `os.replace`; a failure
+at any point (SIGTERM included) moves the previous files back. Folders and temporary
+files are named after the build's pid, and whatever a killed build left is swept away by
+the next one.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ import contextlib
 import ctypes
 import errno
 import os
+import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
-from ..fsutil import atomic_write
+from ..errors import JamdatError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -46,25 +52,35 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def staging_dir(out: Path) -> Path:
-    """A fresh, empty sibling of `out` to build a whole tree in (left-overs are removed)."""
-    stage = out.parent / f".{out.name}.new"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    """A fresh, empty sibling of `out`, named for this build, to build a whole tree in."""
+    stage = out.parent / f".{out.name}.new-{os.getpid()}"
+    discard(stage)
+    try:
+        stage.mkdir(parents=True)
+    except OSError as exc:
+        raise cannot_write(stage, exc) from exc
     return stage
 
 
 def write_new(path: Path, data: bytes) -> os.stat_result:
     """Write a file of a staging tree nobody serves yet (no temporary file needed);
     returns its final stat, for the build state."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        return os.fstat(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+
+
+def cannot_write(path: Path, exc: OSError) -> JamdatError:
+    """One line naming the file, e.g. 'cannot write public/x.html: No space left on device'."""
+    return JamdatError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def swap_in(stage: Path, out: Path) -> None:
@@ -76,9 +92,8 @@ def swap_in(stage: Path, out: Path) -> None:
     if exchange(stage, out):
         _remove(stage)
         return
-    old = out.parent / f".{out.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    discard(old)
     os.rename(out, old)
     os.rename(stage, out)
     _remove(old)
@@ -92,21 +107,117 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def discard(stage: Path) -> None:
-    """Remove a staging tree after a failed build."""
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(stage)
+_WORK_PREFIX = ".jamdat-publish-"
+_LEFTOVER_PID = re.compile(r"-(\d+)$")
 
 
-def apply_changes(out: Path, writes: Iterable[tuple[str, bytes]], deletes: Iterable[str]) -> None:
-    """Replace changed files one by one (each atomically) and remove outputs no longer made."""
-    for rel, data in writes:
-        atomic_write(out / rel, data)
+def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Iterable[str]) -> None:
+    """Replace changed files and remove outputs no longer made, all or nothing: when
+    anything fails (a full disk, SIGTERM), `out` is left exactly as it was."""
+    work = out / f"{_WORK_PREFIX}{os.getpid()}"
+    discard(work)
+    undo: list[Callable[[], object]] = []
+    try:
+        work.mkdir()
+        for i, (rel, data) in enumerate(writes):
+            try:
+                write_new(work / str(i), data)
+            except JamdatError as exc:
+                raise JamdatError(f"{exc} (for {out / rel})") from exc
+        for i, (rel, _) in enumerate(writes):
+            _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
+        for i, rel in enumerate(deletes):
+            target, kept = out / rel, work / f"{i}.deleted"
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(target, kept)
+                undo.append(partial(os.rename, kept, target))
+    except BaseException:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        raise
+    finally:
+        discard(work)
     for rel in deletes:
-        path = out / rel
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        parent = path.parent
+        parent = (out / rel).parent
         while parent != out and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
+
+
+def _move_in(
+    new: Path, out: Path, rel: str, backup: Path, undo: list[Callable[[], object]]
+) -> None:
+    """Put `new` at `out/rel`, keeping a hard link to the file it replaces for undo."""
+    target = out / rel
+    if not target.parent.is_dir():
+        top = target.parent
+        while not top.parent.is_dir():
+            top = top.parent
+        target.parent.mkdir(parents=True)
+        undo.append(partial(shutil.rmtree, top))
+    try:
+        os.link(target, backup, follow_symlinks=False)
+        undo.append(partial(os.replace, backup, target))
+    except FileNotFoundError:
+        undo.append(partial(os.unlink, target))
+    os.replace(new, target)
+
+
+def sweep(out: Path, *, deep: bool) -> None:
+    """Remove what killed or older builds left: staging trees beside `out` and publish
+    folders in it; with `deep`, temporary files anywhere inside it too (a walk of the
+    whole site). Callers hold `out`'s lock."""
+    stems = (f".{out.name}.new", f".{out.name}.old")
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(out.parent):
+            if _leftover(entry.name, stems) and _dead(entry.name):
+                discard(Path(entry.path))
+    folders = [os.fspath(out)]
+    while folders:
+        try:
+            entries = list(os.scandir(folders.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.name.startswith(_WORK_PREFIX):
+                if _dead(entry.name):
+                    discard(Path(entry.path))
+            elif not deep:
+                continue
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
+def _leftover(name: str, stems: tuple[str, ...]) -> bool:
+    """`.public.new`, `.public.new-1234` and the like."""
+    return any(name == stem or re.fullmatch(re.escape(stem) + r"-\d+", name) for stem in stems)
+
+
+def _dead(name: str) -> bool:
+    """Whether the build a leftover is named after is gone (unnamed: an older version's)."""
+    match = _LEFTOVER_PID.search(name)
+    if match is None:
+        return True
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def discard(path: Path) -> None:
+    """Remove a staging tree, or a stray file where one would go."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()

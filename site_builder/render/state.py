@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sqlitefile
 
 SCHEMA_VERSION = "1"
 
@@ -50,16 +51,15 @@ class BuildState:
     """Read and update the recorded outputs of one output directory."""
 
     def __init__(self, path: Path, engine: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.engine = engine
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
-            " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER) WITHOUT ROWID"
+        self.db = sqlitefile.connect(
+            path,
+            (
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+                "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
+                " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER) WITHOUT ROWID",
+            ),
         )
 
     def close(self) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import schema, store
-from ..fsutil import locked, write_if_changed
+from ..fsutil import write_if_changed
+from ..locks import locked
 from ..model import Event, Project, Site
 
 Signature = dict[str, tuple[int, int, int]]
