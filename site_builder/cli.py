@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -84,18 +83,15 @@ def validate(content: Path, fast: bool, fix: bool) -> None:
 @click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
 def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
     """Render the static site into OUT, incrementally and atomically."""
-    from .forkpool import Terminated, terminate_unwinds
+    from .onterm import exit_cleanly_on_term
     from .render.build import build_site
 
     try:
-        with terminate_unwinds():
+        with exit_cleanly_on_term(f"build of {out} terminated; {out} is unchanged"):
             report = build_site(content, out, base_url=base_url, clean=clean, jobs=jobs)
     except JamdatError as exc:
         _fail(exc)
         return
-    except Terminated:
-        click.echo(f"build of {out} terminated; {out} is unchanged", err=True)
-        sys.exit(128 + signal.SIGTERM)
     click.echo(report.summary())
 
 

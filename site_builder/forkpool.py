@@ -9,14 +9,12 @@ parent holds (a flock belongs to the open file, which a fork shares).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from types import FrameType
 
 from . import locks
 
@@ -55,26 +53,3 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C, so every cleanup on the way runs."""
-
-
-@contextlib.contextmanager
-def terminate_unwinds() -> Iterator[None]:
-    """While inside, SIGTERM raises `Terminated` in the main thread instead of killing the
-    process outright, so staging folders and temporary files are removed on the way out."""
-
-    def raise_terminated(signum: int, frame: FrameType | None) -> None:
-        raise Terminated(signum)
-
-    try:
-        previous = signal.signal(signal.SIGTERM, raise_terminated)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -24,13 +24,13 @@ def locked(lock_file: Path) -> Iterator[None]:
     """
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     fd = _acquire(lock_file)
-    _HELD.add(fd)
+    _HELD[fd] = lock_file
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(_me()).encode() + b"\n", 0)
         yield
     finally:
-        _HELD.discard(fd)
+        _HELD.pop(fd, None)
         # Removed while still held, so nothing is left behind; a waiter that then gets
         # the removed file's lock sees it is no longer the file at that path and retries.
         with contextlib.suppress(OSError):
@@ -38,8 +38,8 @@ def locked(lock_file: Path) -> Iterator[None]:
         os.close(fd)
 
 
-_HELD: set[int] = set()
-"""Descriptors of the locks this process holds, for `drop_inherited_locks`."""
+_HELD: dict[int, Path] = {}
+"""Descriptors of the locks this process holds and their files."""
 
 _WAIT_POLL = 0.2
 
@@ -48,6 +48,16 @@ def drop_inherited_locks() -> None:
     """In a forked child: close its copies of the parent's locks, so that the locks go
     with the parent (a flock is released only when every copy is closed)."""
     for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+def release_all() -> None:
+    """Before exiting on a signal: release every lock as `locked` would."""
+    for fd, path in list(_HELD.items()):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
         with contextlib.suppress(OSError):
             os.close(fd)
     _HELD.clear()

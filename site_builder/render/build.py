@@ -42,7 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, store
+from .. import __version__, onterm, store
 from ..errors import JamdatError
 from ..locks import locked
 from . import publish, sqlitefile
@@ -283,7 +283,10 @@ class BuildSession:
             fingerprints = _fingerprints(outputs, salt)
             report.planned = len(outputs)
         with report.phase("check"):
-            previous = None if clean or not out.is_dir() else self._previous(state)
+            # A directory other than the one this archive last built (another archive's
+            # build swapped in its own) holds files this state knows nothing of.
+            same_out = out.is_dir() and state.out_id() == dir_id(out)
+            previous = self._previous(state) if same_out and not clean else None
             report.cold = previous is None
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
             # unless nothing but the outputs can have changed since its last build.
@@ -313,10 +316,18 @@ class BuildSession:
             batch = pagerender.Batch(dirty, ctx, cache, None, previous or {}, disk_ok)
             if previous is None:
                 entries = _cold(out, batch, fingerprints, workers(jobs), report)
-                state.record(entries.items(), (), replace_all=True, inputs=inputs)
+                state.record(
+                    entries.items(), (), replace_all=True, inputs=inputs, out_id=dir_id(out)
+                )
             else:
                 entries = _incremental(out, batch, fingerprints, workers(jobs), report)
-                state.record(entries.items(), report.deleted, replace_all=False, inputs=inputs)
+                state.record(
+                    entries.items(),
+                    report.deleted,
+                    replace_all=False,
+                    inputs=inputs,
+                    out_id=dir_id(out),
+                )
                 entries = {**previous, **entries}
                 for path in report.deleted:
                     entries.pop(path, None)
@@ -348,6 +359,12 @@ def out_lock(out: Path) -> Path:
     directory wait for each other."""
     target = out.resolve()
     return target.parent / f".{target.name}.lock"
+
+
+def dir_id(out: Path) -> str:
+    """Which directory `out` is: every cold build swaps in a new one."""
+    st = os.stat(out)
+    return f"{st.st_dev}:{st.st_ino}"
 
 
 def _os_error(exc: OSError, out: Path) -> str:
@@ -465,17 +482,19 @@ def _cold(
     """Render everything into a staging tree and swap it in; discard it on failure."""
     from . import pagerender
 
-    batch.stage = publish.staging_dir(out)
-    try:
-        with report.phase("render"):
-            results = pagerender.render_batch(batch, jobs)
-        report.rendered = [r[0] for r in results]
-        report.written = list(report.rendered)
-        with report.phase("publish"):
-            publish.swap_in(batch.stage, out)
-    except BaseException:
-        publish.discard(batch.stage)
-        raise
+    stage = publish.staging_path(out)
+    with onterm.undo_on_term(lambda: publish.discard(stage)):
+        batch.stage = publish.staging_dir(out)
+        try:
+            with report.phase("render"):
+                results = pagerender.render_batch(batch, jobs)
+            report.rendered = [r[0] for r in results]
+            report.written = list(report.rendered)
+            with report.phase("publish"):
+                publish.swap_in(stage, out)
+        except BaseException:
+            publish.discard(stage)
+            raise
     return {
         path: Entry(fingerprints[path], hashed, size, mtime, inode)
         for path, hashed, size, mtime, inode, _ in results

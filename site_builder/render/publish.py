@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
+from .. import onterm
 from ..errors import JamdatError
 
 _AT_FDCWD = -100
@@ -51,9 +52,14 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, f"cannot exchange {a} and {b}: {os.strerror(code)}")
 
 
+def staging_path(out: Path) -> Path:
+    """Where this build stages a whole tree: a sibling of `out` named for the build."""
+    return out.parent / f".{out.name}.new-{os.getpid()}"
+
+
 def staging_dir(out: Path) -> Path:
-    """A fresh, empty sibling of `out`, named for this build, to build a whole tree in."""
-    stage = out.parent / f".{out.name}.new-{os.getpid()}"
+    """A fresh, empty `staging_path`."""
+    stage = staging_path(out)
     discard(stage)
     try:
         stage.mkdir(parents=True)
@@ -115,28 +121,37 @@ def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Itera
     """Replace changed files and remove outputs no longer made, all or nothing: when
     anything fails (a full disk, SIGTERM), `out` is left exactly as it was."""
     work = out / f"{_WORK_PREFIX}{os.getpid()}"
-    discard(work)
     undo: list[Callable[[], object]] = []
-    try:
-        work.mkdir()
-        for i, (rel, data) in enumerate(writes):
-            try:
-                write_new(work / str(i), data)
-            except JamdatError as exc:
-                raise JamdatError(f"{exc} (for {out / rel})") from exc
-        for i, (rel, _) in enumerate(writes):
-            _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
-        for i, rel in enumerate(deletes):
-            target, kept = out / rel, work / f"{i}.deleted"
-            with contextlib.suppress(FileNotFoundError):
-                os.rename(target, kept)
-                undo.append(partial(os.rename, kept, target))
-    except BaseException:
+
+    def roll_back() -> None:
         for step in reversed(undo):
             with contextlib.suppress(OSError):
                 step()
-        raise
-    finally:
+        undo.clear()
+        discard(work)
+
+    # Each undo step is registered before its action, so that SIGTERM between the two
+    # finds nothing to undo (a missing file) rather than an action it does not know of.
+    with onterm.undo_on_term(roll_back):
+        try:
+            discard(work)
+            work.mkdir()
+            for i, (rel, data) in enumerate(writes):
+                try:
+                    write_new(work / str(i), data)
+                except JamdatError as exc:
+                    raise JamdatError(f"{exc} (for {out / rel})") from exc
+            for i, (rel, _) in enumerate(writes):
+                _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
+            for i, rel in enumerate(deletes):
+                target, kept = out / rel, work / f"{i}.deleted"
+                undo.append(partial(os.rename, kept, target))
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(target, kept)
+        except BaseException:
+            roll_back()
+            raise
+        undo.clear()
         discard(work)
     for rel in deletes:
         parent = (out / rel).parent
@@ -154,13 +169,13 @@ def _move_in(
         top = target.parent
         while not top.parent.is_dir():
             top = top.parent
-        target.parent.mkdir(parents=True)
         undo.append(partial(shutil.rmtree, top))
+        target.parent.mkdir(parents=True)
     try:
-        os.link(target, backup, follow_symlinks=False)
         undo.append(partial(os.replace, backup, target))
+        os.link(target, backup, follow_symlinks=False)
     except FileNotFoundError:
-        undo.append(partial(os.unlink, target))
+        undo[-1] = partial(os.unlink, target)
     os.replace(new, target)
 
 

@@ -81,7 +81,14 @@ class BuildState:
 
     def inputs(self) -> str | None:
         """The input signature recorded by the last successful build."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'inputs'").fetchone()
+        return self._meta("inputs")
+
+    def out_id(self) -> str | None:
+        """The identity of the output directory the last successful build wrote into."""
+        return self._meta("out")
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def record(
@@ -91,6 +98,7 @@ class BuildState:
         *,
         replace_all: bool,
         inputs: str,
+        out_id: str,
     ) -> None:
         """Store the outcome of a published build in one transaction."""
         with self.db:
@@ -104,7 +112,12 @@ class BuildState:
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                (("schema", SCHEMA_VERSION), ("engine", self.engine), ("inputs", inputs)),
+                (
+                    ("schema", SCHEMA_VERSION),
+                    ("engine", self.engine),
+                    ("inputs", inputs),
+                    ("out", out_id),
+                ),
             )
 
 
