@@ -166,8 +166,6 @@ class BuildSession:
         """The state's entries as this session recorded them, with the inputs signature
         recorded beside them (when the database still holds it, nobody else built since)."""
         self._fragments: dict[str, dict[str, bytes]] = {}
-        self._swept = False
-        """Whether temporary files a killed build left inside `out` were looked for."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -177,7 +175,7 @@ class BuildSession:
         # Builds of one archive share its state; builds of any archive into one `out`
         # would mix their files: each pair is serialised.
         with locked(state_dir / "build.lock"), locked(out_lock(self.out)):
-            publish.sweep(self.out, deep=False)
+            publish.sweep(self.out)
             try:
                 report = self._locked_build(state_dir, clean, warm)
             except sqlite3.DatabaseError as exc:
@@ -293,9 +291,6 @@ class BuildSession:
             own = self._entries is not None and previous is self._entries[1]
             verify = not own or state.inputs() == inputs
             dirty, disk_ok = _dirty(outputs, fingerprints, previous or {}, out, verify=verify)
-        if not self._swept:
-            publish.sweep(out, deep=True)
-            self._swept = True
         cache = MarkdownCache(
             store.state_dir(content) / MARKDOWN_CACHE,
             md_version,
@@ -416,7 +411,7 @@ def _libraries() -> list[tuple[str, int, int]]:
 def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) -> bool:
     """True when no input changed since the last build and every output is as it left it:
     the no-op rebuild, answered without loading the archive."""
-    if state.inputs() != inputs or not out.is_dir():
+    if state.inputs() != inputs or not out.is_dir() or state.out_id() != dir_id(out):
         return False
     base = os.path.join(out, "")
     count = 0

@@ -179,32 +179,25 @@ def _move_in(
     os.replace(new, target)
 
 
-def sweep(out: Path, *, deep: bool) -> None:
+def sweep(out: Path) -> None:
     """Remove what killed or older builds left: staging trees beside `out` and publish
-    folders in it; with `deep`, temporary files anywhere inside it too (a walk of the
-    whole site). Callers hold `out`'s lock."""
+    folders at its top. (Older versions' temporary files deeper in `out` go with the cold
+    build their state, which lacks the directory's identity, leads to.) Callers hold
+    `out`'s lock."""
     stems = (f".{out.name}.new", f".{out.name}.old")
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for entry in os.scandir(out.parent):
-            if _leftover(entry.name, stems) and _dead(entry.name):
-                discard(Path(entry.path))
-    folders = [os.fspath(out)]
-    while folders:
-        try:
-            entries = list(os.scandir(folders.pop()))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            if entry.name.startswith(_WORK_PREFIX):
-                if _dead(entry.name):
-                    discard(Path(entry.path))
-            elif not deep:
-                continue
-            elif entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
-            elif entry.name.startswith(".") and entry.name.endswith(".tmp"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
+    for entry in _entries(out.parent):
+        if _leftover(entry.name, stems) and _dead(entry.name):
+            discard(Path(entry.path))
+    for entry in _entries(out):
+        if entry.name.startswith(_WORK_PREFIX) and _dead(entry.name):
+            discard(Path(entry.path))
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _leftover(name: str, stems: tuple[str, ...]) -> bool:

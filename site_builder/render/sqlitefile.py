@@ -4,13 +4,11 @@ damaged one costs a rebuild, never a crash: it is discarded with one warning."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable
 from pathlib import Path
-
-log = logging.getLogger("jamdat.build")
 
 _MAGIC = b"SQLite format 3\x00"
 _CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
@@ -93,7 +91,9 @@ def check(path: Path) -> str | None:
 
 def discard(path: Path, problem: str) -> None:
     """Delete the database and its journal files, saying so once."""
-    log.warning("%s is unreadable (%s); discarded, it will be rebuilt", path, problem)
+    print(
+        f"warning: {path} is unreadable ({problem}); discarded, it will be rebuilt", file=sys.stderr
+    )
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{path}{suffix}")
