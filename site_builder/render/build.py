@@ -30,6 +30,7 @@ successful build and every output is still on disk as written, nothing can diffe
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import importlib.util
 import os
@@ -365,7 +366,9 @@ def dir_id(out: Path) -> str:
 def _os_error(exc: OSError, out: Path) -> str:
     """'cannot write public/x.html: No space left on device', one line, for the CLI."""
     where = exc.filename or out
-    return f"cannot write {where}: {exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+        return f"cannot write {where}: {exc.strerror}"
+    return f"{where}: {exc.strerror or exc}"
 
 
 def _check_out(content: Path, out: Path) -> None:

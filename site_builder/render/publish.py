@@ -72,16 +72,20 @@ def write_new(path: Path, data: bytes) -> os.stat_result:
     """Write a file of a staging tree nobody serves yet (no temporary file needed);
     returns its final stat, for the build state."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            return os.fstat(fd)
-        finally:
-            os.close(fd)
+        return _write(path, data)
     except OSError as exc:
         raise cannot_write(path, exc) from exc
+
+
+def _write(path: Path, data: bytes) -> os.stat_result:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def cannot_write(path: Path, exc: OSError) -> JamdatError:
@@ -138,9 +142,9 @@ def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Itera
             work.mkdir()
             for i, (rel, data) in enumerate(writes):
                 try:
-                    write_new(work / str(i), data)
-                except JamdatError as exc:
-                    raise JamdatError(f"{exc} (for {out / rel})") from exc
+                    _write(work / str(i), data)
+                except OSError as exc:
+                    raise cannot_write(out / rel, exc) from exc
             for i, (rel, _) in enumerate(writes):
                 _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
             for i, rel in enumerate(deletes):

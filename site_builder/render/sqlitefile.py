@@ -68,8 +68,14 @@ def damage(path: Path) -> str | None:
 
 
 def is_corruption(exc: sqlite3.Error) -> bool:
-    """A damaged file, as opposed to a locked or full disk."""
-    return getattr(exc, "sqlite_errorcode", None) in _CORRUPT
+    """A damaged file, as opposed to a locked or full disk. (An error raised in a worker
+    process arrives without its code: its message tells.)"""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code in _CORRUPT
+    return type(exc) is sqlite3.DatabaseError and any(
+        phrase in str(exc) for phrase in ("malformed", "not a database")
+    )
 
 
 def check(path: Path) -> str | None:
