@@ -41,8 +41,6 @@ def locked(lock_file: Path) -> Iterator[None]:
 _HELD: dict[int, Path] = {}
 """Descriptors of the locks this process holds and their files."""
 
-_WAIT_POLL = 0.2
-
 
 def drop_inherited_locks() -> None:
     """In a forked child: close its copies of the parent's locks, so that the locks go
@@ -72,6 +70,9 @@ def _acquire(lock_file: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
+            if not holder:  # a holder names itself just after locking: give it a moment
+                time.sleep(0.1)
+                holder = _holder(fd)
             if _stale(lock_file, fd, holder):
                 os.close(fd)
                 _take_over(lock_file)
@@ -79,9 +80,11 @@ def _acquire(lock_file: Path) -> int:
             if not told:
                 print(f"waiting for {_describe(holder, lock_file)} to finish ...", file=sys.stderr)
                 told = True
-            os.close(fd)
-            time.sleep(_WAIT_POLL)
-            continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
         except BaseException:
             os.close(fd)
             raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -186,6 +187,10 @@ def test_a_build_that_must_wait_says_once_for_whom(
     with locked(content / store.STATE_DIR / "build.lock"):
         build = subprocess.Popen(build_command(content, out), stderr=subprocess.PIPE, text=True)
         assert build.stderr is not None
+        said, _, _ = select.select([build.stderr], [], [], 30)
+        if not said:
+            build.kill()
+            pytest.fail("a build waiting for the lock said nothing")
         waiting = build.stderr.readline()
         time.sleep(0.5)
         assert build.poll() is None, "it waits while the lock is held"
