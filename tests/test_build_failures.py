@@ -71,22 +71,6 @@ def test_damaged_state_is_discarded_with_one_warning_and_the_build_equals_a_clea
     assert again.exit_code == 0 and again.stderr == ""
 
 
-def test_garbage_journal_files_beside_the_state_are_harmless(
-    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
-) -> None:
-    content, out = tmp_archive(), tmp_path / "public"
-    assert cli("build", "--content", content, "--out", out).exit_code == 0
-    for path in (content / store.STATE_DIR).glob("*.sqlite"):
-        Path(f"{path}-wal").write_bytes(os.urandom(20000))
-        Path(f"{path}-shm").write_bytes(os.urandom(32768))
-    retitle(content, "Damaged journal")
-    result = cli("build", "--content", content, "--out", out)
-    assert result.exit_code == 0, result.output
-    clean = tmp_path / "clean"
-    build_site(content, clean)
-    assert tree_digest(out) == tree_digest(clean)
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """An 8 MB tmpfs, to fill up."""

@@ -118,12 +118,14 @@ def _remove(path: Path) -> None:
 
 
 _WORK_PREFIX = ".jamdat-publish-"
-_LEFTOVER_PID = re.compile(r"-(\d+)$")
 
 
 def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Iterable[str]) -> None:
     """Replace changed files and remove outputs no longer made, all or nothing: when
     anything fails (a full disk, SIGTERM), `out` is left exactly as it was."""
+    deletes = list(deletes)
+    if not writes and not deletes:
+        return
     work = out / f"{_WORK_PREFIX}{os.getpid()}"
     undo: list[Callable[[], object]] = []
 
@@ -187,13 +189,14 @@ def sweep(out: Path) -> None:
     """Remove what killed or older builds left: staging trees beside `out` and publish
     folders at its top. (Older versions' temporary files deeper in `out` go with the cold
     build their state, which lacks the directory's identity, leads to.) Callers hold
-    `out`'s lock."""
+    `out`'s lock, so none of these belongs to a build still running (even one whose
+    pid a new process has taken since)."""
     stems = (f".{out.name}.new", f".{out.name}.old")
     for entry in _entries(out.parent):
-        if _leftover(entry.name, stems) and _dead(entry.name):
+        if _leftover(entry.name, stems):
             discard(Path(entry.path))
     for entry in _entries(out):
-        if entry.name.startswith(_WORK_PREFIX) and _dead(entry.name):
+        if entry.name.startswith(_WORK_PREFIX):
             discard(Path(entry.path))
 
 
@@ -207,23 +210,6 @@ def _entries(folder: Path) -> list[os.DirEntry[str]]:
 def _leftover(name: str, stems: tuple[str, ...]) -> bool:
     """`.public.new`, `.public.new-1234` and the like."""
     return any(name == stem or re.fullmatch(re.escape(stem) + r"-\d+", name) for stem in stems)
-
-
-def _dead(name: str) -> bool:
-    """Whether the build a leftover is named after is gone (unnamed: an older version's)."""
-    match = _LEFTOVER_PID.search(name)
-    if match is None:
-        return True
-    pid = int(match.group(1))
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def discard(path: Path) -> None:
