@@ -83,10 +83,12 @@ def validate(content: Path, fast: bool, fix: bool) -> None:
 @click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
 def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
     """Render the static site into OUT, incrementally and atomically."""
+    from .onterm import exit_cleanly_on_term
     from .render.build import build_site
 
     try:
-        report = build_site(content, out, base_url=base_url, clean=clean, jobs=jobs)
+        with exit_cleanly_on_term(f"build of {out} terminated; {out} is unchanged"):
+            report = build_site(content, out, base_url=base_url, clean=clean, jobs=jobs)
     except JamdatError as exc:
         _fail(exc)
         return

@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 from . import contentfs, schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
 from .errors import ContentError, Problem
-from .fsutil import holds, locked, replace_all
+from .fsutil import holds, replace_all
+from .locks import locked
 from .model import Activity, Category, Event, Person, Project, Site
 from .textlimits import MAX_TEXT_CHARS, over_limit
 from .zones import zone_problem

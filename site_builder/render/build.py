@@ -33,9 +33,11 @@ and every output is still on disk as written, nothing can differ.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import importlib.util
 import os
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,10 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, contentfs, store
+from .. import __version__, contentfs, onterm, store
 from ..errors import JamdatError
-from ..fsutil import locked
-from . import publish
+from ..locks import locked
+from . import publish, sqlitefile
 from .outputs import Output, RenderContext, digest
 from .state import (
     BuildState,
@@ -66,6 +68,8 @@ if TYPE_CHECKING:
 
 ENGINE_VERSION = f"{__version__}/1"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
+
+MARKDOWN_CACHE = "markdown.sqlite"
 
 PRECOLLECT_MIN = 100
 """From this many outputs to render, find and render all missing Markdown up front (in
@@ -167,9 +171,31 @@ class BuildSession:
         """One build; see `build_site`. `warm` loads and plans the archive even when
         nothing changed (rendering nothing then), so that the session's next rebuild is
         fast: `jamdat serve` and the edit API start with one."""
-        report = BuildReport(self.out)
         state_dir = store.state_dir(self.content)
-        with locked(state_dir / "build.lock"):
+        # Builds of one archive share its state; builds of any archive into one `out`
+        # would mix their files: each pair is serialised.
+        with locked(state_dir / "build.lock"), locked(out_lock(self.out)):
+            publish.sweep(self.out)
+            try:
+                report = self._locked_build(state_dir, clean, warm)
+            except sqlite3.DatabaseError as exc:
+                if not sqlitefile.is_corruption(exc) or not self._discard_damaged(state_dir):
+                    raise
+                self._entries = None
+                report = self._locked_build(state_dir, clean, warm)
+        if self._settle:
+            # What a session keeps (the archive, its plan, digests) lives as long as the
+            # session: frozen, its million objects are not scanned again by every full
+            # collection (100 ms pauses at 10,000 projects). Collected first, so no garbage
+            # is frozen with it; done after publishing, so no page waits for it.
+            self._settle = False
+            gc.collect()
+            gc.freeze()
+        return report
+
+    def _locked_build(self, state_dir: Path, clean: bool, warm: bool) -> BuildReport:
+        report = BuildReport(self.out)
+        try:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
             try:
                 with report.phase("check"):
@@ -181,15 +207,22 @@ class BuildSession:
                 self._build(clean, state, inputs, sources, report)
             finally:
                 state.close()
-        if self._settle:
-            # What a session keeps (the archive, its plan, digests) lives as long as the
-            # session: frozen, its million objects are not scanned again by every full
-            # collection (100 ms pauses at 10,000 projects). Collected first, so no garbage
-            # is frozen with it; done after publishing, so no page waits for it.
-            self._settle = False
-            gc.collect()
-            gc.freeze()
+        except OSError as exc:
+            raise JamdatError(_os_error(exc, self.out)) from exc
+        except sqlite3.OperationalError as exc:
+            raise JamdatError(f"{state_dir}: {exc}") from exc
         return report
+
+    def _discard_damaged(self, state_dir: Path) -> bool:
+        """After a build met a damaged page in its state or cache (which the cheap check on
+        opening cannot see): discard the damaged files; False when none is."""
+        found = False
+        for path in (state_file(state_dir, self.out), state_dir / MARKDOWN_CACHE):
+            problem = sqlitefile.check(path)
+            if problem is not None:
+                sqlitefile.discard(path, problem)
+                found = True
+        return found
 
     def _load(self, sources: dict[str, FileStat]) -> Site:
         """The archive as on disk now: the last one with changed texts re-read, or all
@@ -249,7 +282,10 @@ class BuildSession:
             current = Sources(site, index, file_digests(dirs), salt)
             report.planned = len(outputs)
         with report.phase("check"):
-            known = None if clean or not out.is_dir() else self._previous(state)
+            # A directory other than the one this archive last built (another archive's
+            # build swapped in its own) holds files this state knows nothing of.
+            same_out = out.is_dir() and state.out_id() == dir_id(out)
+            known = self._previous(state) if same_out and not clean else None
             report.cold = known is None
             previous, recorded = known or ({}, {})
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
@@ -259,7 +295,7 @@ class BuildSession:
             changed = {k for k, v in recorded.items() if current.value(k) != v}
             dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
         cache = MarkdownCache(
-            store.state_dir(content) / "markdown.sqlite",
+            store.state_dir(content) / MARKDOWN_CACHE,
             md_version,
             markdown_module.render_markdown,
         )
@@ -280,13 +316,25 @@ class BuildSession:
             if known is None:
                 entries = _cold(out, batch, fingerprints, workers(jobs), report)
                 values = _values(current, entries.values(), changed)
-                state.record(entries.items(), (), values.items(), replace_all=True, inputs=inputs)
+                state.record(
+                    entries.items(),
+                    (),
+                    values.items(),
+                    replace_all=True,
+                    inputs=inputs,
+                    out_id=dir_id(out),
+                )
                 recorded = values
             else:
                 fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
                 state.record(
-                    fresh.items(), report.deleted, values.items(), replace_all=False, inputs=inputs
+                    fresh.items(),
+                    report.deleted,
+                    values.items(),
+                    replace_all=False,
+                    inputs=inputs,
+                    out_id=dir_id(out),
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:
@@ -315,6 +363,27 @@ def _keep_people(old: Site, new: Site) -> Site:
     if old.people == new.people:
         return dataclasses.replace(new, people=old.people)
     return new
+
+
+def out_lock(out: Path) -> Path:
+    """The lock of an output directory, beside it: builds of different archives into one
+    directory wait for each other."""
+    target = out.resolve()
+    return target.parent / f".{target.name}.lock"
+
+
+def dir_id(out: Path) -> str:
+    """Which directory `out` is: every cold build swaps in a new one."""
+    st = os.stat(out)
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _os_error(exc: OSError, out: Path) -> str:
+    """'cannot write public/x.html: No space left on device', one line, for the CLI."""
+    where = exc.filename or out
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+        return f"cannot write {where}: {exc.strerror}"
+    return f"{where}: {exc.strerror or exc}"
 
 
 def _check_out(content: Path, out: Path) -> None:
@@ -359,7 +428,7 @@ def _libraries() -> list[tuple[str, int, int]]:
 def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) -> bool:
     """True when no input changed since the last build and every output is as it left it:
     the no-op rebuild, answered without loading the archive."""
-    if state.inputs() != inputs or not out.is_dir():
+    if state.inputs() != inputs or not out.is_dir() or state.out_id() != dir_id(out):
         return False
     base = os.path.join(out, "")
     count = 0
@@ -437,17 +506,19 @@ def _cold(
     """Render everything into a staging tree and swap it in; discard it on failure."""
     from . import pagerender
 
-    batch.stage = publish.staging_dir(out)
-    try:
-        with report.phase("render"):
-            results = pagerender.render_batch(batch, jobs)
-        report.rendered = [r[0] for r in results]
-        report.written = list(report.rendered)
-        with report.phase("publish"):
-            publish.swap_in(batch.stage, out)
-    except BaseException:
-        publish.discard(batch.stage)
-        raise
+    stage = publish.staging_path(out)
+    with onterm.undo_on_term(lambda: publish.discard(stage)):
+        batch.stage = publish.staging_dir(out)
+        try:
+            with report.phase("render"):
+                results = pagerender.render_batch(batch, jobs)
+            report.rendered = [r[0] for r in results]
+            report.written = list(report.rendered)
+            with report.phase("publish"):
+                publish.swap_in(stage, out)
+        except BaseException:
+            publish.discard(stage)
+            raise
     return {
         path: Entry(fingerprints[path], hashed, size, mtime, inode, read)
         for path, hashed, size, mtime, inode, _, read in results

@@ -14,15 +14,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-import multiprocessing
 import os
 import secrets
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import ModuleType
+
+from .. import forkpool
+from . import sqlitefile
 
 Renderer = Callable[[str], str]
 
@@ -132,19 +133,17 @@ def workers(jobs: int | None) -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_SCHEMA = "CREATE TABLE IF NOT EXISTS html (key BLOB PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID"
+
+
 class MarkdownCache:
     """Sanitized HTML of Markdown texts by content hash, persistent across builds."""
 
     def __init__(self, path: Path, version: str, render: Renderer) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.version = version.encode()
         self.render_one = render
-        self.db = self._connect()
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS html (key BLOB PRIMARY KEY, html TEXT NOT NULL)"
-            " WITHOUT ROWID"
-        )
+        self.db = sqlitefile.connect(path, (_SCHEMA,))
         self.memory: dict[bytes, str] = {}
         self.fresh: dict[bytes, str] = {}
         self.rendered = 0
@@ -153,7 +152,6 @@ class MarkdownCache:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA journal_mode=WAL")
         return db
 
     def close(self) -> None:
@@ -270,14 +268,13 @@ def _chunks(texts: list[str], size: int) -> list[tuple[int, int]]:
 def render_many(texts: list[str], render: Renderer, jobs: int) -> list[str]:
     """Render texts in order, on `jobs` forked processes when there is enough work."""
     total = sum(len(t) for t in texts)
-    if jobs <= 1 or total < POOL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or total < POOL_MIN_BYTES or not forkpool.can_fork():
         return [render(t) for t in texts]
     size = min(CHUNK_BYTES, max(10_000, total // (jobs * 8)))
     _TEXTS[:] = texts
     _RENDER[:] = [render]
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with forkpool.pool(jobs) as pool:
             out: list[str] = []
             for part in pool.map(_render_range, _chunks(texts, size)):
                 out.extend(part)

@@ -8,14 +8,13 @@ build it sends back the bytes of files that changed.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import jinja2
 
+from .. import forkpool
 from ..errors import ContentError, JamdatError
 from . import deps, publish
 from .mdcache import MarkdownCache
@@ -135,14 +134,12 @@ def _work(bounds: tuple[int, int]) -> _Done:
 def render_batch(batch: Batch, jobs: int) -> list[Result]:
     """Render every output of the batch, on `jobs` forked processes when there are many."""
     n = len(batch.outputs)
-    if jobs <= 1 or n < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or n < PARALLEL_MIN or not forkpool.can_fork():
         return _render_slice(batch, 0, n)
     size = max(20, n // (jobs * 16))
     chunks = [(i, min(i + size, n)) for i in range(0, n, size)]
     _BATCH[:] = [batch]
-    pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker
-    )
+    pool = forkpool.pool(jobs, _start_worker)
     try:
         results: list[Result] = []
         for done in pool.map(_work, chunks):

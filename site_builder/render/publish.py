@@ -2,7 +2,11 @@
 
 A cold build writes a complete tree next to `out` and exchanges the two directories in
 one `renameat2(RENAME_EXCHANGE)` system call (two renames where that is unavailable). An
-incremental build changes single files, each through a temporary file and `os.replace`.
+incremental build writes every changed file to a private folder inside `out` first (where
+a full disk fails) and only then moves them into place, each with `os.replace`; a failure
+at any point (SIGTERM included) moves the previous files back. Folders and temporary
+files are named after the build's pid, and whatever a killed build left is swept away by
+the next one.
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ import contextlib
 import ctypes
 import errno
 import os
+import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
-from ..fsutil import atomic_write
+from .. import onterm
+from ..errors import JamdatError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -45,18 +52,32 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, f"cannot exchange {a} and {b}: {os.strerror(code)}")
 
 
+def staging_path(out: Path) -> Path:
+    """Where this build stages a whole tree: a sibling of `out` named for the build."""
+    return out.parent / f".{out.name}.new-{os.getpid()}"
+
+
 def staging_dir(out: Path) -> Path:
-    """A fresh, empty sibling of `out` to build a whole tree in (left-overs are removed)."""
-    stage = out.parent / f".{out.name}.new"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    """A fresh, empty `staging_path`."""
+    stage = staging_path(out)
+    discard(stage)
+    try:
+        stage.mkdir(parents=True)
+    except OSError as exc:
+        raise cannot_write(stage, exc) from exc
     return stage
 
 
 def write_new(path: Path, data: bytes) -> os.stat_result:
     """Write a file of a staging tree nobody serves yet (no temporary file needed);
     returns its final stat, for the build state."""
+    try:
+        return _write(path, data)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+
+
+def _write(path: Path, data: bytes) -> os.stat_result:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
@@ -65,6 +86,11 @@ def write_new(path: Path, data: bytes) -> os.stat_result:
         return os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def cannot_write(path: Path, exc: OSError) -> JamdatError:
+    """One line naming the file, e.g. 'cannot write public/x.html: No space left on device'."""
+    return JamdatError(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def swap_in(stage: Path, out: Path) -> None:
@@ -76,9 +102,8 @@ def swap_in(stage: Path, out: Path) -> None:
     if exchange(stage, out):
         _remove(stage)
         return
-    old = out.parent / f".{out.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    discard(old)
     os.rename(out, old)
     os.rename(stage, out)
     _remove(old)
@@ -92,21 +117,105 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def discard(stage: Path) -> None:
-    """Remove a staging tree after a failed build."""
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(stage)
+_WORK_PREFIX = ".jamdat-publish-"
 
 
-def apply_changes(out: Path, writes: Iterable[tuple[str, bytes]], deletes: Iterable[str]) -> None:
-    """Replace changed files one by one (each atomically) and remove outputs no longer made."""
-    for rel, data in writes:
-        atomic_write(out / rel, data)
+def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Iterable[str]) -> None:
+    """Replace changed files and remove outputs no longer made, all or nothing: when
+    anything fails (a full disk, SIGTERM), `out` is left exactly as it was."""
+    deletes = list(deletes)
+    if not writes and not deletes:
+        return
+    work = out / f"{_WORK_PREFIX}{os.getpid()}"
+    undo: list[Callable[[], object]] = []
+
+    def roll_back() -> None:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        undo.clear()
+        discard(work)
+
+    # Each undo step is registered before its action, so that SIGTERM between the two
+    # finds nothing to undo (a missing file) rather than an action it does not know of.
+    with onterm.undo_on_term(roll_back):
+        try:
+            discard(work)
+            work.mkdir()
+            for i, (rel, data) in enumerate(writes):
+                try:
+                    _write(work / str(i), data)
+                except OSError as exc:
+                    raise cannot_write(out / rel, exc) from exc
+            for i, (rel, _) in enumerate(writes):
+                _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
+            for i, rel in enumerate(deletes):
+                target, kept = out / rel, work / f"{i}.deleted"
+                undo.append(partial(os.rename, kept, target))
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(target, kept)
+        except BaseException:
+            roll_back()
+            raise
+        undo.clear()
+        discard(work)
     for rel in deletes:
-        path = out / rel
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        parent = path.parent
+        parent = (out / rel).parent
         while parent != out and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
+
+
+def _move_in(
+    new: Path, out: Path, rel: str, backup: Path, undo: list[Callable[[], object]]
+) -> None:
+    """Put `new` at `out/rel`, keeping a hard link to the file it replaces for undo."""
+    target = out / rel
+    if not target.parent.is_dir():
+        top = target.parent
+        while not top.parent.is_dir():
+            top = top.parent
+        undo.append(partial(shutil.rmtree, top))
+        target.parent.mkdir(parents=True)
+    try:
+        undo.append(partial(os.replace, backup, target))
+        os.link(target, backup, follow_symlinks=False)
+    except FileNotFoundError:
+        undo[-1] = partial(os.unlink, target)
+    os.replace(new, target)
+
+
+def sweep(out: Path) -> None:
+    """Remove what killed or older builds left: staging trees beside `out` and publish
+    folders at its top. (Older versions' temporary files deeper in `out` go with the cold
+    build their state, which lacks the directory's identity, leads to.) Callers hold
+    `out`'s lock, so none of these belongs to a build still running (even one whose
+    pid a new process has taken since)."""
+    stems = (f".{out.name}.new", f".{out.name}.old")
+    for entry in _entries(out.parent):
+        if _leftover(entry.name, stems):
+            discard(Path(entry.path))
+    for entry in _entries(out):
+        if entry.name.startswith(_WORK_PREFIX):
+            discard(Path(entry.path))
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        return list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _leftover(name: str, stems: tuple[str, ...]) -> bool:
+    """`.public.new`, `.public.new-1234` and the like."""
+    return any(name == stem or re.fullmatch(re.escape(stem) + r"-\d+", name) for stem in stems)
+
+
+def discard(path: Path) -> None:
+    """Remove a staging tree, or a stray file where one would go."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()

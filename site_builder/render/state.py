@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import sqlitefile
 
 SCHEMA_VERSION = "2"
 
@@ -56,14 +57,12 @@ class BuildState:
     """Read and update the recorded outputs of one output directory."""
 
     def __init__(self, path: Path, engine: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.engine = engine
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        if self._schema() not in (None, SCHEMA_VERSION):
+        self.db = sqlitefile.connect(
+            path, ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",)
+        )
+        if self._meta("schema") not in (None, SCHEMA_VERSION):
             # Another version's tables: this engine's would not fit them.
             with self.db:
                 self.db.execute("DROP TABLE IF EXISTS outputs")
@@ -77,10 +76,6 @@ class BuildState:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
         )
-
-    def _schema(self) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        return None if row is None else str(row[0])
 
     def close(self) -> None:
         self.db.close()
@@ -108,7 +103,14 @@ class BuildState:
 
     def inputs(self) -> str | None:
         """The input signature recorded by the last successful build."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'inputs'").fetchone()
+        return self._meta("inputs")
+
+    def out_id(self) -> str | None:
+        """The identity of the output directory the last successful build wrote into."""
+        return self._meta("out")
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def record(
@@ -119,6 +121,7 @@ class BuildState:
         *,
         replace_all: bool,
         inputs: str,
+        out_id: str,
     ) -> None:
         """Store the outcome of a published build in one transaction."""
         with self.db:
@@ -137,7 +140,12 @@ class BuildState:
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                (("schema", SCHEMA_VERSION), ("engine", self.engine), ("inputs", inputs)),
+                (
+                    ("schema", SCHEMA_VERSION),
+                    ("engine", self.engine),
+                    ("inputs", inputs),
+                    ("out", out_id),
+                ),
             )
 
 

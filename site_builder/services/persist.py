@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import schema, store
-from ..fsutil import holds, locked, replace_all
+from ..fsutil import holds, replace_all
+from ..locks import locked
 from ..model import Event, Project, Site
 
 Signature = dict[str, tuple[int, int, int]]

@@ -1,0 +1,260 @@
+"""Failures change nothing: damaged state is discarded and rebuilt, a full disk is one line
+and leaves `out` as it was, builds into one `out` wait for each other (and say so), and a
+lock whose holder died is taken over."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import ArchiveFactory, Cli, tree_digest
+
+from site_builder import store
+from site_builder.locks import locked
+from site_builder.model import Project, Site
+from site_builder.render.build import build_site
+
+
+def build_command(content: Path, out: Path) -> list[str]:
+    command = ["-m", "site_builder.cli", "build", "--content", content, "--out", out]
+    return [sys.executable, *map(str, command)]
+
+
+def retitle(content: Path, title: str) -> None:
+    site_yaml = content / "site.yaml"
+    text = site_yaml.read_text(encoding="utf-8")
+    site_yaml.write_text(text.replace("Test archive", title), encoding="utf-8")
+
+
+def damage_file(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "garbage":
+        path.write_bytes(os.urandom(len(data)))
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2 + 100])
+    elif how == "empty":
+        path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "empty"])
+@pytest.mark.parametrize("which", ["build-*.sqlite", "markdown.sqlite"])
+def test_damaged_state_is_discarded_with_one_warning_and_the_build_equals_a_clean_one(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli, which: str, how: str
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    [path] = (content / store.STATE_DIR).glob(which)
+    assert path.stat().st_size > 4096, "a database of more than one page, to truncate"
+    damage_file(path, how)
+    retitle(content, "Damaged state")  # so that the build needs the state and the cache
+
+    result = cli("build", "--content", content, "--out", out)
+    assert result.exit_code == 0, result.output
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith(f"warning: {path} is unreadable (")
+    assert warning.endswith("); discarded, it will be rebuilt")
+    clean = tmp_path / "clean"
+    build_site(content, clean)
+    assert tree_digest(out) == tree_digest(clean)
+    again = cli("build", "--content", content, "--out", out)
+    assert again.exit_code == 0 and again.stderr == ""
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MB tmpfs, to fill up."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to fill: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path, leave: int) -> None:
+    """Fill `disk` up, then free `leave` bytes."""
+    filler = disk / "filler"
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    with open(filler, "r+b") as handle:
+        handle.truncate(max(0, filler.stat().st_size - leave))
+
+
+def test_a_full_disk_fails_the_build_in_one_line_and_leaves_out_as_it_was(
+    tmp_archive: ArchiveFactory, small_disk: Path, cli: Cli
+) -> None:
+    content, out = tmp_archive(), small_disk / "public"
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    before = tree_digest(out)
+    fill(small_disk, 96 * 1024)
+
+    # Every page changes (the title), and one needs far more room than is left.
+    retitle(content, "A new title")
+    site = store.load(content)
+    key = ("spring-hack", "river-levels")
+    site.projects[key] = replace(site.projects[key], pitch="Words and more words. " * 4000)
+    store.save(content, site)
+    result = cli("build", "--content", content, "--out", out)
+
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "No space left on device" in line
+    assert str(out) in line
+    assert "Traceback" not in result.output
+    assert tree_digest(out) == before, "nothing of the failed build reached out"
+    assert not any(p.name.startswith(".") for p in out.rglob("*"))
+
+    (small_disk / "filler").unlink()
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    clean = small_disk / "clean"
+    build_site(content, clean)
+    assert tree_digest(out) == tree_digest(clean)
+
+
+def add_project(site: Site) -> None:
+    site.projects[("autumn-jam", "only-in-b")] = Project(
+        event="autumn-jam", slug="only-in-b", name="Only in B", progress=10
+    )
+
+
+def test_builds_of_two_archives_into_one_out_never_mix(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    a, b = tmp_archive("a"), tmp_archive("b", edit=add_project)
+    retitle(b, "Archive B")
+    references = {a: tmp_path / "ref-a", b: tmp_path / "ref-b"}
+    for content, reference in references.items():
+        build_site(content, reference)
+        for state in (content / store.STATE_DIR).glob("build-*"):
+            state.unlink()
+    out = tmp_path / "public"
+
+    for order in ((a, b), (b, a), (a, b)):
+        builds = [subprocess.Popen(build_command(c, out), stderr=subprocess.PIPE) for c in order]
+        finished: list[Path] = []
+        while len(finished) < len(builds):
+            for content, build in zip(order, builds, strict=True):
+                if content not in finished and build.poll() is not None:
+                    finished.append(content)
+            time.sleep(0.01)
+        for build in builds:
+            assert build.returncode == 0, build.stderr.read().decode() if build.stderr else ""
+        assert tree_digest(out) == tree_digest(references[finished[-1]])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "public", "ref-a", "ref-b"]
+
+
+def test_a_build_that_must_wait_says_once_for_whom(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    with locked(content / store.STATE_DIR / "build.lock"):
+        build = subprocess.Popen(build_command(content, out), stderr=subprocess.PIPE, text=True)
+        assert build.stderr is not None
+        said, _, _ = select.select([build.stderr], [], [], 30)
+        if not said:
+            build.kill()
+            pytest.fail("a build waiting for the lock said nothing")
+        waiting = build.stderr.readline()
+        time.sleep(0.5)
+        assert build.poll() is None, "it waits while the lock is held"
+    _, rest = build.communicate(timeout=60)
+    assert build.returncode == 0
+    assert waiting.startswith(f"waiting for build {os.getpid()} (")
+    assert ", started " in waiting and waiting.endswith(") to finish ...\n")
+    assert "waiting" not in rest, "said once"
+    assert tree_digest(out)
+
+
+def orphan_holding(lock: Path) -> int:
+    """A process re-parented to init that holds `lock`, as a worker of a killed build of
+    an older version did; returns its pid."""
+    code = (
+        "import fcntl, os, sys, time\n"
+        "if os.fork(): os._exit(0)\n"
+        f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print(os.getpid(), flush=True)\n"
+        "os.close(1), os.close(2)\n"
+        "time.sleep(120)\n"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
+    return int(started.stdout.split()[0])
+
+
+@pytest.mark.parametrize("holder", ["older-version", "dead-build"])
+def test_a_lock_kept_by_a_dead_builds_orphan_is_taken_over(
+    tmp_archive: ArchiveFactory, tmp_path: Path, holder: str
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    lock = content / store.STATE_DIR / "build.lock"
+    lock.parent.mkdir(exist_ok=True)
+    orphan = orphan_holding(lock)
+    try:
+        with open(lock, "rb") as probe, pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if holder == "dead-build":
+            record = {"pid": dead_pid(), "host": os.uname().nodename, "started": 0.0}
+            lock.write_text(json.dumps(record))
+        result = subprocess.run(
+            build_command(content, out), capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert tree_digest(out)
+    finally:
+        os.kill(orphan, signal.SIGKILL)
+
+
+def dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_the_next_build_removes_what_killed_and_older_builds_left(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content, out = tmp_archive(), tmp_path / "public"
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    pid = dead_pid()
+    for stage in (".public.new", ".public.old", f".public.new-{pid}"):
+        (tmp_path / stage / "spring-hack").mkdir(parents=True)
+        (tmp_path / stage / "spring-hack" / "index.html").write_text("half a site")
+    (out / f".jamdat-publish-{pid}").mkdir()
+    (out / f".jamdat-publish-{pid}" / "0").write_text("a file never moved in")
+    (out / "spring-hack" / ".index.html.k2j3h4.tmp").write_text("an older version's")
+    # The state as an older version left it: no record of which directory it built.
+    [state] = (content / store.STATE_DIR).glob("build-*.sqlite")
+    with sqlite3.connect(state) as db:
+        db.execute("DELETE FROM meta WHERE key = 'out'")
+    db.close()
+
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "public"]
+    clean = tmp_path / "clean"
+    build_site(content, clean)
+    assert tree_digest(out) == tree_digest(clean)
+    assert sorted(p.name for p in out.rglob(".*")) == []
