@@ -117,6 +117,26 @@ CASES = [
         ("site.yaml, field 'pitch_seconds': expected a whole number",),
     ),
     Case(
+        "event-time-with-an-offset",
+        lambda c: replace(c, "data/events.csv", "2023-10-07T10:00:00", "2023-10-07T10:00:00+05:00"),
+        ("data/events.csv, row 2, field 'starts_at'", "has a UTC offset"),
+    ),
+    Case(
+        "date-out-of-range",
+        lambda c: replace(c, "data/events.csv", "2023-10-07T10:00:00", "0001-01-01T00:00:00"),
+        ("data/events.csv, row 2, field 'starts_at'", "years 1970 to 2999"),
+    ),
+    Case(
+        "project-slugged-like-an-event-page",
+        lambda c: replace(c, "data/projects.csv", "autumn-jam,leaf-counter", "autumn-jam,activity"),
+        ("data/projects.csv, row 2, field 'slug': slug 'activity' is reserved",),
+    ),
+    Case(
+        "stage-labels-of-the-wrong-type",
+        lambda c: (c / "stages.yaml").write_text("event_labels: [a, b]\n", encoding="utf-8"),
+        ("stages.yaml, field 'event_labels': must map event slugs",),
+    ),
+    Case(
         "truncated-csv",
         truncated_csv,
         ("data/projects.csv, row 4: has 4 cells but the header has 26",),
