@@ -42,8 +42,6 @@ class Field:
             constraints["required"] = True
         if self.slug:
             constraints["pattern"] = SLUG_PATTERN
-        if self.url:
-            constraints["maxLength"] = URL_MAX_LENGTH
         if constraints:
             out["constraints"] = constraints
         if self.type == "boolean":

@@ -37,6 +37,10 @@ def append(content: Path, rel: str, line: str) -> None:
         handle.write(line)
 
 
+def write(content: Path, rel: str, text: str) -> None:
+    (content / rel).write_text(text, encoding="utf-8")
+
+
 def not_utf8(content: Path) -> None:
     path = content / "data/projects.csv"
     path.write_bytes(path.read_bytes().replace(b"Live river", "Zürich river".encode("latin-1")))
@@ -133,7 +137,7 @@ CASES = [
     ),
     Case(
         "stage-labels-of-the-wrong-type",
-        lambda c: (c / "stages.yaml").write_text("event_labels: [a, b]\n", encoding="utf-8"),
+        lambda c: write(c, "stages.yaml", "event_labels: [a, b]\n"),
         ("stages.yaml, field 'event_labels': must map event slugs",),
     ),
     Case(
