@@ -225,34 +225,75 @@ def save_config(content: Path, config: SiteConfig) -> str:
 
 
 def load_stages(content: Path) -> Stages:
-    """Read `stages.yaml`, falling back to Dribdat's ladder."""
+    """Read `stages.yaml`, falling back to Dribdat's ladder; a key or value of the wrong
+    type is an error naming it."""
     path = content / "stages.yaml"
+    where = str(path)
     data = _read_yaml(path)
+    problems: list[Problem] = [
+        Problem(where, "unknown setting (known: stages, event_labels)", None, str(key))
+        for key in data
+        if key not in ("stages", "event_labels")
+    ]
     ladder = DEFAULT_STAGES
-    problems: list[Problem] = []
     if "stages" in data:
         items = data["stages"]
         parsed: list[Stage] = []
-        for i, item in enumerate(items if isinstance(items, list) else [], start=1):
-            if not isinstance(item, dict) or not isinstance(item.get("number"), int):
-                problems.append(
-                    Problem(str(path), "each stage needs an integer number", i, "number")
-                )
-                continue
-            parsed.append(
-                Stage(item["number"], str(item.get("label", "")), str(item.get("description", "")))
-            )
-        if not isinstance(items, list) or not parsed:
-            problems.append(Problem(str(path), "must be a list of stages", None, "stages"))
+        if not isinstance(items, list) or not items:
+            problems.append(Problem(where, "must be a list of stages", None, "stages"))
+            items = []
+        for i, item in enumerate(items, start=1):
+            stage = _stage(item, where, i, problems)
+            if stage is not None:
+                parsed.append(stage)
         ladder = tuple(sorted(parsed, key=lambda s: s.number)) or DEFAULT_STAGES
     labels: dict[str, dict[int, str]] = {}
-    for event, mapping in (data.get("event_labels") or {}).items():
-        if not isinstance(mapping, dict) or not all(isinstance(k, int) for k in mapping):
+    given = data.get("event_labels")
+    if given is not None and not isinstance(given, dict):
+        problems.append(
+            Problem(where, "must map event slugs to their labels", None, "event_labels")
+        )
+        given = None
+    for event, mapping in (given or {}).items():
+        if not isinstance(mapping, dict) or not all(
+            _is_int(k) and isinstance(v, str) for k, v in mapping.items()
+        ):
             problems.append(
-                Problem(str(path), "labels must map stage numbers to text", None, str(event))
+                Problem(where, "labels must map stage numbers to text", None, str(event))
             )
             continue
-        labels[str(event)] = {int(k): str(v) for k, v in mapping.items()}
+        labels[str(event)] = dict(mapping)
     if problems:
         raise ContentError(problems)
     return Stages(ladder, labels)
+
+
+def _is_int(value: object) -> bool:
+    """A whole number; YAML's `true` is a bool, which Python counts as an int."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _stage(item: object, where: str, row: int, problems: list[Problem]) -> Stage | None:
+    """One stage of the ladder (the `row`-th), or None with its problems noted."""
+    if not isinstance(item, dict):
+        problems.append(
+            Problem(where, "each stage must be a mapping of number, label, description", row)
+        )
+        return None
+    ok = True
+    for key in item:
+        if key not in ("number", "label", "description"):
+            problems.append(
+                Problem(where, "unknown key (known: number, label, description)", row, str(key))
+            )
+            ok = False
+    if not _is_int(item.get("number")):
+        problems.append(Problem(where, "each stage needs a whole number", row, "number"))
+        ok = False
+    for key in ("label", "description"):
+        if not isinstance(item.get(key, ""), str):
+            problems.append(Problem(where, "expected text", row, key))
+            ok = False
+    if not ok:
+        return None
+    return Stage(item["number"], item.get("label", ""), item.get("description", ""))

@@ -9,6 +9,12 @@ from typing import Any, Literal
 FieldType = Literal["string", "integer", "number", "boolean", "datetime"]
 
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+URL_MAX_LENGTH = 2000
+URL_MAX_SEGMENT = 200
+"""Longest URL and path segment a `url` field takes: old paths become folders of the site."""
+YEARS = (1970, 2999)
+"""The years a date may fall in: anything outside is a typo, and dates near the ends of
+Python's range overflow when shifted between zones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +26,10 @@ class Field:
     description: str
     required: bool = False
     slug: bool = False
+    local_time: bool = False
+    """A wall-clock time in the event's zone: it carries no offset."""
+    url: bool = False
+    """A web address whose path may become file names (see `URL_MAX_LENGTH`)."""
 
     def descriptor(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -98,7 +108,11 @@ def _s(name: str, description: str, **kw: Any) -> Field:
 
 _LEGACY = (
     Field("legacy_id", "integer", "Numeric id on the Dribdat server this came from."),
-    _s("legacy_url", "Page URL on the Dribdat server this came from, kept for redirects."),
+    _s(
+        "legacy_url",
+        "Page URL on the Dribdat server this came from, kept for redirects.",
+        url=True,
+    ),
 )
 
 EVENTS = Table(
@@ -109,9 +123,19 @@ EVENTS = Table(
         _s("name", "The event's name.", required=True),
         _s("summary", "One-line summary."),
         Field(
-            "starts_at", "datetime", "Start, local wall-clock time in `timezone`.", required=True
+            "starts_at",
+            "datetime",
+            "Start, local wall-clock time in `timezone`.",
+            required=True,
+            local_time=True,
         ),
-        Field("ends_at", "datetime", "End, local wall-clock time in `timezone`.", required=True),
+        Field(
+            "ends_at",
+            "datetime",
+            "End, local wall-clock time in `timezone`.",
+            required=True,
+            local_time=True,
+        ),
         _s("timezone", "IANA time zone of the event's times; empty means the site default."),
         _s("location", "Where it takes place."),
         Field("location_lat", "number", "Latitude of the venue."),

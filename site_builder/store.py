@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from . import contentfs, schema
 from .config import SiteConfig, Stages, load_config, load_stages, save_config
@@ -27,6 +28,7 @@ from .errors import ContentError, Problem
 from .fsutil import holds, replace_all
 from .locks import locked
 from .model import Activity, Category, Event, Person, Project, Site
+from .slugs import EVENT_PAGES, SITE_PAGES
 from .textlimits import MAX_TEXT_CHARS, over_limit
 from .zones import zone_problem
 
@@ -68,11 +70,16 @@ def parse_cell(field: schema.Field, text: str) -> Any:
                 f"{text!r} is not a valid slug: use lowercase letters, digits and single "
                 "hyphens (no spaces, '/' or '..')"
             )
+        if field.url:
+            _check_url(text)
         return text
     if field.type == "integer":
         if not _INT_RE.match(text):
-            raise ValueError(f"{text!r} is not a whole number")
-        return int(text)
+            raise ValueError(f"{_short(text)} is not a whole number")
+        number = int(text) if len(text) <= 20 else None  # int() refuses over 4,300 digits
+        if number is None or not -(2**63) <= number < 2**63:
+            raise ValueError(f"{_short(text)} is out of range: at most 19 digits (2^63 - 1)")
+        return number
     if field.type == "number":
         try:
             return float(text)
@@ -82,12 +89,43 @@ def parse_cell(field: schema.Field, text: str) -> Any:
         if text not in ("true", "false"):
             raise ValueError(f"{text!r} is not a boolean: use true or false")
         return text == "true"
-    if not _DATETIME_RE.match(text):
-        raise ValueError(f"{text!r} is not a date and time like 2024-03-24T09:00:00")
+    match = _DATETIME_RE.match(text)
+    if not match:
+        raise ValueError(f"{_short(text)} is not a date and time like 2024-03-24T09:00:00")
+    if field.local_time and match.group(1):
+        raise ValueError(
+            f"{text!r} has a UTC offset, but event times are local wall-clock times in the "
+            f"event's timezone: write {text[:19]!r} and set the timezone column"
+        )
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
+    first, last = schema.YEARS
+    if not first <= value.year <= last:
+        raise ValueError(
+            f"{text!r} is out of range: dates must fall in the years {first} to {last}"
+        )
+    return value
+
+
+def _short(text: str) -> str:
+    """A cell quoted for a message, cut short when it is long."""
+    return repr(text) if len(text) <= 60 else f"{text[:50]!r}... ({len(text)} characters)"
+
+
+def _check_url(text: str) -> None:
+    """Refuse addresses that could not become a folder of the site (see schema.Field.url)."""
+    if len(text) > schema.URL_MAX_LENGTH:
+        raise ValueError(f"{_short(text)} is too long: at most {schema.URL_MAX_LENGTH} characters")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError(f"{_short(text)} contains a space or control character")
+    segment = max(urlsplit(text).path.split("/"), key=len)
+    if len(segment) > schema.URL_MAX_SEGMENT:
+        raise ValueError(
+            f"{_short(text)} has a path segment of {len(segment)} characters: at most "
+            f"{schema.URL_MAX_SEGMENT}"
+        )
 
 
 def format_cell(value: Any) -> str:
@@ -297,6 +335,12 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
     )
 
     for e in events.values():
+        if e.slug in SITE_PAGES:
+            problems.append(
+                Problem(
+                    E.path, _reserved(e.slug, "the site's own", SITE_PAGES), rows[id(e)], "slug"
+                )
+            )
         zone_error = e.timezone and zone_problem(e.timezone)
         if zone_error:
             problems.append(
@@ -313,6 +357,12 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
                 Problem(C.path, f"event {c.event!r} does not exist", rows[id(c)], "event")
             )
     for p in projects.values():
+        if p.slug in EVENT_PAGES:
+            problems.append(
+                Problem(
+                    P.path, _reserved(p.slug, "an event's own", EVENT_PAGES), rows[id(p)], "slug"
+                )
+            )
         if p.event not in events:
             problems.append(
                 Problem(P.path, f"event {p.event!r} does not exist", rows[id(p)], "event")
@@ -352,6 +402,13 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
     site = Site(config, stages, events, categories, projects, activities, people)
     cache.site = site
     return site
+
+
+def _reserved(slug: str, whose: str, names: frozenset[str]) -> str:
+    return (
+        f"slug {slug!r} is reserved for {whose} pages (reserved: {', '.join(sorted(names))}): "
+        "choose another"
+    )
 
 
 @dataclass(slots=True)

@@ -37,6 +37,10 @@ def append(content: Path, rel: str, line: str) -> None:
         handle.write(line)
 
 
+def write(content: Path, rel: str, text: str) -> None:
+    (content / rel).write_text(text, encoding="utf-8")
+
+
 def not_utf8(content: Path) -> None:
     path = content / "data/projects.csv"
     path.write_bytes(path.read_bytes().replace(b"Live river", "Zürich river".encode("latin-1")))
@@ -115,6 +119,26 @@ CASES = [
         "setting-of-the-wrong-type",
         lambda c: append(c, "site.yaml", "pitch_seconds: three minutes\n"),
         ("site.yaml, field 'pitch_seconds': expected a whole number",),
+    ),
+    Case(
+        "event-time-with-an-offset",
+        lambda c: replace(c, "data/events.csv", "2023-10-07T10:00:00", "2023-10-07T10:00:00+05:00"),
+        ("data/events.csv, row 2, field 'starts_at'", "has a UTC offset"),
+    ),
+    Case(
+        "date-out-of-range",
+        lambda c: replace(c, "data/events.csv", "2023-10-07T10:00:00", "0001-01-01T00:00:00"),
+        ("data/events.csv, row 2, field 'starts_at'", "years 1970 to 2999"),
+    ),
+    Case(
+        "project-slugged-like-an-event-page",
+        lambda c: replace(c, "data/projects.csv", "autumn-jam,leaf-counter", "autumn-jam,activity"),
+        ("data/projects.csv, row 2, field 'slug': slug 'activity' is reserved",),
+    ),
+    Case(
+        "stage-labels-of-the-wrong-type",
+        lambda c: write(c, "stages.yaml", "event_labels: [a, b]\n"),
+        ("stages.yaml, field 'event_labels': must map event slugs",),
     ),
     Case(
         "truncated-csv",

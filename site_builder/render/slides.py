@@ -360,11 +360,11 @@ def event_deck(ctx: RenderContext, event: str) -> str:
 
 
 def slides_dir(event: str, project: str) -> str:
-    return f"{urls.project_dir(event, project)}slides/"
+    return urls.slides_dir(urls.project_dir(event, project))
 
 
 def event_slides_dir(event: str) -> str:
-    return f"{urls.event_dir(event)}slides/"
+    return urls.slides_dir(urls.event_dir(event))
 
 
 def plan_event(index: SiteIndex, slug: str, out: list[Output]) -> None:

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from ..config import SiteConfig
+from ..slugs import ACTIVITY, CHALLENGE, SITE_PAGES, SLIDES, STAGE
 
-RESERVED = frozenset({"api", "assets", "search", "media", "slides", "project", "event"})
-"""Top-level folders of the site; no event may use these slugs (`project/<id>/` and
-`event/<id>/` forward old Dribdat links)."""
+RESERVED = SITE_PAGES
+"""Top-level folders of the site; no event may use these slugs (kept in `slugs`, where the
+archive's load checks them)."""
 
 
 def event_dir(event: str) -> str:
@@ -21,15 +22,20 @@ def project_dir(event: str, project: str) -> str:
 
 
 def challenge_dir(event: str, category: str) -> str:
-    return f"{event}/challenge/{category}/"
+    return f"{event}/{CHALLENGE}/{category}/"
 
 
 def stage_dir(event: str, number: int) -> str:
-    return f"{event}/stage/{number}/"
+    return f"{event}/{STAGE}/{number}/"
 
 
 def activity_dir(event: str) -> str:
-    return f"{event}/activity/"
+    return f"{event}/{ACTIVITY}/"
+
+
+def slides_dir(directory: str) -> str:
+    """The slide deck of a page: `/<event>/slides/`, `/<event>/<project>/slides/`."""
+    return f"{directory}{SLIDES}/"
 
 
 def api_dir(event: str) -> str:
