@@ -386,3 +386,21 @@ def test_truncated_json_says_line_and_column(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", "--content", tmp_path / "content", bad)
     assert result.exit_code == 1
     assert "line" in result.output and "column" in result.output
+
+
+def test_names_that_are_site_paths_get_a_safe_slug(cli: Cli, tmp_path: Path) -> None:
+    """A project named "Slides" or "Activity" would share a folder with its event's own
+    pages: the import gives it another slug, and the archive builds."""
+    data = json.loads((FIXTURES / "2023-glamhack.datapackage.json").read_text("utf-8"))
+    projects = next(r for r in data["resources"] if r["name"] == "projects")["data"]
+    for row, name in zip(projects, ("Slides", "Activity", "Stage"), strict=False):
+        row["name"] = name
+        row.pop("slug", None)
+    package = tmp_path / "renamed.datapackage.json"
+    package.write_text(json.dumps(data), encoding="utf-8")
+    content = tmp_path / "content"
+    assert cli("import", "--content", content, package).exit_code == 0
+    site = store.load(content)
+    slugs = {p.slug for p in site.projects.values() if p.name in ("Slides", "Activity", "Stage")}
+    assert slugs == {"slides-2", "activity-2", "stage-2"}
+    assert cli("build", "--content", content, "--out", tmp_path / "public").exit_code == 0

@@ -19,7 +19,7 @@ from typing import Any
 from .. import schema, store
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
-from ..slugs import slugify, unique_slug
+from ..slugs import EVENT_PAGES, SITE_PAGES, slugify, unique_slug
 from ..zones import zone_problem
 from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
@@ -175,7 +175,9 @@ def _merge_package(
     created = event is None
     if event is None:
         ident = row.values["legacy_id"] if row.values["legacy_id"] is not None else row.id
-        slug = _new_slug(row.slug, row.values["name"], f"event-{ident}", set(site.events))
+        slug = _new_slug(
+            row.slug, row.values["name"], f"event-{ident}", {*site.events, *SITE_PAGES}
+        )
         zone = timezone or row.extra.get("timezone") or site.config.timezone
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
@@ -263,7 +265,10 @@ def _merge_project(site: Site, event: str, row: Row, categories: dict[int, str])
     if project is None:
         ident = legacy if legacy is not None else row.id
         slug = _new_slug(
-            row.slug, row.values["name"], f"project-{ident}", {p.slug for p in existing}
+            row.slug,
+            row.values["name"],
+            f"project-{ident}",
+            {p.slug for p in existing} | EVENT_PAGES,
         )
         project = Project(event, slug, row.values["name"])
         site.projects[(event, slug)] = project
@@ -398,7 +403,7 @@ def _placeholder(
     if pid in by_id:
         return by_id[pid][0]
     name = str(row.extra.get("project_name") or f"Project {pid}")
-    taken = {p.slug for p in site.projects_of(event)}
+    taken = {p.slug for p in site.projects_of(event)} | EVENT_PAGES
     slug = unique_slug(slugify(name, fallback=f"project-{pid}"), taken)
     legacy_url = ""
     origin = site.events[event].legacy_url
