@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
+from site_builder import textlimits  # noqa: E402
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 
@@ -179,12 +180,13 @@ def by_size(names: list[str], sizes: list[int]) -> None:
 
 
 def build_time(text: str, timeout: float) -> float | None:
-    """Seconds for a clean `jamdat build` of one event of 3 projects, one pitch `text`."""
+    """Seconds for a clean `jamdat build` of one event of 3 projects, one pitch `text` (its
+    first `MAX_TEXT_CHARS`: the build refuses a longer pitch, as `validate` does)."""
     with tempfile.TemporaryDirectory(prefix="jamdat-patho-") as tmp:
         content = Path(tmp) / "content"
         corpus.generate(content, events=1, projects=3)
         pitch = next((content / "projects").glob("*/*.md"))
-        pitch.write_text(text + "\n", encoding="utf-8")
+        pitch.write_text(text[: textlimits.MAX_TEXT_CHARS - 1] + "\n", encoding="utf-8")
         argv = [sys.executable, "-m", "site_builder.cli", "build"]
         argv += ["--content", str(content), "--out", str(Path(tmp) / "public")]
         start = time.perf_counter()
