@@ -2,11 +2,15 @@
 a whole `jamdat build` of a small archive whose one pitch is that text.
 
     python bench/pathological.py [--only NAME ...] [--no-build] [--build-timeout S]
+    python bench/pathological.py --sizes 25000 50000 100000 [--only NAME ...]
 
 Stages: `markdown` (markdown-it, heading ids excluded), `heading ids` (the core rule that
 gives headings their ids), `sanitize`, `slides` (cutting the rendered pitch into slides),
 `plain text` (search index and page descriptions). Every text is what a participant may
 put in a pitch, an event text, an activity post or a synced README.
+
+With `--sizes`, the CPU seconds of all stages together for each text's first N characters
+(best of two): how the cost grows with the length, and what `MAX_TEXT_CHARS` allows.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
+from site_builder import textlimits  # noqa: E402
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 
@@ -76,6 +81,15 @@ def texts() -> dict[str, str]:
         "many short lines": "a\n" * 300_000,
         "many --- slides": "slide\n\n---\n\n" * 10_000,
         "many notes": "## s\n\nNote: n\n\n" * 8_000,
+        "task list items": "- [ ] x\n" * 12_500,
+        "image openers": "![" * 50_000,
+        "alternating list markers": "- a\n* b\n+ c\n" * 8_334,
+        "headings with one slug": "# !\n" * 25_000,
+        "setext headings": "a\n=\n" * 25_000,
+        "emphasis in link openers": "[*a " * 25_000,
+        "star underscore runs": "*_" * 50_000,
+        "brackets then parens": "[](" * 33_334,
+        "ordered list numbers": "".join(f"{i}. a\n" for i in range(20_000)),
     }
 
 
@@ -139,13 +153,40 @@ def stages(text: str) -> dict[str, float]:
     return times
 
 
+def cpu_time(text: str) -> float:
+    """CPU seconds (best of two) to render `text` as the build does, uncut: page HTML,
+    slides and plain text."""
+    best = float("inf")
+    for _ in range(2):
+        start = time.process_time()
+        html = sanitize_html(markdown._parser().render(text))
+        ctx = _Ctx({text: html})
+        project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+        card = SimpleNamespace(name="Project", links=[])
+        slides._cut_pitch(ctx, project, card)  # type: ignore[arg-type]
+        views.plain_words(text)
+        views.plain_words(text, 30)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def by_size(names: list[str], sizes: list[int]) -> None:
+    """The table of `cpu_time` for each text's first N characters."""
+    print(f"{'text':28} " + " ".join(f"{n // 1000:>6}k" for n in sizes))
+    for name, text in texts().items():
+        if not names or any(o in name for o in names):
+            cells = " ".join(f"{cpu_time(text[:n]):7.2f}" for n in sizes)
+            print(f"{name:28} {cells}", flush=True)
+
+
 def build_time(text: str, timeout: float) -> float | None:
-    """Seconds for a clean `jamdat build` of one event of 3 projects, one pitch `text`."""
+    """Seconds for a clean `jamdat build` of one event of 3 projects, one pitch `text` (its
+    first `MAX_TEXT_CHARS`: the build refuses a longer pitch, as `validate` does)."""
     with tempfile.TemporaryDirectory(prefix="jamdat-patho-") as tmp:
         content = Path(tmp) / "content"
         corpus.generate(content, events=1, projects=3)
         pitch = next((content / "projects").glob("*/*.md"))
-        pitch.write_text(text + "\n", encoding="utf-8")
+        pitch.write_text(text[: textlimits.MAX_TEXT_CHARS - 1] + "\n", encoding="utf-8")
         argv = [sys.executable, "-m", "site_builder.cli", "build"]
         argv += ["--content", str(content), "--out", str(Path(tmp) / "public")]
         start = time.perf_counter()
@@ -164,8 +205,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="names (substrings) to run")
     parser.add_argument("--no-build", action="store_true", help="skip the whole builds")
     parser.add_argument("--build-timeout", type=float, default=300.0)
+    parser.add_argument("--sizes", nargs="*", type=int, help="CPU seconds at these lengths")
     args = parser.parse_args()
     sys.setrecursionlimit(10_000)
+    if args.sizes:
+        by_size(args.only, args.sizes)
+        return
     cols = ["bound", "markdown", "heading ids", "sanitize", "slides", "plain text"]
     print(f"{'text':28} {'KB':>6} " + " ".join(f"{c:>11}" for c in cols) + f" {'build':>8}")
     for name, text in texts().items():

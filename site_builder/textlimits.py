@@ -9,11 +9,13 @@ limits are in characters of text, whatever the Markdown engine.
 
 from __future__ import annotations
 
-MAX_TEXT_CHARS = 100_000
-"""Longest pitch, event text or synced README, in characters. The Markdown engine renders
-100,000 characters of its most costly shapes (a line per character, unclosed brackets) in
-about a second; a typical text of this size takes a tenth of that. Longer texts are refused
-by `validate` and the API, cut by sync, and cut when rendered."""
+MAX_TEXT_CHARS = 40_000
+"""Longest pitch, event text or synced README, in characters. The Markdown engine's work
+grows linearly with the text, but some shapes cost 20-25 us of CPU a character (`![`
+repeated, a new list on every line): 40,000 characters of them take about a second,
+100,000 up to 2.5 s (bench/pathological-results.txt). A typical text of this size takes a
+tenth of that, and the longest real pitches are about 10,000 characters. Longer texts are
+refused by `validate` and the API, cut by sync, and cut when rendered."""
 
 MAX_POST_CHARS = 10_000
 """Longest activity post the edit API accepts: a post is a short update. Posts already in

@@ -10,10 +10,10 @@ from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
-from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .. import textlimits
 from .sanitize import sanitize_html
+from .tasklists import task_lists
 
 
 def _shift_headings(state: StateCore) -> None:
@@ -101,7 +101,7 @@ def _parser() -> MarkdownIt:
     md.enable(["table", "strikethrough", "linkify"])
     md.linkify = _Linkify()
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
-    md.use(tasklists_plugin, enabled=False)
+    md.use(task_lists)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("align_classes", _align_classes)

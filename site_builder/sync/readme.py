@@ -1,5 +1,5 @@
 """A fetched README made fit for `synced/`: relative links and images made absolute on the
-forge, line endings normalised, and anything over `MAX_TEXT_CHARS` (100,000 characters,
+forge, line endings normalised, and anything over `MAX_TEXT_CHARS` (40,000 characters,
 what the site renders in about a second) cut with a note.
 
 Absolute URLs (badges included), in-page `#anchors`, `mailto:` and the like are left
