@@ -113,7 +113,7 @@ def test_a_full_disk_fails_the_build_in_one_line_and_leaves_out_as_it_was(
     retitle(content, "A new title")
     site = store.load(content)
     key = ("spring-hack", "river-levels")
-    site.projects[key] = replace(site.projects[key], pitch="Words and more words. " * 4000)
+    site.projects[key] = replace(site.projects[key], pitch="Words and more words. " * 1700)
     store.save(content, site)
     result = cli("build", "--content", content, "--out", out)
 
