@@ -162,6 +162,8 @@ class BuildSession:
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
         self._plans: PlanMemo | None = None
+        self._last_sources: Sources | None = None
+        """The last build's source values, reused where their records are the same."""
         self._entries: tuple[str, dict[str, Entry], dict[str, str]] | None = None
         """The state's entries and sources as this session recorded them, with the inputs
         signature recorded beside them (when the database still holds it, nobody else
@@ -279,7 +281,8 @@ class BuildSession:
             md_version = renderer_version(markdown_module)
             salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
             fingerprints = _fingerprints(outputs, salt)
-            current = Sources(site, index, file_digests(dirs), salt)
+            current = Sources(site, index, file_digests(dirs), salt, self._last_sources)
+            self._last_sources = current
             report.planned = len(outputs)
         with report.phase("check"):
             # A directory other than the one this archive last built (another archive's

@@ -274,12 +274,20 @@ class Sources:
         index: SiteIndex,
         templates: Callable[[str], str],
         salt: str,
+        previous: Sources | None = None,
     ) -> None:
         self.site, self.index = site, index
         self._templates = templates
         self.salt = salt
         """Digest of what every output depends on: settings, engine and renderer versions."""
         self._values: dict[str, str] = {}
+        self._objects: dict[str, object] = {}
+        """What each value was computed from, for the next build of a session."""
+        self._previous = previous
+        """The last build's sources in a session: a value whose objects are still the same
+        (the store re-reads a changed record into a new object) is taken from it."""
+        if previous is not None:
+            previous._previous = None
 
     def value(self, source: str) -> str:
         """What `source` holds now, as a digest ("-" for an entry that does not exist)."""
@@ -308,9 +316,16 @@ class Sources:
             data = getattr(self.site, table)
         else:
             raise KeyError(f"unknown source {source!r}")
+        obj = data if rest == ALL else data.get(_parse(table, rest))
+        self._objects[source] = obj
+        if self._previous is not None:
+            old = self._previous._objects.get(source, _MISSING)
+            value = self._previous._values.get(source)
+            if value is not None and old is not _MISSING and _same(old, obj):
+                return value
         if rest == ALL:
-            return self._digest(data if isinstance(data, list) else list(data.items()))
-        return self._digest(data.get(_parse(table, rest)))
+            return self._digest(obj if isinstance(obj, list) else list(data.items()))
+        return self._digest(obj)
 
     def _digest(self, obj: object) -> str:
         if obj is None:
@@ -352,8 +367,42 @@ class Sources:
         record = getattr(self.site, table).get(_parse(table, where))
         if record is None:
             return "-"
-        text: str = getattr(record, name)
-        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+        def compute() -> str:
+            text: str = getattr(record, name)
+            data = text.encode("utf-8", "surrogatepass")
+            return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+        return self.index.memo.get(f"text.{name}", record, compute)
+
+
+def _same(a: object, b: object) -> bool:
+    """Whether `b` is made of the very records `a` was (so it digests the same)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(cast(Any, b)) and all(map(_same, a, cast(Any, b)))
+    if isinstance(a, dict):
+        other = cast(dict[Any, Any], b)
+        return len(a) == len(other) and all(
+            (k is j or k == j) and _same(v, w)
+            for (k, v), (j, w) in zip(a.items(), other.items(), strict=True)
+        )
+    if isinstance(a, EventRecords):
+        return _same(
+            (a.event, a.projects, a.categories, a.activities),
+            (
+                cast(Any, b).event,
+                cast(Any, b).projects,
+                cast(Any, b).categories,
+                cast(Any, b).activities,
+            ),
+        )
+    if isinstance(a, str | int | float | ZoneInfo):
+        return a == b
+    return False
 
 
 _MISSING = object()
