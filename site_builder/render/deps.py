@@ -116,9 +116,10 @@ class View:
     __slots__ = ("_prefix", "_record", "_texts")
 
     def __init__(self, record: Any, table: str, texts: tuple[str, ...]) -> None:
-        self._record = record
-        self._texts = texts
-        self._prefix = f"text{SEP}{table}{SEP}{_record_key(table, record)}{SEP}"
+        setter = object.__setattr__  # past the guard below, which is for renders
+        setter(self, "_record", record)
+        setter(self, "_texts", texts)
+        setter(self, "_prefix", _prefix(table, record))
 
     def __getattr__(self, name: str) -> Any:
         if name in self._texts:
@@ -126,10 +127,7 @@ class View:
         return getattr(self._record, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in View.__slots__:
-            object.__setattr__(self, name, value)
-        else:
-            raise AttributeError(f"a render may not change the archive ({name})")
+        raise AttributeError(f"a render may not change the archive ({name})")
 
     def __repr__(self) -> str:
         read_all(self._prefix + name for name in self._texts)
@@ -142,23 +140,28 @@ class View:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _record_key(table: str, record: Any) -> str:
+def _prefix(table: str, record: Any) -> str:
+    """`text\x1fprojects\x1fevent\x1fslug\x1f`: the start of the keys of a record's texts."""
     if table == "events":
-        return str(record.slug)
-    if table == "projects":
-        return f"{record.event}{SEP}{record.slug}"
-    return str(record.id)
+        key_part = str(record.slug)
+    elif table == "projects":
+        key_part = f"{record.event}{SEP}{record.slug}"
+    else:
+        key_part = str(record.id)
+    return f"text{SEP}{table}{SEP}{key_part}{SEP}"
+
+
+def _text_keys(records: Iterable[Any], table: str) -> list[str]:
+    """The source keys of every long text of `records`."""
+    texts = TEXTS[table]
+    return [_prefix(table, r) + name for r in records for name in texts]
 
 
 def viewed(obj: Any) -> Any:
-    """`obj` with every record in it (a record, a list of them, an event's records) seen
-    through a `View`; anything else as it is."""
+    """`obj` with every record in it (a record, a list of them) seen through a `View`;
+    anything else, an event's records included (see `TrackedDict`), as it is."""
     if isinstance(obj, list):
         return [viewed(x) for x in obj]
-    if isinstance(obj, EventRecords):
-        return EventRecords(
-            viewed(obj.event), viewed(obj.projects), obj.categories, viewed(obj.activities)
-        )
     table = _TABLE_OF.get(type(obj).__name__)
     return obj if table is None else View(obj, table, TEXTS[table])
 
@@ -170,21 +173,44 @@ class TrackedDict(dict[K, V], Generic[K, V]):
     """A dict that notes every key read, and the whole table when iterated or counted;
     the records it hands out are `View`s."""
 
-    __slots__ = ("_all", "_table")
+    __slots__ = ("_all", "_seen", "_table")
 
     def __init__(self, table: str, data: dict[K, V]) -> None:
         super().__init__(data)
         self._table = table
         self._all = SEP.join((table, ALL))
+        self._seen: dict[Any, tuple[list[str], Any]] = {}
+        """Each key looked up, with the source keys reading it means and its value as
+        views: made once per build."""
+
+    def _look(self, k: Any) -> Any:
+        """The entry's value as views (or `_MISSING`), noting what it reads."""
+        found = self._seen.get(k)
+        if found is None:
+            value = super().get(k, _MISSING)
+            reads = [key(self._table, k)]
+            if isinstance(value, EventRecords):
+                # The Dribdat mirrors copy an event's records field by field, texts and
+                # all: they get the records as they are, every text noted as read (views
+                # would cost more than the mirror itself).
+                reads += _text_keys([value.event], "events")
+                reads += _text_keys(value.projects, "projects")
+                reads += _text_keys(value.activities, "activities")
+            elif value is not _MISSING:
+                value = viewed(value)
+            found = self._seen[k] = (reads, value)
+        read_all(found[0])
+        return found[1]
 
     def __getitem__(self, k: K) -> V:
-        read(key(self._table, k))
-        return cast(V, viewed(super().__getitem__(k)))
+        found = self._look(k)
+        if found is _MISSING:
+            raise KeyError(k)
+        return cast(V, found)
 
     def get(self, k: K, default: Any = None) -> Any:
-        read(key(self._table, k))
-        found = super().get(k, _MISSING)
-        return default if found is _MISSING else viewed(found)
+        found = self._look(k)
+        return default if found is _MISSING else found
 
     def __contains__(self, k: object) -> bool:
         read(key(self._table, k))
