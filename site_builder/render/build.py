@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__, contentfs, onterm, store
+from ..contentfs import FileStat
 from ..errors import JamdatError
 from ..locks import locked
 from . import publish, sqlitefile
@@ -53,7 +54,6 @@ from .outputs import Output, RenderContext, digest
 from .state import (
     BuildState,
     Entry,
-    FileStat,
     state_file,
     stats_digest,
     tree_signature,
@@ -264,7 +264,7 @@ class BuildSession:
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
         from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
-        from .templating import environment, file_digests, template_dirs, templates_digest
+        from .templating import TemplateFiles, environment, template_dirs
 
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         with report.phase("load"):
@@ -281,7 +281,8 @@ class BuildSession:
             md_version = renderer_version(markdown_module)
             salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
             fingerprints = _fingerprints(outputs, salt)
-            current = Sources(site, index, file_digests(dirs), salt, self._last_sources)
+            files = TemplateFiles(dirs)
+            current = Sources(site, index, files, salt, self._last_sources)
             self._last_sources = current
             report.planned = len(outputs)
         with report.phase("check"):
@@ -311,8 +312,7 @@ class BuildSession:
                     cache.save()
                     if report.cold:
                         cache.prune(texts)
-            templates = templates_digest(dirs)
-            env = environment(dirs, templates)
+            env = environment(dirs, files.digest())
             watched_site, watched_index = tracked(site, index)
             ctx = RenderContext(watched_site, watched_index, cache, env, current)
             batch = pagerender.Batch(dirty, ctx, cache, None, previous, disk_ok)

@@ -67,14 +67,14 @@ class PlanMemo:
         self._fresh: dict[tuple[str, str], tuple[list[object], object]] = {}
 
     def reuse(self, key: tuple[str, str], inputs: list[object], make: Callable[[], T]) -> T:
-        """What `make` plans from `inputs` (first two compared by value, the rest by
+        """What `make` plans from `inputs` (the first compared by value, the rest by
         identity), taken from the previous build when the inputs are the same."""
         found = self.plans.get(key)
         planned: object = None
         if found is not None and len(found[0]) == len(inputs):
             old = found[0]
-            same = zip(old[2:], inputs[2:], strict=True)
-            if old[:2] == inputs[:2] and all(a is b for a, b in same):
+            same = zip(old[1:], inputs[1:], strict=True)
+            if old[0] == inputs[0] and all(a is b for a, b in same):
                 planned = found[1]
         if planned is None:
             planned = make()
@@ -102,7 +102,6 @@ def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[ob
     """What an event's plan is made from: settings by value, then the records."""
     return [
         base,
-        None,
         site.events[slug],
         *index.projects.get(slug, ()),
         *index.categories.get(slug, ()),

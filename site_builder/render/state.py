@@ -150,8 +150,8 @@ class BuildState:
 
 
 FileStat = tuple[int, int, int]
-"""(size, mtime_ns, inode): editors and the store replace files (new inode) or rewrite
-them (new mtime), so an unchanged stat means an unchanged file, known without reading it."""
+"""(size, mtime_ns, inode) of a file of the engine's own code (`tree_signature`); the
+archive's files are stat'ed by `contentfs.scan`, by change time."""
 
 
 def tree_stats(root: Path, skip: str = "") -> dict[str, FileStat]:

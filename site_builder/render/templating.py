@@ -146,30 +146,28 @@ def environment(dirs: list[Path], templates: str) -> jinja2.Environment:
     return env
 
 
-def file_digests(dirs: list[Path]) -> Callable[[str], str]:
-    """Digest of a template's or asset's bytes by its name ("-" when there is none)."""
-    files = template_files(dirs)
-    found: dict[str, str] = {}
+class TemplateFiles:
+    """Digests of the templates and assets of `dirs` by name ("-" for a name none holds),
+    each file read once per build: for the sources pages record, and for the digest of
+    them all that keys the compiled environment."""
 
-    def value(name: str) -> str:
-        if name not in found:
-            folder = files.get(name)
+    def __init__(self, dirs: list[Path]) -> None:
+        self._files = template_files(dirs)
+        self._found: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        found = self._found.get(name)
+        if found is None:
+            folder = self._files.get(name)
             data = read_template(folder, name) if folder is not None else None
-            found[name] = "-" if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()
-        return found[name]
+            found = "-" if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()
+            self._found[name] = found
+        return found
 
-    return value
-
-
-def templates_digest(dirs: list[Path]) -> str:
-    """Digest of every template and asset that would be used, names and bytes."""
-    h = hashlib.blake2b(digest_size=16)
-    for name, directory in template_files(dirs).items():
-        h.update(name.encode("utf-8"))
-        h.update(b"\x00")
-        h.update(read_template(directory, name))
-        h.update(b"\x00")
-    return h.hexdigest()
+    def digest(self) -> str:
+        """One digest of every file's name and bytes."""
+        text = "\n".join(f"{name}\0{self(name)}" for name in self._files)
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class TemplateLoader(jinja2.BaseLoader):
