@@ -9,8 +9,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from site_builder.schema import SLUG_PATTERN
-from site_builder.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
+from site_builder.archive.schema import SLUG_PATTERN
+from site_builder.archive.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
 
 T = TypeVar("T")
 

@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from site_builder import store  # noqa: E402
+from site_builder import archive  # noqa: E402
+from site_builder.archive.validate import validate_archive  # noqa: E402
 from site_builder.tokens import TokenStore  # noqa: E402
-from site_builder.validate import validate_archive  # noqa: E402
 
 MARKER = re.compile(rb"bench e(\d+) s(\d+)\b")
 
@@ -225,13 +225,13 @@ async def get_json(port: int, path: str) -> dict[str, object]:
 def utc_activity_dates(content: Path) -> None:
     """Give the synthetic archive's activities UTC dates, as imports and the API write them
     (`corpus.py` writes naive ones, which the event packages cannot sort beside the API's)."""
-    site = store.load(content)
+    site = archive.load(content)
     for key, activity in site.activities.items():
         if activity.date.tzinfo is None:
             site.activities[key] = dataclasses.replace(
                 activity, date=activity.date.replace(tzinfo=UTC)
             )
-    store.save(content, site)
+    archive.save(content, site)
 
 
 def main() -> None:
@@ -268,7 +268,7 @@ def main() -> None:
     else:
         shutil.copytree(args.content, content, ignore=shutil.ignore_patterns(".jamdat"))
         source = str(args.content)
-    site = store.load(content)
+    site = archive.load(content)
     projects = sorted(
         (p for p in site.projects.values() if not p.is_hidden and p.event in site.events),
         key=lambda p: p.key,

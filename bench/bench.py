@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import generate  # noqa: E402
 
-from site_builder import store  # noqa: E402
+from site_builder import archive  # noqa: E402
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +80,17 @@ def build(name: str, content: Path, out: Path, jobs: int | None) -> Run:
 
 
 def edit_pitch(content: Path) -> None:
-    site = store.load(content)
+    site = archive.load(content)
     project = sorted(site.projects.values(), key=lambda p: p.key)[len(site.projects) // 2]
     project.pitch += "\n\nEdited: one more paragraph with a [link](https://example.org/)."
-    store.save(content, site)
+    archive.save(content, site)
 
 
 def rename_event(content: Path) -> None:
-    site = store.load(content)
+    site = archive.load(content)
     event = sorted(site.events.values(), key=lambda e: e.slug)[len(site.events) // 2]
     event.name += " (renamed)"
-    store.save(content, site)
+    archive.save(content, site)
 
 
 def warm_edits(content: Path, out: Path) -> None:
@@ -150,7 +150,7 @@ section = ["html", "slides"]
 def hugo_site(content: Path, root: Path, decks: bool) -> None:
     """The same pages as Hugo content: a section per event, a page per project pitch, and
     with `decks` a slide deck of each project and of each event (as Jamdat publishes)."""
-    site = store.load(content)
+    site = archive.load(content)
     if root.exists():
         shutil.rmtree(root)
     (root / "layouts" / "_default").mkdir(parents=True)
@@ -230,7 +230,7 @@ def main() -> None:
         shutil.rmtree(work)
     start = time.perf_counter()
     generate(content, args.events, args.projects)
-    size = sum(len(p.pitch) for p in store.load(content).projects.values())
+    size = sum(len(p.pitch) for p in archive.load(content).projects.values())
     print(
         f"archive: {args.events} events x {args.projects} projects, "
         f"{size / 1e6:.1f} MB of pitches, generated in {time.perf_counter() - start:.1f}s"
@@ -245,7 +245,7 @@ def main() -> None:
     # Every cold build writes a directory of its own, deleted only at the end: deleting a
     # 20,000-file tree just before a build slows it by a third, even after a sync.
     for i in range(args.rounds):
-        (store.state_dir(content) / "markdown.sqlite").unlink(missing_ok=True)
+        (archive.state_dir(content) / "markdown.sqlite").unlink(missing_ok=True)
         target = out if i == 0 else work / f"public-{i}"
         cold["jamdat"].append(build("cold build (empty caches)", content, target, args.jobs))
         if hugo:

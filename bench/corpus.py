@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import SiteConfig
 from site_builder.model import Activity, Category, Event, Project
 
@@ -73,7 +73,7 @@ def pitch(rng: random.Random, target: int = 3000) -> str:
 def generate(content: Path, events: int, projects: int, seed: int = 7) -> None:
     """Write an archive of `events` events with `projects` projects each into `content`."""
     rng = random.Random(seed)
-    site = store.new_site(SiteConfig(title="Benchmark archive", base_url="/"))
+    site = archive.new_site(SiteConfig(title="Benchmark archive", base_url="/"))
     start = datetime(2015, 1, 10, 9, 0)
     for e in range(events):
         slug = f"event-{e:04d}"
@@ -114,4 +114,4 @@ def generate(content: Path, events: int, projects: int, seed: int = 7) -> None:
                     action="post",
                     content=_sentence(rng),
                 )
-    store.save(content, site)
+    archive.save(content, site)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
-from site_builder import textlimits  # noqa: E402
+from site_builder.archive import textlimits  # noqa: E402
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 

@@ -25,7 +25,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from site_builder import store  # noqa: E402
+from site_builder import archive  # noqa: E402
 from site_builder.config import SiteConfig  # noqa: E402
 from site_builder.model import Event, Project  # noqa: E402
 from site_builder.sync.engine import SyncOptions, SyncReport, sync_content  # noqa: E402
@@ -60,7 +60,7 @@ def make_archive(content: Path, projects: int, api: str, concurrency: int) -> No
         shutil.rmtree(content)
     content.mkdir(parents=True)
     sync = SyncConfig(hosts=(HostSettings("github.com", api_url=api),), concurrency=concurrency)
-    site = store.new_site(SiteConfig(title="Sync benchmark", timezone="UTC", sync=sync))
+    site = archive.new_site(SiteConfig(title="Sync benchmark", timezone="UTC", sync=sync))
     for e in range(EVENTS):
         slug = f"event-{e:02d}"
         site.events[slug] = Event(
@@ -80,13 +80,13 @@ def make_archive(content: Path, projects: int, api: str, concurrency: int) -> No
             autotext_url=f"https://github.com/{OWNER}/repo-{i:04d}",
             pitch=f"The pitch of project {i}.",
         )
-    store.save(content, site)
+    archive.save(content, site)
 
 
 def snapshot(root: Path) -> Snapshot:
     out: Snapshot = {}
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != store.STATE_DIR]
+        dirs[:] = [d for d in dirs if d != archive.STATE_DIR]
         for name in files:
             st = os.stat(os.path.join(folder, name))
             out[os.path.join(folder, name)] = (st.st_ino, st.st_mtime_ns, st.st_size)

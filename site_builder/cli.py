@@ -57,7 +57,7 @@ def import_cmd(
 @click.option("--fix", is_flag=True, help="Rewrite a stale datapackage.json from the schema.")
 def validate(content: Path, fast: bool, fix: bool) -> None:
     """Check the archive: types, keys, references, files; exits 1 on any error."""
-    from .validate import validate_archive
+    from .archive.validate import validate_archive
 
     report = validate_archive(content, frictionless=not fast, fix=fix)
     for rel in report.fixed:

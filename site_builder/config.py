@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
-from . import contentfs
+from .archive import contentfs
+from .archive.rules import zone_problem
 from .errors import ContentError, Problem
 from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
-from .zones import zone_problem
 
 
 @dataclass(frozen=True, slots=True)

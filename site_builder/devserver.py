@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from . import contentfs, livereload
+from . import livereload
+from .archive import contentfs
 from .errors import JamdatError
 from .render import redirects
 

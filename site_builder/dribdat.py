@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .archive.rules import event_zone
 from .model import Activity, Category, Event, Project, Site
-from .zones import event_zone
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"
 """Dribdat's date format: local wall-clock time to the minute, no zone."""

@@ -21,12 +21,12 @@ import watchfiles
 from watchfiles import Change
 
 from . import livereload
+from .archive import STATE_DIR
 from .config import load_config
 from .devserver import DevServer, SiteMount
 from .errors import ContentError, JamdatError
 from .render.build import BuildReport, BuildSession
 from .render.templating import template_dirs
-from .store import STATE_DIR
 
 STEP_MS = 30
 """How long the watcher waits for more file events after one: editors save in bursts

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, cast, get_args
 
+from .archive import state_dir
 from .errors import JamdatError
 from .services.editor import Editor, Role
-from .store import state_dir
 
 ROLES: tuple[Role, ...] = get_args(Role)
 PREFIX = "jdt_"

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from site_builder import store
+from site_builder import archive
 from site_builder.model import Site
 from site_builder.tokens import TokenStore
 
@@ -93,4 +93,4 @@ def patch(
 
 
 def load(env: ApiEnv) -> Site:
-    return store.load(env.content)
+    return archive.load(env.content)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from site_builder import store
+from site_builder import archive
 from site_builder.cli import main
 from site_builder.config import SiteConfig
 from site_builder.model import Activity, Category, Event, Person, Project, Site
@@ -23,7 +23,7 @@ Cli = Callable[..., Result]
 
 def sample_site() -> Site:
     """Two events, a challenge, three projects, an activity and two people."""
-    site = store.new_site(SiteConfig(title="Test archive", license="CC-BY-4.0"))
+    site = archive.new_site(SiteConfig(title="Test archive", license="CC-BY-4.0"))
     site.events["spring-hack"] = Event(
         slug="spring-hack",
         name="Spring Hack",
@@ -94,7 +94,7 @@ def tmp_archive(tmp_path: Path) -> ArchiveFactory:
             edit(site)
         content = tmp_path / name
         content.mkdir(parents=True, exist_ok=True)
-        store.save(content, site)
+        archive.save(content, site)
         return content
 
     return make
@@ -118,5 +118,5 @@ def tree_digest(root: Path) -> dict[str, str]:
     return {
         path.relative_to(root).as_posix(): hashlib.blake2b(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and store.STATE_DIR not in path.relative_to(root).parts
+        if path.is_file() and archive.STATE_DIR not in path.relative_to(root).parts
     }

@@ -11,7 +11,7 @@ import pytest
 from api_helpers import EVENT, MEMBER, OTHER, PROJECT, ApiEnv, etag_of, make_env, patch, project_url
 from conftest import Cli, tree_digest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.tokens import TokenStore, tokens_file
 
 
@@ -78,7 +78,7 @@ def test_edits_without_a_valid_token_are_401_and_change_nothing(env: ApiEnv) -> 
 
 
 def test_members_edit_only_projects_whose_team_lists_them(env: ApiEnv) -> None:
-    site = store.load(env.content)
+    site = archive.load(env.content)
     assert MEMBER in site.projects[(EVENT, PROJECT)].team_members
     assert MEMBER not in site.projects[(EVENT, OTHER)].team_members
     with env.client() as client:
@@ -115,7 +115,7 @@ def test_members_edit_only_projects_whose_team_lists_them(env: ApiEnv) -> None:
     assert outsider.status_code == 403
     assert post_own.status_code == 201 and post_own.json()["user"] == MEMBER
     assert post_other.status_code == 403 and stage_other.status_code == 403
-    after = store.load(env.content)
+    after = archive.load(env.content)
     assert after.projects[(EVENT, PROJECT)].summary == "Ours"
     assert after.projects[(EVENT, OTHER)] == site.projects[(EVENT, OTHER)]
 
@@ -161,7 +161,7 @@ def test_organisers_may_edit_any_project(env: ApiEnv) -> None:
             etag_of(client, url),
         )
     assert response.status_code == 200
-    project = store.load(env.content).projects[(EVENT, OTHER)]
+    project = archive.load(env.content).projects[(EVENT, OTHER)]
     assert (project.team, project.ident) == ("gioprofeta", "7")
 
 

@@ -15,7 +15,8 @@ from conftest import tree_digest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from site_builder import store
+from site_builder import archive
+from site_builder.archive.validate import validate_archive
 from site_builder.model import Site
 from site_builder.services import audit
 from site_builder.services import projects as ops
@@ -24,7 +25,6 @@ from site_builder.services.entries import Precondition, project_etag
 from site_builder.services.errors import Stale
 from site_builder.services.writer import ContentWriter
 from site_builder.tokens import TokenStore
-from site_builder.validate import validate_archive
 
 SHARED_EDITORS = 16
 SOLO_EDITORS = 12
@@ -86,7 +86,7 @@ def _edit(
 
 def test_parallel_editors_lose_nothing_and_change_nothing_else(tmp_path: Path) -> None:
     env = make_env(tmp_path)
-    before_site = store.load(env.content)
+    before_site = archive.load(env.content)
     before_files = tree_digest(env.content)
     solo = sorted(
         p.slug for p in before_site.projects_of(EVENT) if p.slug != PROJECT and not p.is_hidden
@@ -118,7 +118,7 @@ def test_parallel_editors_lose_nothing_and_change_nothing_else(tmp_path: Path) -
     statuses = {a.status for a in attempts}
     assert statuses <= {200, 412}, statuses
     assert len(attempts) == (SHARED_EDITORS + SOLO_EDITORS) * ROUNDS
-    after = store.load(env.content)
+    after = archive.load(env.content)
     accepted = 0
     for slug, first in starts.items():
         mine = [a for a in attempts if a.slug == slug]
@@ -199,7 +199,7 @@ def test_the_writer_groups_concurrent_edits_into_few_saves(tmp_path: Path) -> No
     writer.close()
     assert not errors
     assert writer.saves < len(slugs), "every edit was saved on its own"
-    reloaded: Site = store.load(env.content)
+    reloaded: Site = archive.load(env.content)
     for slug in slugs:
         assert reloaded.projects[(EVENT, slug)].summary == f"threaded {slug}"
         assert project_etag(reloaded.projects[(EVENT, slug)]) == results[slug]

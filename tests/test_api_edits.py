@@ -11,9 +11,9 @@ import pytest
 from api_helpers import EVENT, MEMBER, PROJECT, ApiEnv, etag_of, make_env, patch, project_url
 from conftest import tree_digest
 
-from site_builder import store
+from site_builder import archive
+from site_builder.archive.validate import validate_archive
 from site_builder.services import audit
-from site_builder.validate import validate_archive
 
 NEW_EVENT: dict[str, Any] = {
     "slug": "winter-jam",
@@ -64,7 +64,7 @@ def test_organiser_creates_event_category_and_project(env: ApiEnv) -> None:
     assert project.status_code == 201 and project.json()["created_at"]
     assert duplicate.status_code == 409
     assert read.headers["etag"] == project.headers["etag"]
-    site = store.load(env.content)
+    site = archive.load(env.content)
     assert site.events["winter-jam"].description == NEW_EVENT["description"]
     created = site.projects[("winter-jam", "snow-map")]
     assert created.pitch == "We map snow.\n\n---\n\nSlide two." and created.category == "snow"
@@ -99,11 +99,11 @@ def test_update_needs_if_match_and_refuses_stale_versions(env: ApiEnv) -> None:
     assert weak.status_code == 412
     assert fresh.status_code == 200
     assert stale_delete.status_code == 412 and no_match_delete.status_code == 428
-    assert store.load(env.content).projects[(EVENT, PROJECT)].summary == "B"
+    assert archive.load(env.content).projects[(EVENT, PROJECT)].summary == "B"
 
 
 def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) -> None:
-    site = store.load(env.content)
+    site = archive.load(env.content)
     before = {a.id for a in site.activities.values()}
     with env.client() as client:
         edited = patch(
@@ -125,7 +125,7 @@ def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) 
             headers=env.auth("member"),
         )
     assert edited.status_code == 200 and stage.status_code == 200 and posted.status_code == 201
-    after = store.load(env.content)
+    after = archive.load(env.content)
     project = after.projects[(EVENT, PROJECT)]
     assert (project.summary, project.pitch, project.progress) == ("New summary", "New pitch", 40)
     old = site.projects[(EVENT, PROJECT)].updated_at
@@ -150,7 +150,7 @@ def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) 
 
 
 def test_a_no_op_edit_writes_nothing(env: ApiEnv) -> None:
-    project = store.load(env.content).projects[(EVENT, PROJECT)]
+    project = archive.load(env.content).projects[(EVENT, PROJECT)]
     before = tree_digest(env.content)
     with env.client() as client:
         etag = etag_of(client, project_url())
@@ -194,7 +194,7 @@ def test_hide_then_hard_delete_a_project(env: ApiEnv) -> None:
         after = client.get(project_url(), headers=orga)
     assert hidden.status_code == 204 and shown.status_code == 200 and gone.status_code == 204
     assert after.status_code == 404
-    site = store.load(env.content)
+    site = archive.load(env.content)
     assert (EVENT, PROJECT) not in site.projects
     assert not [a for a in site.activities.values() if (a.event, a.project) == (EVENT, PROJECT)]
     assert not (env.content / f"projects/{EVENT}/{PROJECT}.md").exists()
@@ -204,7 +204,7 @@ def test_hide_then_hard_delete_a_project(env: ApiEnv) -> None:
 
 def test_events_and_categories_in_use_cannot_be_deleted(env: ApiEnv) -> None:
     orga = env.auth("organiser")
-    site = store.load(env.content)
+    site = archive.load(env.content)
     event, slug = next(
         k for k in site.categories if any(p.category == k[1] for p in site.projects_of(k[0]))
     )
@@ -221,12 +221,12 @@ def test_events_and_categories_in_use_cannot_be_deleted(env: ApiEnv) -> None:
     assert used_event.status_code == 409 and "still has" in used_event.json()["detail"]
     assert used_category.status_code == 409
     assert empty.status_code == 204
-    assert "winter-jam" not in store.load(env.content).events
+    assert "winter-jam" not in archive.load(env.content).events
     assert not (env.content / "events/winter-jam.md").exists()
 
 
 def test_organiser_updates_event_and_category(env: ApiEnv) -> None:
-    site = store.load(env.content)
+    site = archive.load(env.content)
     event, slug = next(iter(site.categories))
     with env.client() as client:
         url = f"/api/v1/events/{EVENT}"
@@ -256,7 +256,7 @@ def test_organiser_updates_event_and_category(env: ApiEnv) -> None:
     assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "ends_at"
     assert zone.status_code == 422 and zone.json()["errors"][0]["field"] == "timezone"
     assert category.status_code == 200
-    after = store.load(env.content)
+    after = archive.load(env.content)
     assert after.events[EVENT].location == "Genève"
     assert after.events[EVENT].description == "New\ndescription"
     assert after.categories[(event, slug)].name == "Renamed"
@@ -270,7 +270,7 @@ def test_files_written_by_edits_are_exactly_what_the_store_writes(env: ApiEnv) -
     orga = env.auth("organiser")
 
     def unchanged_by_store() -> None:
-        assert store.save(env.content, store.load(env.content)) == []
+        assert archive.save(env.content, archive.load(env.content)) == []
 
     with env.client() as client:
         event = {**NEW_EVENT, "instruction": "Bring snacks.", "summary": 'Quotes " and, commas'}
@@ -311,14 +311,14 @@ def test_files_written_by_edits_are_exactly_what_the_store_writes(env: ApiEnv) -
 def test_an_edit_made_on_disk_meanwhile_is_never_overwritten(env: ApiEnv) -> None:
     with env.client() as client:
         etag = etag_of(client, project_url())
-        site = store.load(env.content)
+        site = archive.load(env.content)
         other = next(p for p in site.projects.values() if p.key != (EVENT, PROJECT))
         site.projects[other.key] = dataclasses.replace(other, summary="Changed by hand")
-        store.save(env.content, site)  # e.g. `jamdat import`, or a git pull
+        archive.save(env.content, site)  # e.g. `jamdat import`, or a git pull
         edited = patch(client, env, "member", project_url(), {"summary": "Via API"}, etag)
         reread = client.get(project_url(slug=other.slug, event=other.event))
     assert edited.status_code == 200
-    after = store.load(env.content)
+    after = archive.load(env.content)
     assert after.projects[other.key].summary == "Changed by hand"
     assert after.projects[(EVENT, PROJECT)].summary == "Via API"
     assert reread.json()["summary"] == "Changed by hand"
@@ -329,7 +329,7 @@ def test_a_pitch_edited_by_hand_meanwhile_is_kept_and_read_back(env: ApiEnv) -> 
     is, and readers see it once the writer compares the archive again (within a second)."""
     with env.client() as client:
         etag = etag_of(client, project_url())
-        site = store.load(env.content)
+        site = archive.load(env.content)
         other = next(p for p in site.projects.values() if p.key != (EVENT, PROJECT) and p.pitch)
         pitch = env.content / "projects" / other.event / f"{other.slug}.md"
         pitch.write_text("Rewritten by hand.\n", encoding="utf-8")
@@ -341,4 +341,4 @@ def test_a_pitch_edited_by_hand_meanwhile_is_kept_and_read_back(env: ApiEnv) -> 
             assert time.monotonic() < deadline, "the hand edit never reached readers"
             time.sleep(0.05)
     assert pitch.read_text(encoding="utf-8") == "Rewritten by hand.\n"
-    assert store.load(env.content).projects[(EVENT, PROJECT)].summary == "Via API"
+    assert archive.load(env.content).projects[(EVENT, PROJECT)].summary == "Via API"

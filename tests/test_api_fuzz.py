@@ -13,8 +13,8 @@ from litestar import Litestar
 from schemathesis import Case
 from schemathesis.python.asgi import shutdown_lifespans
 
+from site_builder.archive.validate import validate_archive
 from site_builder.render.build import build_site
-from site_builder.validate import validate_archive
 
 
 def test_no_generated_request_causes_a_server_error(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from api_helpers import EVENT, MEMBER, PROJECT, ApiEnv, etag_of, make_env, patch, project_url
 
-from site_builder import store
+from site_builder import archive
+from site_builder.archive.validate import validate_archive
 from site_builder.render.build import build_site
-from site_builder.validate import validate_archive
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_sigterm_under_load_finishes_every_accepted_edit(env: ApiEnv) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        slugs = sorted(p.slug for p in store.load(env.content).projects_of(EVENT))[:8]
+        slugs = sorted(p.slug for p in archive.load(env.content).projects_of(EVENT))[:8]
         accepted: dict[str, str] = {}
         errors: list[str] = []
         stop = threading.Event()
@@ -256,7 +256,7 @@ def test_sigterm_under_load_finishes_every_accepted_edit(env: ApiEnv) -> None:
     assert server.returncode in (0, -signal.SIGTERM), output
     assert not errors, errors
     assert len(accepted) == len(slugs), output
-    site = store.load(env.content)
+    site = archive.load(env.content)
     for slug, summary in accepted.items():
         assert site.projects[(EVENT, slug)].summary == summary
     assert not validate_archive(env.content, frictionless=False).errors

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from api_helpers import EVENT, PROJECT, ApiEnv, make_env, project_url
 
-from site_builder import store
+from site_builder import archive
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_an_entry_is_read_anonymously_with_a_strong_etag(env: ApiEnv) -> None:
         event = client.get(f"/api/v1/events/{EVENT}")
     assert first.status_code == 200
     body = first.json()
-    project = store.load(env.content).projects[(EVENT, PROJECT)]
+    project = archive.load(env.content).projects[(EVENT, PROJECT)]
     assert body["name"] == project.name and body["pitch"] == project.pitch
     assert body["team"] == project.team
     etag = first.headers["etag"]
@@ -35,7 +35,7 @@ def test_an_entry_is_read_anonymously_with_a_strong_etag(env: ApiEnv) -> None:
 
 
 def test_lists_paginate(env: ApiEnv) -> None:
-    site = store.load(env.content)
+    site = archive.load(env.content)
     projects = sorted(p.slug for p in site.projects_of(EVENT) if not p.is_hidden)
     with env.client() as client:
         page1 = client.get(f"/api/v1/events/{EVENT}/projects", params={"per_page": 5}).json()
@@ -62,7 +62,7 @@ def test_lists_paginate(env: ApiEnv) -> None:
 
 
 def test_categories_activities_and_stages_are_readable(env: ApiEnv) -> None:
-    site = store.load(env.content)
+    site = archive.load(env.content)
     event, slug = next(iter(site.categories))
     with env.client() as client:
         categories = client.get(f"/api/v1/events/{event}/categories").json()
@@ -112,7 +112,7 @@ def test_hidden_projects_are_only_visible_to_organisers_and_their_team(env: ApiE
     assert member.status_code == 200 and organiser.status_code == 200
     assert organiser.json()["is_hidden"] is True
     assert PROJECT not in [p["slug"] for p in listed.json()["items"]]
-    assert store.load(env.content).projects[(EVENT, PROJECT)].is_hidden is True
+    assert archive.load(env.content).projects[(EVENT, PROJECT)].is_hidden is True
 
 
 def test_openapi_schema_and_health(env: ApiEnv) -> None:

@@ -12,7 +12,7 @@ import pytest
 from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, make_env, project_url
 from conftest import tree_digest
 
-from site_builder.textlimits import MAX_TEXT_CHARS
+from site_builder.archive.textlimits import MAX_TEXT_CHARS
 
 PROJECTS = f"/api/v1/events/{EVENT}/projects"
 

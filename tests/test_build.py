@@ -10,7 +10,7 @@ import pytest
 from conftest import ArchiveFactory, Cli, tree_digest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from site_builder import store
+from site_builder import archive
 from site_builder.errors import ContentError, JamdatError
 from site_builder.model import Site
 from site_builder.render import markdown as markdown_module
@@ -41,10 +41,10 @@ def changed(before: Snapshot, after: Snapshot) -> set[str]:
 
 def edit(content: Path, change: object) -> None:
     """Load, change and save the archive through the store, as an organiser's tool would."""
-    site = store.load(content)
+    site = archive.load(content)
     assert callable(change)
     change(site)
-    store.save(content, site)
+    archive.save(content, site)
 
 
 def text_of(path: Path, selector: str) -> str:
@@ -119,13 +119,13 @@ def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_woul
     warm = session.build(warm=True)  # as serve starts: nothing to do, but load and plan
     assert warm.planned > 10 and warm.rendered == [] and warm.written == []
     loads: list[Path] = []
-    real_load = store.load
+    real_load = archive.load
 
-    def counted_load(path: Path, cache: store.LoadCache | None = None) -> Site:
+    def counted_load(path: Path, cache: archive.LoadCache | None = None) -> Site:
         loads.append(path)
         return real_load(path, cache)
 
-    monkeypatch.setattr(store, "load", counted_load)
+    monkeypatch.setattr(archive, "load", counted_load)
 
     pitch = content / "projects" / "spring-hack" / "river-levels.md"
     pitch.write_text("We map **every** river.\n", encoding="utf-8")
@@ -185,7 +185,7 @@ def test_cold_build_is_built_aside_and_swapped_in(
 def test_missing_state_means_a_cold_build(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
     content, out = tmp_archive(), tmp_path / "public"
     build_site(content, out)
-    for db in store.state_dir(content).glob("build-*"):
+    for db in archive.state_dir(content).glob("build-*"):
         db.unlink()
     assert build_site(content, out).cold
 
@@ -316,7 +316,7 @@ def test_broken_override_template_fails_the_build_and_leaves_out_untouched(
     content, out = tmp_archive(), tmp_path / "public"
     assert cli("build", "--content", content, "--out", out).exit_code == 0
     before, stamps = tree_digest(out), snapshot(out)
-    state = {p.name: p.read_bytes() for p in store.state_dir(content).glob("build-*.sqlite")}
+    state = {p.name: p.read_bytes() for p in archive.state_dir(content).glob("build-*.sqlite")}
 
     override = tmp_path / "templates" / "project.html"
     override.parent.mkdir()
@@ -331,7 +331,7 @@ def test_broken_override_template_fails_the_build_and_leaves_out_untouched(
     assert tree_digest(out) == before
     assert snapshot(out) == stamps
     assert {
-        p.name: p.read_bytes() for p in store.state_dir(content).glob("build-*.sqlite")
+        p.name: p.read_bytes() for p in archive.state_dir(content).glob("build-*.sqlite")
     } == state
 
     override.unlink()

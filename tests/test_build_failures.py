@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ArchiveFactory, Cli, tree_digest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.locks import locked
 from site_builder.model import Project, Site
 from site_builder.render.build import build_site
@@ -54,7 +54,7 @@ def test_damaged_state_is_discarded_with_one_warning_and_the_build_equals_a_clea
 ) -> None:
     content, out = tmp_archive(), tmp_path / "public"
     assert cli("build", "--content", content, "--out", out).exit_code == 0
-    [path] = (content / store.STATE_DIR).glob(which)
+    [path] = (content / archive.STATE_DIR).glob(which)
     assert path.stat().st_size > 4096, "a database of more than one page, to truncate"
     damage_file(path, how)
     retitle(content, "Damaged state")  # so that the build needs the state and the cache
@@ -111,10 +111,10 @@ def test_a_full_disk_fails_the_build_in_one_line_and_leaves_out_as_it_was(
 
     # Every page changes (the title), and one needs far more room than is left.
     retitle(content, "A new title")
-    site = store.load(content)
+    site = archive.load(content)
     key = ("spring-hack", "river-levels")
     site.projects[key] = replace(site.projects[key], pitch="Words and more words. " * 1700)
-    store.save(content, site)
+    archive.save(content, site)
     result = cli("build", "--content", content, "--out", out)
 
     assert result.exit_code == 1
@@ -146,7 +146,7 @@ def test_builds_of_two_archives_into_one_out_never_mix(
     references = {a: tmp_path / "ref-a", b: tmp_path / "ref-b"}
     for content, reference in references.items():
         build_site(content, reference)
-        for state in (content / store.STATE_DIR).glob("build-*"):
+        for state in (content / archive.STATE_DIR).glob("build-*"):
             state.unlink()
     out = tmp_path / "public"
 
@@ -168,7 +168,7 @@ def test_a_build_that_must_wait_says_once_for_whom(
     tmp_archive: ArchiveFactory, tmp_path: Path
 ) -> None:
     content, out = tmp_archive(), tmp_path / "public"
-    with locked(content / store.STATE_DIR / "build.lock"):
+    with locked(content / archive.STATE_DIR / "build.lock"):
         build = subprocess.Popen(build_command(content, out), stderr=subprocess.PIPE, text=True)
         assert build.stderr is not None
         said, _, _ = select.select([build.stderr], [], [], 30)
@@ -209,7 +209,7 @@ def test_a_lock_kept_by_a_dead_builds_orphan_is_taken_over(
     tmp_archive: ArchiveFactory, tmp_path: Path, holder: str
 ) -> None:
     content, out = tmp_archive(), tmp_path / "public"
-    lock = content / store.STATE_DIR / "build.lock"
+    lock = content / archive.STATE_DIR / "build.lock"
     lock.parent.mkdir(exist_ok=True)
     orphan = orphan_holding(lock)
     try:
@@ -247,7 +247,7 @@ def test_the_next_build_removes_what_killed_and_older_builds_left(
     (out / f".jamdat-publish-{pid}" / "0").write_text("a file never moved in")
     (out / "spring-hack" / ".index.html.k2j3h4.tmp").write_text("an older version's")
     # The state as an older version left it: no record of which directory it built.
-    [state] = (content / store.STATE_DIR).glob("build-*.sqlite")
+    [state] = (content / archive.STATE_DIR).glob("build-*.sqlite")
     with sqlite3.connect(state) as db:
         db.execute("DELETE FROM meta WHERE key = 'out'")
     db.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import tree_digest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import SiteConfig
 from site_builder.model import Category, Event, Project
 from site_builder.render.build import build_site
@@ -30,7 +30,7 @@ NEXT_BUILD_TIMEOUT = 120
 
 def write_archive(content: Path, title: str) -> None:
     """2,000 projects, each with a short pitch of its own."""
-    site = store.new_site(SiteConfig(title=title, base_url="/"))
+    site = archive.new_site(SiteConfig(title=title, base_url="/"))
     for e in range(EVENTS):
         slug = f"event-{e:02d}"
         begins = datetime(2016, 1, 9, 9, 0) + timedelta(days=40 * e)
@@ -52,7 +52,7 @@ def write_archive(content: Path, title: str) -> None:
                     + [f"| a | b |\n|---|---|\n| {e} | {p} |"]
                 ),
             )
-    store.save(content, site)
+    archive.save(content, site)
 
 
 @dataclass
@@ -66,12 +66,12 @@ class Corpus:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     root = tmp_path_factory.mktemp("kill")
-    archive, reference = root / "archive", root / "reference"
-    write_archive(archive, "Kill test")
-    build_site(archive, reference, jobs=2)
-    for state in (archive / store.STATE_DIR).glob("build-*"):
+    content, reference = root / "archive", root / "reference"
+    write_archive(content, "Kill test")
+    build_site(content, reference, jobs=2)
+    for state in (content / archive.STATE_DIR).glob("build-*"):
         state.unlink()
-    return Corpus(archive, reference)
+    return Corpus(content, reference)
 
 
 def build_command(content: Path, out: Path) -> list[str]:
@@ -152,12 +152,12 @@ def copy_archive(source: Path, tmp_path: Path, *, markdown: bool) -> Path:
     content = tmp_path / "content"
     shutil.copytree(source, content)
     if not markdown:
-        shutil.rmtree(content / store.STATE_DIR)
+        shutil.rmtree(content / archive.STATE_DIR)
     return content
 
 
 def holds_lock(content: Path) -> Callable[[], bool]:
-    return lambda: (content / store.STATE_DIR / "build.lock").exists()
+    return lambda: (content / archive.STATE_DIR / "build.lock").exists()
 
 
 def test_a_build_killed_at_any_moment_leaves_nothing_and_the_next_equals_a_clean_build(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, tree_digest
 
-from site_builder import store
+from site_builder import archive
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "content"
@@ -40,13 +40,13 @@ def disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode})")
     try:
         content = mount / "content"
-        shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(store.STATE_DIR))
-        site = store.load(content)
+        shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(archive.STATE_DIR))
+        site = archive.load(content)
         del site.events[EVENT]
         site.projects = {k: p for k, p in site.projects.items() if p.event != EVENT}
         site.categories = {k: c for k, c in site.categories.items() if c.event != EVENT}
         site.activities = {k: a for k, a in site.activities.items() if a.event != EVENT}
-        store.save(content, site)
+        archive.save(content, site)
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

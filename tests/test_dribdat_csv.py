@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import Cli, tree_digest
 
-from site_builder import store
+from site_builder import archive
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CSV = FIXTURES / "dribdat_csv"
@@ -26,7 +26,7 @@ def test_a_servers_events_and_projects_csv(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", "--content", content, GLAM_EVENTS, GLAM_PROJECTS)
     assert result.exit_code == 0, result.output
     assert "event glamhack-2023: imported, 21 projects" in result.output
-    site = store.load(content)
+    site = archive.load(content)
     event = site.events["glamhack-2023"]
     assert (event.starts_at, event.ends_at) == (
         datetime(2023, 9, 29, 9),
@@ -56,7 +56,7 @@ def test_harvested_csvs_from_several_servers(cli: Cli, tmp_path: Path) -> None:
         "import", "--content", content, CSV / "harvest-events.csv", CSV / "harvest-projects.csv"
     )
     assert result.exit_code == 0, result.output
-    site = store.load(content)
+    site = archive.load(content)
     by_url = {e.legacy_url: e for e in site.events.values()}
     assert set(by_url) == {
         "https://hack.glam.opendata.ch/event/10",
@@ -94,7 +94,7 @@ def test_broken_rows_are_named_and_lose_nothing(cli: Cli, tmp_path: Path) -> Non
         result.output
     )
     assert pitch.read_bytes() == kept
-    assert len(list(store.load(content).projects_of("glamhack-2023"))) == 21
+    assert len(list(archive.load(content).projects_of("glamhack-2023"))) == 21
 
 
 def test_files_that_are_not_dribdat_csv(cli: Cli, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import sqlite_utils
 from conftest import Cli, tree_digest
 from frictionless import validate
 
-from site_builder import store
+from site_builder import archive
 from site_builder.importers.dribdat_files import RESOURCE_NAMES as RESOURCE_KINDS
 from site_builder.importers.dribdat_rows import COMPUTED
 from site_builder.model import Person, Site
@@ -45,9 +45,9 @@ def test_import_export_import_is_byte_identical(cli: Cli, tmp_path: Path) -> Non
         site.projects[("glamhack-2023", "a-thread-to-position-myself")].pitch_order = 2
         site.people["nobody"] = Person("nobody", "Known to no event")
 
-    site = store.load(first)
+    site = archive.load(first)
     edit(site)
-    store.save(first, site)
+    archive.save(first, site)
     packages = tmp_path / "packages"
     exported(cli, first, "--out", packages)
     assert len(list(packages.glob("*.datapackage.json"))) == 6
@@ -80,7 +80,7 @@ is) in the event's zone; a project's event is the package's event."""
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
 def test_export_keeps_every_field_of_the_original(cli: Cli, tmp_path: Path, package: Path) -> None:
     content = imported(cli, tmp_path / "c", package)
-    (event,) = store.load(content).events
+    (event,) = archive.load(content).events
     out = tmp_path / "event.json"
     exported(cli, content, "--event", event, "--out", out)
     original = json.loads(package.read_text(encoding="utf-8"))
@@ -161,7 +161,7 @@ def test_zip_csv_and_sqlite(cli: Cli, tmp_path: Path) -> None:
     assert db.table("projects").detect_fts() == "projects_fts"
     hits = list(db.table("projects").search("cartouches", columns=["name"]))
     assert hits == [{"name": "Extract title cartouches from 17th century atlas map"}]
-    assert db.table("projects").count == len(store.load(content).projects)
+    assert db.table("projects").count == len(archive.load(content).projects)
 
 
 def test_export_errors_name_the_problem(cli: Cli, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import Cli, tree_digest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.model import Site
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
@@ -54,7 +54,7 @@ def write_json(path: Path, doc: Any) -> Path:
 def imported(cli: Cli, content: Path, *paths: str | Path) -> Site:
     result = cli("import", "--content", content, *paths)
     assert result.exit_code == 0, result.output
-    return store.load(content)
+    return archive.load(content)
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
@@ -215,7 +215,7 @@ def test_newer_export_updates_in_place(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "event open-legal-lab-2024: updated" in result.output
     assert "missing from this export: scigate" in result.output
-    site = store.load(content)
+    site = archive.load(content)
     assert len(site.events) == 1
     renamed = site.projects[("open-legal-lab-2024", old[98].slug)]
     assert (renamed.name, renamed.progress) == ("Legal Prompt Builder Pro", 40)
@@ -275,7 +275,7 @@ def test_activity_feed_lands_on_its_projects(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     result = cli("import", "--content", content, FEED, FESTIVAL)  # feeds go after packages
     assert result.exit_code == 0, result.output
-    site = store.load(content)
+    site = archive.load(content)
     rows = json.loads(FEED.read_text(encoding="utf-8"))["activities"]
     assert len(rows) == 233
     by_legacy = {a.legacy_id: a for a in site.activities.values()}
@@ -400,7 +400,7 @@ def test_names_that_are_site_paths_get_a_safe_slug(cli: Cli, tmp_path: Path) -> 
     package.write_text(json.dumps(data), encoding="utf-8")
     content = tmp_path / "content"
     assert cli("import", "--content", content, package).exit_code == 0
-    site = store.load(content)
+    site = archive.load(content)
     slugs = {p.slug for p in site.projects.values() if p.name in ("Slides", "Activity", "Stage")}
     assert slugs == {"slides-2", "activity-2", "stage-2"}
     assert cli("build", "--content", content, "--out", tmp_path / "public").exit_code == 0

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render import deps
 from site_builder.render.build import BuildSession, build_site
@@ -228,12 +228,12 @@ def work_dir(tmp_path: Path) -> Iterator[Path]:
 
 def _small_demo(content: Path) -> None:
     shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
-    site = store.load(content)
+    site = archive.load(content)
     site.events = {k: v for k, v in site.events.items() if k in KEPT}
     site.projects = {k: v for k, v in site.projects.items() if v.event in KEPT}
     site.categories = {k: v for k, v in site.categories.items() if v.event in KEPT}
     site.activities = {k: v for k, v in site.activities.items() if v.event in KEPT}
-    store.save(content, site)
+    archive.save(content, site)
 
 
 @pytest.mark.parametrize("table", list(PICK))
@@ -244,7 +244,7 @@ def test_incremental_builds_equal_clean_builds_after_every_change(
     content = tmp_path / "content"
     _small_demo(content)
     warm_out, fresh_out = tmp_path / "warm", tmp_path / "fresh"
-    original_site = store.load(content)
+    original_site = archive.load(content)
     build_site(content, fresh_out, jobs=1)
     warm = BuildSession(content, warm_out, jobs=1, long_lived=True)
     warm.build()
@@ -252,16 +252,16 @@ def test_incremental_builds_equal_clean_builds_after_every_change(
     assert _tree(warm_out) == original
     failures: list[str] = []
     for n, (name, mutate) in enumerate(mutations(table)):
-        site = store.load(content)
+        site = archive.load(content)
         mutate(site)
-        store.save(content, site)
+        archive.save(content, site)
         clean_out = tmp_path / f"clean-{n}"
         build_site(content, clean_out, clean=True, jobs=1)
         expected = _tree(clean_out)
         shutil.rmtree(clean_out)
         for label, want in (("changed", expected), ("changed back", original)):
             if label == "changed back":
-                store.save(content, original_site)
+                archive.save(content, original_site)
             warm.build()
             deps.forget()
             build_site(content, fresh_out, jobs=1)
@@ -284,12 +284,12 @@ def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
     out, clean = work_dir / "public", work_dir / "clean"
     command = [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content)]
     subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
-    site = store.load(content)
+    site = archive.load(content)
     project = _target_project(site)
     project.pitch += "\n\n## A new section\n\nWith text.\n"
     next(c for c in site.categories.values() if c.event == EVENT).name = "Renamed challenge"
     _target_person(site).fullname = "A New Name"
-    store.save(content, site)
+    archive.save(content, site)
     done = subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
     assert b"incremental build" in done.stdout + done.stderr
     subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from conftest import Cli
 
-from site_builder import store
+from site_builder import archive
 
 
 def test_init_validate_build(cli: Cli, tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_init_validate_build(cli: Cli, tmp_path: Path) -> None:
     page = (out / "example-hackathon" / "example-project" / "index.html").read_text("utf-8")
     assert "Example project" in page
     assert (out / "example-hackathon" / "index.html").is_file()
-    site = store.load(content)
+    site = archive.load(content)
     assert site.config.title == "Fresh archive"
     assert site.events["example-hackathon"].timezone == "Europe/Zurich"
     assert "---" in site.projects[("example-hackathon", "example-project")].pitch
@@ -46,7 +46,7 @@ def test_init_validate_build(cli: Cli, tmp_path: Path) -> None:
 def test_init_without_example_is_empty_and_valid(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     assert cli("init", content, "--no-example").exit_code == 0
-    site = store.load(content)
+    site = archive.load(content)
     assert not site.events and not site.projects
     # The settings are written out even at their defaults, so there is something to edit.
     settings = yaml.safe_load((content / "site.yaml").read_text("utf-8"))
@@ -73,7 +73,7 @@ def test_new_event_and_project(cli: Cli, tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     assert "Added event zurich-hack-days" in made.output
     assert (content / "events" / "zurich-hack-days.md").is_file()
-    event = store.load(content).events["zurich-hack-days"]
+    event = archive.load(content).events["zurich-hack-days"]
     assert (event.starts_at.isoformat(), event.ends_at.isoformat()) == (
         "2025-05-17T09:00:00",
         "2025-05-18T17:00:00",
@@ -92,7 +92,7 @@ def test_new_event_and_project(cli: Cli, tmp_path: Path) -> None:
     assert challenge.exit_code == 0 and "Added challenge zurich-hack-days/find-the-data" in (
         challenge.output
     )
-    site = store.load(content)
+    site = archive.load(content)
     river = site.projects[("zurich-hack-days", "river-levels")]
     assert (river.name, river.team, river.progress) == ("River Levels!", "ada, grace", 5)
     assert site.projects[("zurich-hack-days", "find-the-data")].is_challenge

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import Cli, tree_digest
 from replay_server import Answer, Replay, Route
 
-from site_builder import store
+from site_builder import archive
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DRIBDAT = FIXTURES / "dribdat"
@@ -46,7 +46,7 @@ def test_a_server_imports_like_its_saved_exports(cli: Cli, tmp_path: Path) -> No
     saved = [*PACKAGES.values(), FEED]
     assert cli("import", "--content", tmp_path / "files", *saved).exit_code == 0
     assert tree_digest(tmp_path / "live") == tree_digest(tmp_path / "files")
-    site = store.load(tmp_path / "live")
+    site = archive.load(tmp_path / "live")
     assert site.events["glamhack-2023"].legacy_url == "https://hack.glam.opendata.ch/event/10"
 
 
@@ -56,7 +56,7 @@ def test_one_event_and_a_second_run_changes_nothing(cli: Cli, tmp_path: Path) ->
         first = cli("import", "--content", content, "--event", "10", server.url)
         again = cli("import", "--content", content, "--event", "10", server.url + "/api/")
     assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
-    assert set(store.load(content).events) == {"glamhack-2023"}
+    assert set(archive.load(content).events) == {"glamhack-2023"}
     assert "/api/event/1/datapackage.json" not in server.requests
     assert "no files changed" in again.output
 
@@ -127,7 +127,7 @@ def test_a_failing_event_is_named_and_nothing_is_written(cli: Cli, tmp_path: Pat
         )
     assert result.exit_code == 0, result.output
     assert "/api/event/2/activity.json?limit=10000: 404 Not Found" in result.output
-    assert set(store.load(tmp_path / "c").events) == {"innovation-and-mapping-festival",
+    assert set(archive.load(tmp_path / "c").events) == {"innovation-and-mapping-festival",
                                                      "awesome-hackathon"}  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import ArchiveFactory, Cli
 from replay_server import Answer, Replay
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import SiteConfig
 from site_builder.model import Site
 
@@ -75,7 +75,7 @@ def test_pull_copies_rewrites_and_reports(
     assert f"failed {base}/vector.svg (synced/spring-hack/river-levels.md): svg images" in out
     assert f"failed {base}/huge.png" in out and "larger than 1 MB" in out
 
-    site = store.load(content)
+    site = archive.load(content)
     event, river = site.events["spring-hack"], site.projects[("spring-hack", "river-levels")]
     assert event.logo_url == f"media/{logo}" and river.image_url == f"media/{photo}"
     assert f"![chart](https://archive.example/media/{logo})" in event.description

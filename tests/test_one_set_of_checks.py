@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import schema, store
+from site_builder import archive
+from site_builder.archive import schema
+from site_builder.archive.rules import EVENT_PAGES, SITE_PAGES
+from site_builder.archive.textlimits import MAX_TEXT_CHARS
+from site_builder.archive.validate import validate_archive
 from site_builder.errors import JamdatError
 from site_builder.render.build import build_site
-from site_builder.slugs import EVENT_PAGES, SITE_PAGES
-from site_builder.textlimits import MAX_TEXT_CHARS
-from site_builder.validate import validate_archive
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
 BAD_VALUES = {"integer": "1.5", "number": "north", "boolean": "yes", "datetime": "24/03/2024"}
@@ -186,11 +187,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str
     """A copy of the demo archive built once into a site beside it, and its files."""
     root = tmp_path_factory.mktemp("demo")
     content, out = root / "content", root / "public"
-    shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(store.STATE_DIR))
+    shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(archive.STATE_DIR))
     files = {
         p.relative_to(content).as_posix(): p.read_bytes()
         for p in sorted(content.rglob("*"))
-        if p.is_file() and store.STATE_DIR not in p.relative_to(content).parts
+        if p.is_file() and archive.STATE_DIR not in p.relative_to(content).parts
     }
     build_site(content, out, jobs=1)
     return content, out, files

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import ArchiveFactory
 
-from site_builder import store
+from site_builder import archive
+from site_builder.archive.persist import DeltaSaver, signature
 from site_builder.model import Project, Site
-from site_builder.services.persist import DeltaSaver, signature
 from site_builder.services.writer import _copy
 
 
@@ -46,15 +46,15 @@ def test_each_save_writes_what_a_whole_save_writes(
 ) -> None:
     content = tmp_archive()
     saver = DeltaSaver(content)
-    site, seen = store.load(content), signature(content)
+    site, seen = archive.load(content), signature(content)
     saver.save(site, _copy(site), seen)  # nothing changed: nothing written
     for edit in order:
         work = _copy(site)
         edit(work)
         saved = saver.save(site, work, seen)
         site, seen = work, saved.signature
-        expected = store.render_files(site)
+        expected = archive.render_files(site)
         for rel in ("data/projects.csv", "data/events.csv", "data/activities.csv"):
             assert (content / rel).read_text(encoding="utf-8") == expected[rel], (edit, rel)
         assert seen == signature(content)
-    assert store.load(content).projects.keys() == site.projects.keys()
+    assert archive.load(content).projects.keys() == site.projects.keys()

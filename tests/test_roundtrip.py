@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli
 
-from site_builder import store
+from site_builder import archive
 from site_builder.dribdat import (
     event_package,
     events_payload,
@@ -29,7 +29,7 @@ def files(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and store.STATE_DIR not in p.relative_to(root).parts
+        if p.is_file() and archive.STATE_DIR not in p.relative_to(root).parts
     }
 
 
@@ -38,7 +38,7 @@ def round_trip(
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     first, second = tmp_path / "first", tmp_path / "second"
     assert cli("import", "--content", first, *inputs).exit_code == 0
-    site = store.load(first)
+    site = archive.load(first)
     exports = []
     for event in sorted(site.events):
         path = tmp_path / f"{event}.json"
@@ -84,7 +84,7 @@ def test_activity_feed_survives_a_round_trip(cli: Cli, tmp_path: Path) -> None:
 def test_package_looks_like_dribdat(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     assert cli("import", "--content", content, FIXTURES).exit_code == 0
-    site = store.load(content)
+    site = archive.load(content)
     package = event_package(site, group_records(site)["innovation-and-mapping-festival"], SITE_URL)
     assert package["name"] == "event-1"
     assert package["version"] == "0.2.0"
@@ -111,7 +111,7 @@ def test_package_looks_like_dribdat(cli: Cli, tmp_path: Path) -> None:
 def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     assert cli("import", "--content", content, FIXTURES).exit_code == 0
-    site = store.load(content)
+    site = archive.load(content)
     events = events_payload(site, "/")
     assert [e["slug"] for e in events][:2] == ["innovation-and-mapping-festival", "featured-event"]
     # A static mirror cannot know the moment it is read: no clock-dependent fields.

@@ -16,7 +16,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import Stages
 from site_builder.importers.dribdat import import_paths
 from site_builder.model import Activity, Project, Site
@@ -76,7 +76,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_every_project_page_shows_name_summary_and_pitch(imported: tuple[Path, Path]) -> None:
     content, out = imported
-    site = store.load(content)
+    site = archive.load(content)
     pages = 0
     for p in site.projects.values():
         path = out / p.event / p.slug / "index.html"
@@ -285,9 +285,9 @@ def test_base_url_root(tmp_path: Path, tmp_archive: Archive) -> None:
 def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive, tmp_path: Path) -> None:
     content, out = tmp_archive(), tmp_path / "public"
     build_site(content, out, jobs=1)
-    site = store.load(content)
+    site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "A new pitch."
-    store.save(content, site)
+    archive.save(content, site)
     report = build_site(content, out, jobs=1)
     assert sorted(report.written) == [
         "api/event/spring-hack/datapackage.json",
@@ -300,7 +300,7 @@ def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive, tmp_pa
     ]
     assert not [p for p in report.rendered if p.startswith("autumn-jam/")]
     site.projects[("spring-hack", "river-levels")].summary = "New summary."
-    store.save(content, site)
+    archive.save(content, site)
     report = build_site(content, out, jobs=1)
     assert "spring-hack/index.html" in report.written
     assert not [p for p in report.rendered if p.startswith("autumn-jam/")]

@@ -11,7 +11,7 @@ from conftest import ArchiveFactory
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import load_config
 from site_builder.errors import ContentError
 from site_builder.importers.dribdat import import_paths
@@ -75,7 +75,7 @@ def test_real_pitches_split_at_their_separators(
 
 def test_event_deck_holds_every_pitch_in_order(imported: tuple[Path, Path]) -> None:
     content, out = imported
-    site = store.load(content)
+    site = archive.load(content)
     event = "innovation-and-mapping-festival"
     tree = HTMLParser((out / event / "slides" / "index.html").read_text(encoding="utf-8"))
     titles = [n.text(strip=True) for n in tree.css("section.slide-title .title-name")]
@@ -220,9 +220,9 @@ def test_editing_a_pitch_rebuilds_its_decks_only(
 ) -> None:
     content, out = tmp_archive(), tmp_path / "public"
     build_site(content, out, jobs=1)
-    site = store.load(content)
+    site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "One\n\n---\n\nTwo\n\n---\n\nThree"
-    store.save(content, site)
+    archive.save(content, site)
     report = build_site(content, out, jobs=1)
     assert "spring-hack/river-levels/slides/index.html" in report.written
     assert "spring-hack/slides/index.html" in report.written
@@ -234,7 +234,7 @@ def test_pitch_order_round_trips_and_timer_setting_is_checked(
     tmp_archive: ArchiveFactory,
 ) -> None:
     content = tmp_archive(edit=_pitches)
-    assert store.load(content).projects[("spring-hack", "zebra")].pitch_order == 1
+    assert archive.load(content).projects[("spring-hack", "zebra")].pitch_order == 1
     assert "pitch_order" in (content / "data" / "projects.csv").read_text().splitlines()[0]
     (content / "site.yaml").write_text("pitch_seconds: 0\n")
     with pytest.raises(ContentError) as error:

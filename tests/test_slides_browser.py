@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from site_builder import store
+from site_builder import archive
 from site_builder.model import Project
 from site_builder.render.build import build_site
 
@@ -77,8 +77,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser")
     content = root / "content"
     shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(".jamdat"))
-    archive = store.load(content)
-    archive.projects[(EVENT, PROJECT)] = Project(
+    site = archive.load(content)
+    site.projects[(EVENT, PROJECT)] = Project(
         event=EVENT,
         slug=PROJECT,
         name="Sea level",
@@ -89,7 +89,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         image_url="https://images.example.org/cover.png",
         pitch=PITCH,
     )
-    store.save(content, archive)
+    archive.save(content, site)
     out = root / "public"
     build_site(content, out, base_url="https://hacks.example.org/archive/", jobs=2)
     return out

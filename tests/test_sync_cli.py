@@ -15,7 +15,7 @@ import pytest
 from conftest import ArchiveFactory, Cli, tree_digest
 from forge_replay import Reply, github
 
-from site_builder import store
+from site_builder import archive
 from site_builder.config import SiteConfig, load_config, save_config
 from site_builder.model import Site
 from site_builder.sync.settings import HostSettings, SyncConfig
@@ -81,7 +81,7 @@ def closed_port() -> int:
     return port
 
 
-def archive(tmp_archive: ArchiveFactory, api: str, extra: str = "") -> Path:
+def synced_archive(tmp_archive: ArchiveFactory, api: str, extra: str = "") -> Path:
     def edit(site: Site) -> None:
         event = site.events["spring-hack"]
         event.starts_at, event.ends_at = datetime(2023, 8, 28, 9), datetime(2023, 8, 28, 18)
@@ -98,13 +98,13 @@ def test_sync_then_resync_through_the_cli(
     tmp_archive: ArchiveFactory, cli: Cli, forge: tuple[str, type[_Handler]]
 ) -> None:
     api, handler = forge
-    content = archive(tmp_archive, api)
+    content = synced_archive(tmp_archive, api)
 
     first = cli("sync", "--content", content)
     assert first.exit_code == 0, first.output
     assert "updated       spring-hack/river-levels: " in first.output
     assert "1 updated, 0 unchanged, 0 not-modified, 0 failed" in first.output
-    assert store.load(content).projects[KEY].readme.startswith("# PyGitHub")
+    assert archive.load(content).projects[KEY].readme.startswith("# PyGitHub")
 
     digest = tree_digest(content)
     handler.seen.clear()
@@ -120,10 +120,10 @@ def test_no_network_every_project_fails_with_a_reason_and_nothing_changes(
     tmp_archive: ArchiveFactory, cli: Cli
 ) -> None:
     dead = f"http://127.0.0.1:{closed_port()}"
-    content = archive(tmp_archive, dead)
-    site = store.load(content)
+    content = synced_archive(tmp_archive, dead)
+    site = archive.load(content)
     site.projects[("autumn-jam", "leaf-counter")].autotext_url = f"{dead}/leaves"
-    store.save(content, site)
+    archive.save(content, site)
     before = tree_digest(content)
 
     result = cli("sync", "--content", content)

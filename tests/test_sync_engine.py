@@ -14,14 +14,14 @@ import pytest
 from conftest import ArchiveFactory, tree_digest
 from forge_replay import FakeClock, Forge, Reply, github, github_edge
 
-from site_builder import store
+from site_builder import archive
+from site_builder.archive.textlimits import MAX_TEXT_CHARS
 from site_builder.config import SiteConfig
 from site_builder.model import Activity, Project, Site
 from site_builder.render.build import build_site
 from site_builder.sync.engine import Outcome, SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import HttpOptions
 from site_builder.sync.settings import SyncConfig
-from site_builder.textlimits import MAX_TEXT_CHARS
 
 GH = "https://api.github.com/repos/PyGithub/PyGithub"
 REPO_URL = "https://github.com/PyGithub/PyGithub"
@@ -68,7 +68,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
     """Inode, mtime and size of every content file: any write shows, even of equal bytes."""
     out = {}
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != store.STATE_DIR]
+        dirs[:] = [d for d in dirs if d != archive.STATE_DIR]
         for name in files:
             st = Path(folder, name).stat()
             out[str(Path(folder, name).relative_to(root))] = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -86,13 +86,13 @@ def test_first_sync_fills_empty_fields_readme_and_commits_and_keeps_the_pitch(
     tmp_archive: ArchiveFactory,
 ) -> None:
     content = tmp_archive(edit=on_commit_day)
-    before = store.load(content).projects[KEY]
+    before = archive.load(content).projects[KEY]
 
     report = sync(content, github_forge())
 
     [outcome] = report.outcomes
     assert (outcome.name, outcome.status) == ("spring-hack/river-levels", "updated")
-    site = store.load(content)
+    site = archive.load(content)
     project = site.projects[KEY]
     assert project.summary == "Live river levels on a map."  # not empty: kept
     assert project.webpage_url == "https://pygithub.readthedocs.io/"
@@ -137,7 +137,7 @@ def test_changed_repository_is_revalidated_and_only_new_commits_added(
     report = sync(content, forge)
 
     assert [o.status for o in report.outcomes] == ["unchanged"]
-    assert len(activities_of(store.load(content), "commit")) == 2
+    assert len(activities_of(archive.load(content), "commit")) == 2
     assert {str(r.url.copy_with(query=None)) for r in forge.requests} >= {GH, f"{GH}/commits"}
 
 
@@ -157,7 +157,7 @@ def test_commits_already_in_the_log_are_not_added_again(tmp_archive: ArchiveFact
 
     content = tmp_archive(edit=edit)
     report = sync(content, github_forge())
-    commits = activities_of(store.load(content), "commit")
+    commits = activities_of(archive.load(content), "commit")
     assert [c.ref_url.rsplit("/", 1)[1] for c in commits] == [SHA_2, SHA_1[:7]]
     assert "1 commit" in report.outcomes[0].changes
 
@@ -180,12 +180,12 @@ def test_commits_sharing_their_first_seven_characters_are_two_commits(
     content = tmp_archive(edit=on_commit_day)
     report = sync(content, forge)
     assert "2 commits" in report.outcomes[0].changes
-    logged = [c.ref_url.rsplit("/", 1)[1] for c in activities_of(store.load(content), "commit")]
+    logged = [c.ref_url.rsplit("/", 1)[1] for c in activities_of(archive.load(content), "commit")]
     assert sorted(logged) == twins
 
     again = sync(content, forge)
     assert again.outcomes[0].changes == ()
-    assert len(activities_of(store.load(content), "commit")) == 2
+    assert len(activities_of(archive.load(content), "commit")) == 2
 
 
 def test_commits_outside_the_event_days_are_left_out_unless_configured(
@@ -198,7 +198,7 @@ def test_commits_outside_the_event_days_are_left_out_unless_configured(
 
     content = tmp_archive("a", edit=later)
     sync(content, github_forge())
-    assert activities_of(store.load(content), "commit") == []
+    assert activities_of(archive.load(content), "commit") == []
 
     def later_all_commits(site: Site) -> None:
         later(site)
@@ -206,7 +206,7 @@ def test_commits_outside_the_event_days_are_left_out_unless_configured(
 
     content = tmp_archive("b", edit=later_all_commits)
     sync(content, github_forge())
-    assert len(activities_of(store.load(content), "commit")) == 2
+    assert len(activities_of(archive.load(content), "commit")) == 2
 
 
 def test_always_sync_fields_are_overwritten_others_only_filled(
@@ -219,7 +219,7 @@ def test_always_sync_fields_are_overwritten_others_only_filled(
     content = tmp_archive(edit=edit)
     assert "always_sync:\n  - summary" in (content / "site.yaml").read_text()
     sync(content, github_forge())
-    project = store.load(content).projects[KEY]
+    project = archive.load(content).projects[KEY]
     assert project.summary == "Typed interactions with the GitHub API v3"
     assert project.webpage_url == "https://rivers.example/"
 
@@ -272,7 +272,7 @@ def test_renamed_repository_records_the_new_url(tmp_archive: ArchiveFactory) -> 
 
     report = sync(content, forge)
 
-    project = store.load(content).projects[KEY]
+    project = archive.load(content).projects[KEY]
     assert project.autotext_url == "https://github.com/padima2/protoncoin"
     assert project.source_url == "https://github.com/padima2/protoncoin"
     assert "autotext_url (renamed)" in report.outcomes[0].changes
@@ -302,7 +302,7 @@ def test_huge_readme_is_cut_with_a_note(tmp_archive: ArchiveFactory) -> None:
         )
     ]
     sync(content, forge)
-    readme = store.load(content).projects[KEY].readme
+    readme = archive.load(content).projects[KEY].readme
     assert len(readme) <= MAX_TEXT_CHARS
     assert readme.startswith("A line of a very long README.\n")
     assert readme.endswith(f"was cut here; read all of it at <{REPO_URL}>.*")
@@ -335,7 +335,7 @@ def test_unusable_urls_and_answers_fail_their_project_only(tmp_archive: ArchiveF
             site.projects[(event, slug)].summary = "Kept as it was"
 
     content = tmp_archive(edit=edit)
-    before = store.load(content)
+    before = archive.load(content)
     forge = github_forge()
     forge.add("https://moved.example/owls", Reply(301, [("Location", "http://[oops/owls")]))
     forge.add("https://flaky.example/bees", RuntimeError("the transport fell over"))
@@ -350,7 +350,7 @@ def test_unusable_urls_and_answers_fail_their_project_only(tmp_archive: ArchiveF
     assert reasons["owl-map"].startswith("redirect to a malformed URL from https://moved.example")
     assert "RuntimeError" in reasons["bee-count"]
     assert not any("xn--" in str(r.url) for r in forge.requests)
-    after = store.load(content)
+    after = archive.load(content)
     for key in broken:
         assert after.projects[key] == before.projects[key]
         assert [a for a in after.activities.values() if (a.event, a.project) == key] == [
@@ -373,7 +373,7 @@ def test_unusable_image_link_on_a_web_page_is_left_out(tmp_archive: ArchiveFacto
     forge = Forge().add("https://owls.example/", Reply(200, [("Content-Type", "text/html")], page))
     report = sync(content, forge)
     assert report.outcomes[0].status == "updated"
-    project = store.load(content).projects[KEY]
+    project = archive.load(content).projects[KEY]
     assert (project.summary, project.image_url) == ("Owls at night", "")
 
 
@@ -393,7 +393,7 @@ def test_web_page_fills_summary_and_image_but_not_source(tmp_archive: ArchiveFac
         "https://rivers.example/about", Reply(200, [("Content-Type", "text/html")], page)
     )
     sync(content, forge)
-    project = store.load(content).projects[KEY]
+    project = archive.load(content).projects[KEY]
     assert project.summary == "Rivers & lakes"
     assert project.image_url == "https://rivers.example/cover.png"
     assert project.source_url == "" and project.readme == ""
@@ -416,15 +416,15 @@ def test_edits_made_during_a_sync_are_kept(tmp_archive: ArchiveFactory) -> None:
 
     class EditMidway:
         def start(self, total: int) -> None:
-            site = store.load(content)
+            site = archive.load(content)
             site.projects[("autumn-jam", "leaf-counter")].pitch = "Edited while syncing."
-            store.save(content, site)
+            archive.save(content, site)
 
         def done(self, outcome: Outcome) -> None:
             """Nothing to show."""
 
     sync(content, github_forge(), progress=EditMidway(), checkpoint_every=0.0)
-    site = store.load(content)
+    site = archive.load(content)
     assert site.projects[("autumn-jam", "leaf-counter")].pitch == "Edited while syncing."
     assert site.projects[KEY].readme.startswith("# PyGitHub")
 
@@ -512,6 +512,6 @@ def test_interrupted_sync_leaves_consistent_content(tmp_archive: ArchiveFactory)
 
     with pytest.raises(KeyboardInterrupt):
         sync(content, github_forge(), progress=CtrlC(), checkpoint_every=0.0, concurrency=1)
-    site = store.load(content)  # loads: nothing half-written
+    site = archive.load(content)  # loads: nothing half-written
     synced = [p.slug for p in site.projects.values() if p.readme.startswith("# PyGitHub")]
     assert len(synced) == 1

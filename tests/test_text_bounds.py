@@ -12,6 +12,7 @@ import pytest
 from conftest import ArchiveFactory, Cli
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
+from site_builder.archive.textlimits import MAX_HTML_DEPTH, MAX_TEXT_CHARS
 from site_builder.model import Site
 from site_builder.render import markdown, slides
 from site_builder.render.markdown import render_markdown
@@ -19,7 +20,6 @@ from site_builder.render.mdcache import _project_modules
 from site_builder.render.sanitize import sanitize_html
 from site_builder.sync.providers.base import Readme
 from site_builder.sync.readme import prepare
-from site_builder.textlimits import MAX_HTML_DEPTH, MAX_TEXT_CHARS
 
 BOUND = 2.0
 """Seconds of CPU: about twice what the slowest shape takes at the size limit, so a slow CI
@@ -195,7 +195,7 @@ def test_sync_cuts_a_pathological_readme_quickly() -> None:
 
 def test_changing_a_limit_or_the_flattening_invalidates_cached_html() -> None:
     used = {m.__name__ for m in _project_modules(markdown)}
-    assert {"site_builder.textlimits", "site_builder.render.nesting"} <= used
+    assert {"site_builder.archive.textlimits", "site_builder.render.nesting"} <= used
 
 
 def test_validate_refuses_an_over_long_post_naming_its_row(

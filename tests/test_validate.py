@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import ArchiveFactory, Cli, tree_digest
 
+from site_builder.archive.validate import first_difference, frictionless_problems, translate
 from site_builder.model import Project, Site
-from site_builder.validate import first_difference, frictionless_problems, translate
 
 JARGON = ("constraint", "position", "lookup table", "type is", "violates")
 
@@ -158,7 +158,7 @@ def test_frictionless_problems_are_plain_english(tmp_archive: ArchiveFactory) ->
 
 
 def test_translate_covers_keys_and_dates() -> None:
-    from site_builder import schema
+    from site_builder.archive import schema
 
     duplicate = translate(
         {"type": "primary-key", "rowNumber": 4, "note": "the same as in the row at position 3"},
@@ -189,7 +189,8 @@ def test_first_difference_names_the_json_path() -> None:
 def test_fast_validation_does_not_import_frictionless(tmp_archive: ArchiveFactory) -> None:
     content = tmp_archive()
     code = (
-        "import sys; from pathlib import Path; from site_builder.validate import validate_archive;"
+        "import sys; from pathlib import Path;"
+        "from site_builder.archive.validate import validate_archive;"
         f"r = validate_archive(Path({str(content)!r}), frictionless=False);"
         "assert not r.errors, r.errors; print('frictionless' in sys.modules)"
     )

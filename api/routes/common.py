@@ -10,7 +10,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter, PathParameter
 from litestar.status_codes import HTTP_304_NOT_MODIFIED, HTTP_428_PRECONDITION_REQUIRED
 
-from site_builder.schema import SLUG_PATTERN
+from site_builder.archive.schema import SLUG_PATTERN
 from site_builder.services.common import Outcome
 from site_builder.services.entries import Precondition
 

@@ -9,7 +9,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .. import contentfs, store
+from .. import archive
+from ..archive import contentfs
 from ..fsutil import naming
 from ..importers.extras import path_of
 from ..model import Site
@@ -23,7 +24,7 @@ _MEDIA = re.compile(r"media/[\w./-]+")
 def _event_files(content: Path, site: Site) -> dict[str, bytes]:
     """One event's tables, texts and kept extras, the settings, and the media its records
     point to."""
-    files = {rel: text.encode("utf-8") for rel, text in store.render_files(site).items()}
+    files = {rel: text.encode("utf-8") for rel, text in archive.render_files(site).items()}
     kept = [path_of(slug) for slug in site.events]
     for name in ("site.yaml", "stages.yaml", *kept):
         data = contentfs.read_optional(content, name)

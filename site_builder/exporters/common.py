@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import contentfs
+from ..archive import contentfs
 from ..errors import JamdatError
 from ..model import Activity, Project, Site
 

@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import schema
+from ..archive import format_cell, schema
 from ..fsutil import write_if_changed
 from ..model import Site
-from ..store import format_cell
 from .common import ExportReport
 
 _TEXTS: dict[str, tuple[tuple[str, str, str], ...]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import store
+from .. import archive
 from .archivezip import write_zip
 from .common import ExportReport, select, site_url
 from .csvfiles import write_csv
@@ -34,7 +34,7 @@ def export_archive(
     url: str | None = None,
 ) -> ExportReport:
     """Write the archive at `content` (or one event of it) as `fmt` to `out`."""
-    site = store.load(content)
+    site = archive.load(content)
     chosen = select(site, event)
     target = out if out is not None else default_out(fmt, event)
     if fmt == "datapackage":

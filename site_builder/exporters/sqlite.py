@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import schema
+from ..archive import schema
 from ..model import Site
 from .common import ExportReport
 from .csvfiles import tables

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import schema, store
+from .. import archive
+from ..archive import schema
+from ..archive.rules import EVENT_PAGES, SITE_PAGES, slugify, unique_slug, zone_problem
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
-from ..slugs import EVENT_PAGES, SITE_PAGES, slugify, unique_slug
-from ..zones import zone_problem
 from .dribdat_csv import attach_projects
 from .dribdat_files import Feed, Inputs, Package, read_inputs
 from .dribdat_rows import Row, activity_id
@@ -76,10 +76,10 @@ def import_paths(
 
         for url in urls:
             inputs.extend(read_server(url, event_ids))
-    site = store.load_or_new(content)
+    site = archive.load_or_new(content)
     attach_projects(site, inputs)
     summary = merge(site, inputs, timezone)
-    summary.changed = store.save(content, site, also=kept_files(content, summary.kept))
+    summary.changed = archive.save(content, site, also=kept_files(content, summary.kept))
     return summary
 
 

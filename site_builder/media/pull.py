@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from .. import store
+from .. import archive
 from ..fsutil import atomic_write, write_if_changed
 from ..sync.http import FetchError, Http, HttpOptions
 from .refs import Reference, find, rewrite
@@ -100,7 +100,7 @@ async def _download_all(
 
 
 def _load_index(content: Path) -> dict[str, str]:
-    path = store.state_dir(content) / INDEX
+    path = archive.state_dir(content) / INDEX
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -115,7 +115,7 @@ def pull_media(
 ) -> PullReport:
     """Pull every remote image of the archive at `content`; see the module docstring."""
     options = options or PullOptions()
-    site = store.load(content)
+    site = archive.load(content)
     refs = find(site)
     first: dict[str, Reference] = {}
     for ref in refs:
@@ -151,10 +151,10 @@ def pull_media(
             "(texts are shown as written, their links resolved against the old page)"
         )
     report.rewritten = rewrite(site, fields, texts)
-    report.changed += store.save(content, site)
+    report.changed += archive.save(content, site)
     index.update(local)
     text = json.dumps(dict(sorted(index.items())), indent=1) + "\n"
-    atomic_write(store.state_dir(content) / INDEX, text.encode("utf-8"))
+    atomic_write(archive.state_dir(content) / INDEX, text.encode("utf-8"))
     return report
 
 

@@ -2,7 +2,7 @@
 
 How a build runs:
 
-1. Load the archive (`store.load`) and plan every output file: where it goes and how it
+1. Load the archive (`archive.load`) and plan every output file: where it goes and how it
    is rendered.
 2. Compare with the build-state database (`state.py`, the Lektor model): each output's
    fingerprint (what its plan hands it, the settings, the Markdown renderer and this
@@ -45,8 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, contentfs, onterm, store
-from ..contentfs import FileStat
+from .. import __version__, archive, onterm
+from ..archive import contentfs
+from ..archive.contentfs import FileStat
 from ..errors import JamdatError
 from ..locks import locked
 from . import publish, sqlitefile
@@ -156,7 +157,7 @@ class BuildSession:
         """Set by servers that keep the session for many builds: each archive it loads is
         then moved out of the garbage collector's way (see `build`)."""
         self._settle = False
-        self._cache = store.LoadCache()
+        self._cache = archive.LoadCache()
         """What the next full load may take from the last (rows and texts unchanged)."""
         self._site: Site | None = None
         self._sources: dict[str, FileStat] = {}
@@ -173,7 +174,7 @@ class BuildSession:
         """One build; see `build_site`. `warm` loads and plans the archive even when
         nothing changed (rendering nothing then), so that the session's next rebuild is
         fast: `jamdat serve` and the edit API start with one."""
-        state_dir = store.state_dir(self.content)
+        state_dir = archive.state_dir(self.content)
         # Builds of one archive share its state; builds of any archive into one `out`
         # would mix their files: each pair is serialised.
         with locked(state_dir / "build.lock"), locked(out_lock(self.out)):
@@ -232,17 +233,17 @@ class BuildSession:
         previous, known = self._site, self._sources
         full = True
         if previous is None:
-            site = store.load(self.content, self._cache)
+            site = archive.load(self.content, self._cache)
         else:
             changed = [
                 rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
             ]
-            texts_only = store.reload_texts(previous, self.content, changed)
+            texts_only = archive.reload_texts(previous, self.content, changed)
             if texts_only is not None:
                 site, full = texts_only, False
             else:
                 self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
-                site = store.load(self.content, self._cache)
+                site = archive.load(self.content, self._cache)
                 site = _keep_people(previous, site)
         self._settle = self.long_lived and full
         self._cache.site = site
@@ -299,7 +300,7 @@ class BuildSession:
             changed = {k for k, v in recorded.items() if current.value(k) != v}
             dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
         cache = MarkdownCache(
-            store.state_dir(content) / MARKDOWN_CACHE,
+            archive.state_dir(content) / MARKDOWN_CACHE,
             md_version,
             markdown_module.render_markdown,
         )

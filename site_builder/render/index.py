@@ -9,9 +9,9 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..archive.rules import event_zone
 from ..dribdat import EventRecords, group_records
 from ..model import Activity, Category, Event, Person, Project, Site
-from ..zones import event_zone
 from .outputs import digest
 
 CHALLENGE_BELOW = 5

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
 
-from .. import textlimits
+from ..archive import textlimits
 from .sanitize import sanitize_html
 from .tasklists import task_lists
 

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
-from .. import contentfs
+from ..archive import contentfs
 from ..errors import ContentError, Problem
 from ..model import Project, Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import nh3
 
-from .. import textlimits
+from ..archive import textlimits
 from .nesting import flatten_deep
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"input", "picture", "source"}) - {"map", "area"}

@@ -17,8 +17,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..archive.textlimits import MAX_PITCH_PARTS
 from ..model import Project
-from ..textlimits import MAX_PITCH_PARTS
 from . import urls, views
 from .deps import Memo
 from .index import SiteIndex, is_challenge

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 from jinja2.loaders import split_template_path
 
-from .. import contentfs
+from ..archive import contentfs
 from ..errors import ContentError
 from . import deps
 from .state import stats_digest

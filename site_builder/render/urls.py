@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..archive.rules import ACTIVITY, CHALLENGE, SITE_PAGES, SLIDES, STAGE
 from ..config import SiteConfig
-from ..slugs import ACTIVITY, CHALLENGE, SITE_PAGES, SLIDES, STAGE
 
 RESERVED = SITE_PAGES
 """Top-level folders of the site; no event may use these slugs (kept in `slugs`, where the

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..store import state_dir
+from ..archive import state_dir
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,9 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from .. import schema
+from ..archive import format_cell, parse_cell, schema
 from ..errors import Problem
 from ..model import Activity, Category, Event, Project
-from ..store import format_cell, parse_cell
 from .errors import Invalid, Stale
 
 R = TypeVar("R")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from .. import schema
+from ..archive import schema
+from ..archive.rules import zone_problem
 from ..errors import Problem
 from ..model import Category, Event, Site
-from ..zones import zone_problem
 from .common import Changes, Outcome, audit, changed_fields, check_fields, require_organiser
 from .editor import Editor
 from .entries import EVENT_CSS, EVENT_TEXTS, Precondition, canonical, category_etag, event_etag

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from .. import schema
+from ..archive import schema
 from ..errors import Problem
 from ..model import Project, Site
 from .common import (

@@ -2,7 +2,7 @@
 
 Edits from any number of threads or requests are queued; one thread takes every edit
 waiting, applies them in order to a copy of the archive (each checks its own ETag, so a
-stale one is refused and the others go on), saves the copy once through `store.save`
+stale one is refused and the others go on), saves the copy once through `archive.save`
 (atomic, locked, only changed files written) and only then publishes it to readers and
 answers the editors. Group commit keeps the write latency flat under load: fifty
 concurrent edits cost one save, not fifty.
@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import store
+from .. import archive
+from ..archive.persist import ChangedOnDisk, DeltaSaver, Signature, signature
 from ..errors import ContentError, JamdatError
 from ..model import Site
 from . import audit
 from .common import Outcome
 from .errors import EditError, Unavailable
 from .gitlog import GitLog
-from .persist import ChangedOnDisk, DeltaSaver, Signature, signature
 
 log = logging.getLogger("jamdat.edits")
 
@@ -114,7 +114,7 @@ class ContentWriter:
         seen = signature(self.content)
         if self._site is None or seen != self._seen:
             try:
-                site = store.load(self.content)
+                site = archive.load(self.content)
             except ContentError as exc:
                 self._broken = exc
                 raise

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import httpx
 
-from .. import store
+from .. import archive
 from ..errors import JamdatError
 from ..model import Project, Site
 from .cache import HttpCache
@@ -142,7 +142,7 @@ def _fingerprint(content: Path) -> tuple[tuple[str, int, int], ...]:
     """Size and mtime of every content file: shows whether someone else wrote."""
     out: list[tuple[str, int, int]] = []
     for folder, dirs, files in os.walk(content):
-        dirs[:] = sorted(d for d in dirs if d != store.STATE_DIR)
+        dirs[:] = sorted(d for d in dirs if d != archive.STATE_DIR)
         for name in sorted(files):
             path = os.path.join(folder, name)
             try:
@@ -269,12 +269,12 @@ class _Run:
         self.last_save = time.monotonic()
         if self.dirty and not self.options.dry_run:
             if _fingerprint(self.content) != self.fingerprint:
-                fresh = store.load(self.content)
+                fresh = archive.load(self.content)
                 self.logs = Logs(fresh)
                 for remote in self.applied:
                     reconcile(fresh, remote, self.config.always_sync, self.logs)
                 self.site = fresh
-            written = store.save(self.content, self.site)
+            written = archive.save(self.content, self.site)
             self.report.written = list(dict.fromkeys([*self.report.written, *written]))
             self.fingerprint = _fingerprint(self.content)
             self.dirty = False
@@ -297,7 +297,7 @@ async def sync_content(
     options = options or SyncOptions()
     clock = clock or Clock()
     started = time.monotonic()
-    site = store.load(content)
+    site = archive.load(content)
     config = site.config.sync
     table = routes(config, str(content / "site.yaml"))
     if http_options is None:
@@ -309,7 +309,7 @@ async def sync_content(
         )
     elif options.concurrency:
         http_options = replace(http_options, concurrency=options.concurrency)
-    cache = HttpCache(store.state_dir(content) / CACHE_FILE, read_only=options.dry_run)
+    cache = HttpCache(archive.state_dir(content) / CACHE_FILE, read_only=options.dry_run)
     run = _Run(content, site, options, clock, cache, progress, checkpoint_every)
     access = host_access(table, os.environ if env is None else env)
     try:

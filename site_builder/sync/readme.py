@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from ..textlimits import MAX_TEXT_CHARS
+from ..archive.textlimits import MAX_TEXT_CHARS
 from .providers.base import Readme
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from ..archive.rules import event_zone
 from ..model import Activity, Event, Project, Site
-from ..zones import event_zone
 from .providers.base import Metadata, Readme, RemoteActivity, Target, Window
 from .readme import prepare
 

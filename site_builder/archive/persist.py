@@ -1,11 +1,11 @@
 """Saving an edited archive in proportion to the edit, byte for byte as the store would.
 
-`store.save` renders and compares every file of the archive and re-reads its settings:
+`archive.save` renders and compares every file of the archive and re-reads its settings:
 tens of milliseconds for the demo, more with every activity logged. The content writer
 knows which records an edit replaced (operations never change a record in place, they
 put a new one in its slot), so only those are rendered again: each CSV row through
-`store.table_text`, each long text as `store.render_files` lays it out, then written
-atomically while holding the store's lock. The result is exactly what `store.save`
+`save.table_text`, each long text as `archive.render_files` lays it out, then written
+atomically while holding the store's lock. The result is exactly what `archive.save`
 would write (the API tests check that saving again through the store changes nothing).
 """
 
@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .. import schema, store
 from ..fsutil import holds, replace_all
 from ..locks import locked
 from ..model import Event, Project, Site
+from . import schema
+from .load import state_dir
+from .rules import EVENT_CSS, EVENT_TEXTS
+from .save import table_text
 
 Signature = dict[str, tuple[int, int, int]]
 _K = TypeVar("_K")
@@ -76,7 +79,7 @@ class TableText:
 
     def __init__(self, table: schema.Table) -> None:
         self.table = table
-        self.header = store.table_text(table, [])
+        self.header = table_text(table, [])
         self.keys: list[Any] = []
         """Record keys in file order (sorted)."""
         self.position: dict[Any, int] = {}
@@ -113,7 +116,7 @@ class TableText:
             self.rows.append(hit[1] if hit is not None and hit[0] is record else self._row(record))
 
     def _row(self, record: object) -> str:
-        return store.table_text(self.table, [record])[len(self.header) :]
+        return table_text(self.table, [record])[len(self.header) :]
 
 
 def _same(old: Mapping[Any, object], new: Mapping[Any, object]) -> bool:
@@ -130,15 +133,15 @@ def _changed(old: Mapping[_K, object], new: Mapping[_K, object]) -> list[_K]:
 
 
 def _event_files(event: Event | None, slug: str) -> dict[str, str | None]:
-    """The text files of an event as `store.render_files` writes them (None: no file)."""
+    """The text files of an event as `archive.render_files` writes them (None: no file)."""
     files: dict[str, str | None] = {
         f"events/{slug}.md": event.description + "\n" if event and event.description else None
     }
-    for name in store.EVENT_TEXTS:
+    for name in EVENT_TEXTS:
         text = getattr(event, name) if event else ""
         files[f"events/{slug}/{name}.md"] = text + "\n" if text else None
     css = event.custom_css if event else ""
-    files[f"events/{slug}/{store.EVENT_CSS}.css"] = css + "\n" if css else None
+    files[f"events/{slug}/{EVENT_CSS}.css"] = css + "\n" if css else None
     return files
 
 
@@ -169,7 +172,7 @@ class DeltaSaver:
         """Write `after`'s changes; raise ChangedOnDisk (writing nothing) when the files are
         no longer those `before` was loaded from."""
         if before.config != after.config or before.stages != after.stages:
-            raise ValueError("settings are changed with store.save, not by edits")
+            raise ValueError("settings are changed with archive.save, not by edits")
         files: dict[str, str | None] = {}
         for table, attr in TABLES:
             old, new = getattr(before, attr), getattr(after, attr)
@@ -186,7 +189,7 @@ class DeltaSaver:
                 if text != old_files[rel]:
                     files[rel] = text
         changed: list[str] = []
-        with locked(store.state_dir(self.content) / "content.lock"):
+        with locked(state_dir(self.content) / "content.lock"):
             # Only the files about to be written must be as `before` was loaded from them:
             # changes to others are not overwritten, and the writer's next full check of
             # the archive picks them up. Stat-ing a few files keeps a save cheap at any size.

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import contentfs, schema, store
-from .errors import ContentError, Problem
-from .fsutil import write_if_changed
-from .model import Site
+from ..errors import ContentError, Problem
+from ..fsutil import write_if_changed
+from ..model import Site
+from . import contentfs, schema
+from .load import load
+from .save import render_files
 from .textlimits import MAX_TEXT_CHARS
 
 DESCRIPTOR = "datapackage.json"
@@ -47,14 +49,14 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
         )
         return report
     try:
-        site = store.load(content)
+        site = load(content)
     except ContentError as exc:
         report.errors.extend(exc.problems)
         return report
     report.summary = summarize(site)
     rows = _row_numbers(content)
     report.warnings.extend(check_oddities(site, rows))
-    files = store.render_files(site)
+    files = render_files(site)
     report.warnings.extend(check_readme_sizes(files))
     report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]

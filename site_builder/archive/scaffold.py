@@ -14,13 +14,14 @@ from pathlib import Path
 
 import yaml
 
-from . import schema, store
-from .config import SiteConfig, Stages
-from .errors import JamdatError
-from .model import Event, Project, Site
-from .render.urls import RESERVED
-from .slugs import slugify
-from .zones import zone_problem
+from ..config import SiteConfig, Stages
+from ..errors import JamdatError
+from ..model import Event, Project, Site
+from . import schema
+from .load import STATE_DIR, load, new_site
+from .rules import SITE_PAGES as RESERVED
+from .rules import slugify, zone_problem
+from .save import save
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
 
@@ -208,13 +209,13 @@ def init_archive(
     tables with their descriptor and, unless `example` is off, one event with a pitch."""
     if content.exists() and not content.is_dir():
         raise JamdatError(f"{content} is a file, not a folder")
-    if content.is_dir() and any(p.name != store.STATE_DIR for p in content.iterdir()):
+    if content.is_dir() and any(p.name != STATE_DIR for p in content.iterdir()):
         raise JamdatError(
             f"{content} is not empty: `jamdat init` starts an archive in a new or empty folder"
         )
     _check_zone(timezone)
     config = SiteConfig(title=title, base_url=base_url, timezone=timezone)
-    site = store.new_site(config)
+    site = new_site(config)
     if example:
         start = datetime.combine((today or date.today()) + timedelta(days=28), START_TIME)
         event = _event(
@@ -236,15 +237,15 @@ def init_archive(
     settings = {
         "site.yaml": site_yaml(config),
         "stages.yaml": Stages().to_yaml(),
-        ".gitignore": f"{store.STATE_DIR}/\n",
+        ".gitignore": f"{STATE_DIR}/\n",
     }
     try:
-        written = store.save(content, site, also=settings)
+        written = save(content, site, also=settings)
     except OSError:
         if made:  # leave no trace: nothing was written (the lock file aside)
             shutil.rmtree(content, ignore_errors=True)
         raise
-    store.load(content)  # what was written must load: fail here, not at the first build
+    load(content)  # what was written must load: fail here, not at the first build
     return written
 
 
@@ -260,7 +261,7 @@ def new_event(
     summary: str = "",
 ) -> Created:
     """Add an event row and its description file."""
-    site = store.load(content)
+    site = load(content)
     event = _event(
         site,
         name,
@@ -272,7 +273,7 @@ def new_event(
         summary=summary,
     )
     site.events[event.slug] = event
-    return Created(event.slug, store.save(content, site))
+    return Created(event.slug, save(content, site))
 
 
 def new_project(
@@ -287,7 +288,7 @@ def new_project(
     challenge: bool = False,
 ) -> Created:
     """Add a project (or a challenge) row and its pitch file."""
-    site = store.load(content)
+    site = load(content)
     project = _project(
         site,
         event,
@@ -299,4 +300,4 @@ def new_project(
         challenge=challenge,
     )
     site.projects[project.key] = project
-    return Created(f"{project.event}/{project.slug}", store.save(content, site))
+    return Created(f"{project.event}/{project.slug}", save(content, site))

@@ -14,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import ContentError, Problem
+from ..errors import ContentError, Problem
 
 STATE_DIR = ".jamdat"
 """The build state and caches inside `content/`: not content, never listed."""

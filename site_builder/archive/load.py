@@ -1,10 +1,5 @@
-"""The one reader and writer of `content/`.
-
-Loading checks everything a build relies on (columns, types, keys, references, time zones,
-stray files) and reports every problem with file, row and field. Saving is deterministic
-(UTF-8, LF, rows in key order, fixed columns) and writes only files whose bytes change,
-all of them or none.
-"""
+"""Loading an archive: every check a build relies on (columns, types, keys, references,
+time zones, stray files), every problem reported with file, row and field."""
 
 from __future__ import annotations
 
@@ -12,33 +7,28 @@ import copy
 import csv
 import dataclasses
 import io
-import json
 import os
-import re
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
+from ..config import SiteConfig, Stages, load_config, load_stages
+from ..errors import ContentError, Problem
+from ..model import Activity, Category, Event, Person, Project, Site
 from . import contentfs, schema
-from .config import SiteConfig, Stages, load_config, load_stages, save_config
-from .errors import ContentError, Problem
-from .fsutil import holds, replace_all
-from .locks import locked
-from .model import Activity, Category, Event, Person, Project, Site
-from .slugs import EVENT_PAGES, SITE_PAGES
+from .cells import parse_cell
+from .rules import (
+    EVENT_CSS,
+    EVENT_TEXT_FIELDS,
+    EVENT_TEXTS,
+    PROJECT_TEXT_FIELDS,
+    reserved_problem,
+    zone_problem,
+)
 from .textlimits import MAX_TEXT_CHARS, over_limit
-from .zones import zone_problem
 
 STATE_DIR = contentfs.STATE_DIR
-EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
-EVENT_CSS = "custom_css"
-
-_SLUG_RE = re.compile(schema.SLUG_PATTERN)
-_INT_RE = re.compile(r"^-?\d+$")
-_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$")
 
 R = TypeVar("R")
 RECORD_TYPES: dict[str, type[Any]] = {
@@ -53,97 +43,6 @@ RECORD_TYPES: dict[str, type[Any]] = {
 def state_dir(content: Path) -> Path:
     """Where caches and the build state of an archive live (never committed)."""
     return content / STATE_DIR
-
-
-# ---------------------------------------------------------------- cell conversion
-
-
-def parse_cell(field: schema.Field, text: str) -> Any:
-    """Turn one CSV cell into a Python value; raises ValueError with a readable reason."""
-    if text == "":
-        if field.required:
-            raise ValueError("is required but empty")
-        return "" if field.type == "string" else None
-    if field.type == "string":
-        if field.slug and not _SLUG_RE.match(text):
-            raise ValueError(
-                f"{text!r} is not a valid slug: use lowercase letters, digits and single "
-                "hyphens (no spaces, '/' or '..')"
-            )
-        if field.url:
-            _check_url(text)
-        return text
-    if field.type == "integer":
-        if not _INT_RE.match(text):
-            raise ValueError(f"{_short(text)} is not a whole number")
-        number = int(text) if len(text) <= 20 else None  # int() refuses over 4,300 digits
-        if number is None or not -(2**63) <= number < 2**63:
-            raise ValueError(f"{_short(text)} is out of range: at most 19 digits (2^63 - 1)")
-        return number
-    if field.type == "number":
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-    if field.type == "boolean":
-        if text not in ("true", "false"):
-            raise ValueError(f"{text!r} is not a boolean: use true or false")
-        return text == "true"
-    match = _DATETIME_RE.match(text)
-    if not match:
-        raise ValueError(f"{_short(text)} is not a date and time like 2024-03-24T09:00:00")
-    if field.local_time and match.group(1):
-        raise ValueError(
-            f"{text!r} has a UTC offset, but event times are local wall-clock times in the "
-            f"event's timezone: write {text[:19]!r} and set the timezone column"
-        )
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a valid date and time ({exc})") from None
-    first, last = schema.YEARS
-    if not first <= value.year <= last:
-        raise ValueError(
-            f"{text!r} is out of range: dates must fall in the years {first} to {last}"
-        )
-    return value
-
-
-def _short(text: str) -> str:
-    """A cell quoted for a message, cut short when it is long."""
-    return repr(text) if len(text) <= 60 else f"{text[:50]!r}... ({len(text)} characters)"
-
-
-def _check_url(text: str) -> None:
-    """Refuse addresses that could not become a folder of the site (see schema.Field.url)."""
-    if len(text) > schema.URL_MAX_LENGTH:
-        raise ValueError(f"{_short(text)} is too long: at most {schema.URL_MAX_LENGTH} characters")
-    if any(c.isspace() or not c.isprintable() for c in text):
-        raise ValueError(f"{_short(text)} contains a space or control character")
-    segment = max(urlsplit(text).path.split("/"), key=len)
-    if len(segment) > schema.URL_MAX_SEGMENT:
-        raise ValueError(
-            f"{_short(text)} has a path segment of {len(segment)} characters: at most "
-            f"{schema.URL_MAX_SEGMENT}"
-        )
-
-
-def format_cell(value: Any) -> str:
-    """The canonical CSV text of a value; `parse_cell(format_cell(v)) == v`."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            return value.strftime("%Y-%m-%dT%H:%M:%S")
-        if value.utcoffset() == UTC.utcoffset(None):
-            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return value.isoformat(timespec="seconds")
-    return str(value)
 
 
 # ---------------------------------------------------------------- reading
@@ -335,12 +234,8 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
     )
 
     for e in events.values():
-        if e.slug in SITE_PAGES:
-            problems.append(
-                Problem(
-                    E.path, _reserved(e.slug, "the site's own", SITE_PAGES), rows[id(e)], "slug"
-                )
-            )
+        if reserved := reserved_problem(e.slug, event=True):
+            problems.append(Problem(E.path, reserved, rows[id(e)], "slug"))
         zone_error = e.timezone and zone_problem(e.timezone)
         if zone_error:
             problems.append(
@@ -357,12 +252,8 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
                 Problem(C.path, f"event {c.event!r} does not exist", rows[id(c)], "event")
             )
     for p in projects.values():
-        if p.slug in EVENT_PAGES:
-            problems.append(
-                Problem(
-                    P.path, _reserved(p.slug, "an event's own", EVENT_PAGES), rows[id(p)], "slug"
-                )
-            )
+        if reserved := reserved_problem(p.slug, event=False):
+            problems.append(Problem(P.path, reserved, rows[id(p)], "slug"))
         if p.event not in events:
             problems.append(
                 Problem(P.path, f"event {p.event!r} does not exist", rows[id(p)], "event")
@@ -402,13 +293,6 @@ def load(content: Path, cache: LoadCache | None = None) -> Site:
     site = Site(config, stages, events, categories, projects, activities, people)
     cache.site = site
     return site
-
-
-def _reserved(slug: str, whose: str, names: frozenset[str]) -> str:
-    return (
-        f"slug {slug!r} is reserved for {whose} pages (reserved: {', '.join(sorted(names))}): "
-        "choose another"
-    )
 
 
 @dataclass(slots=True)
@@ -453,10 +337,6 @@ def _text_slot(rel: str) -> TextSlot | None:
     if len(parts) == 3 and parts[0] == "events":
         return ("event", parts[1], parts[2].rsplit(".", 1)[0])
     return None
-
-
-_PROJECT_TEXT_FIELDS = ("pitch", "readme")
-_EVENT_TEXT_FIELDS = ("description", *EVENT_TEXTS, EVENT_CSS)
 
 
 def _attach_texts(
@@ -513,8 +393,8 @@ def _attach_texts(
             )
         else:
             put(events, key, name, text)
-    _clear_gone_texts(projects, _PROJECT_TEXT_FIELDS, cache.reused, given)
-    _clear_gone_texts(events, _EVENT_TEXT_FIELDS, cache.reused, given)
+    _clear_gone_texts(projects, PROJECT_TEXT_FIELDS, cache.reused, given)
+    _clear_gone_texts(events, EVENT_TEXT_FIELDS, cache.reused, given)
 
 
 def _clear_gone_texts(
@@ -596,89 +476,6 @@ def _entries(folder: Path, *, dirs: bool) -> list[str]:
             return sorted(e.name for e in it if e.is_dir() == dirs)
     except (FileNotFoundError, NotADirectoryError):
         return []
-
-
-# ---------------------------------------------------------------- writing
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    return (0, value) if value is not None else (1, "")
-
-
-def table_text(table: schema.Table, records: Iterable[Any]) -> str:
-    """Deterministic CSV text: header, rows in key order, canonical cells, LF endings."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
-    rows = sorted(records, key=lambda r: tuple(_sort_key(getattr(r, k)) for k in table.primary_key))
-    names = table.columns
-    for record in rows:
-        writer.writerow([format_cell(getattr(record, name)) for name in names])
-    return out.getvalue()
-
-
-def render_files(site: Site) -> dict[str, str]:
-    """Every file of the archive as text, keyed by path relative to `content/`."""
-    E, C, P, A, H = schema.TABLES
-    files = {
-        E.path: table_text(E, site.events.values()),
-        C.path: table_text(C, site.categories.values()),
-        P.path: table_text(P, site.projects.values()),
-        A.path: table_text(A, site.activities.values()),
-        H.path: table_text(H, site.people.values()),
-        "datapackage.json": json.dumps(
-            schema.package_descriptor(site.config.title, site.config.license),
-            indent=2,
-            ensure_ascii=False,
-        )
-        + "\n",
-    }
-    for e in site.events.values():
-        if e.description:
-            files[f"events/{e.slug}.md"] = e.description + "\n"
-        for name in EVENT_TEXTS:
-            if getattr(e, name):
-                files[f"events/{e.slug}/{name}.md"] = getattr(e, name) + "\n"
-        if e.custom_css:
-            files[f"events/{e.slug}/{EVENT_CSS}.css"] = e.custom_css + "\n"
-    for p in site.projects.values():
-        if p.pitch:
-            files[f"projects/{p.event}/{p.slug}.md"] = p.pitch + "\n"
-        if p.readme:
-            files[f"synced/{p.event}/{p.slug}.md"] = p.readme + "\n"
-    return files
-
-
-def save(content: Path, site: Site, also: Mapping[str, str] | None = None) -> list[str]:
-    """Write the archive, with the files `also` (path relative to `content`: text) that
-    belong to the same change: all of them or, when one cannot be written (a full disk),
-    none. Writes only files whose bytes change; returns the paths that changed (written
-    or removed)."""
-    files = render_files(site)
-    with locked(state_dir(content) / "content.lock"):
-        if not (content / "site.yaml").exists() or _safe(load_config, content) != site.config:
-            files["site.yaml"] = save_config(content, site.config)
-        if _safe(load_stages, content) != site.stages:
-            files["stages.yaml"] = site.stages.to_yaml()
-        files.update(also or {})
-        writes: dict[Path, bytes] = {}
-        for rel, text in sorted(files.items()):
-            data = text.encode("utf-8")
-            if not holds(content / rel, data):
-                writes[content / rel] = data
-        gone = [rel for rel in _text_files(content) if rel not in files]
-        replace_all(writes, [content / rel for rel in gone])
-        for folder in sorted({(content / rel).parent for rel in gone}):
-            if folder != content / "events" and not any(folder.iterdir()):
-                folder.rmdir()
-    return sorted([path.relative_to(content).as_posix() for path in writes] + gone)
-
-
-def _safe(loader: Callable[[Path], R], content: Path) -> R | None:
-    try:
-        return loader(content)
-    except ContentError:
-        return None
 
 
 def new_site(config: SiteConfig | None = None) -> Site:

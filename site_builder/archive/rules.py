@@ -1,0 +1,94 @@
+"""The archive's naming rules, in one place: slugs, the names reserved for the site's own
+pages, an event's long texts and the time zone rule. Import, the CLI, the API and the
+load's checks all use these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .schema import SLUG_PATTERN
+
+MAX_LENGTH = 60
+"""Longest slug made from a name (a typed one may be as long as the schema allows)."""
+
+SLUG_RE = re.compile(SLUG_PATTERN)
+
+
+def slugify(text: str, fallback: str) -> str:
+    """A URL-safe slug for `text` (transliterated), or `fallback` when nothing is left."""
+    from slugify import slugify as _slugify  # 7 ms: only importers and `new` need it
+
+    slug = _slugify(text or "", max_length=MAX_LENGTH, word_boundary=True, lowercase=True)
+    return slug or fallback
+
+
+def unique_slug(base: str, taken: Container[str]) -> str:
+    """`base`, or `base-2`, `base-3` ... whichever is not taken yet."""
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+ACTIVITY, SLIDES, CHALLENGE, STAGE = "activity", "slides", "challenge", "stage"
+"""Folders of an event's own pages (`/<event>/activity/`, `/<event>/challenge/<c>/` ...)."""
+
+EVENT_PAGES = frozenset({ACTIVITY, SLIDES, CHALLENGE, STAGE})
+"""Slugs no project may use: its page would be, or sit among, the event's own pages."""
+
+SITE_PAGES = frozenset({"api", "assets", "search", "media", SLIDES, "project", "event"})
+"""Top-level folders of the site; no event may use these slugs (`project/<id>/` and
+`event/<id>/` forward old Dribdat links)."""
+
+
+def reserved_problem(slug: str, *, event: bool) -> str | None:
+    """Why `slug` cannot name an event (`event=True`) or a project, or None when it can."""
+    names, whose = (SITE_PAGES, "the site's own") if event else (EVENT_PAGES, "an event's own")
+    if slug not in names:
+        return None
+    return (
+        f"slug {slug!r} is reserved for {whose} pages (reserved: {', '.join(sorted(names))}): "
+        "choose another"
+    )
+
+
+def slug_problem(slug: str, *, event: bool) -> str | None:
+    """Why `slug` is not a usable key for an event or a project, or None when it is."""
+    if not SLUG_RE.fullmatch(slug):
+        return (
+            f"{slug!r} is not a valid slug: use lowercase letters, digits and single "
+            "hyphens (no spaces, '/' or '..')"
+        )
+    return reserved_problem(slug, event=event)
+
+
+EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
+"""An event's long texts besides its description: `events/<slug>/<name>.md`."""
+
+EVENT_CSS = "custom_css"
+"""An event's own style sheet: `events/<slug>/custom_css.css`."""
+
+EVENT_TEXT_FIELDS = ("description", *EVENT_TEXTS, EVENT_CSS)
+"""Every long-text field of an event, as the model names them."""
+
+PROJECT_TEXT_FIELDS = ("pitch", "readme")
+"""Every long-text field of a project: its pitch (by the team) and synced README."""
+
+
+def zone_problem(name: str) -> str | None:
+    """Why `name` is not a time zone, or None when it is one (zones are IANA names)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
+        return f"unknown time zone {name!r}: use an IANA name like 'Europe/Zurich'"
+    return None
+
+
+def event_zone(timezone: str, default: str) -> ZoneInfo:
+    """An event's zone: its own `timezone`, or else the site's `default` (both checked
+    when the archive was loaded; code past the load resolves them without checking)."""
+    return ZoneInfo(timezone or default)
