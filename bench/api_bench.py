@@ -231,7 +231,7 @@ def utc_activity_dates(content: Path) -> None:
             site.activities[key] = dataclasses.replace(
                 activity, date=activity.date.replace(tzinfo=UTC)
             )
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 def main() -> None:

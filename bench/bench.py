@@ -83,14 +83,14 @@ def edit_pitch(content: Path) -> None:
     site = archive.load(content)
     project = sorted(site.projects.values(), key=lambda p: p.key)[len(site.projects) // 2]
     project.pitch += "\n\nEdited: one more paragraph with a [link](https://example.org/)."
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 def rename_event(content: Path) -> None:
     site = archive.load(content)
     event = sorted(site.events.values(), key=lambda e: e.slug)[len(site.events) // 2]
     event.name += " (renamed)"
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 def warm_edits(content: Path, out: Path) -> None:

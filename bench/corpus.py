@@ -114,4 +114,4 @@ def generate(content: Path, events: int, projects: int, seed: int = 7) -> None:
                     action="post",
                     content=_sentence(rng),
                 )
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))

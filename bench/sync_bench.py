@@ -80,7 +80,7 @@ def make_archive(content: Path, projects: int, api: str, concurrency: int) -> No
             autotext_url=f"https://github.com/{OWNER}/repo-{i:04d}",
             pitch=f"The pitch of project {i}.",
         )
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 def snapshot(root: Path) -> Snapshot:

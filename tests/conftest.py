@@ -94,7 +94,7 @@ def tmp_archive(tmp_path: Path) -> ArchiveFactory:
             edit(site)
         content = tmp_path / name
         content.mkdir(parents=True, exist_ok=True)
-        archive.save(content, site)
+        archive.save(content, site, read=archive.snapshot(content))
         return content
 
     return make

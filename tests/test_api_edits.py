@@ -270,7 +270,10 @@ def test_files_written_by_edits_are_exactly_what_the_store_writes(env: ApiEnv) -
     orga = env.auth("organiser")
 
     def unchanged_by_store() -> None:
-        assert archive.save(env.content, archive.load(env.content)) == []
+        assert (
+            archive.save(env.content, archive.load(env.content), read=archive.snapshot(env.content))
+            == []
+        )
 
     with env.client() as client:
         event = {**NEW_EVENT, "instruction": "Bring snacks.", "summary": 'Quotes " and, commas'}
@@ -314,7 +317,9 @@ def test_an_edit_made_on_disk_meanwhile_is_never_overwritten(env: ApiEnv) -> Non
         site = archive.load(env.content)
         other = next(p for p in site.projects.values() if p.key != (EVENT, PROJECT))
         site.projects[other.key] = dataclasses.replace(other, summary="Changed by hand")
-        archive.save(env.content, site)  # e.g. `jamdat import`, or a git pull
+        archive.save(
+            env.content, site, read=archive.snapshot(env.content)
+        )  # e.g. `jamdat import`, or a git pull
         edited = patch(client, env, "member", project_url(), {"summary": "Via API"}, etag)
         reread = client.get(project_url(slug=other.slug, event=other.event))
     assert edited.status_code == 200

@@ -44,7 +44,7 @@ def edit(content: Path, change: object) -> None:
     site = archive.load(content)
     assert callable(change)
     change(site)
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 def text_of(path: Path, selector: str) -> str:

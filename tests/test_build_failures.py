@@ -114,7 +114,7 @@ def test_a_full_disk_fails_the_build_in_one_line_and_leaves_out_as_it_was(
     site = archive.load(content)
     key = ("spring-hack", "river-levels")
     site.projects[key] = replace(site.projects[key], pitch="Words and more words. " * 1700)
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     result = cli("build", "--content", content, "--out", out)
 
     assert result.exit_code == 1

@@ -52,7 +52,7 @@ def write_archive(content: Path, title: str) -> None:
                     + [f"| a | b |\n|---|---|\n| {e} | {p} |"]
                 ),
             )
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 @dataclass

@@ -46,7 +46,7 @@ def disk(tmp_path: Path) -> Iterator[Path]:
         site.projects = {k: p for k, p in site.projects.items() if p.event != EVENT}
         site.categories = {k: c for k, c in site.categories.items() if c.event != EVENT}
         site.activities = {k: a for k, a in site.activities.items() if a.event != EVENT}
-        archive.save(content, site)
+        archive.save(content, site, read=archive.snapshot(content))
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

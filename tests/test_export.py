@@ -47,7 +47,7 @@ def test_import_export_import_is_byte_identical(cli: Cli, tmp_path: Path) -> Non
 
     site = archive.load(first)
     edit(site)
-    archive.save(first, site)
+    archive.save(first, site, read=archive.snapshot(first))
     packages = tmp_path / "packages"
     exported(cli, first, "--out", packages)
     assert len(list(packages.glob("*.datapackage.json"))) == 6

@@ -233,7 +233,7 @@ def _small_demo(content: Path) -> None:
     site.projects = {k: v for k, v in site.projects.items() if v.event in KEPT}
     site.categories = {k: v for k, v in site.categories.items() if v.event in KEPT}
     site.activities = {k: v for k, v in site.activities.items() if v.event in KEPT}
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
 
 
 @pytest.mark.parametrize("table", list(PICK))
@@ -254,14 +254,14 @@ def test_incremental_builds_equal_clean_builds_after_every_change(
     for n, (name, mutate) in enumerate(mutations(table)):
         site = archive.load(content)
         mutate(site)
-        archive.save(content, site)
+        archive.save(content, site, read=archive.snapshot(content))
         clean_out = tmp_path / f"clean-{n}"
         build_site(content, clean_out, clean=True, jobs=1)
         expected = _tree(clean_out)
         shutil.rmtree(clean_out)
         for label, want in (("changed", expected), ("changed back", original)):
             if label == "changed back":
-                archive.save(content, original_site)
+                archive.save(content, original_site, read=archive.snapshot(content))
             warm.build()
             deps.forget()
             build_site(content, fresh_out, jobs=1)
@@ -289,7 +289,7 @@ def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
     project.pitch += "\n\n## A new section\n\nWith text.\n"
     next(c for c in site.categories.values() if c.event == EVENT).name = "Renamed challenge"
     _target_person(site).fullname = "A New Name"
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     done = subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
     assert b"incremental build" in done.stdout + done.stderr
     subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)

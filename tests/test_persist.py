@@ -11,7 +11,7 @@ import pytest
 from conftest import ArchiveFactory
 
 from site_builder import archive
-from site_builder.archive.persist import DeltaSaver, signature
+from site_builder.archive.persist import DeltaSaver
 from site_builder.model import Project, Site
 from site_builder.services.writer import _copy
 
@@ -46,15 +46,16 @@ def test_each_save_writes_what_a_whole_save_writes(
 ) -> None:
     content = tmp_archive()
     saver = DeltaSaver(content)
-    site, seen = archive.load(content), signature(content)
+    work0 = archive.checkout(content)
+    site, seen = work0.site, work0.read
     saver.save(site, _copy(site), seen)  # nothing changed: nothing written
     for edit in order:
         work = _copy(site)
         edit(work)
         saved = saver.save(site, work, seen)
-        site, seen = work, saved.signature
+        site, seen = work, saved.read
         expected = archive.render_files(site)
         for rel in ("data/projects.csv", "data/events.csv", "data/activities.csv"):
             assert (content / rel).read_text(encoding="utf-8") == expected[rel], (edit, rel)
-        assert seen == signature(content)
+        assert seen == archive.snapshot(content)
     assert archive.load(content).projects.keys() == site.projects.keys()

@@ -287,7 +287,7 @@ def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive, tmp_pa
     build_site(content, out, jobs=1)
     site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "A new pitch."
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     report = build_site(content, out, jobs=1)
     assert sorted(report.written) == [
         "api/event/spring-hack/datapackage.json",
@@ -300,7 +300,7 @@ def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive, tmp_pa
     ]
     assert not [p for p in report.rendered if p.startswith("autumn-jam/")]
     site.projects[("spring-hack", "river-levels")].summary = "New summary."
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     report = build_site(content, out, jobs=1)
     assert "spring-hack/index.html" in report.written
     assert not [p for p in report.rendered if p.startswith("autumn-jam/")]

@@ -222,7 +222,7 @@ def test_editing_a_pitch_rebuilds_its_decks_only(
     build_site(content, out, jobs=1)
     site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "One\n\n---\n\nTwo\n\n---\n\nThree"
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     report = build_site(content, out, jobs=1)
     assert "spring-hack/river-levels/slides/index.html" in report.written
     assert "spring-hack/slides/index.html" in report.written

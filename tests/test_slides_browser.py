@@ -89,7 +89,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         image_url="https://images.example.org/cover.png",
         pitch=PITCH,
     )
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     out = root / "public"
     build_site(content, out, base_url="https://hacks.example.org/archive/", jobs=2)
     return out

@@ -123,7 +123,7 @@ def test_no_network_every_project_fails_with_a_reason_and_nothing_changes(
     content = synced_archive(tmp_archive, dead)
     site = archive.load(content)
     site.projects[("autumn-jam", "leaf-counter")].autotext_url = f"{dead}/leaves"
-    archive.save(content, site)
+    archive.save(content, site, read=archive.snapshot(content))
     before = tree_digest(content)
 
     result = cli("sync", "--content", content)

@@ -418,7 +418,7 @@ def test_edits_made_during_a_sync_are_kept(tmp_archive: ArchiveFactory) -> None:
         def start(self, total: int) -> None:
             site = archive.load(content)
             site.projects[("autumn-jam", "leaf-counter")].pitch = "Edited while syncing."
-            archive.save(content, site)
+            archive.save(content, site, read=archive.snapshot(content))
 
         def done(self, outcome: Outcome) -> None:
             """Nothing to show."""

@@ -10,23 +10,42 @@ them: `validate`, `scaffold`. Other packages use the names below.
 from __future__ import annotations
 
 from .cells import format_cell, parse_cell
-from .load import STATE_DIR, LoadCache, load, load_or_new, new_site, reload_texts, state_dir
+from .load import (
+    STATE_DIR,
+    Checkout,
+    LoadCache,
+    checkout,
+    checkout_or_new,
+    load,
+    new_site,
+    reload_texts,
+    state_dir,
+)
 from .rules import EVENT_CSS, EVENT_TEXTS
-from .save import render_files, save, table_text
+from .save import Saved, commit, edit, render_files, save, table_text
+from .txn import Conflict, Read, snapshot
 
 __all__ = [
     "EVENT_CSS",
     "EVENT_TEXTS",
     "STATE_DIR",
+    "Checkout",
+    "Conflict",
     "LoadCache",
+    "Read",
+    "Saved",
+    "checkout",
+    "checkout_or_new",
+    "commit",
+    "edit",
     "format_cell",
     "load",
-    "load_or_new",
     "new_site",
     "parse_cell",
     "reload_texts",
     "render_files",
     "save",
+    "snapshot",
     "state_dir",
     "table_text",
 ]

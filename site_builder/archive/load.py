@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from ..config import SiteConfig, Stages, load_config, load_stages
 from ..errors import ContentError, Problem
 from ..model import Activity, Category, Event, Person, Project, Site
-from . import contentfs, schema
+from . import contentfs, schema, txn
 from .cells import parse_cell
 from .rules import (
     EVENT_CSS,
@@ -196,6 +196,41 @@ def _keyed(
 
 
 def load(content: Path, cache: LoadCache | None = None) -> Site:
+    """The archive as one committed state (`txn.consistent`), checked; see `_load`."""
+    return txn.consistent(content, lambda: _load(content, cache))
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """An archive loaded to be changed, with what was read: a save states it, and is
+    refused when another writer changed those files since (see `txn.Read`)."""
+
+    site: Site
+    read: txn.Read
+
+
+def checkout(content: Path, cache: LoadCache | None = None) -> Checkout:
+    """Load the archive to change it: the files' stamps are taken before they are read."""
+
+    def read() -> Checkout:
+        seen = txn.snapshot(content)
+        return Checkout(_load(content, cache), seen)
+
+    return txn.consistent(content, read)
+
+
+def checkout_or_new(content: Path, config: SiteConfig | None = None) -> Checkout:
+    """`checkout`, or an empty archive to start when `content` is missing or empty."""
+    if not _has_content(content):
+        return Checkout(new_site(config), txn.consistent(content, lambda: txn.snapshot(content)))
+    return checkout(content)
+
+
+def _has_content(content: Path) -> bool:
+    return content.exists() and any(p for p in content.iterdir() if p.name != STATE_DIR)
+
+
+def _load(content: Path, cache: LoadCache | None = None) -> Site:
     """Load and check a whole archive. Raises ContentError listing every problem found.
     With a `cache` kept from the previous load, unchanged rows and texts are taken from it
     instead of being parsed and read again (see LoadCache). A symbolic link anywhere in
@@ -481,10 +516,3 @@ def _entries(folder: Path, *, dirs: bool) -> list[str]:
 def new_site(config: SiteConfig | None = None) -> Site:
     """An empty archive."""
     return Site(config or SiteConfig(), Stages())
-
-
-def load_or_new(content: Path, config: SiteConfig | None = None) -> Site:
-    """Load an archive, or start one when `content` is missing or empty."""
-    if not content.exists() or not any(p for p in content.iterdir() if p.name != STATE_DIR):
-        return new_site(config)
-    return load(content)

@@ -4,28 +4,23 @@
 tens of milliseconds for the demo, more with every activity logged. The content writer
 knows which records an edit replaced (operations never change a record in place, they
 put a new one in its slot), so only those are rendered again: each CSV row through
-`save.table_text`, each long text as `archive.render_files` lays it out, then written
-atomically while holding the store's lock. The result is exactly what `archive.save`
-would write (the API tests check that saving again through the store changes nothing).
+`save.table_text`, each long text as `save.render_files` lays it out, then committed as
+one transaction (`txn`). The result is exactly what `archive.save` would write (the API
+tests check that saving again through it changes nothing).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..fsutil import holds, replace_all
-from ..locks import locked
+from ..fsutil import holds
 from ..model import Event, Project, Site
-from . import schema
-from .load import state_dir
+from . import schema, txn
 from .rules import EVENT_CSS, EVENT_TEXTS
-from .save import table_text
+from .save import Saved, table_text
 
-Signature = dict[str, tuple[int, int, int]]
 _K = TypeVar("_K")
 
 TABLES: tuple[tuple[schema.Table, str], ...] = (
@@ -35,42 +30,6 @@ TABLES: tuple[tuple[schema.Table, str], ...] = (
     (schema.ACTIVITIES, "activities"),
     (schema.PEOPLE, "people"),
 )
-
-
-class ChangedOnDisk(Exception):
-    """Someone else wrote the archive since it was loaded: load it again and retry."""
-
-
-def signature(content: Path) -> Signature:
-    """Size, mtime and inode of every file the store reads: a change by anyone shows."""
-    sig: Signature = {}
-    for name in ("site.yaml", "stages.yaml"):
-        if (found := _stat(content / name)) is not None:
-            sig[name] = found
-    base = len(str(content)) + 1
-    stack = [str(content / name) for name in ("data", "events", "projects", "synced")]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-            elif not entry.name.startswith("."):
-                st = entry.stat(follow_symlinks=False)
-                sig[entry.path[base:]] = (st.st_size, st.st_mtime_ns, st.st_ino)
-    return sig
-
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    """A file's entry in a Signature, or None when it does not exist."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 class TableText:
@@ -155,12 +114,6 @@ def _project_files(project: Project | None, key: tuple[str, str]) -> dict[str, s
     }
 
 
-@dataclass(slots=True)
-class Saved:
-    changed: list[str]
-    signature: Signature
-
-
 class DeltaSaver:
     """Writes what differs between the saved and the edited version of an archive."""
 
@@ -168,9 +121,9 @@ class DeltaSaver:
         self.content = content
         self.tables = {attr: TableText(table) for table, attr in TABLES}
 
-    def save(self, before: Site, after: Site, expect: Signature) -> Saved:
-        """Write `after`'s changes; raise ChangedOnDisk (writing nothing) when the files are
-        no longer those `before` was loaded from."""
+    def save(self, before: Site, after: Site, read: txn.Read) -> Saved:
+        """Write `after`'s changes as one transaction; raise txn.Conflict (writing nothing)
+        when another writer committed since `read`, or one of the files changed on disk."""
         if before.config != after.config or before.stages != after.stages:
             raise ValueError("settings are changed with archive.save, not by edits")
         files: dict[str, str | None] = {}
@@ -188,34 +141,17 @@ class DeltaSaver:
             for rel, text in _project_files(after.projects.get(key), key).items():
                 if text != old_files[rel]:
                     files[rel] = text
-        changed: list[str] = []
-        with locked(state_dir(self.content) / "content.lock"):
-            # Only the files about to be written must be as `before` was loaded from them:
-            # changes to others are not overwritten, and the writer's next full check of
-            # the archive picks them up. Stat-ing a few files keeps a save cheap at any size.
-            now = {rel: _stat(self.content / rel) for rel in files}
-            if any(now[rel] != expect.get(rel) for rel in files):
-                raise ChangedOnDisk(f"{self.content} was changed by someone else")
-            writes: dict[Path, bytes] = {}
-            removes: list[Path] = []
+        with txn.exclusive(self.content):
+            # Only the files about to be written are stat'ed (cheap at any size); a
+            # commit by any other writer shows in the token.
+            changes: dict[str, bytes | None] = {}
             for rel, text in sorted(files.items()):
                 path = self.content / rel
                 if text is None:
                     if path.exists():
-                        removes.append(path)
-                        changed.append(rel)
+                        changes[rel] = None
                 elif not holds(path, data := text.encode("utf-8")):
-                    writes[path] = data
-                    changed.append(rel)
-            replace_all(writes, removes)  # all of the edit's files or, on a full disk, none
-            for folder in sorted({path.parent for path in removes}):
-                if folder != self.content / "events" and not any(folder.iterdir()):
-                    folder.rmdir()
-            after_sig = dict(expect)
-            for rel in files:
-                st = _stat(self.content / rel)
-                if st is None:
-                    after_sig.pop(rel, None)
-                else:
-                    after_sig[rel] = st
-            return Saved(changed, after_sig)
+                    changes[rel] = data
+            if not changes:
+                return Saved([], read)
+            return Saved(sorted(changes), txn.commit_read(self.content, changes, read))

@@ -18,10 +18,10 @@ from ..config import SiteConfig, Stages
 from ..errors import JamdatError
 from ..model import Event, Project, Site
 from . import schema
-from .load import STATE_DIR, load, new_site
+from .load import STATE_DIR, checkout_or_new, load, new_site
 from .rules import SITE_PAGES as RESERVED
 from .rules import slugify, zone_problem
-from .save import save
+from .save import edit, save
 
 _SLUG = re.compile(schema.SLUG_PATTERN)
 
@@ -234,13 +234,14 @@ def init_archive(
         site.projects[project.key] = project
     made = not content.exists()
     content.mkdir(parents=True, exist_ok=True)
+    empty = checkout_or_new(content).read
     settings = {
         "site.yaml": site_yaml(config),
         "stages.yaml": Stages().to_yaml(),
         ".gitignore": f"{STATE_DIR}/\n",
     }
     try:
-        written = save(content, site, also=settings)
+        written = save(content, site, also=settings, read=empty)
     except OSError:
         if made:  # leave no trace: nothing was written (the lock file aside)
             shutil.rmtree(content, ignore_errors=True)
@@ -261,19 +262,24 @@ def new_event(
     summary: str = "",
 ) -> Created:
     """Add an event row and its description file."""
-    site = load(content)
-    event = _event(
-        site,
-        name,
-        starts_at,
-        ends_at,
-        slug=slug,
-        timezone=timezone,
-        location=location,
-        summary=summary,
-    )
-    site.events[event.slug] = event
-    return Created(event.slug, save(content, site))
+    made: list[str] = []
+
+    def add(site: Site) -> None:
+        event = _event(
+            site,
+            name,
+            starts_at,
+            ends_at,
+            slug=slug,
+            timezone=timezone,
+            location=location,
+            summary=summary,
+        )
+        site.events[event.slug] = event
+        made[:] = [event.slug]
+
+    changed = edit(content, add)
+    return Created(made[0], changed)
 
 
 def new_project(
@@ -288,16 +294,21 @@ def new_project(
     challenge: bool = False,
 ) -> Created:
     """Add a project (or a challenge) row and its pitch file."""
-    site = load(content)
-    project = _project(
-        site,
-        event,
-        name,
-        slug=slug,
-        summary=summary,
-        team=team,
-        category=category,
-        challenge=challenge,
-    )
-    site.projects[project.key] = project
-    return Created(f"{project.event}/{project.slug}", save(content, site))
+    made: list[str] = []
+
+    def add(site: Site) -> None:
+        project = _project(
+            site,
+            event,
+            name,
+            slug=slug,
+            summary=summary,
+            team=team,
+            category=category,
+            challenge=challenge,
+        )
+        site.projects[project.key] = project
+        made[:] = [f"{project.event}/{project.slug}"]
+
+    changed = edit(content, add)
+    return Created(made[0], changed)

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ContentError, Problem
-from ..fsutil import write_if_changed
+from ..fsutil import holds
 from ..model import Site
-from . import contentfs, schema
-from .load import load
+from . import contentfs, schema, txn
+from .load import checkout
 from .save import render_files
 from .textlimits import MAX_TEXT_CHARS
 
@@ -49,10 +49,11 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
         )
         return report
     try:
-        site = load(content)
+        work = checkout(content)
     except ContentError as exc:
         report.errors.extend(exc.problems)
         return report
+    site = work.site
     report.summary = summarize(site)
     rows = _row_numbers(content)
     report.warnings.extend(check_oddities(site, rows))
@@ -60,8 +61,14 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
     report.warnings.extend(check_readme_sizes(files))
     report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]
-    if fix and write_if_changed(content / DESCRIPTOR, expected.encode("utf-8")):
-        report.fixed.append(DESCRIPTOR)
+    if fix:
+        # The descriptor alone, as one transaction: not written when the archive changed
+        # since it was read (the descriptor would describe another archive).
+        data = expected.encode("utf-8")
+        with txn.exclusive(content):
+            if not holds(content / DESCRIPTOR, data):
+                txn.commit(content, {DESCRIPTOR: data}, work.read)
+                report.fixed.append(DESCRIPTOR)
     # The descriptor is for Frictionless and the tools that read the package; the build
     # never reads it, and the next save or --fix rewrites it: an error of the full pass.
     stale = check_descriptor(content, json.loads(expected))

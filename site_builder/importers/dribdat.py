@@ -76,11 +76,24 @@ def import_paths(
 
         for url in urls:
             inputs.extend(read_server(url, event_ids))
-    site = archive.load_or_new(content)
-    attach_projects(site, inputs)
-    summary = merge(site, inputs, timezone)
-    summary.changed = archive.save(content, site, also=kept_files(content, summary.kept))
-    return summary
+    for attempt in range(1, _ATTEMPTS + 1):
+        work = archive.checkout_or_new(content)
+        given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
+        attach_projects(work.site, given)
+        summary = merge(work.site, given, timezone)
+        also = kept_files(content, summary.kept)
+        try:
+            summary.changed = archive.save(content, work.site, also=also, read=work.read)
+        except archive.Conflict:
+            if attempt == _ATTEMPTS:
+                raise
+            continue  # another writer committed while merging: merge into its archive
+        return summary
+    raise AssertionError("unreachable")
+
+
+_ATTEMPTS = 3
+"""Merges tried when other writers keep committing meanwhile (each is a fresh merge)."""
 
 
 def merge(site: Site, inputs: Inputs, timezone: str | None = None) -> ImportSummary:

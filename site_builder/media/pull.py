@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from .. import archive
-from ..fsutil import atomic_write, write_if_changed
+from ..fsutil import atomic_write
 from ..sync.http import FetchError, Http, HttpOptions
 from .refs import Reference, find, rewrite
 from .sniff import DEFAULT_TYPES, IMAGE_TYPES, describe, sniff
@@ -115,7 +115,8 @@ def pull_media(
 ) -> PullReport:
     """Pull every remote image of the archive at `content`; see the module docstring."""
     options = options or PullOptions()
-    site = archive.load(content)
+    work = archive.checkout(content)
+    site = work.site
     refs = find(site)
     first: dict[str, Reference] = {}
     for ref in refs:
@@ -128,6 +129,8 @@ def pull_media(
     got = asyncio.run(_download_all(wanted, options, transport)) if wanted else []
     local = dict(known)
     present = set(known.values())
+    images: dict[str, str | bytes] = {}
+    """New images, saved in the same transaction as the references to them."""
     for item in got:
         if item.reason:
             report.failures.append((item.url, first[item.url].where, item.reason))
@@ -136,9 +139,7 @@ def pull_media(
             report.reused += 1
         else:
             report.downloaded += 1
-            if not options.dry_run:
-                write_if_changed(content / FOLDER / item.name, item.body)
-                report.changed.append(f"{FOLDER}/{item.name}")
+            images[f"{FOLDER}/{item.name}"] = item.body
         present.add(item.name)
         local[item.url] = item.name
     if options.dry_run or not local:
@@ -151,11 +152,25 @@ def pull_media(
             "(texts are shown as written, their links resolved against the old page)"
         )
     report.rewritten = rewrite(site, fields, texts)
-    report.changed += archive.save(content, site)
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            report.changed = archive.save(content, site, images, read=work.read)
+            break
+        except archive.Conflict:
+            if attempt == _ATTEMPTS:
+                raise
+        # Another writer committed during the downloads: rewrite its archive instead.
+        work = archive.checkout(content)
+        site = work.site
+        report.rewritten = rewrite(site, fields, texts)
     index.update(local)
     text = json.dumps(dict(sorted(index.items())), indent=1) + "\n"
     atomic_write(archive.state_dir(content) / INDEX, text.encode("utf-8"))
     return report
+
+
+_ATTEMPTS = 3
+"""Saves tried when other writers keep committing meanwhile (each on their archive)."""
 
 
 def _text_targets(site_url: str, local: dict[str, str]) -> dict[str, str]:

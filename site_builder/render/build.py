@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__, archive, onterm
-from ..archive import contentfs
+from ..archive import contentfs, txn
 from ..archive.contentfs import FileStat
 from ..errors import JamdatError
 from ..locks import locked
@@ -157,6 +157,8 @@ class BuildSession:
         """Set by servers that keep the session for many builds: each archive it loads is
         then moved out of the garbage collector's way (see `build`)."""
         self._settle = False
+        self._full = True
+        """Whether the last load read the whole archive (not only changed texts)."""
         self._cache = archive.LoadCache()
         """What the next full load may take from the last (rows and texts unchanged)."""
         self._site: Site | None = None
@@ -202,12 +204,12 @@ class BuildSession:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
             try:
                 with report.phase("check"):
-                    sources = contentfs.scan(self.content)
+                    sources, token = txn.consistent(self.content, self._scan)
                     inputs = input_signature(self.content, self.base_url, sources)
                     up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
                     if up_to_date and not warm:
                         return report
-                self._build(clean, state, inputs, sources, report)
+                self._build(clean, state, inputs, (sources, token), report)
             finally:
                 state.close()
         except OSError as exc:
@@ -227,11 +229,32 @@ class BuildSession:
                 found = True
         return found
 
+    def _scan(self) -> tuple[dict[str, FileStat], str]:
+        """The stats of the archive's files and its commit token."""
+        return contentfs.scan(self.content), txn.current(self.content)
+
+    def _read(self, scanned: tuple[dict[str, FileStat], str]) -> tuple[dict[str, FileStat], Site]:
+        """The archive as on disk now, with the stats of the files it was read from, as one
+        committed state (`txn.consistent`): `scanned` is scanned again when another
+        commit ran since."""
+        sources, token = scanned
+
+        def read() -> tuple[dict[str, FileStat], Site]:
+            now = sources if txn.current(self.content) == token else contentfs.scan(self.content)
+            return now, self._load(now)
+
+        sources, site = txn.consistent(self.content, read)
+        self._settle = self.long_lived and self._full
+        self._cache.site = site
+        self._site, self._sources = site, sources
+        return sources, site
+
     def _load(self, sources: dict[str, FileStat]) -> Site:
         """The archive as on disk now: the last one with changed texts re-read, or all
-        of it loaded again when a table, a setting or a new file changed."""
+        of it loaded again when a table, a setting or a new file changed. Changes nothing
+        of the session's (a torn read is done again, see `_read`)."""
         previous, known = self._site, self._sources
-        full = True
+        self._full = True
         if previous is None:
             site = archive.load(self.content, self._cache)
         else:
@@ -240,14 +263,11 @@ class BuildSession:
             ]
             texts_only = archive.reload_texts(previous, self.content, changed)
             if texts_only is not None:
-                site, full = texts_only, False
+                site, self._full = texts_only, False
             else:
                 self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
                 site = archive.load(self.content, self._cache)
                 site = _keep_people(previous, site)
-        self._settle = self.long_lived and full
-        self._cache.site = site
-        self._site, self._sources = site, sources
         return site
 
     def _build(
@@ -255,7 +275,7 @@ class BuildSession:
         clean: bool,
         state: BuildState,
         inputs: str,
-        sources: dict[str, FileStat],
+        scanned: tuple[dict[str, FileStat], str],
         report: BuildReport,
     ) -> None:
         """Load, plan, render what changed and publish it (see the module docstring)."""
@@ -269,7 +289,7 @@ class BuildSession:
 
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         with report.phase("load"):
-            site = self._load(sources)
+            _, site = self._read(scanned)
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)

@@ -2,17 +2,17 @@
 
 Edits from any number of threads or requests are queued; one thread takes every edit
 waiting, applies them in order to a copy of the archive (each checks its own ETag, so a
-stale one is refused and the others go on), saves the copy once through `archive.save`
-(atomic, locked, only changed files written) and only then publishes it to readers and
+stale one is refused and the others go on), saves the copy once (one transaction,
+only changed files written) and only then publishes it to readers and
 answers the editors. Group commit keeps the write latency flat under load: fifty
 concurrent edits cost one save, not fifty.
 
 The archive on disk stays the source of truth: before each batch (and every second when
 idle) the writer compares the files' stats with what it last saw and reloads when
 someone else (git, `jamdat import`, an editor) changed them; the save itself checks
-again under the store's lock and, if the files changed meanwhile, the batch is applied
-once more to the archive as it now is. Saving writes only what the batch changed
-(`persist.py`).
+again under the archive's lock and, if another writer committed meanwhile, the batch is
+applied once more to the archive as it now is. Saving writes only what the batch changed,
+as one transaction (`archive/persist.py`, `archive/txn.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import archive
-from ..archive.persist import ChangedOnDisk, DeltaSaver, Signature, signature
+from ..archive import txn
+from ..archive.persist import DeltaSaver
 from ..errors import ContentError, JamdatError
 from ..model import Site
 from . import audit
@@ -83,7 +84,8 @@ class ContentWriter:
         self.saves = 0
         """How many times edits were written (each a batch of one or more edits)."""
         self._site: Site | None = None
-        self._seen: Signature = {}
+        self._read: txn.Read | None = None
+        """What the archive on disk was when last loaded or saved by this writer."""
         self._broken: ContentError | None = None
         self._checked = 0.0
         """When the files were last compared with what was loaded (time.monotonic)."""
@@ -106,21 +108,21 @@ class ContentWriter:
     def _current(self, *, at_most_every: float = 0.0) -> Site:
         """The archive, reloaded when its files changed on disk (hold the lock). With
         `at_most_every`, the files are compared only when that many seconds have passed
-        since they last were: a save checks the files it writes itself (`persist.py`),
+        since they last were: a save checks the files it writes itself (`archive/persist.py`),
         so under a stream of edits the whole archive is walked once a second, not per batch."""
         if self._site is not None and time.monotonic() - self._checked < at_most_every:
             return self._site
         self._checked = time.monotonic()
-        seen = signature(self.content)
-        if self._site is None or seen != self._seen:
+        seen = txn.consistent(self.content, lambda: txn.snapshot(self.content))
+        if self._site is None or seen != self._read:
             try:
-                site = archive.load(self.content)
+                work = archive.checkout(self.content)
             except ContentError as exc:
                 self._broken = exc
                 raise
             if self._site is not None:
                 log.info("%s changed on disk: reloaded", self.content)
-            self._site, self._seen, self._broken = site, seen, None
+            self._site, self._read, self._broken = work.site, work.read, None
             # The server keeps this archive: frozen, it is not rescanned by every full
             # collection (100 ms pauses at 10,000 projects, each a delayed answer).
             gc.collect()
@@ -189,7 +191,7 @@ class ContentWriter:
     def _idle(self) -> None:
         """Pick up changes made by others, and tell the rebuilder about them."""
         with self._lock:
-            before = self._seen
+            before = self._read
             try:
                 self._current()
             except ContentError as exc:
@@ -199,9 +201,12 @@ class ContentWriter:
                     exc,
                 )
                 return
-            after = self._seen
-        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-        if changed and before and self.on_saved is not None:
+            after = self._read
+        if before is None or after is None or before == after:
+            return
+        old, new = before.stamps, after.stamps
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if changed and self.on_saved is not None:
             self.on_saved(changed)
 
     def _process(self, jobs: list[_Job]) -> None:
@@ -220,7 +225,7 @@ class ContentWriter:
 
     def _commit(self, jobs: list[_Job], attempt: int = 1) -> None:
         """Apply the jobs to a copy, save it once, then answer them (hold the lock)."""
-        assert self._site is not None
+        assert self._site is not None and self._read is not None
         jobs = [job for job in jobs if not job.future.done()]
         base = self._site
         work = _copy(base)
@@ -244,8 +249,8 @@ class ContentWriter:
         changed: list[str] = []
         if edits:
             try:
-                saved = self.saver.save(base, work, self._seen)
-            except ChangedOnDisk:
+                saved = self.saver.save(base, work, self._read)
+            except txn.Conflict:
                 if attempt >= 3:
                     error = Unavailable("the archive keeps changing on disk: try again")
                     for job, _ in accepted:
@@ -268,7 +273,7 @@ class ContentWriter:
                     job.future.set_exception(JamdatError(f"saving failed: {exc}"))
                 return
             changed = saved.changed
-            self._site, self._seen = work, saved.signature
+            self._site, self._read = work, saved.read
             self.saves += 1
             try:
                 audit.append(self.content, edits)

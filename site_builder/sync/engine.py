@@ -138,28 +138,13 @@ def _select(site: Site, options: SyncOptions, content: Path) -> list[Project]:
     return projects
 
 
-def _fingerprint(content: Path) -> tuple[tuple[str, int, int], ...]:
-    """Size and mtime of every content file: shows whether someone else wrote."""
-    out: list[tuple[str, int, int]] = []
-    for folder, dirs, files in os.walk(content):
-        dirs[:] = sorted(d for d in dirs if d != archive.STATE_DIR)
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                continue
-            out.append((path, st.st_mtime_ns, st.st_size))
-    return tuple(out)
-
-
 class _Run:
     """One sync run's state: the Site being reconciled and what is still unsaved."""
 
     def __init__(
         self,
         content: Path,
-        site: Site,
+        work: archive.Checkout,
         options: SyncOptions,
         clock: Clock,
         cache: HttpCache | None,
@@ -167,8 +152,10 @@ class _Run:
         checkpoint_every: float,
     ) -> None:
         self.content = content
-        self.site = site
-        self.config: SyncConfig = site.config.sync
+        self.site = work.site
+        self.read = work.read
+        """What the archive was when loaded or last saved: a save states it."""
+        self.config: SyncConfig = self.site.config.sync
         self.options = options
         self.clock = clock
         self.cache = cache
@@ -176,10 +163,9 @@ class _Run:
         self.checkpoint_every = checkpoint_every
         self.report = SyncReport(dry_run=options.dry_run)
         self.applied: list[Remote] = []
-        self.logs = Logs(site)
+        self.logs = Logs(self.site)
         self.dirty = False
         self.last_save = time.monotonic()
-        self.fingerprint = _fingerprint(content)
 
     def jobs(self, router: Router) -> list[_Job]:
         """Projects with something to sync; malformed URLs fail here, without a request."""
@@ -268,18 +254,29 @@ class _Run:
             return
         self.last_save = time.monotonic()
         if self.dirty and not self.options.dry_run:
-            if _fingerprint(self.content) != self.fingerprint:
-                fresh = archive.load(self.content)
-                self.logs = Logs(fresh)
-                for remote in self.applied:
-                    reconcile(fresh, remote, self.config.always_sync, self.logs)
-                self.site = fresh
-            written = archive.save(self.content, self.site)
-            self.report.written = list(dict.fromkeys([*self.report.written, *written]))
-            self.fingerprint = _fingerprint(self.content)
+            saved = self._save()
+            self.report.written = list(dict.fromkeys([*self.report.written, *saved.changed]))
+            self.read = saved.read
             self.dirty = False
         if self.cache is not None:
             self.cache.flush()
+
+    def _save(self, attempts: int = 3) -> archive.Saved:
+        """Save what was synced; when another writer committed since the archive was read,
+        read it again and apply every remote fetched so far to it (fill-only, so nothing
+        the other writer changed is overwritten)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return archive.commit(self.content, self.site, read=self.read)
+            except archive.Conflict:
+                if attempt == attempts:
+                    raise
+            work = archive.checkout(self.content)
+            self.logs = Logs(work.site)
+            for remote in self.applied:
+                reconcile(work.site, remote, self.config.always_sync, self.logs)
+            self.site, self.read = work.site, work.read
+        raise AssertionError("unreachable")
 
 
 async def sync_content(
@@ -297,7 +294,8 @@ async def sync_content(
     options = options or SyncOptions()
     clock = clock or Clock()
     started = time.monotonic()
-    site = archive.load(content)
+    work = archive.checkout(content)
+    site = work.site
     config = site.config.sync
     table = routes(config, str(content / "site.yaml"))
     if http_options is None:
@@ -310,7 +308,7 @@ async def sync_content(
     elif options.concurrency:
         http_options = replace(http_options, concurrency=options.concurrency)
     cache = HttpCache(archive.state_dir(content) / CACHE_FILE, read_only=options.dry_run)
-    run = _Run(content, site, options, clock, cache, progress, checkpoint_every)
+    run = _Run(content, work, options, clock, cache, progress, checkpoint_every)
     access = host_access(table, os.environ if env is None else env)
     try:
         async with Http(

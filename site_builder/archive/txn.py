@@ -1,0 +1,287 @@
+"""Transactions over the archive: a change of several files commits whole or not at all.
+
+A writer stages every new file in `.jamdat/txn/`, then, holding the archive's lock:
+checks that what it read is still on disk (`Read`), writes a journal naming every move
+and removal (the commit point: one atomic rename), carries them out, records a new commit
+token and removes the journal. A writer killed after the commit point leaves the journal,
+and whoever next takes the lock (any reader or writer) rolls it forward; killed before,
+it leaves only staged files, which are dropped. Nothing is ever half applied once the
+lock is free again.
+
+Readers take no lock. They read between two looks at the journal and the token (a
+sequence lock): a commit that ran meanwhile shows as a journal or a new token, and the
+read is done again (`consistent`). So no build and no API request sees half a change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from ..errors import JamdatError
+from ..fsutil import naming
+from ..locks import locked
+from . import contentfs
+from .contentfs import FileStat
+
+R = TypeVar("R")
+
+LOCK = "content.lock"
+JOURNAL = "journal.json"
+TOKEN = "commit"
+STAGING = "txn"
+_ATTEMPTS = 5
+"""Lock-free reads tried before a reader waits for the lock (each retry means a commit
+ran during the read: several in a row are rare)."""
+
+
+class Conflict(JamdatError):
+    """Someone else changed the archive since the writer read it: nothing was written."""
+
+    def __init__(self, content: Path, files: list[str]) -> None:
+        self.files = files
+        what = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        super().__init__(
+            f"{content}: not saved, because {what or 'the archive'} changed on disk since "
+            "it was read (another jamdat command, the edit API or an editor wrote it); "
+            "nothing was written: run the command again"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What a writer read: the commit token of the archive then, and the stamp of each
+    file (absent files have none). A save is refused when a file it writes no longer
+    has its stamp, or when another writer committed since (a new token)."""
+
+    token: str
+    stamps: Mapping[str, FileStat] = field(default_factory=dict)
+
+    def stale(self, content: Path, files: list[str]) -> list[str]:
+        """The files among `files` changed on disk since this read (hold the lock); every
+        file when another transaction committed since."""
+        if _token(content) != self.token:
+            return sorted(files) or ["the archive"]
+        return [rel for rel in sorted(files) if stamp(content, rel) != self.stamps.get(rel)]
+
+
+def state(content: Path) -> Path:
+    """The folder of the archive's own state (never committed)."""
+    return content / contentfs.STATE_DIR
+
+
+@contextlib.contextmanager
+def exclusive(content: Path) -> Iterator[None]:
+    """Hold the archive's lock, with any change a killed writer left rolled forward."""
+    with locked(state(content) / LOCK):
+        recover(content)
+        yield
+
+
+def commit(content: Path, files: Mapping[str, bytes | None], read: Read) -> str:
+    """Write `files` (path relative to `content`: bytes, or None to remove) as one change
+    (hold `exclusive`). Raises Conflict, writing nothing, when one of them changed since
+    `read`. Returns the new commit token. Leave out files already holding their bytes."""
+    stale = read.stale(content, list(files))
+    if stale:
+        raise Conflict(content, stale)
+    return _apply(content, files)
+
+
+def commit_read(content: Path, files: Mapping[str, bytes | None], read: Read) -> Read:
+    """`commit`, returning what the writer knows of the archive now: the new token and
+    `read`'s stamps with those of the files it wrote (hold `exclusive`)."""
+    token = commit(content, files, read)
+    stamps = dict(read.stamps)
+    for rel in files:
+        now = stamp(content, rel)
+        if now is None:
+            stamps.pop(rel, None)
+        else:
+            stamps[rel] = now
+    return Read(token, stamps)
+
+
+def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
+    """Stage, journal and carry out `files` (hold the lock)."""
+    token = secrets.token_hex(8)
+    folder = state(content) / STAGING / token
+    moves: list[tuple[str, str]] = []
+    removes: list[str] = []
+    journal = state(content) / JOURNAL
+    try:
+        folder.mkdir(parents=True)
+        if folder.stat().st_dev != content.stat().st_dev:
+            raise JamdatError(
+                f"{state(content)} is on another file system than {content}: changes are "
+                "moved from it into place, so it must be a plain folder of the archive"
+            )
+        for n, (rel, data) in enumerate(sorted(files.items())):
+            if data is None:
+                removes.append(rel)
+                continue
+            with naming(content / rel):  # a full disk names the file being written
+                _write(folder / str(n), data)
+            moves.append((str(n), rel))
+        _write(folder / TOKEN, token.encode())
+        entry: dict[str, object] = {"token": token, "moves": moves, "removes": removes}
+        _write(folder / JOURNAL, json.dumps(entry).encode())
+        os.replace(folder / JOURNAL, journal)  # the commit point
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _roll_forward(content, entry)
+    return token
+
+
+def recover(content: Path) -> bool:
+    """Finish a change a killed writer committed, and drop what one staged without
+    committing (hold the lock). True when there was a change to finish."""
+    path = state(content) / JOURNAL
+    try:
+        journal = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        journal = None
+    except ValueError:
+        # Never half written (it is renamed into place): unreadable means damaged by
+        # hand, and a guess could tear the archive. Say so rather than guess.
+        raise JamdatError(
+            f"{path}: the journal of an unfinished change is damaged; restore content/ from "
+            "git and remove the file"
+        ) from None
+    if journal is not None:
+        _roll_forward(content, journal)
+    staging = state(content) / STAGING
+    if staging.is_dir():
+        shutil.rmtree(staging, ignore_errors=True)
+    return journal is not None
+
+
+def _roll_forward(content: Path, journal: dict[str, object]) -> None:
+    """Carry out a committed journal; done again after a crash, it finishes the work (a
+    staged file already moved is simply gone from the staging folder)."""
+    token = str(journal["token"])
+    folder = state(content) / STAGING / token
+    moves = journal["moves"]
+    removes = journal["removes"]
+    assert isinstance(moves, list) and isinstance(removes, list)
+    for staged, rel in moves:
+        target = content / rel
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(folder / staged, target)
+            continue
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder / staged, target)
+    for rel in removes:
+        (content / rel).unlink(missing_ok=True)
+    for parent in sorted({(content / rel).parent for rel in removes}, reverse=True):
+        _remove_if_empty(content, parent)
+    with contextlib.suppress(FileNotFoundError):  # moved already, before a crash
+        os.replace(folder / TOKEN, state(content) / TOKEN)  # after every move: see `consistent`
+    (state(content) / JOURNAL).unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_if_empty(content: Path, folder: Path) -> None:
+    """Remove a text folder left empty (`projects/<event>/`), never a top folder."""
+    if folder.parent == content or folder == content:
+        return
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+# ---------------------------------------------------------------- reading
+
+
+_inside = threading.local()
+
+
+def consistent(content: Path, read: Callable[[], R]) -> R:
+    """`read()` the archive as one committed state: done again when a transaction ran
+    meanwhile, and under the lock when that keeps happening. Calls nested in `read`
+    just read (the outer call checks)."""
+    if getattr(_inside, "active", False):
+        return read()
+    _inside.active = True
+    try:
+        for _ in range(_ATTEMPTS):
+            token = _settled(content)
+            try:
+                value = read()
+            except Exception:
+                if _unchanged(content, token):
+                    raise  # a problem of the archive as committed, not of a torn read
+                continue
+            if _unchanged(content, token):
+                return value
+        with exclusive(content):
+            return read()
+    finally:
+        _inside.active = False
+
+
+def _unchanged(content: Path, token: str) -> bool:
+    """Whether no commit ran since `token` was read (the journal first: see `_apply`)."""
+    return not (state(content) / JOURNAL).exists() and _token(content) == token
+
+
+def snapshot(content: Path) -> Read:
+    """The stamps of every file of the archive and its commit token, for a writer to
+    take before it reads (inside `consistent`)."""
+    return Read(_token(content), contentfs.scan(content))
+
+
+def _settled(content: Path) -> str:
+    """The token of the last commit, once no change is half done: a commit under way is
+    waited for, one a killed writer left is rolled forward (or its staged files dropped)."""
+    if (state(content) / JOURNAL).exists() or _staged(content):
+        with exclusive(content):
+            pass
+    return _token(content)
+
+
+def _staged(content: Path) -> bool:
+    """Whether files are staged: a commit is under way, or a writer was killed before
+    its commit point and left them."""
+    try:
+        with os.scandir(state(content) / STAGING) as it:
+            return any(True for _ in it)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def current(content: Path) -> str:
+    """The token of the archive's last commit ("" before the first)."""
+    return _token(content)
+
+
+def _token(content: Path) -> str:
+    try:
+        return (state(content) / TOKEN).read_text(encoding="ascii")
+    except FileNotFoundError:
+        return ""
+
+
+def stamp(content: Path, rel: str) -> FileStat | None:
+    """The stamp of one file of the archive, as `snapshot` takes it; None when missing."""
+    try:
+        st = os.lstat(content / rel)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_size, st.st_ctime_ns, st.st_ino)
