@@ -60,7 +60,7 @@ class PostQuota:
         now: datetime,
     ) -> None:
         """Raise TooLarge or TooMany when this post would be over a limit."""
-        size = len(content.encode("utf-8", "surrogatepass")) + len(ref_url.encode("utf-8"))
+        size = sum(len(text.encode("utf-8", "surrogatepass")) for text in (content, ref_url))
         limit = self.settings.max_post_bytes
         if limit and size > limit:
             raise TooLarge(
