@@ -14,6 +14,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from site_builder.services.editor import Editor
 
+from .bearer import bearer_token
 from .context import STATE_KEY, ApiContext
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="jamdat"'}
@@ -30,14 +31,14 @@ def editor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor | None:
     header = connection.headers.get("authorization")
     editor = None
     if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(header)
+        if token is None:
             raise NotAuthorizedException(
                 "send the token as `Authorization: Bearer <token>`", headers=CHALLENGE
             )
         ctx = connection.app.state[STATE_KEY]
         assert isinstance(ctx, ApiContext)
-        verdict, record = ctx.tokens.verify(token.strip())
+        verdict, record = ctx.tokens.verify(token)
         if verdict != "ok" or record is None:
             reason = {
                 "unknown": "not a valid token",

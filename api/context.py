@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from site_builder.model import Site
 from site_builder.services.common import Outcome
+from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
@@ -30,6 +31,7 @@ class ApiContext:
     tokens: TokenStore
     writer: ContentWriter
     runner: BuildRunner
+    posts: PostQuota
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)
@@ -37,7 +39,13 @@ class ApiContext:
     @classmethod
     def create(cls, settings: ApiSettings) -> ApiContext:
         writer = ContentWriter(settings.content, git=settings.git)
-        return cls(settings, TokenStore.of(settings.content), writer, BuildRunner(settings))
+        return cls(
+            settings,
+            TokenStore.of(settings.content),
+            writer,
+            BuildRunner(settings),
+            PostQuota(settings.quotas),
+        )
 
     def site(self) -> Site:
         """The archive as last saved (what reads answer from)."""

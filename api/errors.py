@@ -18,6 +18,7 @@ from litestar.status_codes import (
     HTTP_412_PRECONDITION_FAILED,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from msgspec import Struct
@@ -29,6 +30,8 @@ from site_builder.services.errors import (
     Invalid,
     NotFound,
     Stale,
+    TooLarge,
+    TooMany,
     Unavailable,
 )
 
@@ -73,6 +76,8 @@ _STATUS: tuple[tuple[type[EditError], int], ...] = (
     (Forbidden, HTTP_403_FORBIDDEN),
     (Stale, HTTP_412_PRECONDITION_FAILED),
     (Invalid, HTTP_422_UNPROCESSABLE_ENTITY),
+    (TooLarge, HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (TooMany, HTTP_429_TOO_MANY_REQUESTS),
     (Unavailable, HTTP_503_SERVICE_UNAVAILABLE),
 )
 
@@ -94,6 +99,8 @@ def edit_error(_: Request[Any, Any, Any], exc: EditError) -> Response[ErrorBody]
     if isinstance(exc, Invalid):
         errors = [FieldError(field=p.field or "body", message=p.message) for p in exc.problems]
         return _response(status, "invalid fields: " + ", ".join(e.field for e in errors), errors)
+    if isinstance(exc, TooMany):
+        return _response(status, str(exc), (), **{"Retry-After": str(exc.retry_after)})
     return _response(status, str(exc))
 
 

@@ -15,6 +15,7 @@ from litestar.enums import ScopeType
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from .bearer import bearer_token
 from .errors import ApiError
 
 MAX_KEYS = 50_000
@@ -58,6 +59,15 @@ class Limiter:
         self.buckets = {k: b for k, b in self.buckets.items() if now - b.updated < full}
 
 
+def token_key(header: bytes) -> str:
+    """The bucket of an Authorization header: its token, not its spelling, so that
+    "bearer  X" or "Bearer X " spend X's allowance (a malformed header, refused by the
+    guards anyway, gets a bucket of its own)."""
+    text = header.decode("latin-1")
+    key = bearer_token(text) or text
+    return hashlib.blake2b(key.encode("latin-1"), digest_size=16).hexdigest()
+
+
 class RateLimits:
     """ASGI middleware factory applying both limits to every API request."""
 
@@ -80,7 +90,7 @@ class RateLimits:
         what = "from your address"
         auth = next((v for k, v in scope["headers"] if k == b"authorization"), None)
         if not wait and auth is not None:
-            wait = self.token.take(hashlib.blake2b(auth, digest_size=16).hexdigest(), now)
+            wait = self.token.take(token_key(auth), now)
             what = "with this token"
         if wait:
             raise ApiError(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from site_builder.errors import JamdatError
+from site_builder.services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR, QuotaSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +57,23 @@ class ApiSettings:
     per_page: int = 50
     """Default page size of lists."""
 
+    posts_per_hour: int = POSTS_PER_HOUR
+    """Posts a project's team may add within any hour; more get 429 with Retry-After
+    (0: unlimited; organisers are never limited). A busy team posts a few an hour."""
+
+    max_post_bytes: int = MAX_POST_BYTES
+    """Largest post (text and link, in UTF-8 bytes) anyone may add; larger ones get 413
+    (0: unlimited). A post is a short update: most are under 2 KB."""
+
+    @property
+    def quotas(self) -> QuotaSettings:
+        return QuotaSettings(self.posts_per_hour, self.max_post_bytes)
+
     @classmethod
     def from_env(cls) -> ApiSettings:
         """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
-        JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated)."""
+        JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated),
+        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES."""
         env = os.environ
         origins = tuple(
             o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -67,4 +84,16 @@ class ApiSettings:
             base_url=env.get("JAMDAT_BASE_URL") or None,
             git=env.get("JAMDAT_GIT", "") in ("1", "true", "yes"),
             cors_origins=origins,
+            posts_per_hour=_count(env, "JAMDAT_POSTS_PER_HOUR", POSTS_PER_HOUR),
+            max_post_bytes=_count(env, "JAMDAT_MAX_POST_BYTES", MAX_POST_BYTES),
         )
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number >= 0 from the environment, or a message naming the variable."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise JamdatError(f"{name} must be a whole number >= 0 (0: unlimited), not {text!r}")
+    return int(text)

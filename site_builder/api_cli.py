@@ -131,6 +131,20 @@ def token_revoke(content: Path, token: str) -> None:
     help="Requests per minute per token (0: unlimited).",
 )
 @click.option(
+    "--posts-per-hour",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Posts a project's team may add within any hour (0: unlimited; not organisers).",
+)
+@click.option(
+    "--max-post-bytes",
+    type=click.IntRange(min=0),
+    default=16_384,
+    show_default=True,
+    help="Largest post in bytes, its text and link (0: unlimited).",
+)
+@click.option(
     "--max-body",
     type=click.IntRange(min=1024),
     default=1_048_576,
@@ -157,6 +171,8 @@ def api_command(
     cors: tuple[str, ...],
     rate_limit: int,
     token_rate_limit: int,
+    posts_per_hour: int,
+    max_post_bytes: int,
     max_body: int,
     jobs: int | None,
     log_level: str,
@@ -181,6 +197,8 @@ def api_command(
         max_body=max_body,
         rate_per_address=rate_limit,
         rate_per_token=token_rate_limit,
+        posts_per_hour=posts_per_hour,
+        max_post_bytes=max_post_bytes,
     )
     try:
         started = serve(settings, host, port, log_level)

@@ -27,6 +27,10 @@ EntrySlug = Annotated[
     str,
     PathParameter(pattern=SLUG_PATTERN, max_length=60, description=f"The entry: {SLUG_HELP}."),
 ]
+ActivityId = Annotated[
+    str,
+    PathParameter(min_length=1, max_length=200, description="The activity's `id`."),
+]
 PageNumber = Annotated[int, Parameter(ge=1, le=1_000_000, description="Page, from 1.")]
 PerPage = Annotated[int | None, Parameter(ge=1, le=500, description="Entries per page.")]
 

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, Parameter
 from site_builder.model import Activity, Project
 from site_builder.services import projects as ops
 from site_builder.services.editor import Editor
-from site_builder.services.entries import project_etag
+from site_builder.services.entries import activity_etag, project_etag
 from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, editor_of, require_organiser, require_team
@@ -18,6 +18,7 @@ from ..context import Ctx
 from ..schemas import Page, PostCreate, ProjectCreate, ProjectPatch, StageChange, none_to_empty
 from .common import (
     ETAG_HEADER,
+    ActivityId,
     EntrySlug,
     EventSlug,
     PageNumber,
@@ -164,11 +165,45 @@ class ProjectController(Controller):
         slug: EntrySlug,
         data: JSONBody[PostCreate],
     ) -> Response[Activity]:
-        """Post an update ("drib") to the project's log: Markdown, shown on its page."""
+        """Post an update ("drib") to the project's log: Markdown, shown on its page.
+        A team may post `posts_per_hour` times an hour (429 beyond, with Retry-After), each
+        post at most `max_post_bytes` (413 beyond); organisers only the latter."""
         editor = current_editor(request)
         outcome = await ctx.apply(
             lambda site, now: ops.post_activity(
-                site, editor, event, slug, data.content, data.ref_url, now
+                site, editor, event, slug, data.content, data.ref_url, now, ctx.posts
             )
         )
         return outcome_response(request, outcome)
+
+    @get(
+        "/{slug:str}/activities/{activity:str}", sync_to_thread=False, response_headers=ETAG_HEADER
+    )
+    def get_activity(
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        event: EventSlug,
+        slug: EntrySlug,
+        activity: ActivityId,
+    ) -> Response[Activity]:
+        """One entry of the project's log, with the ETag a delete needs."""
+        self._project(ctx, request, event, slug)
+        found = ops.find_activity(ctx.site(), event, slug, activity)
+        return entry(request, found, activity_etag(found))
+
+    @delete("/{slug:str}/activities/{activity:str}", guards=[require_team])
+    async def delete_activity(
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        event: EventSlug,
+        slug: EntrySlug,
+        activity: ActivityId,
+    ) -> None:
+        """Remove an entry from the project's log (and so from the site): organisers any
+        entry, members only their own posts."""
+        editor, pre = current_editor(request), precondition(request)
+        await ctx.apply(
+            lambda site, now: ops.delete_activity(site, editor, event, slug, activity, pre, now)
+        )

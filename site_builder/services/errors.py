@@ -37,3 +37,15 @@ class Invalid(EditError):
 
 class Unavailable(EditError):
     """The archive cannot be edited right now (shutting down, or broken on disk)."""
+
+
+class TooMany(EditError):
+    """Over a count quota (e.g. posts per hour); `retry_after` says when it frees up."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooLarge(EditError):
+    """Over a size quota (e.g. bytes per post)."""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..archive import schema
 from ..errors import Problem
-from ..model import Project, Site
+from ..model import Activity, Project, Site
 from .common import (
     Changes,
     Outcome,
@@ -25,6 +25,7 @@ from .common import (
 from .editor import Editor
 from .entries import PROJECT_TEXTS, Precondition, activity_etag, canonical, project_etag
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .quotas import POST, PostQuota
 
 MEMBER_FIELDS = (
     "name",
@@ -187,14 +188,19 @@ def post_activity(
     content: str,
     ref_url: str,
     now: datetime,
+    quota: PostQuota | None = None,
 ) -> Outcome:
-    """A team's update ("drib") on its project's log."""
+    """A team's update ("drib") on its project's log, within the `quota` if given."""
     _editable(site, editor, event, slug)
+    if quota is not None:
+        quota.check(site, editor, event, slug, content, ref_url, now)
     activity = make_activity(
-        site, editor, event, slug, now, action="post", content=content, ref_url=ref_url
+        site, editor, event, slug, now, action=POST, content=content, ref_url=ref_url
     )
     checked = canonical(schema.ACTIVITIES, activity)
     site.activities[checked.id] = checked
+    if quota is not None:
+        quota.added(site, checked)
     entry = f"activities/{checked.id}"
     return Outcome(checked, activity_etag(checked), audit(editor, now, "post", entry), True)
 
@@ -226,3 +232,34 @@ def delete_project(
     for key in [k for k, a in site.activities.items() if (a.event, a.project) == current.key]:
         del site.activities[key]
     return Outcome(None, None, audit(editor, now, "delete", f"projects/{event}/{slug}"))
+
+
+def find_activity(site: Site, event: str, slug: str, activity_id: str) -> Activity:
+    find_project(site, event, slug)
+    activity = site.activities.get(activity_id)
+    if activity is None or (activity.event, activity.project) != (event, slug):
+        raise NotFound(f"activity {activity_id!r} does not exist in the log of {event}/{slug}")
+    return activity
+
+
+def delete_activity(
+    site: Site,
+    editor: Editor,
+    event: str,
+    slug: str,
+    activity_id: str,
+    pre: Precondition,
+    now: datetime,
+) -> Outcome:
+    """Remove one entry of a project's log: organisers any, a member only its own posts."""
+    activity = find_activity(site, event, slug, activity_id)
+    if not editor.is_organiser:
+        _editable(site, editor, event, slug)
+        if activity.user != editor.user or activity.action != POST:
+            raise Forbidden(
+                f"{editor.user!r} did not post activity {activity_id!r}: members may delete "
+                "only their own posts; ask an organiser to remove others"
+            )
+    pre.check(activity_etag(activity), f"activity {activity_id!r}")
+    del site.activities[activity.id]
+    return Outcome(None, None, audit(editor, now, "delete", f"activities/{activity.id}"))
