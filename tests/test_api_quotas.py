@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from api_helpers import EVENT, MEMBER, ApiEnv, etag_of, load, make_env, project_url
 
-from site_builder import store
+from site_builder import archive
 from site_builder.services import audit
 from site_builder.tokens import TokenStore
 
@@ -76,7 +76,7 @@ def test_posts_by_another_writer_count_after_a_reload(env: ApiEnv) -> None:
         added = site.activities[ok.json()["id"]]
         twin = replace(added, id=added.id + "-twin", content="Theirs")
         site.activities[twin.id] = twin
-        store.save(env.content, site)
+        archive.save(env.content, site, read=archive.snapshot(env.content))
         refused = client.post(POSTS, json={"content": "One too many"}, headers=member)
     assert ok.status_code == 201
     assert refused.status_code == 429, refused.text
