@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .archive.rules import event_zone
+from .csvcells import neutralise
 from .model import Activity, Category, Event, Project, Site
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"
@@ -217,7 +218,8 @@ def projects_payload(
 
 
 def projects_csv(rows: list[dict[str, Any]]) -> str:
-    """Dribdat-style CSV of payload rows: header of all keys, every cell quoted, CRLF."""
+    """Dribdat-style CSV of payload rows: header of all keys, every cell quoted, CRLF;
+    text that a spreadsheet would run as a formula is neutralised (`csvcells`)."""
     if not rows:
         return ""
     header = list(dict.fromkeys(k for row in rows for k in row))
@@ -232,6 +234,8 @@ def projects_csv(rows: list[dict[str, Any]]) -> str:
                 cells.append("")
             elif isinstance(value, dict | list):
                 cells.append(json.dumps(value, ensure_ascii=False))
+            elif isinstance(value, str):
+                cells.append(neutralise(value))
             else:
                 cells.append(str(value))
         writer.writerow(cells)

@@ -1,5 +1,7 @@
 """CSV: the archive's tables with their long texts in columns, as a Frictionless tabular
-package (`datapackage.json` + `data/*.csv`) that opens in any spreadsheet."""
+package (`datapackage.json` + `data/*.csv`) that opens in any spreadsheet: text cells a
+spreadsheet would run as formulas are neutralised (`csvcells`), unlike the archive's own
+tables, which stay exactly as written."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..archive import format_cell, schema
+from ..csvcells import neutralise
 from ..fsutil import write_if_changed
 from ..model import Site
 from .common import ExportReport
@@ -31,6 +34,14 @@ _TEXTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 """Table -> (column, record field, description) of the long texts added to it."""
+
+
+NOTE = (
+    "Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab "
+    "or a carriage return) carry a leading ' that is not part of the value; "
+    "`jamdat import` drops it."
+)
+"""The package's description: how to read neutralised cells."""
 
 
 def tables() -> list[tuple[schema.Table, list[tuple[str, str]]]]:
@@ -55,8 +66,12 @@ def _records(site: Site, name: str) -> Iterable[Any]:
     return found[name]
 
 
+def _cell(value: Any) -> str:
+    return neutralise(value) if isinstance(value, str) else format_cell(value)
+
+
 def table_csv(table: schema.Table, columns: list[tuple[str, str]], records: Iterable[Any]) -> str:
-    """Header and rows in key order, canonical cells, LF line endings."""
+    """Header and rows in key order, canonical cells (text neutralised), LF line endings."""
 
     def key(record: Any) -> tuple[str, ...]:
         return tuple(str(getattr(record, k)) for k in table.primary_key)
@@ -65,7 +80,7 @@ def table_csv(table: schema.Table, columns: list[tuple[str, str]], records: Iter
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c for c, _ in columns])
     for record in sorted(records, key=key):
-        writer.writerow([format_cell(getattr(record, f)) for _, f in columns])
+        writer.writerow([_cell(getattr(record, f)) for _, f in columns])
     return out.getvalue()
 
 
@@ -80,6 +95,7 @@ def write_csv(site: Site, out: Path) -> ExportReport:
         resources.append(table.descriptor())
     descriptor = schema.package_descriptor(site.config.title, site.config.license)
     descriptor["resources"] = resources
+    descriptor["description"] = NOTE
     path = out / "datapackage.json"
     text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
     write_if_changed(path, text.encode("utf-8"))

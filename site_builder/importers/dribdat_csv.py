@@ -5,7 +5,8 @@ What a file holds is told by its columns. Harvested files add an `origin` column
 the server and may carry RFC 1123 dates (`Mon, 25 Mar 2024 16:00:00 GMT`, Flask's JSON
 dates); both are understood. A broken row is skipped and named in the summary, the rest
 of the file is imported. Projects find their event by its Dribdat URL or name: in the
-same import, or already in the archive.
+same import, or already in the archive. Text cells Jamdat neutralised for spreadsheets
+(a `'` before a formula, see `csvcells`) are read without that `'`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..csvcells import restore
 from ..errors import ContentError, Problem
 from ..model import Site
 from .dribdat_files import Feed, Inputs, Package
@@ -94,7 +96,7 @@ def _read_rows(path: Path, inputs: Inputs) -> tuple[list[str], list[tuple[int, d
                 f"{len(header)}; row not imported"
             )
             continue
-        out.append((number, dict(zip(header, cells, strict=True))))
+        out.append((number, dict(zip(header, map(restore, cells), strict=True))))
     return header, out
 
 

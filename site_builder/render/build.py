@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-ENGINE_VERSION = f"{__version__}/1"
+ENGINE_VERSION = f"{__version__}/2"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"
