@@ -136,7 +136,7 @@ def test_kill_9_under_concurrent_edits_loses_and_tears_nothing(tmp_path: Path) -
         ]
         for thread in threads:
             thread.start()
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(0.2, 0.9))
         server.send_signal(signal.SIGKILL)
         server.wait(10)
         stop.set()

@@ -43,6 +43,10 @@ _ATTEMPTS = 5
 ran during the read: several in a row are rare)."""
 
 
+_inside = threading.local()
+"""Per thread: whether a `consistent` read is under way, and the archives locked."""
+
+
 class Conflict(JamdatError):
     """Someone else changed the archive since the writer read it: nothing was written."""
 
@@ -80,10 +84,20 @@ def state(content: Path) -> Path:
 
 @contextlib.contextmanager
 def exclusive(content: Path) -> Iterator[None]:
-    """Hold the archive's lock, with any change a killed writer left rolled forward."""
-    with locked(state(content) / LOCK):
-        recover(content)
+    """Hold the archive's lock, with any change a killed writer left rolled forward.
+    Re-entrant within a thread (a second flock of the same file would wait for itself)."""
+    held: set[Path] = _inside.__dict__.setdefault("held", set())
+    key = content.resolve()
+    if key in held:
         yield
+        return
+    with locked(state(content) / LOCK):
+        held.add(key)
+        try:
+            recover(content)
+            yield
+        finally:
+            held.discard(key)
 
 
 def commit(content: Path, files: Mapping[str, bytes | None], read: Read) -> str:
@@ -209,7 +223,6 @@ def _write(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------- reading
 
 
-_inside = threading.local()
 
 
 def consistent(content: Path, read: Callable[[], R]) -> R:
