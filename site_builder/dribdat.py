@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .archive.rules import event_zone
+from .archive.rules import EVENT_TEXT_FIELDS, event_zone
 from .csvcells import neutralise
 from .model import Activity, Category, Event, Project, Site
 
@@ -26,10 +26,9 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M"
 EXTRAS = ("slug", "legacy_id", "legacy_url", "timezone", "key")
 """Keys Jamdat adds to its own exports so that importing them back restores every record."""
 
-EVENT_TEXTS = ("description", "instruction", "boilerplate", "aftersubmit", "community_embed")
 EVENT_STRINGS = (
     "name", "summary", "hostname", "location", "hashtags", "webpage_url", "community_url",
-    "logo_url", "gallery_url", "certificate_path", *EVENT_TEXTS, "custom_css",
+    "logo_url", "gallery_url", "certificate_path", *EVENT_TEXT_FIELDS,
 )  # fmt: skip
 PROJECT_STRINGS = (
     "name", "summary", "hashtag", "ident", "team", "maintainer", "webpage_url", "source_url",
@@ -113,7 +112,7 @@ def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str,
         "certificate_path": event.certificate_path,
     }
     if full:
-        for key in (*EVENT_TEXTS, "custom_css"):
+        for key in EVENT_TEXT_FIELDS:
             row[key] = getattr(event, key)
     row.update(
         url=f"{site_url}{event.slug}/",

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import schema
-from .rules import SLUG_RE
+from .rules import pattern_problem
 
 _INT_RE = re.compile(r"^-?\d+$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})?$")
@@ -24,11 +24,8 @@ def parse_cell(field: schema.Field, text: str) -> Any:
             raise ValueError("is required but empty")
         return "" if field.type == "string" else None
     if field.type == "string":
-        if field.slug and not SLUG_RE.fullmatch(text):
-            raise ValueError(
-                f"{text!r} is not a valid slug: use lowercase letters, digits and single "
-                "hyphens (no spaces, '/' or '..')"
-            )
+        if field.slug and (problem := pattern_problem(text)):
+            raise ValueError(problem)
         if field.url:
             _check_url(text)
         return text

@@ -45,25 +45,34 @@ SITE_PAGES = frozenset({"api", "assets", "search", "media", SLIDES, "project", "
 `event/<id>/` forward old Dribdat links)."""
 
 
-def reserved_problem(slug: str, *, event: bool) -> str | None:
-    """Why `slug` cannot name an event (`event=True`) or a project, or None when it can."""
-    names, whose = (SITE_PAGES, "the site's own") if event else (EVENT_PAGES, "an event's own")
-    if slug not in names:
+def pattern_problem(slug: str) -> str | None:
+    """Why `slug` is not a slug at all (whole string, so no trailing newline), or None."""
+    if SLUG_RE.fullmatch(slug):
         return None
     return (
-        f"slug {slug!r} is reserved for {whose} pages (reserved: {', '.join(sorted(names))}): "
-        "choose another"
+        f"{slug!r} is not a valid slug: use lowercase letters, digits and single "
+        "hyphens (no spaces, '/' or '..')"
+    )
+
+
+def reserved_problem(slug: str, *, event: bool) -> str | None:
+    """Why `slug` cannot name an event (`event=True`) or a project, or None when it can."""
+    if event:
+        names, where = SITE_PAGES, f"/{slug}/ is a folder of the site's own pages"
+    else:
+        names, where = EVENT_PAGES, f"/<event>/{slug}/ holds the event's own pages"
+    if slug not in names:
+        return None
+    whose = "events" if event else "projects"
+    return (
+        f"slug {slug!r} is reserved for the site's own pages: {where} "
+        f"(reserved for {whose}: {', '.join(sorted(names))})"
     )
 
 
 def slug_problem(slug: str, *, event: bool) -> str | None:
     """Why `slug` is not a usable key for an event or a project, or None when it is."""
-    if not SLUG_RE.fullmatch(slug):
-        return (
-            f"{slug!r} is not a valid slug: use lowercase letters, digits and single "
-            "hyphens (no spaces, '/' or '..')"
-        )
-    return reserved_problem(slug, event=event)
+    return pattern_problem(slug) or reserved_problem(slug, event=event)
 
 
 EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")

@@ -1,29 +1,36 @@
 """`jamdat init` and `jamdat new`: start an archive, add events and projects.
 
-Everything is written through the store, so a new archive or entry is in the same
-deterministic format as an imported one and validates as it is.
+Entries are checked and added by the same services the API calls (so the two accept and
+refuse the same slugs), then written through the store, so a new archive or entry is in
+the same deterministic format as an imported one and validates as it is.
 """
 
 from __future__ import annotations
 
-import re
+import getpass
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar, cast
 
 import yaml
 
 from ..config import SiteConfig, Stages
 from ..errors import JamdatError
 from ..model import Event, Project, Site
-from . import schema
+from ..services import events as event_ops
+from ..services import projects as project_ops
+from ..services.common import Outcome
+from ..services.editor import Editor
+from ..services.errors import Conflict, EditError, Invalid
+from .layout import description_path, pitch_path
 from .load import STATE_DIR, checkout_or_new, load, new_site
-from .rules import SITE_PAGES as RESERVED
 from .rules import slugify, zone_problem
 from .save import edit, save
 
-_SLUG = re.compile(schema.SLUG_PATTERN)
+R = TypeVar("R", Event, Project)
 
 START_TIME = time(9, 0)
 """When an event given only a date starts."""
@@ -33,13 +40,13 @@ END_TIME = time(17, 0)
 EVENT_TEXT = """\
 Describe {name} here: what it is about, who it is for, the schedule and where to meet.
 
-This text is `events/{slug}.md` in the archive; Markdown works, and so do links and images.
+This text is `{path}` in the archive; Markdown works, and so do links and images.
 """
 
 PROJECT_TEXT = """\
 ## {name}
 
-What does the project do, and for whom? This is the team's pitch: `projects/{event}/{slug}.md`.
+What does the project do, and for whom? This is the team's pitch: `{path}`.
 
 ---
 
@@ -87,13 +94,30 @@ def _check_zone(zone: str) -> None:
         raise JamdatError(zone_error)
 
 
-def _slug(name: str, given: str | None, fallback: str) -> str:
-    slug = given if given else slugify(name, fallback)
-    if not _SLUG.match(slug):
-        raise JamdatError(
-            f"{slug!r} is not a valid slug: use lowercase letters, digits and single hyphens"
+def local_editor() -> Editor:
+    """Who runs the command: an organiser, since they hold the archive's files."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        user = ""
+    return Editor(user or "organiser", "organiser")
+
+
+def _create(
+    op: Callable[[Site, Editor, R, datetime], Outcome], site: Site, record: R, named: bool
+) -> R:
+    """Add `record` to `site` through the service the API calls, so the CLI and the API
+    refuse and accept the same entries. A slug made from the name (`named`) that is
+    refused comes with the hint to choose one."""
+    try:
+        outcome = op(site, local_editor(), record, datetime.now(UTC).replace(microsecond=0))
+    except EditError as exc:
+        slug_refused = isinstance(exc, Conflict) or (
+            isinstance(exc, Invalid) and any(p.field == "slug" for p in exc.problems)
         )
-    return slug
+        hint = "; choose another name or pass --slug" if named and slug_refused else ""
+        raise JamdatError(f"{exc}{hint}") from None
+    return cast(R, outcome.record)
 
 
 def _event(
@@ -107,23 +131,11 @@ def _event(
     location: str = "",
     summary: str = "",
 ) -> Event:
-    """A new event for `site`, checked: unique slug, valid zone, ends after it starts."""
-    if not name.strip():
-        raise JamdatError("an event needs a name")
-    key = _slug(name, slug, "event")
-    if key in RESERVED:
-        raise JamdatError(
-            f"the slug {key!r} is reserved for the site's own pages; pass --slug to choose another"
-        )
-    if key in site.events:
-        raise JamdatError(
-            f"event {key!r} already exists (data/events.csv); choose another name or --slug"
-        )
-    _check_zone(timezone)
+    """Add a new event to `site`: its slug made from the name unless given, its end the
+    next day at 17:00 unless given, a description to fill in."""
+    key = slug if slug is not None else slugify(name, "untitled-event")
     ends = ends_at or datetime.combine(starts_at.date() + timedelta(days=1), END_TIME)
-    if ends <= starts_at:
-        raise JamdatError(f"the event would end ({ends:%Y-%m-%d %H:%M}) before it starts")
-    return Event(
+    event = Event(
         slug=key,
         name=name.strip(),
         starts_at=starts_at,
@@ -131,8 +143,9 @@ def _event(
         summary=summary,
         timezone=timezone,
         location=location,
-        description=EVENT_TEXT.format(name=name.strip(), slug=key).rstrip("\n"),
+        description=EVENT_TEXT.format(name=name.strip(), path=description_path(key)).rstrip("\n"),
     )
+    return _create(event_ops.create_event, site, event, named=slug is None)
 
 
 def _project(
@@ -146,25 +159,10 @@ def _project(
     category: str = "",
     challenge: bool = False,
 ) -> Project:
-    """A new project of `event`, checked: the event and challenge exist, the slug is free."""
-    if event not in site.events:
-        known = ", ".join(sorted(site.events)) or "none yet; add one with `jamdat new event`"
-        raise JamdatError(f"no event {event!r} in data/events.csv (events: {known})")
-    if not name.strip():
-        raise JamdatError("a project needs a name")
-    key = _slug(name, slug, "project")
-    if (event, key) in site.projects:
-        raise JamdatError(
-            f"project {event}/{key} already exists (data/projects.csv, "
-            f"projects/{event}/{key}.md); choose another name or --slug"
-        )
-    if category and (event, category) not in site.categories:
-        known = ", ".join(sorted(c.slug for c in site.categories_of(event))) or "none"
-        raise JamdatError(
-            f"no category {category!r} in event {event!r} (data/categories.csv; known: {known})"
-        )
-    pitch = PROJECT_TEXT.format(name=name.strip(), event=event, slug=key).rstrip("\n")
-    return Project(
+    """Add a new project (or challenge) of `event` to `site`, with a pitch to fill in."""
+    key = slug if slug is not None else slugify(name, "project")
+    pitch = PROJECT_TEXT.format(name=name.strip(), path=pitch_path(event, key)).rstrip("\n")
+    project = Project(
         event=event,
         slug=key,
         name=name.strip(),
@@ -175,6 +173,7 @@ def _project(
         team=team,
         pitch=pitch,
     )
+    return _create(project_ops.create_project, site, project, named=slug is None)
 
 
 SITE_YAML_HEAD = """\
@@ -227,11 +226,7 @@ def init_archive(
             location="Online",
             summary="Two days of building things together.",
         )
-        site.events[event.slug] = event
-        project = _project(
-            site, event.slug, "Example project", summary="What the team set out to build."
-        )
-        site.projects[project.key] = project
+        _project(site, event.slug, "Example project", summary="What the team set out to build.")
     made = not content.exists()
     content.mkdir(parents=True, exist_ok=True)
     empty = checkout_or_new(content).read
@@ -275,7 +270,6 @@ def new_event(
             location=location,
             summary=summary,
         )
-        site.events[event.slug] = event
         made[:] = [event.slug]
 
     changed = edit(content, add)
@@ -307,7 +301,6 @@ def new_project(
             category=category,
             challenge=challenge,
         )
-        site.projects[project.key] = project
         made[:] = [f"{project.event}/{project.slug}"]
 
     changed = edit(content, add)

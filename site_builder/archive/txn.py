@@ -223,8 +223,6 @@ def _write(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------- reading
 
 
-
-
 def consistent(content: Path, read: Callable[[], R]) -> R:
     """`read()` the archive as one committed state: done again when a transaction ran
     meanwhile, and under the lock when that keeps happening. Calls nested in `read`

@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import archive
-from ..archive import schema
-from ..archive.rules import EVENT_PAGES, SITE_PAGES, slugify, unique_slug, zone_problem
+from ..archive.rules import (
+    EVENT_PAGES,
+    SITE_PAGES,
+    SLUG_RE,
+    reserved_problem,
+    slugify,
+    unique_slug,
+    zone_problem,
+)
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
 from .dribdat_csv import attach_projects
@@ -29,7 +36,6 @@ from .extras import Kept, kept_files, path_of
 GENERIC_SOURCE = "https://dribdat.cc"
 """What Dribdat writes as `sources[0].path` whatever the server: says nothing of the origin."""
 
-_SLUG = re.compile(schema.SLUG_PATTERN)
 _KEY = re.compile(r"^\d{8}T\d{6}-[0-9a-z-]+$")
 
 Index = dict[tuple[str, int], Activity]
@@ -175,8 +181,24 @@ def _id_order(row: Row) -> tuple[bool, int]:
 
 
 def _new_slug(wanted: str | None, name: str, fallback: str, taken: set[str]) -> str:
-    base = wanted if wanted and _SLUG.match(wanted) else slugify(name, fallback=fallback)
+    base = wanted if wanted and SLUG_RE.fullmatch(wanted) else slugify(name, fallback=fallback)
     return unique_slug(base, taken)
+
+
+def _safe_slug(
+    wanted: str | None, name: str, fallback: str, taken: set[str], event: str | None
+) -> tuple[str, str | None]:
+    """A free slug for a new event (`event` None) or a project of `event`, never one of the
+    site's own paths; with the summary line that says so when the name wanted one. The
+    record keeps its Dribdat id, so a re-import finds it under the new slug."""
+    reserved = SITE_PAGES if event is None else EVENT_PAGES
+    base = _new_slug(wanted, name, fallback, set())
+    slug = unique_slug(base, taken | reserved)
+    problem = reserved_problem(base, event=event is None)
+    if problem is None:
+        return slug, None
+    what = f"event {name!r}" if event is None else f"project {name!r} of event {event}"
+    return slug, f"renamed {what} to slug {slug!r}: {problem}"
 
 
 def _merge_package(
@@ -188,9 +210,11 @@ def _merge_package(
     created = event is None
     if event is None:
         ident = row.values["legacy_id"] if row.values["legacy_id"] is not None else row.id
-        slug = _new_slug(
-            row.slug, row.values["name"], f"event-{ident}", {*site.events, *SITE_PAGES}
+        slug, renamed = _safe_slug(
+            row.slug, row.values["name"], f"event-{ident}", set(site.events), None
         )
+        if renamed:
+            summary.notes.append(renamed)
         zone = timezone or row.extra.get("timezone") or site.config.timezone
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
@@ -209,7 +233,7 @@ def _merge_package(
     projects: dict[int, Project] = {}
     matched: set[str] = set()
     for prow in sorted(package.projects, key=_id_order):
-        project = _merge_project(site, slug, prow, categories)
+        project = _merge_project(site, slug, prow, categories, summary)
         kept.add(slug, "projects", project.slug, prow.extra.get("unknown", {}))
         matched.add(project.slug)
         if prow.id is not None:
@@ -269,7 +293,9 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
     return by_id
 
 
-def _merge_project(site: Site, event: str, row: Row, categories: dict[int, str]) -> Project:
+def _merge_project(
+    site: Site, event: str, row: Row, categories: dict[int, str], summary: ImportSummary
+) -> Project:
     existing = list(site.projects_of(event))
     legacy = row.values["legacy_id"]
     project = next(
@@ -277,12 +303,11 @@ def _merge_project(site: Site, event: str, row: Row, categories: dict[int, str])
     ) or next((p for p in existing if p.name == row.values["name"]), None)
     if project is None:
         ident = legacy if legacy is not None else row.id
-        slug = _new_slug(
-            row.slug,
-            row.values["name"],
-            f"project-{ident}",
-            {p.slug for p in existing} | EVENT_PAGES,
+        slug, renamed = _safe_slug(
+            row.slug, row.values["name"], f"project-{ident}", {p.slug for p in existing}, event
         )
+        if renamed:
+            summary.notes.append(renamed)
         project = Project(event, slug, row.values["name"])
         site.projects[(event, slug)] = project
     _apply(project, row.values)
@@ -388,7 +413,7 @@ def _merge_feed(
         # challenges awaiting approval) still get their log, on a page of their own.
         (event,) = landed
         for row in unknown:
-            project = _placeholder(site, by_id, event, row.extra["project_id"], row)
+            project = _placeholder(site, by_id, event, row.extra["project_id"], row, summary)
             created.add(project.slug)
             new += _merge_activity(site, index, project, row, summary.kept)
             landed[event] += 1
@@ -410,14 +435,21 @@ def _merge_feed(
 
 
 def _placeholder(
-    site: Site, by_id: dict[int, list[Project]], event: str, pid: int, row: Row
+    site: Site,
+    by_id: dict[int, list[Project]],
+    event: str,
+    pid: int,
+    row: Row,
+    summary: ImportSummary,
 ) -> Project:
     """A project that exists only in an activity feed: its name, Dribdat id and URL."""
     if pid in by_id:
         return by_id[pid][0]
     name = str(row.extra.get("project_name") or f"Project {pid}")
-    taken = {p.slug for p in site.projects_of(event)} | EVENT_PAGES
-    slug = unique_slug(slugify(name, fallback=f"project-{pid}"), taken)
+    taken = {p.slug for p in site.projects_of(event)}
+    slug, renamed = _safe_slug(None, name, f"project-{pid}", taken, event)
+    if renamed:
+        summary.notes.append(renamed)
     legacy_url = ""
     origin = site.events[event].legacy_url
     if "/event/" in origin:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..archive.layout import event_text_path, project_text_path
+from ..archive.rules import EVENT_TEXTS, PROJECT_TEXT_FIELDS
 from ..model import Site
 
 FIELDS = {"events": ("logo_url", "gallery_url"), "projects": ("image_url",)}
-EVENT_TEXTS = {"description": "events/{slug}.md", "instruction": "events/{slug}/instruction.md"}
-PROJECT_TEXTS = {"pitch": "projects/{event}/{slug}.md", "readme": "synced/{event}/{slug}.md"}
+EVENT_MARKDOWN = ("description", *EVENT_TEXTS)
+"""An event's Markdown texts (its style sheet holds no images to pull)."""
 
 _MARKDOWN_IMAGE = re.compile(r"!\[[^\]\n]*\]\(\s*<?(https?://[^\s)>]+)")
 _HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?(https?://[^\s"'>]+)""", re.IGNORECASE)
@@ -65,16 +67,16 @@ def find(site: Site) -> list[Reference]:
             url = getattr(e, name)
             if is_remote(url):
                 refs.append(Reference(url, f"data/events.csv, event {e.slug}, field '{name}'"))
-        for name, path in EVENT_TEXTS.items():
+        for name in EVENT_MARKDOWN:
             for url in text_images(getattr(e, name)):
-                refs.append(Reference(url, path.format(slug=e.slug)))
+                refs.append(Reference(url, event_text_path(e.slug, name)))
     for p in sorted(site.projects.values(), key=lambda p: p.key):
         if is_remote(p.image_url):
             where = f"data/projects.csv, project {p.event}/{p.slug}, field 'image_url'"
             refs.append(Reference(p.image_url, where))
-        for name, path in PROJECT_TEXTS.items():
+        for name in PROJECT_TEXT_FIELDS:
             for url in text_images(getattr(p, name)):
-                refs.append(Reference(url, path.format(event=p.event, slug=p.slug)))
+                refs.append(Reference(url, project_text_path(p.event, p.slug, name)))
     return refs
 
 
@@ -83,9 +85,9 @@ def rewrite(site: Site, field_value: dict[str, str], text_value: dict[str, str])
     `text_value[url]`. Returns how many references changed."""
     count = 0
     records: list[tuple[object, tuple[str, ...], tuple[str, ...]]] = [
-        (e, FIELDS["events"], tuple(EVENT_TEXTS)) for e in site.events.values()
+        (e, FIELDS["events"], EVENT_MARKDOWN) for e in site.events.values()
     ]
-    records += [(p, FIELDS["projects"], tuple(PROJECT_TEXTS)) for p in site.projects.values()]
+    records += [(p, FIELDS["projects"], PROJECT_TEXT_FIELDS) for p in site.projects.values()]
     for record, cells, texts in records:
         for name in cells:
             url = getattr(record, name)

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from ..dribdat import EVENT_TEXTS, EventRecords
+from ..archive.rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
+from ..dribdat import EventRecords
 from .outputs import digest
 
 if TYPE_CHECKING:
@@ -57,8 +58,8 @@ INDEX_TABLES = (
 
 
 TEXTS: dict[str, tuple[str, ...]] = {
-    "events": (*EVENT_TEXTS, "custom_css"),
-    "projects": ("pitch", "readme"),
+    "events": EVENT_TEXT_FIELDS,
+    "projects": PROJECT_TEXT_FIELDS,
     "activities": ("content",),
 }
 """The long texts of each table: sources of their own, apart from their record."""

@@ -141,7 +141,8 @@ class SiteIndex:
         return self.memo.get("record", obj, lambda: digest(obj))
 
     def zone(self, event: str) -> ZoneInfo:
-        return self.zones.get(event) or ZoneInfo("UTC")
+        """The zone of `event` (every event of the archive has one, its own or the site's)."""
+        return self.zones[event]
 
     def start(self, event: Event) -> datetime:
         return localize(event.starts_at, self.zone(event.slug))

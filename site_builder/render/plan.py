@@ -8,7 +8,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar, cast
 
-from ..archive import contentfs
+from ..archive import contentfs, schema
+from ..archive.rules import reserved_problem
 from ..errors import ContentError, Problem
 from ..model import Project, Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
@@ -188,11 +189,9 @@ def media_outputs(content: Path) -> list[Output]:
 def _check_paths(site: Site, outputs: list[Output]) -> None:
     """Two records must never claim the same file (e.g. a project slugged `activity`)."""
     problems = [
-        Problem(
-            "data/events.csv", f"slug {e.slug!r} is reserved for the site's own pages", None, "slug"
-        )
+        Problem(schema.EVENTS.path, reserved, None, "slug")
         for e in site.events.values()
-        if e.slug in urls.RESERVED
+        if (reserved := reserved_problem(e.slug, event=True))
     ]
     seen: set[str] = set()
     for output in outputs:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..archive.rules import ACTIVITY, CHALLENGE, SITE_PAGES, SLIDES, STAGE
+from ..archive.rules import ACTIVITY, CHALLENGE, SLIDES, STAGE
 from ..config import SiteConfig
-
-RESERVED = SITE_PAGES
-"""Top-level folders of the site; no event may use these slugs (kept in `slugs`, where the
-archive's load checks them)."""
 
 
 def event_dir(event: str) -> str:

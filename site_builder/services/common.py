@@ -34,6 +34,18 @@ def require_organiser(editor: Editor, what: str) -> None:
         raise Forbidden(f"only organisers may {what}")
 
 
+def check_new_entry(file: str, slug_problem: str | None, name: str) -> None:
+    """Refuse a new entry whose slug breaks the archive's rules (`rules.slug_problem`, or
+    `rules.pattern_problem` where no name is reserved) or whose name is blank (422)."""
+    problems = []
+    if slug_problem:
+        problems.append(Problem(file, slug_problem, None, "slug"))
+    if not name.strip():
+        problems.append(Problem(file, "must not be blank", None, "name"))
+    if problems:
+        raise Invalid(problems)
+
+
 def check_fields(
     changes: Changes, allowed: Collection[str], file: str, editor: Editor, member: Collection[str]
 ) -> None:

@@ -12,15 +12,12 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from ..archive import format_cell, parse_cell, schema
+from ..archive.rules import EVENT_TEXT_FIELDS
 from ..errors import Problem
 from ..model import Activity, Category, Event, Project
 from .errors import Invalid, Stale
 
 R = TypeVar("R")
-
-EVENT_TEXTS = ("description", "instruction", "boilerplate", "aftersubmit", "community_embed")
-EVENT_CSS = "custom_css"
-PROJECT_TEXTS = ("pitch", "readme")
 
 
 def etag(table: schema.Table, record: object, texts: tuple[str, ...] = ()) -> str:
@@ -39,7 +36,7 @@ def event_etag(event: Event) -> str:
     return etag(
         schema.EVENTS,
         event,
-        tuple(getattr(event, name) for name in (*EVENT_TEXTS, EVENT_CSS)),
+        tuple(getattr(event, name) for name in EVENT_TEXT_FIELDS),
     )
 
 

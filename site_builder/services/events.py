@@ -6,12 +6,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..archive import schema
-from ..archive.rules import zone_problem
+from ..archive.rules import EVENT_TEXT_FIELDS, pattern_problem, slug_problem, zone_problem
 from ..errors import Problem
 from ..model import Category, Event, Site
-from .common import Changes, Outcome, audit, changed_fields, check_fields, require_organiser
+from .common import (
+    Changes,
+    Outcome,
+    audit,
+    changed_fields,
+    check_fields,
+    check_new_entry,
+    require_organiser,
+)
 from .editor import Editor
-from .entries import EVENT_CSS, EVENT_TEXTS, Precondition, canonical, category_etag, event_etag
+from .entries import Precondition, canonical, category_etag, event_etag
 from .errors import Conflict, Invalid, NotFound
 
 EVENT_FIELDS = (
@@ -39,8 +47,6 @@ EVENT_FIELDS = (
 
 CATEGORY_FIELDS = ("name", "description", "logo_color", "logo_icon")
 
-_EVENT_TEXTS = (*EVENT_TEXTS, EVENT_CSS)
-
 
 def _event(site: Site, slug: str) -> Event:
     event = site.events.get(slug)
@@ -50,7 +56,7 @@ def _event(site: Site, slug: str) -> Event:
 
 
 def _checked_event(event: Event) -> Event:
-    event = canonical(schema.EVENTS, event, _EVENT_TEXTS)
+    event = canonical(schema.EVENTS, event, EVENT_TEXT_FIELDS)
     problems: list[Problem] = []
     zone_error = event.timezone and zone_problem(event.timezone)
     if zone_error:
@@ -65,7 +71,13 @@ def _checked_event(event: Event) -> Event:
     starts, ends = event.starts_at, event.ends_at
     if (starts.tzinfo is None) == (ends.tzinfo is None) and ends < starts:
         problems.append(
-            Problem(schema.EVENTS.path, "must not be before starts_at", None, "ends_at")
+            Problem(
+                schema.EVENTS.path,
+                f"must not be before starts_at: the event would end ({ends:%Y-%m-%d %H:%M}) "
+                "before it starts",
+                None,
+                "ends_at",
+            )
         )
     if problems:
         raise Invalid(problems)
@@ -74,8 +86,9 @@ def _checked_event(event: Event) -> Event:
 
 def create_event(site: Site, editor: Editor, event: Event, now: datetime) -> Outcome:
     require_organiser(editor, "create events")
+    check_new_entry(schema.EVENTS.path, slug_problem(event.slug, event=True), event.name)
     if event.slug in site.events:
-        raise Conflict(f"event {event.slug!r} already exists")
+        raise Conflict(f"event {event.slug!r} already exists ({schema.EVENTS.path})")
     event = _checked_event(event)
     site.events[event.slug] = event
     return Outcome(
@@ -125,6 +138,7 @@ def _category(site: Site, event: str, slug: str) -> Category:
 
 def create_category(site: Site, editor: Editor, category: Category, now: datetime) -> Outcome:
     require_organiser(editor, "create categories")
+    check_new_entry(schema.CATEGORIES.path, pattern_problem(category.slug), category.name)
     _event(site, category.event)
     if (category.event, category.slug) in site.categories:
         raise Conflict(f"category {category.slug!r} already exists in event {category.event!r}")

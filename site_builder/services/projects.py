@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..archive import schema
+from ..archive.rules import PROJECT_TEXT_FIELDS, slug_problem
 from ..errors import Problem
 from ..model import Activity, Project, Site
 from .common import (
@@ -18,12 +19,13 @@ from .common import (
     audit,
     changed_fields,
     check_fields,
+    check_new_entry,
     log_activity,
     make_activity,
     require_organiser,
 )
 from .editor import Editor
-from .entries import PROJECT_TEXTS, Precondition, activity_etag, canonical, project_etag
+from .entries import Precondition, activity_etag, canonical, project_etag
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .quotas import POST, PostQuota
 
@@ -85,8 +87,8 @@ def _check_references(site: Site, project: Project) -> None:
             [
                 Problem(
                     _FILE,
-                    f"category {project.category!r} does not exist in event {project.event!r} "
-                    f"(known: {', '.join(known) or 'none'})",
+                    f"no category {project.category!r} in event {project.event!r}: it does "
+                    f"not exist in {schema.CATEGORIES.path} (known: {', '.join(known) or 'none'})",
                     None,
                     "category",
                 )
@@ -113,12 +115,17 @@ def check_stage(site: Site, project: Project, progress: int) -> None:
 
 def create_project(site: Site, editor: Editor, project: Project, now: datetime) -> Outcome:
     require_organiser(editor, "create projects")
+    check_new_entry(_FILE, slug_problem(project.slug, event=False), project.name)
     if project.event not in site.events:
-        raise NotFound(f"event {project.event!r} does not exist")
+        known = ", ".join(sorted(site.events)[:20]) or "none yet"
+        raise NotFound(
+            f"no event {project.event!r}: it does not exist in {schema.EVENTS.path} "
+            f"(events: {known})"
+        )
     if project.key in site.projects:
-        raise Conflict(f"project {project.slug!r} already exists in event {project.event!r}")
+        raise Conflict(f"project {project.event}/{project.slug} already exists ({_FILE})")
     project = canonical(
-        schema.PROJECTS, replace(project, created_at=now, updated_at=now), PROJECT_TEXTS
+        schema.PROJECTS, replace(project, created_at=now, updated_at=now), PROJECT_TEXT_FIELDS
     )
     _check_references(site, project)
     if project.progress is not None:
@@ -141,7 +148,7 @@ def update_project(
     current = _editable(site, editor, event, slug)
     pre.check(project_etag(current), f"project {event}/{slug}")
     check_fields(changes, PROJECT_FIELDS, _FILE, editor, MEMBER_FIELDS)
-    new = canonical(schema.PROJECTS, replace(current, **changes), PROJECT_TEXTS)
+    new = canonical(schema.PROJECTS, replace(current, **changes), PROJECT_TEXT_FIELDS)
     fields = changed_fields(current, new, PROJECT_FIELDS)
     if not fields:
         return Outcome(current, project_etag(current), None)
