@@ -31,7 +31,7 @@ def init_command(
     directory: Path, title: str, base_url: str, timezone: str, no_example: bool
 ) -> None:
     """Start a new archive in DIRECTORY (default: content), ready to validate and build."""
-    from .archive.scaffold import init_archive
+    from .services.scaffold import init_archive
 
     try:
         files = init_archive(
@@ -72,7 +72,7 @@ def new_event_command(
     summary: str,
 ) -> None:
     """Add the event NAME with its description file events/<slug>.md."""
-    from .archive.scaffold import END_TIME, new_event, parse_when
+    from .services.scaffold import END_TIME, new_event, parse_when
 
     try:
         created = new_event(
@@ -112,7 +112,7 @@ def new_project_command(
     challenge: bool,
 ) -> None:
     """Add the project NAME to EVENT (a slug) with its pitch file projects/EVENT/<slug>.md."""
-    from .archive.scaffold import new_project
+    from .services.scaffold import new_project
 
     try:
         created = new_project(

@@ -21,9 +21,10 @@ import pytest
 from conftest import ArchiveFactory, Cli, tree_digest
 
 from site_builder import archive
-from site_builder.archive import scaffold, txn
+from site_builder.archive import txn
 from site_builder.media.pull import pull_media
 from site_builder.model import Site
+from site_builder.services import scaffold
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"

@@ -3,8 +3,8 @@
 Its modules, in the order of a change: `layout` (where every file lives), `schema` and
 `cells` (the tables and their cells), `rules` (slugs, reserved names, event texts, time
 zones), `load` (every check a build relies on), `save` and `persist` (deterministic, only
-changed files), `txn` (a change commits whole or not at all), and the commands built on
-them: `validate`, `scaffold`. Other packages use the names below.
+changed files), `txn` (a change commits whole or not at all, and states what it read),
+and `validate` built on them. Other packages use the names below.
 """
 
 from __future__ import annotations

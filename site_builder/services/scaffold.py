@@ -17,18 +17,18 @@ from typing import TypeVar, cast
 
 import yaml
 
+from ..archive.layout import description_path, pitch_path
+from ..archive.load import STATE_DIR, checkout_or_new, load, new_site
+from ..archive.rules import slugify, zone_problem
+from ..archive.save import edit, save
 from ..config import SiteConfig, Stages
 from ..errors import JamdatError
 from ..model import Event, Project, Site
-from ..services import events as event_ops
-from ..services import projects as project_ops
-from ..services.common import Outcome
-from ..services.editor import Editor
-from ..services.errors import Conflict, EditError, Invalid
-from .layout import description_path, pitch_path
-from .load import STATE_DIR, checkout_or_new, load, new_site
-from .rules import slugify, zone_problem
-from .save import edit, save
+from . import events as event_ops
+from . import projects as project_ops
+from .common import Outcome
+from .editor import Editor
+from .errors import Conflict, EditError, Invalid
 
 R = TypeVar("R", Event, Project)
 
