@@ -18,10 +18,17 @@ from ..errors import ContentError, Problem
 from ..model import Activity, Category, Event, Person, Project, Site
 from . import contentfs, schema, txn
 from .cells import parse_cell
+from .layout import (
+    EVENT_FILES,
+    EVENTS_DIR,
+    PROJECTS_DIR,
+    SYNCED_DIR,
+    TextSlot,
+    is_synced,
+    text_slot,
+)
 from .rules import (
-    EVENT_CSS,
     EVENT_TEXT_FIELDS,
-    EVENT_TEXTS,
     PROJECT_TEXT_FIELDS,
     reserved_problem,
     zone_problem,
@@ -355,25 +362,6 @@ class LoadCache:
         return None if record is None else str(getattr(record, name))
 
 
-TextSlot = tuple[str, Any, str]
-"""Where a text file's content goes: ("project", (event, slug), "pitch" | "readme") or
-("event", slug, field name)."""
-
-
-def _text_slot(rel: str) -> TextSlot | None:
-    """The record field a text file (path relative to the content) fills, by its path
-    alone; None for files that are not long texts (tables, settings, media)."""
-    parts = rel.split("/")
-    if len(parts) == 3 and parts[0] in ("projects", "synced") and parts[2].endswith(".md"):
-        field = "pitch" if parts[0] == "projects" else "readme"
-        return ("project", (parts[1], parts[2][:-3]), field)
-    if len(parts) == 2 and parts[0] == "events" and parts[1].endswith(".md"):
-        return ("event", parts[1][:-3], "description")
-    if len(parts) == 3 and parts[0] == "events":
-        return ("event", parts[1], parts[2].rsplit(".", 1)[0])
-    return None
-
-
 def _attach_texts(
     content: Path,
     events: dict[str, Event],
@@ -396,7 +384,7 @@ def _attach_texts(
         setattr(record, name, text)
 
     for rel in _text_files(content):
-        slot = _text_slot(rel)
+        slot = text_slot(rel)
         if slot is None:
             continue
         text = cache.text(rel, slot)
@@ -406,7 +394,7 @@ def _attach_texts(
                 continue
             text = _strip_final_newline(read)
         kind, key, name = slot
-        if not rel.startswith("synced/") and len(text) > MAX_TEXT_CHARS:
+        if not is_synced(rel) and len(text) > MAX_TEXT_CHARS:
             problems.append(Problem(rel, over_limit("this text", len(text), MAX_TEXT_CHARS)))
             continue
         if kind == "project":
@@ -422,9 +410,9 @@ def _attach_texts(
             continue
         if key not in events:
             problems.append(Problem(rel, f"has no row in data/events.csv (slug {key!r})"))
-        elif rel.count("/") == 2 and rel.rsplit("/", 1)[1] not in _EVENT_FILES:
+        elif rel.count("/") == 2 and rel.rsplit("/", 1)[1] not in EVENT_FILES:
             problems.append(
-                Problem(rel, f"unknown event text (known: {', '.join(sorted(_EVENT_FILES))})")
+                Problem(rel, f"unknown event text (known: {', '.join(sorted(EVENT_FILES))})")
             )
         else:
             put(events, key, name, text)
@@ -458,19 +446,19 @@ def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | No
     events, projects = dict(site.events), dict(site.projects)
     problems: list[Problem] = []
     for rel in sorted(changed):
-        slot = _text_slot(rel)
+        slot = text_slot(rel)
         if slot is None:
             return None
         kind, key, name = slot
         record: Event | Project | None = (projects if kind == "project" else events).get(key)
         if record is None or (kind == "event" and rel.count("/") == 2
-                              and rel.rsplit("/", 1)[1] not in _EVENT_FILES):  # fmt: skip
+                              and rel.rsplit("/", 1)[1] not in EVENT_FILES):  # fmt: skip
             return None
         text = _read_text(content, rel, problems)
         if text is None:
             continue
         text = _strip_final_newline(text)
-        if not rel.startswith("synced/") and len(text) > MAX_TEXT_CHARS:
+        if not is_synced(rel) and len(text) > MAX_TEXT_CHARS:
             problems.append(Problem(rel, over_limit("this text", len(text), MAX_TEXT_CHARS)))
             continue
         fresh = copy.copy(record)  # a new object: digests are memoised by identity
@@ -484,24 +472,21 @@ def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | No
     return dataclasses.replace(site, events=events, projects=projects)
 
 
-_EVENT_FILES = {f"{name}.md" for name in EVENT_TEXTS} | {f"{EVENT_CSS}.css"}
-
-
 def _text_files(content: Path) -> Iterable[str]:
     """Every long-text file the store manages, by its path relative to `content`, in a
     stable order (os.scandir and string paths: pathlib costs more than reading the files)."""
-    for top in ("projects", "synced"):
+    for top in (PROJECTS_DIR, SYNCED_DIR):
         for event in _entries(content / top, dirs=True):
             for name in _entries(content / top / event, dirs=False):
                 if name.endswith(".md"):
                     yield f"{top}/{event}/{name}"
-    events = content / "events"
+    events = content / EVENTS_DIR
     for name in _entries(events, dirs=False):
         if name.endswith(".md"):
-            yield f"events/{name}"
+            yield f"{EVENTS_DIR}/{name}"
     for event in _entries(events, dirs=True):
         for name in _entries(events / event, dirs=False):
-            yield f"events/{event}/{name}"
+            yield f"{EVENTS_DIR}/{event}/{name}"
 
 
 def _entries(folder: Path, *, dirs: bool) -> list[str]:

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from ..fsutil import holds
 from ..model import Event, Project, Site
 from . import schema, txn
-from .rules import EVENT_CSS, EVENT_TEXTS
+from .layout import event_text_path, project_text_path
+from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 from .save import Saved, table_text
 
 _K = TypeVar("_K")
@@ -92,26 +93,20 @@ def _changed(old: Mapping[_K, object], new: Mapping[_K, object]) -> list[_K]:
 
 
 def _event_files(event: Event | None, slug: str) -> dict[str, str | None]:
-    """The text files of an event as `archive.render_files` writes them (None: no file)."""
-    files: dict[str, str | None] = {
-        f"events/{slug}.md": event.description + "\n" if event and event.description else None
-    }
-    for name in EVENT_TEXTS:
+    """The text files of an event as `save.render_files` writes them (None: no file)."""
+    files: dict[str, str | None] = {}
+    for name in EVENT_TEXT_FIELDS:
         text = getattr(event, name) if event else ""
-        files[f"events/{slug}/{name}.md"] = text + "\n" if text else None
-    css = event.custom_css if event else ""
-    files[f"events/{slug}/{EVENT_CSS}.css"] = css + "\n" if css else None
+        files[event_text_path(slug, name)] = text + "\n" if text else None
     return files
 
 
 def _project_files(project: Project | None, key: tuple[str, str]) -> dict[str, str | None]:
-    event, slug = key
-    pitch = project.pitch if project else ""
-    readme = project.readme if project else ""
-    return {
-        f"projects/{event}/{slug}.md": pitch + "\n" if pitch else None,
-        f"synced/{event}/{slug}.md": readme + "\n" if readme else None,
-    }
+    files: dict[str, str | None] = {}
+    for name in PROJECT_TEXT_FIELDS:
+        text = getattr(project, name) if project else ""
+        files[project_text_path(*key, name)] = text + "\n" if text else None
+    return files
 
 
 class DeltaSaver:

@@ -17,8 +17,9 @@ from ..fsutil import holds
 from ..model import Site
 from . import schema, txn
 from .cells import format_cell
+from .layout import event_text_path, project_text_path
 from .load import _text_files, checkout
-from .rules import EVENT_CSS, EVENT_TEXTS
+from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 
 R = TypeVar("R")
 
@@ -60,18 +61,13 @@ def render_files(site: Site) -> dict[str, str]:
         + "\n",
     }
     for e in site.events.values():
-        if e.description:
-            files[f"events/{e.slug}.md"] = e.description + "\n"
-        for name in EVENT_TEXTS:
-            if getattr(e, name):
-                files[f"events/{e.slug}/{name}.md"] = getattr(e, name) + "\n"
-        if e.custom_css:
-            files[f"events/{e.slug}/{EVENT_CSS}.css"] = e.custom_css + "\n"
+        for name in EVENT_TEXT_FIELDS:
+            if text := getattr(e, name):
+                files[event_text_path(e.slug, name)] = text + "\n"
     for p in site.projects.values():
-        if p.pitch:
-            files[f"projects/{p.event}/{p.slug}.md"] = p.pitch + "\n"
-        if p.readme:
-            files[f"synced/{p.event}/{p.slug}.md"] = p.readme + "\n"
+        for name in PROJECT_TEXT_FIELDS:
+            if text := getattr(p, name):
+                files[project_text_path(p.event, p.slug, name)] = text + "\n"
     return files
 
 
