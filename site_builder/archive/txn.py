@@ -2,10 +2,11 @@
 
 A writer stages every new file in `.jamdat/txn/`, then, holding the archive's lock:
 checks that what it read is still on disk (`Read`), writes a journal naming every move
-and removal (the commit point: one atomic rename), carries them out, records a new commit
-token and removes the journal. A writer killed after the commit point leaves the journal,
-and whoever next takes the lock (any reader or writer) rolls it forward; killed before,
-it leaves only staged files, which are dropped. Nothing is ever half applied once the
+and removal (the commit point: one atomic rename), carries them out, and renames the
+journal to the commit token (the journal gone and a new token, in one step). A writer
+killed after the commit point leaves the journal, and whoever next takes the lock or
+reads (any reader or writer) rolls it forward; killed before, it leaves only staged
+files, which are dropped. Nothing is ever half applied once the
 lock is free again.
 
 Readers take no lock. They read between two looks at the journal and the token (a
@@ -37,6 +38,8 @@ R = TypeVar("R")
 LOCK = "content.lock"
 JOURNAL = "journal.json"
 TOKEN = "commit"
+"""The journal of the last commit, kept once carried out: its text (a random token and
+the files moved) tells each commit from any other."""
 STAGING = "txn"
 _ATTEMPTS = 5
 """Lock-free reads tried before a reader waits for the lock (each retry means a commit
@@ -127,13 +130,13 @@ def commit_read(content: Path, files: Mapping[str, bytes | None], read: Read) ->
 def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
     """Stage, journal and carry out `files` (hold the lock)."""
     token = secrets.token_hex(8)
-    folder = state(content) / STAGING / token
+    staging = state(content) / STAGING
     moves: list[tuple[str, str]] = []
     removes: list[str] = []
     journal = state(content) / JOURNAL
     try:
-        folder.mkdir(parents=True)
-        if folder.stat().st_dev != content.stat().st_dev:
+        staging.mkdir(parents=True, exist_ok=True)
+        if staging.stat().st_dev != content.stat().st_dev:
             raise JamdatError(
                 f"{state(content)} is on another file system than {content}: changes are "
                 "moved from it into place, so it must be a plain folder of the archive"
@@ -143,17 +146,17 @@ def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
                 removes.append(rel)
                 continue
             with naming(content / rel):  # a full disk names the file being written
-                _write(folder / str(n), data)
-            moves.append((str(n), rel))
-        _write(folder / TOKEN, token.encode())
+                _write(staging / f"{token}.{n}", data)
+            moves.append((f"{token}.{n}", rel))
         entry: dict[str, object] = {"token": token, "moves": moves, "removes": removes}
-        _write(folder / JOURNAL, json.dumps(entry).encode())
-        os.replace(folder / JOURNAL, journal)  # the commit point
+        text = json.dumps(entry)
+        _write(staging / f"{token}.{JOURNAL}", text.encode())
+        os.replace(staging / f"{token}.{JOURNAL}", journal)  # the commit point
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        _drop_staged(content)
         raise
     _roll_forward(content, entry)
-    return token
+    return text
 
 
 def recover(content: Path) -> bool:
@@ -173,37 +176,45 @@ def recover(content: Path) -> bool:
         ) from None
     if journal is not None:
         _roll_forward(content, journal)
-    staging = state(content) / STAGING
-    if staging.is_dir():
-        shutil.rmtree(staging, ignore_errors=True)
+    if _staged(content):
+        _drop_staged(content)
     return journal is not None
+
+
+def _drop_staged(content: Path) -> None:
+    """Remove staged files no journal names (hold the lock)."""
+    staging = state(content) / STAGING
+    with contextlib.suppress(FileNotFoundError), os.scandir(staging) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 def _roll_forward(content: Path, journal: dict[str, object]) -> None:
     """Carry out a committed journal; done again after a crash, it finishes the work (a
     staged file already moved is simply gone from the staging folder)."""
-    token = str(journal["token"])
-    folder = state(content) / STAGING / token
+    staging = state(content) / STAGING
     moves = journal["moves"]
     removes = journal["removes"]
     assert isinstance(moves, list) and isinstance(removes, list)
     for staged, rel in moves:
         target = content / rel
         with contextlib.suppress(FileNotFoundError):
-            os.replace(folder / staged, target)
+            os.replace(staging / staged, target)
             continue
         if not target.parent.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
-                os.replace(folder / staged, target)
+                os.replace(staging / staged, target)
     for rel in removes:
         (content / rel).unlink(missing_ok=True)
     for parent in sorted({(content / rel).parent for rel in removes}, reverse=True):
         _remove_if_empty(content, parent)
-    with contextlib.suppress(FileNotFoundError):  # moved already, before a crash
-        os.replace(folder / TOKEN, state(content) / TOKEN)  # after every move: see `consistent`
-    (state(content) / JOURNAL).unlink()
-    shutil.rmtree(folder, ignore_errors=True)
+    # Last, and in one step: the journal is gone and the token is new (see `consistent`).
+    os.replace(state(content) / JOURNAL, state(content) / TOKEN)
 
 
 def _remove_if_empty(content: Path, folder: Path) -> None:
@@ -284,7 +295,7 @@ def current(content: Path) -> str:
 
 def _token(content: Path) -> str:
     try:
-        return (state(content) / TOKEN).read_text(encoding="ascii")
+        return (state(content) / TOKEN).read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
 
