@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -379,3 +380,40 @@ def test_a_cell_holding_a_lone_carriage_return_survives_a_save(
     work.site.projects[("spring-hack", "river-levels")].summary = "one\rtwo"
     archive.save(content, work.site, read=work.read)
     assert archive.load(content).projects[("spring-hack", "river-levels")].summary == "one\ntwo"
+
+
+@pytest.mark.parametrize(
+    "moves, removes",
+    [
+        ([["x", "../outside.txt"]], []),
+        ([["x", "/tmp/absolute.txt"]], []),
+        ([["../x", "data/events.csv"]], []),
+        ([], ["../outside.txt"]),
+        ([["x", ".jamdat/commit"]], []),
+        ([["x", "linked/evil.md"]], []),
+    ],
+    ids=["dotdot", "absolute", "staged-outside", "remove-outside", "state", "through-link"],
+)
+def test_a_planted_journal_cannot_reach_outside_the_archive(
+    tmp_archive: ArchiveFactory, tmp_path: Path, moves: list[list[str]], removes: list[str]
+) -> None:
+    """An archive copied with a journal in it (or one written by hand) is refused when it
+    names anything but the archive's own files; nothing is moved or removed."""
+    content = tmp_archive()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (content / "linked").symlink_to(tmp_path / "elsewhere")
+    staging = txn.state(content) / txn.STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / "x").write_text("planted", encoding="utf-8")
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps({"token": "t", "moves": moves, "removes": removes}), encoding="utf-8"
+    )
+    before = tree_digest(content)
+    with pytest.raises(Exception, match="journal of an unfinished change is damaged"):
+        archive.load(content)
+    assert outside.read_text(encoding="utf-8") == "keep me"
+    assert not (tmp_path / "elsewhere" / "evil.md").exists()
+    assert not Path("/tmp/absolute.txt").exists()
+    assert tree_digest(content) == before

@@ -155,7 +155,7 @@ def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
     except BaseException:
         _drop_staged(content)
         raise
-    _roll_forward(content, entry)
+    _roll_forward(content, (moves, removes))
     return text
 
 
@@ -164,21 +164,14 @@ def recover(content: Path) -> bool:
     committing (hold the lock). True when there was a change to finish."""
     path = state(content) / JOURNAL
     try:
-        journal = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
-        journal = None
-    except ValueError:
-        # Never half written (it is renamed into place): unreadable means damaged by
-        # hand, and a guess could tear the archive. Say so rather than guess.
-        raise JamdatError(
-            f"{path}: the journal of an unfinished change is damaged; restore content/ from "
-            "git and remove the file"
-        ) from None
-    if journal is not None:
-        _roll_forward(content, journal)
+        data = None
+    if data is not None:
+        _roll_forward(content, _journal(content, data))
     if _staged(content):
         _drop_staged(content)
-    return journal is not None
+    return data is not None
 
 
 def _drop_staged(content: Path) -> None:
@@ -193,13 +186,56 @@ def _drop_staged(content: Path) -> None:
                     os.unlink(entry.path)
 
 
-def _roll_forward(content: Path, journal: dict[str, object]) -> None:
+Journal = tuple[list[tuple[str, str]], list[str]]
+"""A commit's moves (staged file name, path in the archive) and removals."""
+
+
+def _journal(content: Path, data: bytes) -> Journal:
+    """The moves and removals of a journal left on disk, every path checked: one that
+    does not parse, or that names a place outside the archive's files, is refused."""
+    try:
+        entry = json.loads(data)
+        moves = [(str(staged), str(rel)) for staged, rel in entry["moves"]]
+        removes = [str(rel) for rel in entry["removes"]]
+    except (ValueError, KeyError, TypeError):
+        moves, removes = [], [""]
+    names = [staged for staged, _ in moves]
+    rels = [rel for _, rel in moves] + removes
+    if not all(_plain_name(n) for n in names) or not all(_in_archive(content, r) for r in rels):
+        # Never half written (it is renamed into place): a bad one was damaged or planted,
+        # and acting on a guess could tear the archive or write outside it.
+        raise JamdatError(
+            f"{state(content) / JOURNAL}: the journal of an unfinished change is damaged; "
+            "restore content/ from git and remove the file"
+        )
+    return moves, removes
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..")
+
+
+def _in_archive(content: Path, rel: str) -> bool:
+    """Whether `rel` names a file of the archive: relative, no `..`, not in `.jamdat`, and
+    no folder on the way a symbolic link."""
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return False
+    if parts[0] == contentfs.STATE_DIR:
+        return False
+    folder = content
+    for part in parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            return False
+    return not (content / rel).is_symlink()
+
+
+def _roll_forward(content: Path, journal: Journal) -> None:
     """Carry out a committed journal; done again after a crash, it finishes the work (a
     staged file already moved is simply gone from the staging folder)."""
     staging = state(content) / STAGING
-    moves = journal["moves"]
-    removes = journal["removes"]
-    assert isinstance(moves, list) and isinstance(removes, list)
+    moves, removes = journal
     for staged, rel in moves:
         target = content / rel
         with contextlib.suppress(FileNotFoundError):
