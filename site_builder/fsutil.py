@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -37,31 +37,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def replace_all(writes: dict[Path, bytes], removes: Iterable[Path] = ()) -> None:
-    """Write every file or none: each goes to a temporary file beside its target first
-    (where a full disk fails; then the temporary files and the folders made for them are
-    removed and nothing has changed), and only then are all renamed into place and
-    `removes` deleted."""
-    staged: list[tuple[str, Path]] = []
-    made: list[Path] = []
-    try:
-        for path, data in writes.items():
-            made.extend(_make_folders(path.parent))
-            staged.append((_staged(path, data), path))
-    except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
-    for path in removes:
-        path.unlink(missing_ok=True)
-
-
 def _staged(path: Path, data: bytes) -> str:
     """`data` in a new temporary file beside `path`; an error (a full disk) names `path`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -74,19 +49,6 @@ def _staged(path: Path, data: bytes) -> str:
             os.unlink(tmp)
         raise
     return tmp
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Make `folder` and its missing parents; returns those made, outermost first."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    made: list[Path] = []
-    for path in reversed(missing):
-        path.mkdir(exist_ok=True)
-        made.append(path)
-    return made
 
 
 @contextlib.contextmanager
