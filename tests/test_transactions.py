@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -379,3 +380,67 @@ def test_a_cell_holding_a_lone_carriage_return_survives_a_save(
     work.site.projects[("spring-hack", "river-levels")].summary = "one\rtwo"
     archive.save(content, work.site, read=work.read)
     assert archive.load(content).projects[("spring-hack", "river-levels")].summary == "one\ntwo"
+
+
+@pytest.mark.parametrize(
+    "journal",
+    ["{}", "[]", "null", '{"moves": [["a"]], "removes": []}', '{"moves": "ab", "removes": []}'],
+)
+def test_a_journal_not_written_by_jamdat_is_reported_not_a_traceback(
+    tmp_archive: ArchiveFactory, cli: Cli, journal: str
+) -> None:
+    content = tmp_archive()
+    (txn.state(content) / txn.JOURNAL).write_text(journal, encoding="utf-8")
+    result = cli("validate", "--fast", "--content", content)
+    assert result.exit_code == 1
+    assert "journal of an unfinished change is damaged" in result.stderr
+    assert not isinstance(result.exception, (KeyError, TypeError, ValueError, AssertionError))
+
+
+@pytest.mark.parametrize("outside", ["../victim/planted.txt", "/VICTIM/planted.txt", "link/x.md"])
+def test_a_journal_copied_with_an_archive_writes_and_removes_nothing_outside_it(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli, outside: str
+) -> None:
+    """content/.jamdat is not committed, but an archive copied whole (a tarball, rsync)
+    brings it: its journal is carried out by whoever reads the archive next."""
+    content = tmp_archive()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("precious\n", encoding="utf-8")
+    (content / "link").symlink_to(victim)
+    outside = outside.replace("/VICTIM", str(victim))
+    staging = txn.state(content) / txn.STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / "t.0").write_text("planted\n", encoding="utf-8")
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps({"token": "t", "moves": [["t.0", outside]], "removes": [outside]}),
+        encoding="utf-8",
+    )
+    result = cli("validate", "--fast", "--content", content)
+    assert result.exit_code == 1
+    assert "not a file of the archive" in result.stderr and repr(outside) in result.stderr
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    (victim / "keep.txt").unlink()
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps({"token": "t", "moves": [], "removes": [outside.replace("planted", "keep")]}),
+        encoding="utf-8",
+    )
+    (victim / "keep.txt").write_text("precious\n", encoding="utf-8")
+    assert cli("validate", "--fast", "--content", content).exit_code == 1
+    assert (victim / "keep.txt").read_text(encoding="utf-8") == "precious\n"
+
+
+def test_a_journal_staged_name_outside_the_staging_folder_moves_nothing_in(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content = tmp_archive()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token\n", encoding="utf-8")
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps(
+            {"token": "t", "moves": [["../../../secret.txt", "media/s.txt"]], "removes": []}
+        ),
+        encoding="utf-8",
+    )
+    assert cli("validate", "--fast", "--content", content).exit_code == 1
+    assert secret.exists() and not (content / "media" / "s.txt").exists()

@@ -21,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -164,21 +165,80 @@ def recover(content: Path) -> bool:
     committing (hold the lock). True when there was a change to finish."""
     path = state(content) / JOURNAL
     try:
-        journal = json.loads(path.read_bytes())
+        journal: object = json.loads(path.read_bytes())
+        found = True
     except FileNotFoundError:
-        journal = None
+        journal, found = None, False
     except ValueError:
         # Never half written (it is renamed into place): unreadable means damaged by
         # hand, and a guess could tear the archive. Say so rather than guess.
-        raise JamdatError(
-            f"{path}: the journal of an unfinished change is damaged; restore content/ from "
-            "git and remove the file"
-        ) from None
-    if journal is not None:
-        _roll_forward(content, journal)
+        raise _damaged(path) from None
+    if found:
+        _roll_forward(content, _checked(content, path, journal))
     if _staged(content):
         _drop_staged(content)
-    return journal is not None
+    return found
+
+
+def _checked(content: Path, path: Path, journal: object) -> dict[str, object]:
+    """The journal at `path` when it is one `_apply` wrote: moves of staged files (plain
+    names) to paths inside the archive, and removals of paths inside it. Anything else
+    was written by hand, or came with a copied archive: carried out, it could write or
+    remove files anywhere the user may (`../../`, an absolute path, a folder that is a
+    link), so it is refused, naming the path."""
+    damaged = _damaged(path)
+    if not isinstance(journal, dict):
+        raise damaged
+    moves, removes = journal.get("moves"), journal.get("removes")
+    if not isinstance(moves, list) or not isinstance(removes, list):
+        raise damaged
+    targets: list[object] = list(removes)
+    for move in moves:
+        if not (isinstance(move, list) and len(move) == 2 and isinstance(move[0], str)):
+            raise damaged
+        staged, rel = move
+        if "/" in staged or "\0" in staged or staged in ("", ".", ".."):
+            raise damaged
+        targets.append(rel)
+    for rel in targets:
+        if not isinstance(rel, str):
+            raise damaged
+        if not _inside_archive(content, rel):
+            raise JamdatError(
+                f"{path}: the journal of an unfinished change names {rel!r}, which is not "
+                "a file of the archive; nothing was done: remove the journal (it was not "
+                "written by Jamdat) and check the archive"
+            )
+    return journal
+
+
+def _damaged(path: Path) -> JamdatError:
+    return JamdatError(
+        f"{path}: the journal of an unfinished change is damaged; restore content/ from "
+        "git and remove the file"
+    )
+
+
+def _inside_archive(content: Path, rel: str) -> bool:
+    """Whether `rel` names a file of the archive: relative, no `..`, not in `.jamdat/`,
+    and through no folder that is a symbolic link."""
+    parts = rel.split("/")
+    if (
+        "\0" in rel
+        or rel.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or parts[0] == contentfs.STATE_DIR
+    ):
+        return False
+    folder = content
+    for part in parts[:-1]:
+        folder = folder / part
+        try:
+            if stat.S_ISLNK(os.lstat(folder).st_mode):
+                return False
+        except (FileNotFoundError, NotADirectoryError):
+            break  # made by the roll forward
+    return True
 
 
 def _drop_staged(content: Path) -> None:
