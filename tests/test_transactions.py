@@ -444,3 +444,49 @@ def test_a_journal_staged_name_outside_the_staging_folder_moves_nothing_in(
     )
     assert cli("validate", "--fast", "--content", content).exit_code == 1
     assert secret.exists() and not (content / "media" / "s.txt").exists()
+
+
+BUSY = textwrap.dedent(
+    """
+    import pathlib, sys
+    from site_builder.services import scaffold
+    content, n = pathlib.Path(sys.argv[1]), 0
+    while not (content.parent / "stop").exists():
+        n += 1
+        scaffold.new_project(content, "spring-hack", f"Busy {n}", slug=f"busy-{n}")
+        print(n, flush=True)
+    """
+)
+
+
+def test_import_gets_through_while_another_writer_commits_all_the_time(
+    cli: Cli, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that keeps losing the race (the edit API commits many times a second)
+    holds the lock for its last attempt instead of giving up: both changes survive."""
+    from site_builder.importers import dribdat
+
+    real = dribdat.merge
+
+    def slow_merge(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a large export: the other process commits meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dribdat, "merge", slow_merge)
+    content = tmp_archive()
+    other = subprocess.Popen(
+        [sys.executable, "-c", BUSY, str(content)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        assert other.stdout is not None
+        other.stdout.readline()  # it is committing
+        result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
+    finally:
+        (content.parent / "stop").touch()
+        out, _ = other.communicate(timeout=30)
+    assert result.exit_code == 0, result.output
+    site = archive.load(content)
+    assert any(e.name.lower().startswith("glamhack") for e in site.events.values())
+    added = int(out.split()[-1]) if out.split() else 1
+    for n in range(1, added + 1):
+        _assert_added(content, f"busy-{n}")

@@ -104,6 +104,13 @@ def exclusive(content: Path) -> Iterator[None]:
             held.discard(key)
 
 
+def last_attempt(content: Path, last: bool) -> contextlib.AbstractContextManager[None]:
+    """Around one attempt of a writer to read, change and save: the last attempt holds the
+    lock throughout, so a writer that keeps losing to others (the edit API commits many
+    times a second) still gets through, holding them up once, for one read."""
+    return exclusive(content) if last else contextlib.nullcontext()
+
+
 def commit(content: Path, files: Mapping[str, bytes | None], read: Read) -> str:
     """Write `files` (path relative to `content`: bytes, or None to remove) as one change
     (hold `exclusive`). Raises Conflict, writing nothing, when one of them changed since
