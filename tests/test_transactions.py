@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -490,3 +492,41 @@ def test_import_gets_through_while_another_writer_commits_all_the_time(
     added = int(out.split()[-1]) if out.split() else 1
     for n in range(1, added + 1):
         _assert_added(content, f"busy-{n}")
+
+
+class _FullDisk:
+    """`os` as the lock sees it, with a disk too full for the holder's name."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def pwrite(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["journal", "lock"])
+def test_a_full_disk_names_the_file_and_changes_nothing(
+    tmp_archive: ArchiveFactory, cli: Cli, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    from site_builder import locks
+
+    content = tmp_archive()
+    before = tree_digest(content)
+    real = txn._write
+
+    def full(path: Path, data: bytes) -> None:
+        if path.name.endswith(txn.JOURNAL):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    if where == "journal":
+        monkeypatch.setattr(txn, "_write", full)
+    else:
+        monkeypatch.setattr(locks, "os", _FullDisk())
+    result = cli("new", "project", "--content", content, "spring-hack", "Full disk")
+    assert result.exit_code == 1
+    name = txn.JOURNAL if where == "journal" else txn.LOCK
+    assert f"{name}: No space left on device" in result.stderr
+    assert tree_digest(content) == before
+    assert not any((txn.state(content) / txn.STAGING).iterdir())

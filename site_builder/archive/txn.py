@@ -158,7 +158,8 @@ def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
             moves.append((f"{token}.{n}", rel))
         entry: dict[str, object] = {"token": token, "moves": moves, "removes": removes}
         text = json.dumps(entry)
-        _write(staging / f"{token}.{JOURNAL}", text.encode())
+        with naming(journal):
+            _write(staging / f"{token}.{JOURNAL}", text.encode())
         os.replace(staging / f"{token}.{JOURNAL}", journal)  # the commit point
     except BaseException:
         _drop_staged(content)
