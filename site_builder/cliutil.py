@@ -39,11 +39,14 @@ DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPER
 
 class Group(click.Group):
     """The `jamdat` command group. A system error naming a file, or one of a full or
-    read-only disk, ends any command with one line naming the path, without a traceback."""
+    read-only disk, ends any command with one line naming the path, without a traceback;
+    so does any JamdatError a command left uncaught (a damaged journal, a conflict)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except JamdatError as exc:
+            fail(exc)
         except OSError as exc:
             if exc.filename is None and exc.errno not in DISK_ERRORS:
                 raise

@@ -26,8 +26,12 @@ def locked(lock_file: Path) -> Iterator[None]:
     fd = _acquire(lock_file)
     _HELD[fd] = lock_file
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(_me()).encode() + b"\n", 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(_me()).encode() + b"\n", 0)
+        except OSError as exc:  # a full disk: say where
+            exc.filename = exc.filename or str(lock_file)
+            raise
         yield
     finally:
         _HELD.pop(fd, None)
@@ -125,7 +129,7 @@ def _describe(holder: dict[str, object], lock_file: Path) -> str:
         details.append(f"started {time.strftime('%H:%M:%S', time.localtime(started))}")
     if holder.get("host") != socket.gethostname():
         details.append(f"on {holder.get('host')}")
-    return f"build {pid} ({', '.join(details)})"
+    return f"process {pid} ({', '.join(details)})"
 
 
 def _alive(pid: int) -> bool:

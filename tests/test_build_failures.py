@@ -180,7 +180,7 @@ def test_a_build_that_must_wait_says_once_for_whom(
         assert build.poll() is None, "it waits while the lock is held"
     _, rest = build.communicate(timeout=60)
     assert build.returncode == 0
-    assert waiting.startswith(f"waiting for build {os.getpid()} (")
+    assert waiting.startswith(f"waiting for process {os.getpid()} (")
     assert ", started " in waiting and waiting.endswith(") to finish ...\n")
     assert "waiting" not in rest, "said once"
     assert tree_digest(out)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -417,3 +419,151 @@ def test_a_planted_journal_cannot_reach_outside_the_archive(
     assert not (tmp_path / "elsewhere" / "evil.md").exists()
     assert not Path("/tmp/absolute.txt").exists()
     assert tree_digest(content) == before
+
+
+@pytest.mark.parametrize(
+    "journal",
+    ["{}", "[]", "null", '{"moves": [["a"]], "removes": []}', '{"moves": "ab", "removes": []}'],
+)
+def test_a_journal_not_written_by_jamdat_is_reported_not_a_traceback(
+    tmp_archive: ArchiveFactory, cli: Cli, journal: str
+) -> None:
+    content = tmp_archive()
+    (txn.state(content) / txn.JOURNAL).write_text(journal, encoding="utf-8")
+    result = cli("validate", "--fast", "--content", content)
+    assert result.exit_code == 1
+    assert "journal of an unfinished change is damaged" in result.stderr
+    assert not isinstance(result.exception, (KeyError, TypeError, ValueError, AssertionError))
+
+
+@pytest.mark.parametrize("outside", ["../victim/planted.txt", "/VICTIM/planted.txt", "link/x.md"])
+def test_a_journal_copied_with_an_archive_writes_and_removes_nothing_outside_it(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli, outside: str
+) -> None:
+    """content/.jamdat is not committed, but an archive copied whole (a tarball, rsync)
+    brings it: its journal is carried out by whoever reads the archive next."""
+    content = tmp_archive()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("precious\n", encoding="utf-8")
+    (content / "link").symlink_to(victim)
+    outside = outside.replace("/VICTIM", str(victim))
+    staging = txn.state(content) / txn.STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / "t.0").write_text("planted\n", encoding="utf-8")
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps({"token": "t", "moves": [["t.0", outside]], "removes": [outside]}),
+        encoding="utf-8",
+    )
+    result = cli("validate", "--fast", "--content", content)
+    assert result.exit_code == 1
+    assert "not a file of the archive" in result.stderr and repr(outside) in result.stderr
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    (victim / "keep.txt").unlink()
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps({"token": "t", "moves": [], "removes": [outside.replace("planted", "keep")]}),
+        encoding="utf-8",
+    )
+    (victim / "keep.txt").write_text("precious\n", encoding="utf-8")
+    assert cli("validate", "--fast", "--content", content).exit_code == 1
+    assert (victim / "keep.txt").read_text(encoding="utf-8") == "precious\n"
+
+
+def test_a_journal_staged_name_outside_the_staging_folder_moves_nothing_in(
+    tmp_archive: ArchiveFactory, tmp_path: Path, cli: Cli
+) -> None:
+    content = tmp_archive()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token\n", encoding="utf-8")
+    (txn.state(content) / txn.JOURNAL).write_text(
+        json.dumps(
+            {"token": "t", "moves": [["../../../secret.txt", "media/s.txt"]], "removes": []}
+        ),
+        encoding="utf-8",
+    )
+    assert cli("validate", "--fast", "--content", content).exit_code == 1
+    assert secret.exists() and not (content / "media" / "s.txt").exists()
+
+
+BUSY = textwrap.dedent(
+    """
+    import pathlib, sys
+    from site_builder.services import scaffold
+    content, n = pathlib.Path(sys.argv[1]), 0
+    while not (content.parent / "stop").exists():
+        n += 1
+        scaffold.new_project(content, "spring-hack", f"Busy {n}", slug=f"busy-{n}")
+        print(n, flush=True)
+    """
+)
+
+
+def test_import_gets_through_while_another_writer_commits_all_the_time(
+    cli: Cli, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer that keeps losing the race (the edit API commits many times a second)
+    holds the lock for its last attempt instead of giving up: both changes survive."""
+    from site_builder.importers import dribdat
+
+    real = dribdat.merge
+
+    def slow_merge(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a large export: the other process commits meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dribdat, "merge", slow_merge)
+    content = tmp_archive()
+    other = subprocess.Popen(
+        [sys.executable, "-c", BUSY, str(content)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        assert other.stdout is not None
+        other.stdout.readline()  # it is committing
+        result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
+    finally:
+        (content.parent / "stop").touch()
+        out, _ = other.communicate(timeout=30)
+    assert result.exit_code == 0, result.output
+    site = archive.load(content)
+    assert any(e.name.lower().startswith("glamhack") for e in site.events.values())
+    added = int(out.split()[-1]) if out.split() else 1
+    for n in range(1, added + 1):
+        _assert_added(content, f"busy-{n}")
+
+
+class _FullDisk:
+    """`os` as the lock sees it, with a disk too full for the holder's name."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    @staticmethod
+    def pwrite(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["journal", "lock"])
+def test_a_full_disk_names_the_file_and_changes_nothing(
+    tmp_archive: ArchiveFactory, cli: Cli, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    from site_builder import locks
+
+    content = tmp_archive()
+    before = tree_digest(content)
+    real = txn._write
+
+    def full(path: Path, data: bytes) -> None:
+        if path.name.endswith(txn.JOURNAL):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    if where == "journal":
+        monkeypatch.setattr(txn, "_write", full)
+    else:
+        monkeypatch.setattr(locks, "os", _FullDisk())
+    result = cli("new", "project", "--content", content, "spring-hack", "Full disk")
+    assert result.exit_code == 1
+    name = txn.JOURNAL if where == "journal" else txn.LOCK
+    assert f"{name}: No space left on device" in result.stderr
+    assert tree_digest(content) == before
+    assert not any((txn.state(content) / txn.STAGING).iterdir())

@@ -128,16 +128,18 @@ def edit(
 ) -> list[str]:
     """Load the archive, apply `change` to it and save it as one transaction (`change`
     may return more files of the same change, as for `save`'s `also`). When another
-    writer committed meanwhile, the archive is loaded again and `change` applied again,
-    so `change` must depend only on the archive it is given. Returns the changed paths."""
+    writer committed meanwhile, the archive is loaded again and `change` applied again
+    (the last time holding the lock), so `change` must depend only on the archive it is
+    given. Returns the changed paths."""
     for attempt in range(1, attempts + 1):
-        work = checkout(content)
-        also = change(work.site)
-        try:
-            return save(content, work.site, also, read=work.read)
-        except txn.Conflict:
-            if attempt == attempts:
-                raise
+        with txn.last_attempt(content, attempt == attempts):
+            work = checkout(content)
+            also = change(work.site)
+            try:
+                return save(content, work.site, also, read=work.read)
+            except txn.Conflict:
+                if attempt == attempts:
+                    raise
     raise AssertionError("unreachable")
 
 

@@ -103,6 +103,13 @@ def exclusive(content: Path) -> Iterator[None]:
             held.discard(key)
 
 
+def last_attempt(content: Path, last: bool) -> contextlib.AbstractContextManager[None]:
+    """Around one attempt of a writer to read, change and save: the last attempt holds the
+    lock throughout, so a writer that keeps losing to others (the edit API commits many
+    times a second) still gets through, holding them up once, for one read."""
+    return exclusive(content) if last else contextlib.nullcontext()
+
+
 def commit(content: Path, files: Mapping[str, bytes | None], read: Read) -> str:
     """Write `files` (path relative to `content`: bytes, or None to remove) as one change
     (hold `exclusive`). Raises Conflict, writing nothing, when one of them changed since
@@ -150,7 +157,8 @@ def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
             moves.append((f"{token}.{n}", rel))
         entry: dict[str, object] = {"token": token, "moves": moves, "removes": removes}
         text = json.dumps(entry)
-        _write(staging / f"{token}.{JOURNAL}", text.encode())
+        with naming(journal):
+            _write(staging / f"{token}.{JOURNAL}", text.encode())
         os.replace(staging / f"{token}.{JOURNAL}", journal)  # the commit point
     except BaseException:
         _drop_staged(content)
@@ -191,35 +199,42 @@ Journal = tuple[list[tuple[str, str]], list[str]]
 
 
 def _journal(content: Path, data: bytes) -> Journal:
-    """The moves and removals of a journal left on disk, every path checked: one that
-    does not parse, or that names a place outside the archive's files, is refused."""
+    """The moves and removals of a journal left on disk, every path checked. Anything but
+    what `_apply` writes (moves of staged files, by plain names, to files of the archive,
+    and removals of files of the archive) was damaged, written by hand or came with a
+    copied archive: carried out, it could tear the archive or write and remove files
+    anywhere (`../`, an absolute path, a linked folder), so it is refused."""
+    path = state(content) / JOURNAL
     try:
         entry = json.loads(data)
         moves = [(str(staged), str(rel)) for staged, rel in entry["moves"]]
         removes = [str(rel) for rel in entry["removes"]]
-    except (ValueError, KeyError, TypeError):
-        moves, removes = [], [""]
-    names = [staged for staged, _ in moves]
-    rels = [rel for _, rel in moves] + removes
-    if not all(_plain_name(n) for n in names) or not all(_in_archive(content, r) for r in rels):
-        # Never half written (it is renamed into place): a bad one was damaged or planted,
-        # and acting on a guess could tear the archive or write outside it.
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise JamdatError(
-            f"{state(content) / JOURNAL}: the journal of an unfinished change is damaged; "
-            "restore content/ from git and remove the file"
+            f"{path}: the journal of an unfinished change is damaged; restore content/ from "
+            "git and remove the file"
+        ) from None
+    names = [staged for staged, _ in moves]
+    for name in (n for n in names if not _plain_name(n)):
+        raise JamdatError(f"{path}: the journal of an unfinished change is damaged: {name!r}")
+    for rel in (r for r in [*(r for _, r in moves), *removes] if not _in_archive(content, r)):
+        raise JamdatError(
+            f"{path}: the journal of an unfinished change is damaged: it names {rel!r}, "
+            "which is not a file of the archive; nothing was done: remove the journal (it "
+            "was not written by Jamdat) and check the archive"
         )
     return moves, removes
 
 
 def _plain_name(name: str) -> bool:
-    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..")
+    return bool(name) and not any(c in name for c in "/\\\0") and name not in (".", "..")
 
 
 def _in_archive(content: Path, rel: str) -> bool:
     """Whether `rel` names a file of the archive: relative, no `..`, not in `.jamdat`, and
     no folder on the way a symbolic link."""
     parts = rel.split("/")
-    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    if "\0" in rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
         return False
     if parts[0] == contentfs.STATE_DIR:
         return False

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import archive
+from ..archive import txn
 from ..archive.rules import (
     EVENT_PAGES,
     SITE_PAGES,
@@ -83,18 +84,19 @@ def import_paths(
         for url in urls:
             inputs.extend(read_server(url, event_ids))
     for attempt in range(1, _ATTEMPTS + 1):
-        work = archive.checkout_or_new(content)
-        given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
-        attach_projects(work.site, given)
-        summary = merge(work.site, given, timezone)
-        also = kept_files(content, summary.kept)
-        try:
-            summary.changed = archive.save(content, work.site, also=also, read=work.read)
-        except archive.Conflict:
-            if attempt == _ATTEMPTS:
-                raise
-            continue  # another writer committed while merging: merge into its archive
-        return summary
+        with txn.last_attempt(content, attempt == _ATTEMPTS):
+            work = archive.checkout_or_new(content)
+            given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
+            attach_projects(work.site, given)
+            summary = merge(work.site, given, timezone)
+            also = kept_files(content, summary.kept)
+            try:
+                summary.changed = archive.save(content, work.site, also=also, read=work.read)
+            except archive.Conflict:
+                if attempt == _ATTEMPTS:
+                    raise
+                continue  # another writer committed while merging: merge into its archive
+            return summary
     raise AssertionError("unreachable")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from .. import archive
+from ..archive import txn
 from ..fsutil import atomic_write
 from ..sync.http import FetchError, Http, HttpOptions
 from .refs import Reference, find, rewrite
@@ -153,16 +154,18 @@ def pull_media(
         )
     report.rewritten = rewrite(site, fields, texts)
     for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            report.changed = archive.save(content, site, images, read=work.read)
-            break
-        except archive.Conflict:
-            if attempt == _ATTEMPTS:
-                raise
-        # Another writer committed during the downloads: rewrite its archive instead.
-        work = archive.checkout(content)
-        site = work.site
-        report.rewritten = rewrite(site, fields, texts)
+        with txn.last_attempt(content, attempt == _ATTEMPTS):
+            if attempt > 1:
+                # Another writer committed during the downloads: rewrite its archive instead.
+                work = archive.checkout(content)
+                site = work.site
+                report.rewritten = rewrite(site, fields, texts)
+            try:
+                report.changed = archive.save(content, site, images, read=work.read)
+                break
+            except archive.Conflict:
+                if attempt == _ATTEMPTS:
+                    raise
     index.update(local)
     text = json.dumps(dict(sorted(index.items())), indent=1) + "\n"
     atomic_write(archive.state_dir(content) / INDEX, text.encode("utf-8"))

@@ -22,6 +22,7 @@ from typing import Protocol
 import httpx
 
 from .. import archive
+from ..archive import txn
 from ..errors import JamdatError
 from ..model import Project, Site
 from .cache import HttpCache
@@ -264,18 +265,20 @@ class _Run:
     def _save(self, attempts: int = 3) -> archive.Saved:
         """Save what was synced; when another writer committed since the archive was read,
         read it again and apply every remote fetched so far to it (fill-only, so nothing
-        the other writer changed is overwritten)."""
+        the other writer changed is overwritten), the last time holding the lock."""
         for attempt in range(1, attempts + 1):
-            try:
-                return archive.commit(self.content, self.site, read=self.read)
-            except archive.Conflict:
-                if attempt == attempts:
-                    raise
-            work = archive.checkout(self.content)
-            self.logs = Logs(work.site)
-            for remote in self.applied:
-                reconcile(work.site, remote, self.config.always_sync, self.logs)
-            self.site, self.read = work.site, work.read
+            with txn.last_attempt(self.content, attempt == attempts):
+                if attempt > 1:
+                    work = archive.checkout(self.content)
+                    self.logs = Logs(work.site)
+                    for remote in self.applied:
+                        reconcile(work.site, remote, self.config.always_sync, self.logs)
+                    self.site, self.read = work.site, work.read
+                try:
+                    return archive.commit(self.content, self.site, read=self.read)
+                except archive.Conflict:
+                    if attempt == attempts:
+                        raise
         raise AssertionError("unreachable")
 
 
