@@ -43,6 +43,12 @@ async def check_body(request: Request[Any, Any, Any]) -> None:
         value = _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise ApiError(HTTP_400_BAD_REQUEST, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # msgspec's guard against deep nesting, before the stack runs out
+        raise ApiError(
+            HTTP_400_BAD_REQUEST,
+            "the body is nested too deeply: send a JSON object of fields, not nested arrays "
+            "or objects",
+        ) from None
     errors = field_errors(struct, value)
     if errors:
         raise unprocessable(errors)

@@ -13,18 +13,11 @@ from msgspec import Struct
 from site_builder.config import Stage
 
 from ..context import Ctx
+from ..headers import PAGE_CSP
 from .common import EntrySlug, EventSlug
 
 ASSETS = {"edit.js": "text/javascript", "edit.css": "text/css"}
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
 
 
 class Health(Struct):

@@ -1,0 +1,77 @@
+"""The API's edges: deeply nested bodies, security headers on every response, a schema
+viewer without CDNs, and an OpenAPI description that says what the API does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_helpers import EVENT, PROJECT, ApiEnv, make_env, project_url
+from selectolax.lexbor import LexborHTMLParser
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> ApiEnv:
+    return make_env(tmp_path)
+
+
+@pytest.mark.parametrize("depth", [10_000, 100_000])
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_is_a_400_with_a_message(env: ApiEnv, depth: int, opening: str) -> None:
+    with env.client() as client:
+        response = client.post(
+            project_url() + "/activities",
+            content=opening * depth,
+            headers={**env.auth("organiser"), "Content-Type": "application/json"},
+        )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def _every_kind_of_response(env: ApiEnv) -> dict[str, Any]:
+    with env.client() as client:
+        return {
+            "json": client.get("/api/v1/events"),
+            "error": client.get("/api/v1/events/no-such-event"),
+            "unrouted": client.get("/no/such/path"),
+            "refused": client.post("/api/v1/events", json={}),
+            "edit page": client.get(f"/edit/{EVENT}/{PROJECT}"),
+            "edit script": client.get("/edit/assets/edit.js"),
+            "viewer": client.get("/api/v1/schema"),
+            "viewer script": client.get("/api/v1/schema/assets/viewer.js"),
+            "schema": client.get("/api/v1/schema/openapi.json"),
+        }
+
+
+def test_every_response_carries_the_security_headers(env: ApiEnv) -> None:
+    for kind, response in _every_kind_of_response(env).items():
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff", kind
+        assert headers["referrer-policy"] == "no-referrer", kind
+        assert headers["x-frame-options"] == "DENY", kind
+        csp = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp, kind
+        assert "default-src 'none'" in csp, kind
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, kind
+
+
+def test_the_schema_viewer_loads_nothing_from_elsewhere(env: ApiEnv) -> None:
+    with env.client() as client:
+        page = client.get("/api/v1/schema")
+        assert page.status_code == 200
+        assert not re.search(r"https?://", page.text), page.text
+        tree = LexborHTMLParser(page.text)
+        assert not tree.css("script:not([src])") and not tree.css("style")  # no inline code
+        urls = [n.attributes["src"] for n in tree.css("script")]
+        urls += [n.attributes["href"] for n in tree.css("link")]
+        assert len(urls) >= 3
+        for url in urls:
+            assert url is not None and url.startswith("/api/v1/schema/assets/")
+            asset = client.get(url)
+            assert asset.status_code == 200, url
+            assert len(asset.content) > 100, url
+        spec = tree.css_first("#swagger-ui")
+        assert spec is not None and spec.attributes["data-spec"] == "/api/v1/schema/openapi.json"
+        assert client.get("/api/v1/schema/assets/..%2Fapp.py").status_code == 404
