@@ -28,6 +28,7 @@ from .routes.events import EventController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
 from .settings import ApiSettings
+from .strict import EventSchema, StrictBodySchemas
 from .viewer import VIEWER_HEADERS, SwaggerViewer
 
 
@@ -57,7 +58,12 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
         ),
         render_plugins=[SwaggerViewer(), JsonRenderPlugin()],
-        openapi_router=Router("/api/v1/schema", route_handlers=[], response_headers=VIEWER_HEADERS),
+        openapi_router=Router(
+            "/api/v1/schema",
+            route_handlers=[],
+            response_headers=VIEWER_HEADERS,
+            include_in_schema=False,
+        ),
     )
     app = Litestar(
         route_handlers=[
@@ -80,6 +86,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
         on_startup=[ctx.startup],
         on_shutdown=[ctx.shutdown],
         logging_config=None,
+        plugins=[StrictBodySchemas(), EventSchema()],
     )
     app.state[STATE_KEY] = ctx
     # Outside the router, so that requests no route matches (404, 405) and CORS

@@ -14,6 +14,8 @@ from site_builder.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
 
 T = TypeVar("T")
 
+LOCAL_TIME_FORMAT = "date-time-local"
+"""The OpenAPI format registry's name for an RFC 3339 date-time without offset."""
 SLUG_HELP = "lowercase letters, digits and single hyphens, e.g. `river-levels`"
 URL_PATTERN = r"^(https?://[^\s\x00-\x1f]+)?$"
 
@@ -26,14 +28,11 @@ Url = Annotated[
     str, Meta(max_length=2048, pattern=URL_PATTERN, description="An http(s) URL, or empty.")
 ]
 Team = Annotated[str, Meta(max_length=2000, description="Usernames, comma separated.")]
-LocalTime = Annotated[
-    datetime,
-    Meta(
-        tz=False,
-        description="Local wall-clock time in the event's `timezone`, without offset or Z, "
-        "e.g. `2025-03-01T09:00:00`.",
-    ),
-]
+LOCAL_TIME_HELP = (
+    "Local wall-clock time in the event's `timezone`, without offset or Z, "
+    "e.g. `2025-03-01T09:00:00`."
+)
+LocalTime = Annotated[datetime, Meta(tz=False, description=LOCAL_TIME_HELP)]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Order = Annotated[int, Meta(ge=0, le=100_000, description="Place in the pitch session.")]

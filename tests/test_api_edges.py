@@ -3,6 +3,7 @@ viewer without CDNs, and an OpenAPI description that says what the API does."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,32 @@ def test_the_schema_viewer_loads_nothing_from_elsewhere(env: ApiEnv) -> None:
         spec = tree.css_first("#swagger-ui")
         assert spec is not None and spec.attributes["data-spec"] == "/api/v1/schema/openapi.json"
         assert client.get("/api/v1/schema/assets/..%2Fapp.py").status_code == 404
+
+
+def test_the_openapi_description_matches_behaviour(env: ApiEnv) -> None:
+    with env.client() as client:
+        doc = client.get("/api/v1/schema/openapi.json").json()
+        unknown = client.post(
+            "/api/v1/events", json={"colour": "red"}, headers=env.auth("organiser")
+        )
+    assert "security" not in doc  # nothing is required globally ...
+    ops = {(m.upper(), p): op for p, item in doc["paths"].items() for m, op in item.items()}
+    assert ops[("GET", "/api/v1/events")]["security"] == [{}, {"bearer": []}]  # anonymous reads
+    assert ops[("POST", "/api/v1/events")]["security"] == [{"bearer": []}]
+    patch = ops[("PATCH", "/api/v1/events/{event}/projects/{slug}")]
+    for status in ("400", "401", "403", "404", "412", "413", "415", "422", "428", "429"):
+        assert status in patch["responses"], status
+    error = patch["responses"]["412"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorBody"}
+    schemas = doc["components"]["schemas"]
+    for name in ("EventCreate", "EventPatch", "ProjectPatch", "PostCreate", "StageChange"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert unknown.status_code == 422
+    assert {"field": "colour", "message": "unknown field (not accepted here)"} in unknown.json()[
+        "errors"
+    ]
+    for name in ("EventCreate", "Event"):
+        starts = schemas[name]["properties"]["starts_at"]
+        assert starts["format"] == "date-time-local", name
+        assert "without offset" in starts["description"], name
+    assert '"date-time"' not in json.dumps(schemas["EventPatch"]["properties"]["starts_at"])

@@ -15,6 +15,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, editor_of, require_organiser, require_team
 from ..context import Ctx
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG
 from ..schemas import Page, PostCreate, ProjectCreate, ProjectPatch, StageChange, none_to_empty
 from .common import (
     ETAG_HEADER,
@@ -51,7 +52,7 @@ class ProjectController(Controller):
             raise NotFound(f"project {slug!r} does not exist in event {event!r}")
         return found
 
-    @get("/", sync_to_thread=False)
+    @get("/", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def list_projects(
         self,
         ctx: Ctx,
@@ -69,14 +70,26 @@ class ProjectController(Controller):
         )
         return paginate(items, page, per_page or ctx.settings.per_page)
 
-    @get("/{slug:str}", sync_to_thread=False, response_headers=ETAG_HEADER)
+    @get(
+        "/{slug:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
+    )
     def get_project(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, slug: EntrySlug
     ) -> Response[Project]:
         found = self._project(ctx, request, event, slug)
         return entry(request, found, project_etag(found))
 
-    @post("/", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @post(
+        "/",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def create_project(
         self,
         ctx: Ctx,
@@ -89,7 +102,13 @@ class ProjectController(Controller):
         outcome = await ctx.apply(lambda site, now: ops.create_project(site, editor, record, now))
         return outcome_response(request, outcome)
 
-    @patch("/{slug:str}", guards=[require_team], response_headers=ETAG_HEADER)
+    @patch(
+        "/{slug:str}",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+    )
     async def update_project(
         self,
         ctx: Ctx,
@@ -106,7 +125,13 @@ class ProjectController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @put("/{slug:str}/stage", guards=[require_team], response_headers=ETAG_HEADER)
+    @put(
+        "/{slug:str}/stage",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+    )
     async def change_stage(
         self,
         ctx: Ctx,
@@ -122,7 +147,7 @@ class ProjectController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{slug:str}", guards=[require_organiser])
+    @delete("/{slug:str}", guards=[require_organiser], security=EDITORS, responses=DELETE)
     async def delete_project(
         self,
         ctx: Ctx,
@@ -136,7 +161,7 @@ class ProjectController(Controller):
         op = ops.delete_project if hard else ops.hide_project
         await ctx.apply(lambda site, now: op(site, editor, event, slug, pre, now))
 
-    @get("/{slug:str}/activities", sync_to_thread=False)
+    @get("/{slug:str}/activities", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def list_activities(
         self,
         ctx: Ctx,
@@ -155,7 +180,13 @@ class ProjectController(Controller):
         )
         return paginate(items, page, per_page or ctx.settings.per_page)
 
-    @post("/{slug:str}/activities", guards=[require_team], response_headers=ETAG_HEADER)
+    @post(
+        "/{slug:str}/activities",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def post_activity(
         self,
         ctx: Ctx,
