@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from site_builder import __version__
 
+from .allow import true_allow
 from .body import check_body
 from .context import STATE_KEY, ApiContext, context_of
 from .errors import HANDLERS
@@ -91,5 +92,5 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
     app.state[STATE_KEY] = ctx
     # Outside the router, so that requests no route matches (404, 405) and CORS
     # preflights are logged too; route middleware only sees matched requests.
-    app.asgi_handler = request_log(security_headers(app.asgi_handler))
+    app.asgi_handler = request_log(security_headers(true_allow(app, app.asgi_handler)))
     return app

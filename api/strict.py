@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import msgspec
 from litestar._openapi.schema_generation.plugins.dataclass import DataclassSchemaPlugin
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import Schema
@@ -12,12 +13,31 @@ from litestar.typing import FieldDefinition
 
 from site_builder.model import Event
 
-from .schemas import LOCAL_TIME_FORMAT, LOCAL_TIME_HELP, Input
+from .schemas import CHOICES, LOCAL_TIME_FORMAT, LOCAL_TIME_HELP, Input
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
 
 LOCAL_TIMES = ("starts_at", "ends_at")
+BOUNDS = {"ge": "minimum", "gt": "exclusive_minimum", "le": "maximum", "lt": "exclusive_maximum"}
+
+
+def _zero_bounds(struct: type[Input], schema: Schema) -> Schema:
+    """Restore numeric bounds of 0 (e.g. `ge=0`), which Litestar 2 drops as falsy."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        prop = (schema.properties or {}).get(field.encode_name)
+        kinds = (
+            field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+        )
+        for kind in kinds:
+            if not isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+                continue
+            for bound, key in BOUNDS.items():
+                if getattr(kind, bound) == 0 and isinstance(prop, Schema):
+                    setattr(prop, key, 0)
+    return schema
 
 
 def _local_times(schema: Schema) -> Schema:
@@ -30,7 +50,19 @@ def _local_times(schema: Schema) -> Schema:
             if isinstance(branch, Schema) and branch.type is not None and branch.format:
                 branch.format = LOCAL_TIME_FORMAT  # type: ignore[assignment]
         prop.format = LOCAL_TIME_FORMAT  # type: ignore[assignment]
-        prop.description = LOCAL_TIME_HELP
+        prop.description = LOCAL_TIME_HELP + (
+            " Not before `starts_at`." if name == "ends_at" else ""
+        )
+    return schema
+
+
+def _choices(schema: Schema) -> Schema:
+    """Fields with a fixed set of values (`CHOICES`) list them as their `enum`."""
+    for name, (values, why) in CHOICES.items():
+        prop = (schema.properties or {}).get(name)
+        if isinstance(prop, Schema):
+            prop.enum = sorted(values)
+            prop.description = f"One of `enum`; any other value {why}."
     return schema
 
 
@@ -45,7 +77,7 @@ class StrictBodySchemas(StructSchemaPlugin):
     ) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
-        return _local_times(schema)
+        return _choices(_local_times(_zero_bounds(field_definition.annotation, schema)))
 
 
 class EventSchema(DataclassSchemaPlugin):

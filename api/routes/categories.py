@@ -14,7 +14,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
-from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG, NeedsIfMatch
 from ..schemas import CategoryCreate, CategoryPatch, Page
 from .common import (
     ETAG_HEADER,
@@ -83,6 +83,7 @@ class CategoryController(Controller):
         response_headers=ETAG_HEADER,
         security=EDITORS,
         responses=CHANGE,
+        operation_class=NeedsIfMatch,
     )
     async def update_category(
         self,
@@ -98,7 +99,13 @@ class CategoryController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{slug:str}", guards=[require_organiser], security=EDITORS, responses=DELETE)
+    @delete(
+        "/{slug:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_category(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, slug: EntrySlug
     ) -> None:

@@ -14,7 +14,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
-from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ, READ_ETAG
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ, READ_ETAG, NeedsIfMatch
 from ..schemas import EventCreate, EventPatch, Page
 from .common import (
     ETAG_HEADER,
@@ -78,6 +78,7 @@ class EventController(Controller):
         response_headers=ETAG_HEADER,
         security=EDITORS,
         responses=CHANGE,
+        operation_class=NeedsIfMatch,
     )
     async def update_event(
         self,
@@ -92,7 +93,13 @@ class EventController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{event:str}", guards=[require_organiser], security=EDITORS, responses=DELETE)
+    @delete(
+        "/{event:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_event(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug
     ) -> None:

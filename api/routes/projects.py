@@ -15,7 +15,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, editor_of, require_organiser, require_team
 from ..context import Ctx
-from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG, NeedsIfMatch
 from ..schemas import Page, PostCreate, ProjectCreate, ProjectPatch, StageChange, none_to_empty
 from .common import (
     ETAG_HEADER,
@@ -108,6 +108,7 @@ class ProjectController(Controller):
         response_headers=ETAG_HEADER,
         security=EDITORS,
         responses=CHANGE,
+        operation_class=NeedsIfMatch,
     )
     async def update_project(
         self,
@@ -131,6 +132,7 @@ class ProjectController(Controller):
         response_headers=ETAG_HEADER,
         security=EDITORS,
         responses=CHANGE,
+        operation_class=NeedsIfMatch,
     )
     async def change_stage(
         self,
@@ -147,7 +149,13 @@ class ProjectController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{slug:str}", guards=[require_organiser], security=EDITORS, responses=DELETE)
+    @delete(
+        "/{slug:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_project(
         self,
         ctx: Ctx,
