@@ -32,6 +32,8 @@ def _zero_bounds(struct: type[Input], schema: Schema) -> Schema:
             field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
         )
         for kind in kinds:
+            if isinstance(kind, msgspec.inspect.Metadata):
+                kind = kind.type
             if not isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
                 continue
             for bound, key in BOUNDS.items():

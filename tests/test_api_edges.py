@@ -105,3 +105,44 @@ def test_the_openapi_description_matches_behaviour(env: ApiEnv) -> None:
         assert starts["format"] == "date-time-local", name
         assert "without offset" in starts["description"], name
     assert '"date-time"' not in json.dumps(schemas["EventPatch"]["properties"]["starts_at"])
+
+
+def test_options_lists_every_method_of_the_path(env: ApiEnv) -> None:
+    with env.client() as client:
+        listing = client.options("/api/v1/events")
+        entry = client.options(project_url())
+    assert listing.status_code == 204
+    assert listing.headers["allow"] == "GET, OPTIONS, POST"
+    assert entry.headers["allow"] == "DELETE, GET, OPTIONS, PATCH"
+
+
+def test_the_description_states_the_rules_the_api_applies(env: ApiEnv) -> None:
+    with env.client() as client:
+        doc = client.get("/api/v1/schema/openapi.json").json()
+        url = project_url()
+        organiser = env.auth("organiser")
+        whole = client.post(
+            f"/api/v1/events/{EVENT}/projects",
+            json={"slug": "whole-number", "name": "Whole", "pitch_order": 2.0},
+            headers=organiser,
+        )
+        bad_zone = client.patch(
+            f"/api/v1/events/{EVENT}",
+            json={"timezone": "Mars/Olympus"},
+            headers=organiser | {"If-Match": '"stale"'},
+        )
+        no_if_match = client.patch(url, json={"name": "x"}, headers=organiser)
+    schemas = doc["components"]["schemas"]
+    patch = doc["paths"]["/api/v1/events/{event}/projects/{slug}"]["patch"]
+    if_match = [p for p in patch["parameters"] if p["name"] == "If-Match"]
+    assert if_match and if_match[0]["in"] == "header" and if_match[0]["required"] is True
+    assert no_if_match.status_code == 428
+    assert schemas["ProjectCreate"]["properties"]["pitch_order"]["minimum"] == 0
+    assert whole.status_code == 201, whole.text  # 2.0 is an integer, as JSON Schema says
+    assert whole.json()["pitch_order"] == 2
+    zones = schemas["EventPatch"]["properties"]["timezone"]["enum"]
+    assert "" in zones and "Europe/Zurich" in zones and "Mars/Olympus" not in zones
+    assert bad_zone.status_code == 422  # refused at the edge, before the stale If-Match
+    assert bad_zone.json()["errors"][0]["field"] == "timezone"
+    name = schemas["ProjectPatch"]["properties"]["name"]
+    assert name["pattern"] == "^[^\\x00]*$"
