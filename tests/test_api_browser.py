@@ -4,6 +4,7 @@ work without a Content-Security-Policy violation."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -11,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
-from api_helpers import EVENT, PROJECT, make_env
+from api_helpers import EVENT, PROJECT, ApiEnv, make_env, project_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -38,9 +40,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> ApiEnv:
+    return make_env(tmp_path_factory.mktemp("api-browser"))
+
+
+@pytest.fixture(scope="module")
+def api(env: ApiEnv) -> Iterator[str]:
     """The API on the demo archive, served by uvicorn on a free local port."""
-    env = make_env(tmp_path_factory.mktemp("api-browser"))
     port = _free_port()
     config = uvicorn.Config(env.app(), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -97,13 +103,32 @@ def test_the_schema_viewer_works_offline_under_its_csp(api: str, browser: Any) -
     assert problems == []
 
 
-def test_the_edit_page_works_under_its_csp(api: str, browser: Any) -> None:
+def test_the_edit_page_edits_under_its_csp(api: str, browser: Any, env: ApiEnv) -> None:
+    """The page's own script loads the project, saves a change and posts an update with
+    `fetch` under the page's CSP (`connect-src 'self'`), and nothing is blocked."""
     page, outside, problems = _page(browser, api)
-    page.goto(f"{api}/edit/{EVENT}/{PROJECT}")
+    response = page.goto(f"{api}/edit/{EVENT}/{PROJECT}")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "connect-src 'self'" in csp and "script-src 'self'" in csp and "inline" not in csp
     sync_api.expect(page.locator("#project-name")).not_to_have_text("project")
     sheets = page.evaluate("Array.from(document.styleSheets).map(s => s.href)")
     assert sheets and all(s.startswith(api) for s in sheets)
-    page.wait_for_timeout(100)
+    assert page.locator("#summary").input_value()  # filled in from the API
+
+    page.fill("#token", env.tokens["member"])
+    page.fill("#summary", "Edited in a browser, under the page's CSP.")
+    page.click("#save")
+    sync_api.expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
+    page.fill("#post", "Posted from the edit page.")
+    page.click("#post-form button[type=submit]")
+    sync_api.expect(page.locator("#status")).to_have_text("Posted.")
+
+    project = httpx.get(api + project_url()).json()
+    assert project["summary"] == "Edited in a browser, under the page's CSP."
+    log = httpx.get(api + project_url() + "/activities").json()["items"]
+    assert any(item["content"] == "Posted from the edit page." for item in log)
+    page.wait_for_timeout(100)  # violation events are dispatched as tasks after the fact
     assert page.evaluate("window.__violations") == []
     assert outside == []
     assert problems == []
