@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,13 @@ def test_the_description_states_the_rules_the_api_applies(env: ApiEnv) -> None:
     assert bad_zone.json()["errors"][0]["field"] == "timezone"
     name = schemas["ProjectPatch"]["properties"]["name"]
     assert name["pattern"] == "^[^\\x00]*$"
+
+
+def test_a_non_editable_install_ships_the_api_pages() -> None:
+    """`pip install .` copies only what `package-data` names besides modules."""
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["api"]
+    static = [p.relative_to(root / "api").as_posix() for p in (root / "api/static").iterdir()]
+    assert {"static/edit.html", "static/edit.js", "static/viewer.js"} <= set(static)
+    assert [name for name in static if not any(fnmatch(name, p) for p in patterns)] == []
