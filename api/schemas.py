@@ -18,7 +18,9 @@ T = TypeVar("T")
 LOCAL_TIME_FORMAT = "date-time-local"
 """The OpenAPI format registry's name for an RFC 3339 date-time without offset."""
 SLUG_HELP = "lowercase letters, digits and single hyphens, e.g. `river-levels`"
-URL_PATTERN = r"^(https?://[^\s\x00-\x1f]+)?$"
+URL_PATTERN = r"^(https?://[^\s\x00-\x1f/?#\[\]]+([/?#][^\s\x00-\x1f]*)?)?$"
+"""An http(s) URL without spaces or control characters, whose host has no brackets (which
+URL parsers refuse unless they hold an IPv6 address), or ''."""
 TEXT_PATTERN = r"^[^\x00]*$"
 """Texts: anything but NUL, which the archive's files cannot hold."""
 
