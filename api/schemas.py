@@ -18,9 +18,12 @@ T = TypeVar("T")
 LOCAL_TIME_FORMAT = "date-time-local"
 """The OpenAPI format registry's name for an RFC 3339 date-time without offset."""
 SLUG_HELP = "lowercase letters, digits and single hyphens, e.g. `river-levels`"
-URL_PATTERN = r"^(https?://[^\s\x00-\x1f/?#\[\]]+([/?#][^\s\x00-\x1f]*)?)?$"
-"""An http(s) URL without spaces or control characters, whose host has no brackets (which
-URL parsers refuse unless they hold an IPv6 address), or ''."""
+_NOT_IN_URL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""Controls and spaces, spelled out: `\\s` means other characters in Python than in the
+ECMA regexes of JSON Schema."""
+URL_PATTERN = rf"^(https?://[^{_NOT_IN_URL}/?#\[\]]+([/?#][^{_NOT_IN_URL}]*)?)?$"
+"""An http(s) URL without spaces or controls whose host has no brackets (URL parsers
+refuse them unless they hold an IPv6 address), or ''."""
 TEXT_PATTERN = r"^[^\x00]*$"
 """Texts: anything but NUL, which the archive's files cannot hold."""
 

@@ -95,13 +95,15 @@ def run_schemathesis(root: Path, who: str | None, phases: tuple[str, ...] = PHAS
     problems: list[str] = []
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, ev.ScenarioFinished | ev.FuzzScenarioFinished):
-            for checks in event.recorder.checks.values():
+            for case_id, checks in event.recorder.checks.items():
                 for check in checks:
                     if check.status != Status.SUCCESS and check.failure_info is not None:
                         failure = check.failure_info.failure
+                        response = event.recorder.find_response(case_id=case_id)
+                        answer = f"{response.status_code} {response.text[:500]}" if response else ""
                         problems.append(
                             f"{failure.operation}: {failure.title}: {failure.message}\n"
-                            f"    {check.failure_info.code_sample}"
+                            f"    {check.failure_info.code_sample}\n    -> {answer}"
                         )
                     elif check.status == Status.ERROR:
                         problems.append(f"{event.recorder.label}: check {check.name} errored")
