@@ -7,17 +7,20 @@ store the CLI uses; saved edits queue a rebuild (`rebuild.py`).
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from site_builder import __version__
 
+from .allow import true_allow
 from .body import check_body
 from .context import STATE_KEY, ApiContext, context_of
 from .errors import HANDLERS
+from .headers import security_headers
 from .limits import RateLimits
 from .reqlog import request_log
 from .routes.builds import BuildController
@@ -26,6 +29,8 @@ from .routes.events import EventController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
 from .settings import ApiSettings
+from .strict import EventSchema, StrictBodySchemas
+from .viewer import VIEWER_HEADERS, SwaggerViewer
 
 
 def create_app(settings: ApiSettings | None = None) -> Litestar:
@@ -50,11 +55,16 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             "log. Reads are anonymous; edits need `Authorization: Bearer <token>`, and "
             "updates and deletes `If-Match` with the entry's ETag."
         ),
-        path="/api/v1/schema",
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
         ),
-        security=[{"bearer": []}],
+        render_plugins=[SwaggerViewer(), JsonRenderPlugin()],
+        openapi_router=Router(
+            "/api/v1/schema",
+            route_handlers=[],
+            response_headers=VIEWER_HEADERS,
+            include_in_schema=False,
+        ),
     )
     app = Litestar(
         route_handlers=[
@@ -77,9 +87,10 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
         on_startup=[ctx.startup],
         on_shutdown=[ctx.shutdown],
         logging_config=None,
+        plugins=[StrictBodySchemas(), EventSchema()],
     )
     app.state[STATE_KEY] = ctx
     # Outside the router, so that requests no route matches (404, 405) and CORS
     # preflights are logged too; route middleware only sees matched requests.
-    app.asgi_handler = request_log(app.asgi_handler)
+    app.asgi_handler = request_log(security_headers(true_allow(app, app.asgi_handler)))
     return app

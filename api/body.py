@@ -15,9 +15,17 @@ from litestar import Request
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
 from .errors import ApiError, FieldError, unprocessable
-from .schemas import Input, friendly
+from .schemas import CHOICES, Input, friendly
 
-_decoder = msgspec.json.Decoder()
+
+def _number(text: str) -> float | int:
+    """A JSON number with a fraction part: `2.0` is the integer 2, as JSON Schema counts
+    it, so integer fields accept it; others stay floats."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+_decoder = msgspec.json.Decoder(float_hook=_number)
 
 
 def body_type(request: Request[Any, Any, Any]) -> type[Input] | None:
@@ -43,6 +51,12 @@ async def check_body(request: Request[Any, Any, Any]) -> None:
         value = _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise ApiError(HTTP_400_BAD_REQUEST, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # msgspec's guard against deep nesting, before the stack runs out
+        raise ApiError(
+            HTTP_400_BAD_REQUEST,
+            "the body is nested too deeply: send a JSON object of fields, not nested arrays "
+            "or objects",
+        ) from None
     errors = field_errors(struct, value)
     if errors:
         raise unprocessable(errors)
@@ -75,4 +89,7 @@ def field_errors(struct: type[Input], value: object) -> list[FieldError]:
             msgspec.convert(item, info.type, strict=True)
         except msgspec.ValidationError as exc:
             errors.append(FieldError(field=name, message=friendly(str(exc))))
+            continue
+        if name in CHOICES and isinstance(item, str) and item not in CHOICES[name][0]:
+            errors.append(FieldError(field=name, message=CHOICES[name][1]))
     return errors

@@ -9,38 +9,74 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from site_builder.archive.rules import BLANK, zone_names
 from site_builder.archive.schema import SLUG_PATTERN
 from site_builder.archive.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
 
 T = TypeVar("T")
 
+LOCAL_TIME_FORMAT = "date-time-local"
+"""The OpenAPI format registry's name for an RFC 3339 date-time without offset."""
 SLUG_HELP = "lowercase letters, digits and single hyphens, e.g. `river-levels`"
-URL_PATTERN = r"^(https?://[^\s\x00-\x1f]+)?$"
+_NOT_IN_URL = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""Controls and spaces, spelled out: `\\s` means other characters in Python than in the
+ECMA regexes of JSON Schema."""
+URL_PATTERN = rf"^(https?://[^{_NOT_IN_URL}/?#\[\]]+([/?#][^{_NOT_IN_URL}]*)?)?$"
+"""An http(s) URL without spaces or controls whose host has no brackets (URL parsers
+refuse them unless they hold an IPv6 address), or ''."""
+TEXT_PATTERN = r"^[^\x00]*$"
+"""Texts: anything but NUL, which the archive's files cannot hold."""
 
 Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=60, description=SLUG_HELP)]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Line = Annotated[str, Meta(max_length=200)]
-Summary = Annotated[str, Meta(max_length=2000, description="One or two sentences.")]
-Markdown = Annotated[str, Meta(max_length=MAX_TEXT_CHARS, description="Markdown text.")]
+CategoryRef = Annotated[
+    str,
+    Meta(
+        pattern=SLUG_PATTERN,
+        max_length=60,
+        description="The slug of one of the event's categories (else 422), or null.",
+    ),
+]
+NAME_PATTERN = "^[^\\x00]*[^\\x00" + "".join(f"\\u{ord(c):04x}" for c in BLANK) + "][^\\x00]*$"
+"""Names: a text with at least one character that is not blank (`rules.BLANK`)."""
+
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+Line = Annotated[str, Meta(max_length=200, pattern=TEXT_PATTERN)]
+Summary = Annotated[
+    str, Meta(max_length=2000, pattern=TEXT_PATTERN, description="One or two sentences.")
+]
+Markdown = Annotated[
+    str, Meta(max_length=MAX_TEXT_CHARS, pattern=TEXT_PATTERN, description="Markdown text.")
+]
 Url = Annotated[
     str, Meta(max_length=2048, pattern=URL_PATTERN, description="An http(s) URL, or empty.")
 ]
-Team = Annotated[str, Meta(max_length=2000, description="Usernames, comma separated.")]
-LocalTime = Annotated[
-    datetime,
-    Meta(
-        tz=False,
-        description="Local wall-clock time in the event's `timezone`, without offset or Z, "
-        "e.g. `2025-03-01T09:00:00`.",
-    ),
+Team = Annotated[
+    str,
+    Meta(max_length=2000, pattern=TEXT_PATTERN, description="Usernames, comma separated."),
 ]
+LOCAL_TIME_HELP = (
+    "Local wall-clock time in the event's `timezone`, without offset or Z, "
+    "e.g. `2025-03-01T09:00:00`."
+)
+LocalTime = Annotated[datetime, Meta(tz=False, description=LOCAL_TIME_HELP)]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Order = Annotated[int, Meta(ge=0, le=100_000, description="Place in the pitch session.")]
-Post = Annotated[str, Meta(min_length=1, max_length=MAX_POST_CHARS, description="Markdown text.")]
+STAGE_HELP = (
+    "One of the stage numbers of `GET /api/v1/stages` (negative ones only for challenges); "
+    "any other is a 422."
+)
+Stage = Annotated[int, Meta(description=STAGE_HELP)]
+Post = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=MAX_POST_CHARS, pattern=TEXT_PATTERN, description="Markdown text."
+    ),
+]
 
 FRIENDLY = {
     SLUG_PATTERN: f"is not a valid slug: use {SLUG_HELP} (no spaces, '/', '.', '%' or NUL)",
+    TEXT_PATTERN: "must not contain NUL characters",
     URL_PATTERN: "is not a link: use an http:// or https:// URL without spaces, or ''",
     "with no timezone component": (
         "must be a local wall-clock time without offset or Z (the event's `timezone` "
@@ -49,6 +85,15 @@ FRIENDLY = {
 }
 """Clearer messages than "Expected `str` matching regex ..." for the common patterns."""
 
+CHOICES: dict[str, tuple[frozenset[str], str]] = {
+    "timezone": (
+        frozenset({"", *zone_names()}),
+        "is not a time zone: use an IANA name like 'Europe/Zurich', or leave it empty for "
+        "the site's default",
+    ),
+}
+"""String fields (of any body) that take one of a fixed set of values, and the message for
+any other; the OpenAPI description lists the values as the field's `enum`."""
 
 _TOO_LONG = re.compile(r"Expected `str` of length <= (\d+)")
 
@@ -139,9 +184,9 @@ class ProjectCreate(Input):
     slug: Slug
     name: Name
     summary: Summary = ""
-    category: Slug | None = None
+    category: CategoryRef | None = None
     is_challenge: bool | None = None
-    progress: int | None = None
+    progress: Stage | None = None
     ident: Line = ""
     hashtag: Line = ""
     team: Team = ""
@@ -166,7 +211,7 @@ class ProjectPatch(Input):
 
     name: Name | UnsetType = UNSET
     summary: Summary | UnsetType = UNSET
-    category: Slug | UnsetType | None = UNSET
+    category: CategoryRef | UnsetType | None = UNSET
     hashtag: Line | UnsetType = UNSET
     webpage_url: Url | UnsetType = UNSET
     source_url: Url | UnsetType = UNSET
@@ -186,7 +231,7 @@ class ProjectPatch(Input):
 
 
 class StageChange(Input):
-    progress: Annotated[int, Meta(ge=-1000, le=1000, description="A stage number.")]
+    progress: Annotated[int, Meta(ge=-1000, le=1000, description=STAGE_HELP)]
 
 
 class PostCreate(Input):

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_404_NOT_FOUND
 
 from ..auth import require_organiser
 from ..context import Ctx
+from ..docs import ANYONE, EDITORS, READ_ENTRY, errors
 from ..errors import ApiError
 from ..rebuild import BuildInfo, RebuildQueue
 
@@ -34,20 +35,27 @@ class BuildController(Controller):
     path = "/api/v1/builds"
     tags = ("builds",)
 
-    @get("/latest", sync_to_thread=False)
+    @get("/latest", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def latest(self, ctx: Ctx) -> BuildInfo:
         """The latest build: running, succeeded or failed (the site then stays as it was),
         and whether edits wait for the next one."""
         return _queue(ctx).latest
 
-    @post("/", guards=[require_organiser], status_code=HTTP_202_ACCEPTED, sync_to_thread=False)
+    @post(
+        "/",
+        guards=[require_organiser],
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=False,
+        security=EDITORS,
+        responses=errors(403, 404),
+    )
     def request_build(self, ctx: Ctx) -> BuildInfo:
         """Queue a rebuild (e.g. after changing templates)."""
         queue = _queue(ctx)
         queue.notify()
         return queue.latest
 
-    @get("/events", sync_to_thread=False)
+    @get("/events", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def events(self, ctx: Ctx, limit: Limit = None) -> ServerSentEvent:
         """Server-sent events: `status` first, then `build-started`, `build-finished` and
         `build-failed`, each with the build as JSON."""

@@ -14,6 +14,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG, NeedsIfMatch
 from ..schemas import CategoryCreate, CategoryPatch, Page
 from .common import (
     ETAG_HEADER,
@@ -32,7 +33,7 @@ class CategoryController(Controller):
     path = "/api/v1/events/{event:str}/categories"
     tags = ("categories",)
 
-    @get("/", sync_to_thread=False)
+    @get("/", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def list_categories(
         self, ctx: Ctx, event: EventSlug, page: PageNumber = 1, per_page: PerPage = None
     ) -> Page[Category]:
@@ -42,7 +43,13 @@ class CategoryController(Controller):
         items = sorted(site.categories_of(event), key=lambda c: c.slug)
         return paginate(items, page, per_page or ctx.settings.per_page)
 
-    @get("/{slug:str}", sync_to_thread=False, response_headers=ETAG_HEADER)
+    @get(
+        "/{slug:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
+    )
     def get_category(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, slug: EntrySlug
     ) -> Response[Category]:
@@ -51,7 +58,13 @@ class CategoryController(Controller):
             raise NotFound(f"category {slug!r} does not exist in event {event!r}")
         return entry(request, found, category_etag(found))
 
-    @post("/", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @post(
+        "/",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def create_category(
         self,
         ctx: Ctx,
@@ -64,7 +77,14 @@ class CategoryController(Controller):
         outcome = await ctx.apply(lambda site, now: ops.create_category(site, editor, record, now))
         return outcome_response(request, outcome)
 
-    @patch("/{slug:str}", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @patch(
+        "/{slug:str}",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+        operation_class=NeedsIfMatch,
+    )
     async def update_category(
         self,
         ctx: Ctx,
@@ -79,7 +99,13 @@ class CategoryController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{slug:str}", guards=[require_organiser])
+    @delete(
+        "/{slug:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_category(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, slug: EntrySlug
     ) -> None:

@@ -14,6 +14,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ, READ_ETAG, NeedsIfMatch
 from ..schemas import EventCreate, EventPatch, Page
 from .common import (
     ETAG_HEADER,
@@ -31,7 +32,7 @@ class EventController(Controller):
     path = "/api/v1/events"
     tags = ("events",)
 
-    @get("/", sync_to_thread=False)
+    @get("/", sync_to_thread=False, security=ANYONE, responses=READ)
     def list_events(self, ctx: Ctx, page: PageNumber = 1, per_page: PerPage = None) -> Page[Event]:
         """Events, newest first."""
         events = sorted(
@@ -41,7 +42,13 @@ class EventController(Controller):
         )
         return paginate(events, page, per_page or ctx.settings.per_page)
 
-    @get("/{event:str}", sync_to_thread=False, response_headers=ETAG_HEADER)
+    @get(
+        "/{event:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
+    )
     def get_event(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug
     ) -> Response[Event]:
@@ -50,7 +57,13 @@ class EventController(Controller):
             raise NotFound(f"event {event!r} does not exist")
         return entry(request, found, event_etag(found))
 
-    @post("/", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @post(
+        "/",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def create_event(
         self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[EventCreate]
     ) -> Response[Event]:
@@ -59,7 +72,14 @@ class EventController(Controller):
         outcome = await ctx.apply(lambda site, now: ops.create_event(site, editor, record, now))
         return outcome_response(request, outcome)
 
-    @patch("/{event:str}", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @patch(
+        "/{event:str}",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+        operation_class=NeedsIfMatch,
+    )
     async def update_event(
         self,
         ctx: Ctx,
@@ -73,7 +93,13 @@ class EventController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{event:str}", guards=[require_organiser])
+    @delete(
+        "/{event:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_event(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug
     ) -> None:

@@ -13,31 +13,25 @@ from msgspec import Struct
 from site_builder.config import Stage
 
 from ..context import Ctx
+from ..docs import ANYONE, READ
+from ..headers import PAGE_CSP
 from .common import EntrySlug, EventSlug
 
 ASSETS = {"edit.js": "text/javascript", "edit.css": "text/css"}
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
 
 
 class Health(Struct):
     status: Literal["ok"] = "ok"
 
 
-@get("/health", sync_to_thread=False, tags=["operations"])
+@get("/health", sync_to_thread=False, tags=["operations"], security=[{}])
 def health() -> Health:
     """Liveness probe for load balancers and uptime checks."""
     return Health()
 
 
-@get("/api/v1/stages", sync_to_thread=False, tags=["projects"])
+@get("/api/v1/stages", sync_to_thread=False, tags=["projects"], security=ANYONE, responses=READ)
 def stages(ctx: Ctx) -> list[Stage]:
     """The stage ladder: the numbers `PUT .../stage` accepts, with their labels."""
     return list(ctx.site().stages.ladder)

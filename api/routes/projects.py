@@ -15,6 +15,7 @@ from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, editor_of, require_organiser, require_team
 from ..context import Ctx
+from ..docs import ANYONE, CHANGE, CREATE, DELETE, EDITORS, READ_ENTRY, READ_ETAG, NeedsIfMatch
 from ..schemas import Page, PostCreate, ProjectCreate, ProjectPatch, StageChange, none_to_empty
 from .common import (
     ETAG_HEADER,
@@ -52,7 +53,7 @@ class ProjectController(Controller):
             raise NotFound(f"project {slug!r} does not exist in event {event!r}")
         return found
 
-    @get("/", sync_to_thread=False)
+    @get("/", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def list_projects(
         self,
         ctx: Ctx,
@@ -70,14 +71,26 @@ class ProjectController(Controller):
         )
         return paginate(items, page, per_page or ctx.settings.per_page)
 
-    @get("/{slug:str}", sync_to_thread=False, response_headers=ETAG_HEADER)
+    @get(
+        "/{slug:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
+    )
     def get_project(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, slug: EntrySlug
     ) -> Response[Project]:
         found = self._project(ctx, request, event, slug)
         return entry(request, found, project_etag(found))
 
-    @post("/", guards=[require_organiser], response_headers=ETAG_HEADER)
+    @post(
+        "/",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def create_project(
         self,
         ctx: Ctx,
@@ -90,7 +103,14 @@ class ProjectController(Controller):
         outcome = await ctx.apply(lambda site, now: ops.create_project(site, editor, record, now))
         return outcome_response(request, outcome)
 
-    @patch("/{slug:str}", guards=[require_team], response_headers=ETAG_HEADER)
+    @patch(
+        "/{slug:str}",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+        operation_class=NeedsIfMatch,
+    )
     async def update_project(
         self,
         ctx: Ctx,
@@ -107,7 +127,14 @@ class ProjectController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @put("/{slug:str}/stage", guards=[require_team], response_headers=ETAG_HEADER)
+    @put(
+        "/{slug:str}/stage",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+        operation_class=NeedsIfMatch,
+    )
     async def change_stage(
         self,
         ctx: Ctx,
@@ -123,7 +150,13 @@ class ProjectController(Controller):
         )
         return outcome_response(request, outcome)
 
-    @delete("/{slug:str}", guards=[require_organiser])
+    @delete(
+        "/{slug:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_project(
         self,
         ctx: Ctx,
@@ -137,7 +170,7 @@ class ProjectController(Controller):
         op = ops.delete_project if hard else ops.hide_project
         await ctx.apply(lambda site, now: op(site, editor, event, slug, pre, now))
 
-    @get("/{slug:str}/activities", sync_to_thread=False)
+    @get("/{slug:str}/activities", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)
     def list_activities(
         self,
         ctx: Ctx,
@@ -156,7 +189,13 @@ class ProjectController(Controller):
         )
         return paginate(items, page, per_page or ctx.settings.per_page)
 
-    @post("/{slug:str}/activities", guards=[require_team], response_headers=ETAG_HEADER)
+    @post(
+        "/{slug:str}/activities",
+        guards=[require_team],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CREATE,
+    )
     async def post_activity(
         self,
         ctx: Ctx,
@@ -177,7 +216,11 @@ class ProjectController(Controller):
         return outcome_response(request, outcome)
 
     @get(
-        "/{slug:str}/activities/{activity:str}", sync_to_thread=False, response_headers=ETAG_HEADER
+        "/{slug:str}/activities/{activity:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
     )
     def get_activity(
         self,
@@ -192,7 +235,13 @@ class ProjectController(Controller):
         found = ops.find_activity(ctx.site(), event, slug, activity)
         return entry(request, found, activity_etag(found))
 
-    @delete("/{slug:str}/activities/{activity:str}", guards=[require_team])
+    @delete(
+        "/{slug:str}/activities/{activity:str}",
+        guards=[require_team],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
     async def delete_activity(
         self,
         ctx: Ctx,

@@ -75,6 +75,17 @@ def slug_problem(slug: str, *, event: bool) -> str | None:
     return pattern_problem(slug) or reserved_problem(slug, event=event)
 
 
+BLANK = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+BLANK += "\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""Characters a name must not consist of alone: Python's whitespace and JSON Schema's
+(`\\s` differs between them), so the API's description and its check agree."""
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` holds nothing but `BLANK` characters."""
+    return not text.strip(BLANK)
+
+
 EVENT_TEXTS = ("instruction", "boilerplate", "aftersubmit", "community_embed")
 """An event's long texts besides its description: `events/<slug>/<name>.md`."""
 
@@ -95,6 +106,13 @@ def zone_problem(name: str) -> str | None:
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
         return f"unknown time zone {name!r}: use an IANA name like 'Europe/Zurich'"
     return None
+
+
+def zone_names() -> frozenset[str]:
+    """Every IANA zone name this machine knows (the choices an API client is offered)."""
+    from zoneinfo import available_timezones  # reads the zone database: only when asked
+
+    return frozenset(available_timezones())
 
 
 def event_zone(timezone: str, default: str) -> ZoneInfo:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..archive.rules import is_blank
 from ..errors import Problem
 from ..model import Activity, Site
 from .audit import AuditEntry
@@ -40,7 +41,7 @@ def check_new_entry(file: str, slug_problem: str | None, name: str) -> None:
     problems = []
     if slug_problem:
         problems.append(Problem(file, slug_problem, None, "slug"))
-    if not name.strip():
+    if is_blank(name):
         problems.append(Problem(file, "must not be blank", None, "name"))
     if problems:
         raise Invalid(problems)
