@@ -145,9 +145,18 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 file, most of a small archive's load."""
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    """The settings in `path`, a file directly in the content folder ({} when missing)."""
-    raw = contentfs.read_optional(path.parent, path.name)
+class Unread:
+    """The settings file is to be read from disk."""
+
+
+UNREAD = Unread()
+
+
+def _read_yaml(path: Path, raw: bytes | Unread | None = UNREAD) -> dict[str, Any]:
+    """The settings in `path`, a file directly in the content folder ({} when missing),
+    or in `raw` when its bytes were read already."""
+    if isinstance(raw, Unread):
+        raw = contentfs.read_optional(path.parent, path.name)
     if raw is None:
         return {}
     try:
@@ -169,10 +178,11 @@ _KINDS = {bool: "true or false", int: "a whole number", str: "text"}
 """How setting errors name the type a value should have."""
 
 
-def load_config(content: Path) -> SiteConfig:
-    """Read `site.yaml`; unknown keys and wrong types are errors, not surprises."""
+def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfig:
+    """Read `site.yaml` (or parse `raw`, its bytes as read already); unknown keys and
+    wrong types are errors, not surprises."""
     path = content / "site.yaml"
-    data = _read_yaml(path)
+    data = _read_yaml(path, raw)
     known = {f.name: f for f in dataclasses.fields(SiteConfig)}
     problems: list[Problem] = []
     values: dict[str, Any] = {}
@@ -224,12 +234,12 @@ def save_config(content: Path, config: SiteConfig) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def load_stages(content: Path) -> Stages:
-    """Read `stages.yaml`, falling back to Dribdat's ladder; a key or value of the wrong
-    type is an error naming it."""
+def load_stages(content: Path, raw: bytes | Unread | None = UNREAD) -> Stages:
+    """Read `stages.yaml` (or parse `raw`, its bytes as read already), falling back to
+    Dribdat's ladder; a key or value of the wrong type is an error naming it."""
     path = content / "stages.yaml"
     where = str(path)
-    data = _read_yaml(path)
+    data = _read_yaml(path, raw)
     problems: list[Problem] = [
         Problem(where, "unknown setting (known: stages, event_labels)", None, str(key))
         for key in data

@@ -119,13 +119,13 @@ def test_a_session_rereads_only_changed_texts_and_builds_what_a_fresh_build_woul
     warm = session.build(warm=True)  # as serve starts: nothing to do, but load and plan
     assert warm.planned > 10 and warm.rendered == [] and warm.written == []
     loads: list[Path] = []
-    real_load = archive.load
+    real_gather = archive.gather
 
-    def counted_load(path: Path, cache: archive.LoadCache | None = None) -> Site:
+    def counted_gather(path: Path, cache: archive.LoadCache | None = None) -> archive.Files:
         loads.append(path)
-        return real_load(path, cache)
+        return real_gather(path, cache)
 
-    monkeypatch.setattr(archive, "load", counted_load)
+    monkeypatch.setattr(archive, "gather", counted_gather)
 
     pitch = content / "projects" / "spring-hack" / "river-levels.md"
     pitch.write_text("We map **every** river.\n", encoding="utf-8")

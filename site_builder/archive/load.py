@@ -55,14 +55,52 @@ def state_dir(content: Path) -> Path:
 # ---------------------------------------------------------------- reading
 
 
-def _read(content: Path, rel: str, problems: list[Problem]) -> bytes | None:
-    """The bytes of the file `rel` (never through a symbolic link), or None when it is
-    missing or a link (then noted in `problems`)."""
-    try:
-        return contentfs.read_optional(content, rel)
-    except ContentError as exc:
-        problems.extend(exc.problems)
-        return None
+@dataclass(slots=True)
+class Files:
+    """The bytes of an archive's files as read at one moment (inside `txn.consistent`),
+    and the list of its text files then: what a load parses afterwards, outside that
+    moment, so that a reader holds a commit up only while it reads bytes."""
+
+    content: Path
+    texts: list[str] = field(default_factory=list)
+    data: dict[str, bytes | None] = field(default_factory=dict)
+    errors: dict[str, ContentError] = field(default_factory=dict)
+
+    def fetch(self, rel: str) -> None:
+        try:
+            self.data[rel] = contentfs.read_optional(self.content, rel)
+        except ContentError as exc:
+            self.errors[rel] = exc
+
+    def read(self, rel: str, problems: list[Problem]) -> bytes | None:
+        """The bytes of `rel` (None when missing), or None with its problem noted."""
+        if rel in self.errors:
+            problems.extend(self.errors[rel].problems)
+            return None
+        return self.data[rel]
+
+    def text(self, rel: str, problems: list[Problem]) -> str | None:
+        """The text of `rel` ("" when it is missing), or None with the problem noted."""
+        data = self.read(rel, problems)
+        return None if rel in self.errors else "" if data is None else _decode(data, rel, problems)
+
+
+SETTINGS = ("site.yaml", "stages.yaml")
+
+
+def _gather(content: Path, cache: LoadCache | None) -> Files:
+    """Read the bytes of every file a load parses: settings, tables, and the text files
+    `cache` cannot give. A symbolic link anywhere is refused first (see `contentfs`)."""
+    contentfs.check(content)
+    files = Files(content)
+    for rel in (*SETTINGS, *(table.path for table in schema.TABLES)):
+        files.fetch(rel)
+    files.texts = list(_text_files(content))
+    for rel in files.texts:
+        slot = text_slot(rel)
+        if slot is not None and (cache is None or cache.text(rel, slot) is None):
+            files.fetch(rel)
+    return files
 
 
 def _read_text(content: Path, rel: str, problems: list[Problem]) -> str | None:
@@ -88,11 +126,11 @@ def _decode(data: bytes, rel: str, problems: list[Problem]) -> str | None:
 
 
 def _read_table(
-    content: Path, table: schema.Table, problems: list[Problem], cache: LoadCache
+    files: Files, table: schema.Table, problems: list[Problem], cache: LoadCache
 ) -> list[tuple[int, Any]]:
     """Rows of one table as (row number, record), or [] with problems noted. A row whose
     cells are those of a row of the last load gives the record parsed then."""
-    data = _read(content, table.path, problems)
+    data = files.read(table.path, problems)
     text = None if data is None else _decode(data, table.path, problems)
     if text is None:
         return []
@@ -203,8 +241,13 @@ def _keyed(
 
 
 def load(content: Path, cache: LoadCache | None = None) -> Site:
-    """The archive as one committed state (`txn.consistent`), checked; see `_load`."""
-    return txn.consistent(content, lambda: _load(content, cache))
+    """The archive as one committed state (`txn.consistent`), checked; see `parse`."""
+    return parse(gather(content, cache), cache)
+
+
+def gather(content: Path, cache: LoadCache | None = None) -> Files:
+    """The bytes a load of the archive parses, as one committed state."""
+    return txn.consistent(content, lambda: _gather(content, cache))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +262,12 @@ class Checkout:
 def checkout(content: Path, cache: LoadCache | None = None) -> Checkout:
     """Load the archive to change it: the files' stamps are taken before they are read."""
 
-    def read() -> Checkout:
+    def read() -> tuple[txn.Read, Files]:
         seen = txn.snapshot(content)
-        return Checkout(_load(content, cache), seen)
+        return seen, _gather(content, cache)
 
-    return txn.consistent(content, read)
+    seen, files = txn.consistent(content, read)
+    return Checkout(parse(files, cache), seen)
 
 
 def checkout_or_new(content: Path, config: SiteConfig | None = None) -> Checkout:
@@ -237,21 +281,20 @@ def _has_content(content: Path) -> bool:
     return content.exists() and any(p for p in content.iterdir() if p.name != STATE_DIR)
 
 
-def _load(content: Path, cache: LoadCache | None = None) -> Site:
-    """Load and check a whole archive. Raises ContentError listing every problem found.
-    With a `cache` kept from the previous load, unchanged rows and texts are taken from it
-    instead of being parsed and read again (see LoadCache). A symbolic link anywhere in
-    the archive is refused before anything is read (see `contentfs`)."""
-    contentfs.check(content)
+def parse(files: Files, cache: LoadCache | None = None) -> Site:
+    """Check and parse a whole archive from its gathered files. Raises ContentError
+    listing every problem found. With a `cache` kept from the previous load, unchanged
+    rows and texts are taken from it instead of being parsed again (see LoadCache)."""
+    content = files.content
     problems: list[Problem] = []
     config = SiteConfig()
     stages = Stages()
     try:
-        config = load_config(content)
+        config = load_config(content, files.read("site.yaml", problems))
     except ContentError as exc:
         problems.extend(exc.problems)
     try:
-        stages = load_stages(content)
+        stages = load_stages(content, files.read("stages.yaml", problems))
     except ContentError as exc:
         problems.extend(exc.problems)
 
@@ -260,19 +303,19 @@ def _load(content: Path, cache: LoadCache | None = None) -> Site:
     cache = cache if cache is not None else LoadCache()
     cache.reused = set()
     events: dict[str, Event] = _keyed(
-        _read_table(content, E, problems, cache), E, lambda r: r.slug, problems, rows
+        _read_table(files, E, problems, cache), E, lambda r: r.slug, problems, rows
     )
     categories: dict[tuple[str, str], Category] = _keyed(
-        _read_table(content, C, problems, cache), C, lambda r: (r.event, r.slug), problems, rows
+        _read_table(files, C, problems, cache), C, lambda r: (r.event, r.slug), problems, rows
     )
     projects: dict[tuple[str, str], Project] = _keyed(
-        _read_table(content, P, problems, cache), P, lambda r: (r.event, r.slug), problems, rows
+        _read_table(files, P, problems, cache), P, lambda r: (r.event, r.slug), problems, rows
     )
     activities: dict[str, Activity] = _keyed(
-        _read_table(content, A, problems, cache), A, lambda r: r.id, problems, rows
+        _read_table(files, A, problems, cache), A, lambda r: r.id, problems, rows
     )
     people: dict[str, Person] = _keyed(
-        _read_table(content, H, problems, cache), H, lambda r: r.username, problems, rows
+        _read_table(files, H, problems, cache), H, lambda r: r.username, problems, rows
     )
 
     for e in events.values():
@@ -329,7 +372,7 @@ def _load(content: Path, cache: LoadCache | None = None) -> Site:
                 )
             )
 
-    _attach_texts(content, events, projects, problems, cache)
+    _attach_texts(files, events, projects, problems, cache)
     if problems:
         raise ContentError(problems)
     site = Site(config, stages, events, categories, projects, activities, people)
@@ -363,7 +406,7 @@ class LoadCache:
 
 
 def _attach_texts(
-    content: Path,
+    files: Files,
     events: dict[str, Event],
     projects: dict[tuple[str, str], Project],
     problems: list[Problem],
@@ -383,13 +426,13 @@ def _attach_texts(
             record = records[key] = copy.copy(record)
         setattr(record, name, text)
 
-    for rel in _text_files(content):
+    for rel in files.texts:
         slot = text_slot(rel)
         if slot is None:
             continue
         text = cache.text(rel, slot)
         if text is None:
-            read = _read_text(content, rel, problems)
+            read = files.text(rel, problems)
             if read is None:
                 continue
             text = _strip_final_newline(read)

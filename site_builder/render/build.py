@@ -236,39 +236,42 @@ class BuildSession:
     def _read(self, scanned: tuple[dict[str, FileStat], str]) -> tuple[dict[str, FileStat], Site]:
         """The archive as on disk now, with the stats of the files it was read from, as one
         committed state (`txn.consistent`): `scanned` is scanned again when another
-        commit ran since."""
+        commit ran since. Only reading the bytes is inside that moment; parsing is not."""
         sources, token = scanned
 
-        def read() -> tuple[dict[str, FileStat], Site]:
+        def read() -> tuple[dict[str, FileStat], Site | archive.Files]:
             now = sources if txn.current(self.content) == token else contentfs.scan(self.content)
-            return now, self._load(now)
+            return now, self._gather(now)
 
-        sources, site = txn.consistent(self.content, read)
+        sources, got = txn.consistent(self.content, read)
+        if isinstance(got, archive.Files):
+            site = archive.parse(got, self._cache)
+            if self._site is not None:
+                site = _keep_people(self._site, site)
+        else:
+            site = got
         self._settle = self.long_lived and self._full
         self._cache.site = site
         self._site, self._sources = site, sources
         return sources, site
 
-    def _load(self, sources: dict[str, FileStat]) -> Site:
-        """The archive as on disk now: the last one with changed texts re-read, or all
-        of it loaded again when a table, a setting or a new file changed. Changes nothing
-        of the session's (a torn read is done again, see `_read`)."""
+    def _gather(self, sources: dict[str, FileStat]) -> Site | archive.Files:
+        """The last archive with its changed texts re-read, or the files to parse when a
+        table, a setting or a new file changed (or nothing was loaded yet). Changes
+        nothing of the session's but `_full` (a torn read is done again, see `_read`)."""
         previous, known = self._site, self._sources
         self._full = True
         if previous is None:
-            site = archive.load(self.content, self._cache)
-        else:
-            changed = [
-                rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
-            ]
-            texts_only = archive.reload_texts(previous, self.content, changed)
-            if texts_only is not None:
-                site, self._full = texts_only, False
-            else:
-                self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
-                site = archive.load(self.content, self._cache)
-                site = _keep_people(previous, site)
-        return site
+            return archive.gather(self.content, self._cache)
+        changed = [
+            rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
+        ]
+        texts_only = archive.reload_texts(previous, self.content, changed)
+        if texts_only is not None:
+            self._full = False
+            return texts_only
+        self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
+        return archive.gather(self.content, self._cache)
 
     def _build(
         self,
