@@ -251,7 +251,7 @@ def test_media_pull_refused_when_writers_keep_committing_writes_nothing(
     handler = httpx.MockTransport(
         lambda r: httpx.Response(200, content=PNG, headers={"Content-Type": "image/png"})
     )
-    with pytest.raises(archive.Conflict, match="changed on disk since it was read"):
+    with pytest.raises(archive.Conflict, match="another jamdat command or the edit API"):
         pull_media(content, transport=handler)
     site = _assert_added(content, "busy-3")
     assert not site.events["spring-hack"].logo_url.startswith("media/")
@@ -339,7 +339,7 @@ def test_import_refused_when_writers_keep_committing_says_so_and_writes_nothing(
     before = tree_digest(content)
     result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
     assert result.exit_code != 0
-    assert "changed on disk since it was read" in result.output
+    assert "changed on disk since it was read (another jamdat command" in result.output
     assert "Traceback" not in result.output
     site = _assert_added(content, f"busy-{n}")
     assert not any(e.name.lower().startswith("glamhack") for e in site.events.values())

@@ -51,15 +51,21 @@ _inside = threading.local()
 
 
 class Conflict(JamdatError):
-    """Someone else changed the archive since the writer read it: nothing was written."""
+    """Someone else changed the archive since the writer read it: nothing was written.
+    `files` names the files edited since (empty when another writer committed)."""
 
     def __init__(self, content: Path, files: list[str]) -> None:
         self.files = files
-        what = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        if files:
+            what = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+            why = f"{what} changed on disk since it was read (edited by hand or by another tool)"
+        else:
+            why = (
+                "the archive changed on disk since it was read (another jamdat command or "
+                "the edit API committed a change meanwhile)"
+            )
         super().__init__(
-            f"{content}: not saved, because {what or 'the archive'} changed on disk since "
-            "it was read (another jamdat command, the edit API or an editor wrote it); "
-            "nothing was written: run the command again"
+            f"{content}: not saved, because {why}; nothing was written: run the command again"
         )
 
 
@@ -72,12 +78,13 @@ class Read:
     token: str
     stamps: Mapping[str, FileStat] = field(default_factory=dict)
 
-    def stale(self, content: Path, files: list[str]) -> list[str]:
-        """The files among `files` changed on disk since this read (hold the lock); every
-        file when another transaction committed since."""
+    def stale(self, content: Path, files: list[str]) -> list[str] | None:
+        """The files among `files` changed on disk since this read (hold the lock), or
+        None when none did; [] when another transaction committed since."""
         if _token(content) != self.token:
-            return sorted(files) or ["the archive"]
-        return [rel for rel in sorted(files) if stamp(content, rel) != self.stamps.get(rel)]
+            return []
+        changed = [rel for rel in sorted(files) if stamp(content, rel) != self.stamps.get(rel)]
+        return changed or None
 
 
 def state(content: Path) -> Path:
@@ -115,7 +122,7 @@ def commit(content: Path, files: Mapping[str, bytes | None], read: Read) -> str:
     (hold `exclusive`). Raises Conflict, writing nothing, when one of them changed since
     `read`. Returns the new commit token. Leave out files already holding their bytes."""
     stale = read.stale(content, list(files))
-    if stale:
+    if stale is not None:
         raise Conflict(content, stale)
     return _apply(content, files)
 
