@@ -552,8 +552,8 @@ def test_a_full_disk_names_the_file_and_changes_nothing(
     before = tree_digest(content)
     real = txn._write
 
-    def full(path: Path, data: bytes) -> None:
-        if path.name.endswith(txn.JOURNAL):
+    def full(path: str, data: bytes) -> None:
+        if path.endswith(txn.JOURNAL):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data)
 

@@ -96,8 +96,8 @@ def state(content: Path) -> Path:
 def exclusive(content: Path) -> Iterator[None]:
     """Hold the archive's lock, with any change a killed writer left rolled forward.
     Re-entrant within a thread (a second flock of the same file would wait for itself)."""
-    held: set[Path] = _inside.__dict__.setdefault("held", set())
-    key = content.resolve()
+    held: set[str] = _inside.__dict__.setdefault("held", set())
+    key = os.path.abspath(content)
     if key in held:
         yield
         return
@@ -142,36 +142,50 @@ def commit_read(content: Path, files: Mapping[str, bytes | None], read: Read) ->
 
 
 def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
-    """Stage, journal and carry out `files` (hold the lock)."""
+    """Stage, journal and carry out `files` (hold the lock). Paths as strings: pathlib
+    costs more here than the writes (the edit API commits many times a second)."""
     token = secrets.token_hex(8)
-    staging = state(content) / STAGING
+    staging = os.path.join(content, contentfs.STATE_DIR, STAGING)
     moves: list[tuple[str, str]] = []
     removes: list[str] = []
-    journal = state(content) / JOURNAL
+    journal = os.path.join(content, contentfs.STATE_DIR, JOURNAL)
     try:
-        staging.mkdir(parents=True, exist_ok=True)
-        if staging.stat().st_dev != content.stat().st_dev:
-            raise JamdatError(
-                f"{state(content)} is on another file system than {content}: changes are "
-                "moved from it into place, so it must be a plain folder of the archive"
-            )
+        _check_staging(content, staging)
         for n, (rel, data) in enumerate(sorted(files.items())):
             if data is None:
                 removes.append(rel)
                 continue
             with naming(content / rel):  # a full disk names the file being written
-                _write(staging / f"{token}.{n}", data)
+                _write(f"{staging}/{token}.{n}", data)
             moves.append((f"{token}.{n}", rel))
         entry: dict[str, object] = {"token": token, "moves": moves, "removes": removes}
         text = json.dumps(entry)
-        with naming(journal):
-            _write(staging / f"{token}.{JOURNAL}", text.encode())
-        os.replace(staging / f"{token}.{JOURNAL}", journal)  # the commit point
+        with naming(Path(journal)):
+            _write(f"{staging}/{token}.{JOURNAL}", text.encode())
+        os.replace(f"{staging}/{token}.{JOURNAL}", journal)  # the commit point
     except BaseException:
         _drop_staged(content)
         raise
     _roll_forward(content, (moves, removes))
     return text
+
+
+_CHECKED: set[str] = set()
+"""Staging folders known to exist on their archive's file system."""
+
+
+def _check_staging(content: Path, staging: str) -> None:
+    """Make the staging folder; refuse one on another file system than the archive (a
+    linked `.jamdat`): files could not be renamed from it into place."""
+    if staging in _CHECKED and os.path.isdir(staging):
+        return
+    os.makedirs(staging, exist_ok=True)
+    if os.stat(staging).st_dev != os.stat(content).st_dev:
+        raise JamdatError(
+            f"{state(content)} is on another file system than {content}: changes are "
+            "moved from it into place, so it must be a plain folder of the archive"
+        )
+    _CHECKED.add(staging)
 
 
 def recover(content: Path) -> bool:
@@ -256,23 +270,22 @@ def _in_archive(content: Path, rel: str) -> bool:
 def _roll_forward(content: Path, journal: Journal) -> None:
     """Carry out a committed journal; done again after a crash, it finishes the work (a
     staged file already moved is simply gone from the staging folder)."""
-    staging = state(content) / STAGING
+    state_dir = os.path.join(content, contentfs.STATE_DIR)
     moves, removes = journal
     for staged, rel in moves:
-        target = content / rel
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(staging / staged, target)
-            continue
-        if not target.parent.is_dir():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(staging / staged, target)
+        source, target = f"{state_dir}/{STAGING}/{staged}", os.path.join(content, rel)
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            if os.path.exists(source):  # the target's folder is new
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(source, target)
     for rel in removes:
         (content / rel).unlink(missing_ok=True)
     for parent in sorted({(content / rel).parent for rel in removes}, reverse=True):
         _remove_if_empty(content, parent)
     # Last, and in one step: the journal is gone and the token is new (see `consistent`).
-    os.replace(state(content) / JOURNAL, state(content) / TOKEN)
+    os.replace(f"{state_dir}/{JOURNAL}", f"{state_dir}/{TOKEN}")
 
 
 def _remove_if_empty(content: Path, folder: Path) -> None:
@@ -283,7 +296,7 @@ def _remove_if_empty(content: Path, folder: Path) -> None:
         folder.rmdir()
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: str, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
