@@ -30,7 +30,7 @@ from .http import FetchError, Http, HttpOptions
 from .limits import Clock
 from .providers import Router, host_access, routes
 from .providers.base import Provider, Target, Window
-from .reconcile import Logs, Remote, event_window, reconcile
+from .reconcile import Logs, Remote, event_window, reconcile, refused
 from .settings import SyncConfig
 
 CACHE_FILE = "sync-cache.sqlite"
@@ -59,6 +59,8 @@ class Outcome:
     """One of STATUSES."""
     reason: str = ""
     changes: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+    """Fields whose fetched text could not be decoded, so were not stored."""
 
     @property
     def name(self) -> str:
@@ -67,6 +69,9 @@ class Outcome:
     def line(self, dry_run: bool = False) -> str:
         status = "would update" if dry_run and self.status == "updated" else self.status
         detail = self.reason if self.status == "failed" else ", ".join(self.changes)
+        if self.refused:
+            note = f"not stored, undecodable text (U+FFFD): {', '.join(self.refused)}"
+            detail = f"{detail}; {note}" if detail else note
         return f"{status:<13} {self.name}" + (f": {detail}" if detail else "")
 
 
@@ -242,7 +247,8 @@ class _Run:
             status = "updated"
         else:
             status = "not-modified" if meta.not_modified else "unchanged"
-        return Outcome(project.event, project.slug, job.url, status, "", tuple(changes))
+        garbled = tuple(refused(remote))
+        return Outcome(project.event, project.slug, job.url, status, "", tuple(changes), garbled)
 
     def finish(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)

@@ -23,6 +23,7 @@ import httpx
 
 from .. import __version__
 from .cache import CachedResponse, HttpCache
+from .charset import decode
 from .limits import Clock, HostState, RateInfo, clock_time, read_rate_headers
 from .pool import ShardedTransport
 
@@ -94,16 +95,10 @@ class Fetched:
     """The server answered 304, or the cached copy was used without asking."""
     redirected: bool = False
 
-    def text(self) -> str:
-        charset = "utf-8"
-        for part in self.content_type.split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                charset = value.strip('"')
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+    def text(self, *, html: bool = False) -> str:
+        """The body as text, in the encoding its BOM, header or (`html`) `<meta>` names,
+        else the one charset-normalizer finds."""
+        return decode(self.body, self.content_type, html=html)
 
     def json(self) -> Any:
         """The body as JSON; an HTML page or broken JSON is a FetchError with a reason."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
+from markdown_it import MarkdownIt
+
 from ..archive.textlimits import MAX_TEXT_CHARS
 from .providers.base import Readme
 
@@ -22,6 +24,8 @@ _REFERENCE = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^>\n]*>|\S+)", re.M)
 _TAG = re.compile(r"<[a-zA-Z][a-zA-Z0-9-]*\b[^<>]*>")
 _ATTR = re.compile(r"""(\s(?:src|href|poster|srcset)\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.I)
 _IMAGE_EXT = re.compile(r"\.(png|jpe?g|gif|svg|webp|avif|bmp|ico|mp4|webm)$", re.I)
+_SUMMARY_CHARS = 500
+_WORDS = re.compile(r"\w{2,}.*\s.*\w{2,}", re.S)
 
 
 def normalize(text: str) -> str:
@@ -138,3 +142,23 @@ def prepare(readme: Readme, full_url: str) -> str:
     text = normalize(readme.text)
     longer = len(text) > MAX_TEXT_CHARS
     return cut(normalize(absolutize(text[:MAX_TEXT_CHARS], readme)), full_url, longer=longer)
+
+
+def first_paragraph(text: str, limit: int = _SUMMARY_CHARS) -> str:
+    """The first top-level paragraph of a Markdown text that is prose, as plain text: what
+    a README says a project is. Headings, HTML, lists, code and paragraphs of only
+    badges or images are passed over; only the first `MAX_TEXT_CHARS` are read."""
+    tokens = MarkdownIt("commonmark").parse(text[:MAX_TEXT_CHARS])
+    for i, token in enumerate(tokens[:-1]):
+        if token.type != "paragraph_open" or token.level != 0:
+            continue
+        words: list[str] = []
+        for child in tokens[i + 1].children or []:
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+        plain = " ".join("".join(words).split())
+        if _WORDS.search(plain):
+            return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+    return ""

@@ -3,8 +3,9 @@
 Empty fields are filled, fields `site.yaml` marks always-sync are overwritten, the
 README goes to `synced/`, new commits and releases are added once (by hash or tag) and
 only within the event's days, and a `sync` activity notes what changed. The team's
-pitch, name and team are never touched. Pure and idempotent: applying the same fetch
-twice changes nothing the second time.
+pitch, name and team are never touched. Text holding U+FFFD (bytes that could not be
+decoded) is never stored, and a stored value holding it is replaced. Pure and
+idempotent: applying the same fetch twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from ..archive.rules import event_zone
 from ..model import Activity, Event, Project, Site
+from .charset import REPLACEMENT
 from .providers.base import Metadata, Readme, RemoteActivity, Target, Window
 from .readme import prepare
 
@@ -130,14 +132,46 @@ class _KnownCommits:
         return any(sha[:size] in known for size, known in self.abbreviated.items())
 
 
+def garbled(text: str) -> bool:
+    """Text with U+FFFD: bytes some decoder could not read. It is never stored, and a
+    stored value holding it counts as empty, so the next good fetch repairs it."""
+    return REPLACEMENT in text
+
+
 def _set(project: Project, name: str, value: str, always: tuple[str, ...]) -> bool:
     current = getattr(project, name)
-    if not value or current == value:
+    if not value or current == value or garbled(value):
         return False
-    if current and name not in always:
+    if current and not garbled(current) and name not in always:
         return False
     setattr(project, name, value)
     return True
+
+
+def _values(remote: Remote) -> dict[str, str]:
+    """The project fields a fetch offers, by name."""
+    meta = remote.meta
+    releases = sorted(
+        (a for a in remote.activities if a.kind == "release" and a.url),
+        key=lambda a: a.date,
+    )
+    summary = meta.summary or (remote.readme.summary if remote.readme is not None else "")
+    return {
+        "summary": summary,
+        "webpage_url": meta.webpage_url,
+        "source_url": meta.web_url if remote.forge else "",
+        "image_url": meta.image_url,
+        "download_url": releases[-1].url if releases else "",
+        "contact_url": meta.contact_url,
+    }
+
+
+def refused(remote: Remote) -> list[str]:
+    """The fields (and README) of a fetch not stored because their text is garbled."""
+    names = [name for name, value in _values(remote).items() if garbled(value)]
+    if remote.readme is not None and garbled(remote.readme.text):
+        names.append("README")
+    return names
 
 
 def reconcile(
@@ -160,25 +194,13 @@ def reconcile(
                 setattr(project, name, new)
                 changes.append(f"{name} (renamed)")
 
-    releases = sorted(
-        (a for a in remote.activities if a.kind == "release" and a.url),
-        key=lambda a: a.date,
-    )
-    values = {
-        "summary": meta.summary,
-        "webpage_url": meta.webpage_url,
-        "source_url": meta.web_url if remote.forge else "",
-        "image_url": meta.image_url,
-        "download_url": releases[-1].url if releases else "",
-        "contact_url": meta.contact_url,
-    }
-    for name, value in values.items():
+    for name, value in _values(remote).items():
         if _set(project, name, value, always_sync):
             changes.append(name)
 
     if remote.readme is not None:
         text = prepare(remote.readme, meta.web_url)
-        if text and text != project.readme:
+        if text and text != project.readme and not garbled(text):
             project.readme = text
             changes.append("README")
 

@@ -65,6 +65,8 @@ class Readme:
     """Absolute URL relative links resolve against: the README's folder in the file view."""
     image_base: str
     """Absolute URL relative images resolve against: the folder's raw files."""
+    summary: str = ""
+    """A summary taken from the README, for a project the forge gives none."""
 
 
 @dataclass(frozen=True, slots=True)

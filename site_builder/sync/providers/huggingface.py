@@ -1,5 +1,7 @@
 """Hugging Face Hub: models, datasets and spaces. The model card's YAML front matter is
-stripped from the README; its licence and tags are kept as a closing line."""
+stripped from the README; its licence and tags are kept as a closing line. The API gives
+a summary only for spaces (`short_description`); otherwise the card's first paragraph is
+the summary."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from urllib.parse import SplitResult, quote
 import yaml
 
 from ..http import FetchError
+from ..readme import first_paragraph
 from .base import Json, Metadata, Provider, Readme, RemoteActivity, Target, Window, first_line
 
 _KINDS = {"datasets": "datasets", "spaces": "spaces"}
@@ -101,6 +104,7 @@ class HuggingFace(Provider):
                 return None
             raise
         text, card = strip_front_matter(fetched.text())
+        summary = "" if meta.summary else first_paragraph(text)
         license_ = str(card.get("license") or meta.license or "")
         tags = _tags(card.get("tags")) or meta.tags
         facts = []
@@ -111,7 +115,7 @@ class HuggingFace(Provider):
         if facts:
             text = text.rstrip("\n") + "\n\n" + " · ".join(facts) + "\n"
         base = f"https://huggingface.co/{meta.api_id}"
-        return Readme(text, f"{base}/blob/main/", f"{base}/resolve/main/")
+        return Readme(text, f"{base}/blob/main/", f"{base}/resolve/main/", summary)
 
     async def activity(
         self, target: Target, meta: Metadata, window: Window
