@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
-from forge_replay import FORGES, FakeClock, Forge, Reply, github
+from forge_replay import FORGES, FakeClock, Forge, Reply, forgejo_repo, github, http_file
 
 from site_builder.sync.http import FetchError, Http, HttpOptions
 from site_builder.sync.providers import Router, host_access, routes
@@ -149,6 +149,7 @@ def test_github_issue_title_body_and_comments() -> None:
         ("https://example.org/blog/project/notes", "web"),
         ("https://example.org/data/datapackage.json", "datapackage"),
         ("https://dribdat.example.org/project/7", "dribdat"),
+        ("https://git.example.org/team/tool.git", "git"),
     ],
 )
 def test_router_keeps_forges_for_everything_else(url: str, kind: str) -> None:
@@ -229,3 +230,45 @@ def test_page_under_project_without_dribdat_api_is_read_as_a_web_page() -> None:
     kind, meta, readme, _ = run(forge, "https://example.org/project/12", everything)
 
     assert kind == "dribdat" and meta.name == "Project 12" and readme is None
+
+
+def test_git_url_on_an_unknown_forgejo_host_reads_its_api() -> None:
+    api = "https://v13.next.forgejo.org/api/v1/repos/maks1ms/.profile"
+    forge = Forge().add(api, Reply.json(forgejo_repo()))
+    forge.add(f"{api}/raw/README.md", Reply(200, [("Content-Type", "text/plain")], b"# Hi\n"))
+
+    kind, meta, readme, _ = run(
+        forge, "https://v13.next.forgejo.org/maks1ms/.profile.git", everything
+    )
+
+    assert kind == "git"
+    assert meta.web_url == "https://v13.next.forgejo.org/maks1ms/.profile"
+    assert readme is not None and readme.text == "# Hi\n"
+
+
+def test_git_url_on_an_unknown_gitlab_host_reads_its_api() -> None:
+    # gitlab.com's recorded answer, served as if from a self-hosted GitLab no one configured.
+    api = "https://git.example.org/api/v4/projects"
+    forge = Forge().add(
+        f"{api}/gitea%2Ftest_repo", http_file("gitlab/project_gitea_test_repo.http")
+    )
+
+    async def job(p: Provider, t: Target) -> tuple[str, Metadata]:
+        return p.kind, await p.metadata(t)
+
+    kind, meta = run(forge, "https://git.example.org/gitea/test_repo.git", job)
+
+    assert kind == "git"
+    assert meta.summary == "Test repository for testing migration from gitlab to gitea"
+    assert [str(r.url).split("?")[0] for r in forge.requests] == [
+        "https://git.example.org/api/v1/repos/gitea/test_repo",
+        f"{api}/gitea%2Ftest_repo",
+    ]
+
+
+def test_git_url_on_a_bare_git_server_fails_saying_why() -> None:
+    async def job(p: Provider, t: Target) -> Metadata:
+        return await p.metadata(t)
+
+    with pytest.raises(FetchError, match=r"no Gitea, Forgejo or GitLab API.*would need git itself"):
+        run(Forge(), "https://git.example.org/cgit/tool.git", job)
