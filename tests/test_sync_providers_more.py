@@ -11,8 +11,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from conftest import ArchiveFactory
 from forge_replay import FORGES, FakeClock, Forge, Reply, forgejo_repo, github, http_file
 
+from site_builder import archive
+from site_builder.model import Site
+from site_builder.sync.engine import SyncOptions, sync_content
 from site_builder.sync.http import FetchError, Http, HttpOptions
 from site_builder.sync.providers import Router, host_access, routes
 from site_builder.sync.providers.base import Metadata, Provider, Readme, Target, Window
@@ -272,3 +276,35 @@ def test_git_url_on_a_bare_git_server_fails_saying_why() -> None:
 
     with pytest.raises(FetchError, match=r"no Gitea, Forgejo or GitLab API.*would need git itself"):
         run(Forge(), "https://git.example.org/cgit/tool.git", job)
+
+
+def test_sync_of_an_issue_writes_its_body_and_comments_to_the_archive(
+    tmp_archive: ArchiveFactory,
+) -> None:
+    key = ("spring-hack", "river-levels")
+    issue = "https://github.com/PyGithub/PyGithub/issues/28"
+
+    def during_the_comments(site: Site) -> None:
+        event = site.events[key[0]]
+        event.starts_at, event.ends_at = datetime(2012, 5, 1, 9), datetime(2012, 5, 5, 18)
+        site.projects[key].autotext_url = issue
+
+    content = tmp_archive(edit=during_the_comments)
+    forge = Forge().add(GH, github("repo"))
+    forge.add(f"{GH}/issues/28", recorded("github/issue_28.json"))
+    forge.add(f"{GH}/issues/28/comments", recorded("github/issue_28_comments.json"))
+
+    report = asyncio.run(
+        sync_content(content, SyncOptions(), transport=forge.transport, clock=FakeClock(), env={})
+    )
+
+    assert [o.status for o in report.outcomes] == ["updated"]
+    synced = (content / "synced/spring-hack/river-levels.md").read_text(encoding="utf-8")
+    assert synced == "Body edited by PyGithub\n"
+    site = archive.load(content)
+    comments = sorted(
+        (a for a in site.activities.values() if a.action == "comment"), key=lambda a: a.date
+    )
+    assert [c.content.split(" (@")[1] for c in comments] == ["jacquev6)", "roskakori)"]
+    [note] = [a for a in site.activities.values() if a.action == "sync"]
+    assert note.content.startswith(f"Synced from {issue}: ") and "2 comments" in note.content
