@@ -228,7 +228,7 @@ def _add_activities(site: Site, remote: Remote, logs: Logs) -> list[str]:
     log = logs.of(remote.key)
     known = _KnownCommits(log)
     release_urls = {a.ref_url for a in log if a.action == "release"}
-    added = {"commit": 0, "release": 0}
+    added = {"commit": 0, "release": 0, "comment": 0}
     for item in sorted(remote.activities, key=lambda a: (a.date, a.key)):
         if not remote.window.contains(item.date):
             continue
@@ -246,6 +246,8 @@ def _add_activities(site: Site, remote: Remote, logs: Logs) -> list[str]:
                 continue
             release_urls.add(item.url)
             content = f"Release {item.key}" + (f": {item.text}" if item.text != item.key else "")
+        elif item.kind == "comment":
+            content = f"{item.text} (@{item.author})" if item.author else item.text
         else:
             continue
         site.activities[new_id] = record = Activity(

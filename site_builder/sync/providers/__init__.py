@@ -1,5 +1,6 @@
 """Providers, one module each, found by looking in this package: adding a forge is adding
-a file that exports `PROVIDER`. `Router` picks the provider for a URL by its host."""
+a file that exports `PROVIDER`. `Router` picks the provider for a URL by its host, then by
+its path (a GitHub issue, a `datapackage.json` anywhere)."""
 
 from __future__ import annotations
 
@@ -117,6 +118,12 @@ class Router:
         route = self.routes.get(host)
         if route is None or route.kind == FALLBACK:
             return None
+        for cls in provider_classes().values():
+            if cls.refines == route.kind:
+                special = self._provider(host, cls.kind, route.api_url)
+                claimed = special.target(parts)
+                if claimed is not None:
+                    return special, claimed
         provider = self._provider(host, route.kind, route.api_url)
         target = provider.target(parts)
         return (provider, target) if target is not None else None
@@ -135,6 +142,12 @@ class Router:
         found = self.forge_for(text)
         if found is not None:
             return found
+        for cls in provider_classes().values():
+            if cls.anywhere:
+                special = self._provider(parts.hostname.lower(), cls.kind, "")
+                claimed = special.target(parts)
+                if claimed is not None:
+                    return special, claimed
         web = self._provider(parts.hostname.lower(), FALLBACK, "")
         target = web.target(parts)
         if target is None:

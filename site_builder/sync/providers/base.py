@@ -110,6 +110,12 @@ class Provider(ABC):
     """Environment variable with a token for the well-known hosts."""
     host_concurrency: ClassVar[int] = 0
     """Most requests in flight to a well-known host; 0 means the global limit."""
+    refines: ClassVar[str] = ""
+    """A forge kind whose hosts this provider serves for the URLs its `target` claims (a
+    GitHub issue on github.com): asked before that forge's own provider."""
+    anywhere: ClassVar[bool] = False
+    """Recognized by its path on any host (`datapackage.json`, a Dribdat `/project/<id>`):
+    asked before the web page provider."""
     gate: ClassVar[bool] = True
     """An unchanged (304) metadata answer means README and activity did not change either,
     so their cached copies are used without asking again."""
