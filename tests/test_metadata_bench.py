@@ -1,0 +1,29 @@
+"""The metadata agreement benchmark still runs on its corpus and prints its table."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).parent.parent / "bench" / "metadata_agreement.py"
+
+
+def test_agreement_table_on_three_pages() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--limit", "3", "--verbose"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("3 pages, expected values from postlight/parser@")
+    rows = {
+        m.group(1): (int(m.group(2)), m.group(3))
+        for m in re.finditer(r"^(title|description|image) +(\d+) +([\d.]+%|-)", done.stdout, re.M)
+    }
+    assert rows.keys() == {"title", "description", "image"}
+    assert rows["title"][0] == 3
+    assert rows["title"][1] != "-"
