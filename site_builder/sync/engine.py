@@ -29,7 +29,7 @@ from .cache import HttpCache
 from .http import FetchError, Http, HttpOptions
 from .limits import Clock
 from .providers import Router, host_access, routes
-from .providers.base import Provider, Target, Window
+from .providers.base import Activities, Provider, Target, Window
 from .reconcile import Logs, Remote, event_window, reconcile
 from .settings import SyncConfig
 
@@ -59,6 +59,8 @@ class Outcome:
     """One of STATUSES."""
     reason: str = ""
     changes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What was left unread: pages beyond `sync.max_pages`, the rest of a huge README."""
 
     @property
     def name(self) -> str:
@@ -67,6 +69,8 @@ class Outcome:
     def line(self, dry_run: bool = False) -> str:
         status = "would update" if dry_run and self.status == "updated" else self.status
         detail = self.reason if self.status == "failed" else ", ".join(self.changes)
+        if self.notes and self.status != "failed":
+            detail = "; ".join([detail, *self.notes] if detail else self.notes)
         return f"{status:<13} {self.name}" + (f": {detail}" if detail else "")
 
 
@@ -235,6 +239,9 @@ class _Run:
             fetched_at=self.now(),
             window=job.window,
         )
+        notes: tuple[str, ...] = (readme.note,) if readme is not None and readme.note else ()
+        if isinstance(activities, Activities):
+            notes += activities.notes
         changes = reconcile(self.site, remote, self.config.always_sync, self.logs)
         self.applied.append(remote)
         if changes:
@@ -242,7 +249,7 @@ class _Run:
             status = "updated"
         else:
             status = "not-modified" if meta.not_modified else "unchanged"
-        return Outcome(project.event, project.slug, job.url, status, "", tuple(changes))
+        return Outcome(project.event, project.slug, job.url, status, "", tuple(changes), notes)
 
     def finish(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -307,6 +314,7 @@ async def sync_content(
             timeout=config.timeout,
             attempts=config.attempts,
             max_wait=config.max_wait,
+            max_pages=config.max_pages,
         )
     elif options.concurrency:
         http_options = replace(http_options, concurrency=options.concurrency)
