@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from forge_replay import FORGES, FakeClock, Forge, Reply, github, http_file
 from site_builder import archive
 from site_builder.archive.textlimits import MAX_TEXT_CHARS
 from site_builder.model import Site
+from site_builder.sync.cache import HttpCache
 from site_builder.sync.engine import SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import Fetched, FetchError, HostAccess, Http, HttpOptions
 from site_builder.sync.providers import Router, routes
@@ -335,3 +337,59 @@ def test_a_redirect_to_plain_http_drops_the_token() -> None:
     assert isinstance(second, FetchError)
     assert "GITLAB_TOKEN is never sent over plain http" in second.reason
     assert "glpat_secret" not in second.reason
+
+
+def test_gitlab_commits_follow_x_next_page() -> None:
+    recorded = http_file("gitlab/releases_15578026.http")
+    paging = [(k, v) for k, v in recorded.headers if k.lower().startswith("x-")]
+    assert ("X-Next-Page", "") in paging  # the recorded last page: no next one
+
+    def page(first: int, count: int, next_page: str) -> Reply:
+        items = [
+            {
+                "id": f"{n:040x}",
+                "title": f"Change number {n}",
+                "authored_date": (DAY + timedelta(minutes=n)).isoformat(),
+                "author_name": "lafriks",
+            }
+            for n in range(first, first + count)
+        ]
+        headers = [(k, next_page if k == "X-Next-Page" else v) for k, v in paging]
+        return Reply.json(items, headers=headers)
+
+    forge = gitlab_forge(None)
+    forge.routes[f"{GL}/15578026/repository/commits"] = [page(0, 100, "2"), page(100, 20, "")]
+    window = Window(DAY, DAY + timedelta(days=1))
+
+    async def main() -> list[str]:
+        async with Http(HttpOptions(), transport=forge.transport, clock=FakeClock()) as http:
+            provider, target = Router(http, routes(SyncConfig())).resolve(GL_URL)
+            found = await provider.activity(target, await provider.metadata(target), window)
+            return [a.key for a in found if a.kind == "commit"]
+
+    assert len(asyncio.run(main())) == 120
+    second = forge.sent(f"{GL}/15578026/repository/commits")[1]
+    assert second.url.params["page"] == "2"
+    assert second.url.params["since"] == "2023-08-28T10:00:00Z"
+
+
+def test_unchanged_repository_still_reads_its_cached_later_pages(tmp_path: Path) -> None:
+    """After a 304 on the repository, listings come from the cache, which has no headers:
+    the next page must be remembered with the answer."""
+    forge = github_forge([commits(17, 30), commits(0, 17)], [[]])
+
+    async def run(cache: HttpCache, unchanged: bool) -> int:
+        async with Http(cache=cache, transport=forge.transport, clock=FakeClock()) as http:
+            provider, target = Router(http, routes(SyncConfig())).resolve(REPO_URL)
+            meta = await provider.metadata(target)
+            meta = replace(meta, not_modified=unchanged)
+            return len(await provider.activity(target, meta, Window()))
+
+    cache = HttpCache(tmp_path / "cache.sqlite")
+    assert asyncio.run(run(cache, False)) == 47
+    cache.close()
+    sent = len(forge.requests)
+    cache = HttpCache(tmp_path / "cache.sqlite")
+    assert asyncio.run(run(cache, True)) == 47
+    cache.close()
+    assert len(forge.requests) == sent + 1  # only the repository was asked again
