@@ -24,6 +24,7 @@ from site_builder.sync.http import HttpOptions
 from site_builder.sync.settings import SyncConfig
 
 GH = "https://api.github.com/repos/PyGithub/PyGithub"
+NEXT_COMMITS = "https://api.github.com/repositories/3544490/commits"
 REPO_URL = "https://github.com/PyGithub/PyGithub"
 KEY = ("spring-hack", "river-levels")
 SHA_1 = "0791cc7b1a706ab5d7c607ddff35de4d486ba3e9"
@@ -35,6 +36,7 @@ def github_forge() -> Forge:
     forge.add(GH, github("repo"))
     forge.add(f"{GH}/readme", github("readme"))
     forge.add(f"{GH}/commits", github("commits"))
+    forge.add(NEXT_COMMITS, Reply.json([]))  # where the recording's `Link: rel="next"` points
     forge.add(f"{GH}/releases", Reply.json([], headers=[("ETag", '"no-releases"')]))
     return forge
 

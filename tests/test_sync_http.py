@@ -241,16 +241,16 @@ def test_persistent_500_fails_after_the_attempts() -> None:
 
 
 def test_timeouts_open_the_circuit_so_the_host_is_not_hammered() -> None:
-    forge = Forge().add(f"{API}/repos/a/b", httpx.ReadTimeout("no answer"))
-    forge.add(f"{API}/repos/c/d", Reply.json({}))
-    results = run(
-        get_all(
-            client(forge, attempts=3, breaker_threshold=3), f"{API}/repos/a/b", f"{API}/repos/c/d"
-        )
-    )
+    """Timeouts of several repositories in a row are the host's: one slow one is not."""
+    forge = Forge()
+    for name in ("a", "b", "c"):
+        forge.add(f"{API}/repos/{name}/x", httpx.ReadTimeout("no answer"))
+    forge.add(f"{API}/repos/d/x", Reply.json({}))
+    urls = [f"{API}/repos/{name}/x" for name in "abcd"]
+    results = run(get_all(client(forge, attempts=3, breaker_threshold=3), *urls))
     assert isinstance(results[0], FetchError) and "timed out" in results[0].reason
-    assert isinstance(results[1], FetchError) and "not answering" in results[1].reason
-    assert len(forge.requests) == 3
+    assert isinstance(results[3], FetchError) and "not answering" in results[3].reason
+    assert len(forge.requests) == 7
 
 
 def test_malformed_json_is_a_failure_with_a_reason() -> None:

@@ -23,6 +23,7 @@ from site_builder.sync.settings import HostSettings, SyncConfig
 
 T = TypeVar("T")
 GH = "https://api.github.com/repos/PyGithub/PyGithub"
+NEXT_COMMITS = "https://api.github.com/repositories/3544490/commits"
 EVERYTHING = Window()
 
 
@@ -51,6 +52,7 @@ def github_forge() -> Forge:
     forge.add(GH, github("repo"))
     forge.add(f"{GH}/readme", github("readme"))
     forge.add(f"{GH}/commits", github("commits"))
+    forge.add(NEXT_COMMITS, Reply.json([]))  # where the recording's `Link: rel="next"` points
     return forge
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS responses (
     content_type TEXT NOT NULL,
     final_url TEXT NOT NULL,
     body BLOB NOT NULL,
-    stored_at REAL NOT NULL
+    stored_at REAL NOT NULL,
+    next_url TEXT NOT NULL
 );
 """
 
@@ -41,6 +42,8 @@ class CachedResponse:
     body: bytes
     status: int = 200
     """200 for an answer; 404 or 410 when the resource was missing."""
+    next_url: str = ""
+    """The next page of a listing, since a 304 need not repeat the `Link` header."""
 
     def conditional_headers(self) -> dict[str, str]:
         """Headers that let the server answer `304` when nothing changed."""
@@ -83,13 +86,13 @@ class HttpCache:
         if db is None:
             return None
         row = db.execute(
-            "SELECT etag, last_modified, content_type, final_url, body, status FROM responses"
-            " WHERE url = ?",
+            "SELECT etag, last_modified, content_type, final_url, body, status, next_url"
+            " FROM responses WHERE url = ?",
             (url,),
         ).fetchone()
         if row is None:
             return None
-        return CachedResponse(url, row[0], row[1], row[2], row[3], bytes(row[4]), row[5])
+        return CachedResponse(url, row[0], row[1], row[2], row[3], bytes(row[4]), row[5], row[6])
 
     def put(self, entry: CachedResponse) -> None:
         self._pending[entry.url] = entry
@@ -106,12 +109,24 @@ class HttpCache:
         assert db is not None
         now = time.time()
         rows = [
-            (e.url, e.status, e.etag, e.last_modified, e.content_type, e.final_url, e.body, now)
+            (
+                e.url,
+                e.status,
+                e.etag,
+                e.last_modified,
+                e.content_type,
+                e.final_url,
+                e.body,
+                now,
+                e.next_url,
+            )
             for e in self._pending.values()
         ]
         db.execute("BEGIN")
         try:
-            db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -29,7 +29,7 @@ from .cache import HttpCache
 from .http import FetchError, Http, HttpOptions
 from .limits import Clock
 from .providers import Router, host_access, routes
-from .providers.base import Provider, Target, Window
+from .providers.base import Activities, Provider, Target, Window
 from .reconcile import Logs, Remote, event_window, reconcile, refused
 from .settings import SyncConfig
 
@@ -61,6 +61,8 @@ class Outcome:
     changes: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
     """Fields whose fetched text could not be decoded, so were not stored."""
+    notes: tuple[str, ...] = ()
+    """What was left unread: pages beyond `sync.max_pages`, the rest of a huge README."""
 
     @property
     def name(self) -> str:
@@ -72,6 +74,8 @@ class Outcome:
         if self.refused:
             note = f"not stored, undecodable text (U+FFFD): {', '.join(self.refused)}"
             detail = f"{detail}; {note}" if detail else note
+        if self.notes and self.status != "failed":
+            detail = "; ".join([detail, *self.notes] if detail else self.notes)
         return f"{status:<13} {self.name}" + (f": {detail}" if detail else "")
 
 
@@ -240,6 +244,9 @@ class _Run:
             fetched_at=self.now(),
             window=job.window,
         )
+        notes: tuple[str, ...] = (readme.note,) if readme is not None and readme.note else ()
+        if isinstance(activities, Activities):
+            notes += activities.notes
         changes = reconcile(self.site, remote, self.config.always_sync, self.logs)
         self.applied.append(remote)
         if changes:
@@ -248,7 +255,9 @@ class _Run:
         else:
             status = "not-modified" if meta.not_modified else "unchanged"
         garbled = tuple(refused(remote))
-        return Outcome(project.event, project.slug, job.url, status, "", tuple(changes), garbled)
+        return Outcome(
+            project.event, project.slug, job.url, status, "", tuple(changes), garbled, notes
+        )
 
     def finish(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -313,6 +322,7 @@ async def sync_content(
             timeout=config.timeout,
             attempts=config.attempts,
             max_wait=config.max_wait,
+            max_pages=config.max_pages,
         )
     elif options.concurrency:
         http_options = replace(http_options, concurrency=options.concurrency)

@@ -5,8 +5,8 @@ limit, timeouts, retries with exponential backoff and jitter on 5xx answers and
 connection errors, `Retry-After` and rate-limit headers honoured (wait when the reset is
 near, stop the host cleanly when it is not), a per-host circuit breaker, redirects
 followed by hand (loops caught, the final URL recorded) and conditional requests from
-the sqlite cache. Tokens are attached per request, only for their own host, and appear
-in no message.
+the sqlite cache. Tokens are attached per request, only for their own host and only
+over https, and appear in no message.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -51,6 +51,12 @@ class RateLimited(FetchError):
 class _Transient(FetchError):
     """Trouble worth another try: timeouts, refused or broken connections."""
 
+    def __init__(self, reason: str, url: str = "", slow: bool = False) -> None:
+        super().__init__(reason, url)
+        self.slow = slow
+        """The host answered the connection but this request took too long: that may be
+        one big repository, so retries of it count once towards the breaker."""
+
 
 @dataclass(frozen=True, slots=True)
 class HostAccess:
@@ -81,6 +87,8 @@ class HttpOptions:
     breaker_cooldown: float = 60.0
     max_redirects: int = 5
     max_body: int = 8_000_000
+    max_pages: int = 10
+    """Most pages of one listing (commits, releases) a provider reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,10 @@ class Fetched:
     not_modified: bool = False
     """The server answered 304, or the cached copy was used without asking."""
     redirected: bool = False
+    next_url: str = ""
+    """The next page of a listing (`Link: rel="next"`, GitLab's `X-Next-Page`)."""
+    truncated: bool = False
+    """The body was larger than `max_body` and was cut at a line break within it."""
 
     def text(self, *, html: bool = False) -> str:
         """The body as text, in the encoding its BOM, header or (`html`) `<meta>` names,
@@ -121,11 +133,26 @@ class _Answer:
     status: int
     headers: httpx.Headers
     body: bytes
+    truncated: bool = False
 
 
 def netloc(url: str) -> str:
     """`host[:port]` of a URL, lowercased: the unit of limits, breakers and tokens."""
     return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
+
+
+def next_page(headers: httpx.Headers, url: str) -> str:
+    """The URL of the next page of a listing: `Link: <...>; rel="next"` (GitHub, Gitea,
+    GitLab), else GitLab's `X-Next-Page` number put into `url`'s `page` parameter."""
+    link = httpx.Response(200, headers=headers).links.get("next", {}).get("url", "")
+    if link:
+        return urljoin(url, link)
+    number = headers.get("x-next-page", "").strip()
+    if not number.isdigit():
+        return ""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+    return parts._replace(query=urlencode([*query, ("page", number)])).geturl()
 
 
 def check_url(url: str) -> None:
@@ -199,13 +226,20 @@ class Http:
     # ------------------------------------------------------------------ public
 
     async def get(
-        self, url: str, *, accept: str = "application/json", revalidate: bool = True
+        self,
+        url: str,
+        *,
+        accept: str = "application/json",
+        revalidate: bool = True,
+        cut: bool = False,
     ) -> Fetched:
         """GET `url` following redirects; conditional when the cache knows it.
 
-        With `revalidate=False` a cached copy is returned without asking the server.
-        Raises FetchError for anything but a 2xx or a cache-backed 304. (Cheap checks
-        only: httpx's own objection to a URL surfaces as a FetchError when it is sent.)"""
+        With `revalidate=False` a cached copy is returned without asking the server. With
+        `cut=True` a body over `max_body` is cut (`truncated`) instead of failing: for texts
+        whose start is worth having, like a README. Raises FetchError for anything but a
+        2xx or a cache-backed 304. (Cheap checks only: httpx's own objection to a URL
+        surfaces as a FetchError when it is sent.)"""
         try:
             scheme, host = urlsplit(url).scheme, netloc(url)
         except ValueError as exc:
@@ -216,7 +250,14 @@ class Http:
         if cached is not None and not revalidate:
             if cached.status != 200:
                 raise self._status_error(cached.final_url, cached.status)
-            return Fetched(url, cached.final_url, cached.body, cached.content_type, True)
+            return Fetched(
+                url,
+                cached.final_url,
+                cached.body,
+                cached.content_type,
+                True,
+                next_url=cached.next_url,
+            )
         seen = [url]
         current = url
         for _hop in range(self.options.max_redirects + 1):
@@ -224,7 +265,7 @@ class Http:
             if entry is not None and entry.status != 200:
                 entry = None
             headers = {"Accept": accept, **(entry.conditional_headers() if entry else {})}
-            answer = await self._send(current, headers)
+            answer = await self._send(current, headers, cut)
             if answer.status in REDIRECTS:
                 location = answer.headers.get("location")
                 if not location:
@@ -241,11 +282,25 @@ class Http:
                 self.not_modified += 1
                 if entry is None:
                     raise FetchError(f"304 Not Modified from {current} without a cached copy")
-                return Fetched(url, current, entry.body, entry.content_type, True, redirected)
+                following = next_page(answer.headers, current) or entry.next_url
+                return Fetched(
+                    url, current, entry.body, entry.content_type, True, redirected, following
+                )
             if 200 <= answer.status < 300:
                 content_type = answer.headers.get("content-type", "")
-                self._remember(answer, content_type, current, seen)
-                return Fetched(url, current, answer.body, content_type, False, redirected)
+                following = next_page(answer.headers, current)
+                if not answer.truncated:
+                    self._remember(answer, content_type, current, seen, following)
+                return Fetched(
+                    url,
+                    current,
+                    answer.body,
+                    content_type,
+                    False,
+                    redirected,
+                    following,
+                    answer.truncated,
+                )
             if answer.status in MISSING:
                 self._remember_missing(answer.status, current, seen)
             raise self._status_error(current, answer.status)
@@ -273,7 +328,9 @@ class Http:
             raise FetchError(f"redirect to a {exc.reason} from {current}", current) from None
         return target
 
-    def _remember(self, answer: _Answer, content_type: str, final: str, seen: list[str]) -> None:
+    def _remember(
+        self, answer: _Answer, content_type: str, final: str, seen: list[str], next_url: str
+    ) -> None:
         if self.cache is None:
             return
         for url in {seen[0], final}:
@@ -285,6 +342,7 @@ class Http:
                     content_type,
                     final,
                     answer.body,
+                    next_url=next_url,
                 )
             )
 
@@ -306,6 +364,8 @@ class Http:
             access = self.access.get(host)
             if access and access.token_env and not access.headers:
                 reason += f" (no {access.token_env} set)"
+            elif access and access.headers and urlsplit(url).scheme != "https":
+                reason += f" ({access.token_env or 'the token'} is never sent over plain http)"
         else:
             reason = f"HTTP {status} from {url}"
         return FetchError(reason, url, status)
@@ -338,12 +398,12 @@ class Http:
         delay = min(self.options.backoff_cap, self.options.backoff * 2 ** (attempt - 1))
         await self.clock.sleep(delay / 2 + self.rng.uniform(0, delay / 2))
 
-    async def _send(self, url: str, headers: dict[str, str]) -> _Answer:
+    async def _send(self, url: str, headers: dict[str, str], cut: bool = False) -> _Answer:
         """One request with retries, rate limits and the breaker; any final status."""
         host = netloc(url)
         state = self.host_state(url)
         access = self.access.get(host)
-        if access is not None:
+        if access is not None and urlsplit(url).scheme == "https":
             headers = {**headers, **access.headers}
         attempts = max(1, self.options.attempts)
         problem = ""
@@ -356,7 +416,7 @@ class Http:
                 )
             await self._wait_for_budget(host, state)
             try:
-                answer = await self._request(url, headers, host)
+                answer = await self._request(url, headers, host, cut)
             except _Transient as exc:
                 problem = exc.reason
                 state.note_failure(
@@ -364,6 +424,7 @@ class Http:
                     self.clock.now(),
                     self.options.breaker_threshold,
                     self.options.breaker_cooldown,
+                    slow_url=url if exc.slow else "",
                 )
                 if attempt < attempts:
                     await self._backoff(attempt, None)
@@ -409,9 +470,13 @@ class Http:
             return True
         return answer.status == 403 and (info.remaining == 0 or info.retry_after is not None)
 
-    async def _request(self, url: str, headers: dict[str, str], host: str) -> _Answer:
-        """Send once and read the body within the limits; transport trouble is a FetchError."""
+    async def _request(
+        self, url: str, headers: dict[str, str], host: str, cut: bool = False
+    ) -> _Answer:
+        """Send once and read the body within the limits (cut at the last line break within
+        them when `cut`); transport trouble is a FetchError."""
         limit = self.options.max_body
+        truncated = False
         try:
             request = self._client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, ValueError) as exc:
@@ -426,6 +491,10 @@ class Http:
                         size = 0
                         async for chunk in response.aiter_bytes():
                             size += len(chunk)
+                            if size > limit and cut:
+                                chunks.append(chunk[: len(chunk) - (size - limit)])
+                                truncated = True
+                                break
                             if size > limit:
                                 raise FetchError(
                                     f"answer from {url} is larger than {limit // 1_000_000} MB",
@@ -435,8 +504,12 @@ class Http:
                         raw = response.num_bytes_downloaded
                     finally:
                         await response.aclose()
+            except httpx.ConnectTimeout:
+                reason = f"cannot connect within {min(self.options.timeout, 10.0):g} s"
+                raise _Transient(reason, url) from None
             except (TimeoutError, httpx.TimeoutException):
-                raise _Transient(f"timed out after {self.options.timeout:g} s", url) from None
+                reason = f"timed out after {self.options.timeout:g} s"
+                raise _Transient(reason, url, slow=True) from None
             except httpx.RemoteProtocolError as exc:
                 raise _Transient(f"connection broke off ({exc})", url) from None
             except httpx.DecodingError as exc:
@@ -446,6 +519,14 @@ class Http:
             except ValueError as exc:  # e.g. a Location httpx cannot parse (a bad IDNA host)
                 raise FetchError(f"unusable answer from {url} ({exc})", url) from None
         body = b"".join(chunks)
+        if truncated:
+            line_end = body.rfind(b"\n")
+            return _Answer(
+                response.status_code,
+                response.headers,
+                body[: line_end + 1] if line_end > 0 else body,
+                truncated=True,
+            )
         expected = response.headers.get("content-length")
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
         if not encoded:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -98,6 +98,8 @@ class HostState:
     failures: int = 0
     open_until: float = 0.0
     last_error: str = ""
+    slow_urls: set[str] = field(default_factory=set)
+    """URLs that timed out since the last success: each counts once, however often retried."""
 
     def note_budget(self, info: RateInfo) -> None:
         """Keep the smallest remaining count of the current window: answers overtake."""
@@ -127,16 +129,25 @@ class HostState:
             return None
         return self.reset_at - now
 
-    def note_failure(self, error: str, now: float, threshold: int, cooldown: float) -> None:
-        """Count a failure in a row; enough of them open the circuit for `cooldown`."""
-        self.failures += 1
+    def note_failure(
+        self, error: str, now: float, threshold: int, cooldown: float, slow_url: str = ""
+    ) -> None:
+        """Count a failure of the host in a row; enough of them open the circuit for
+        `cooldown`. A `slow_url` (a timeout once connected) counts only the first time: one
+        slow repository retried is not a failing host, many slow ones are."""
         self.last_error = error
+        if slow_url:
+            if slow_url in self.slow_urls:
+                return
+            self.slow_urls.add(slow_url)
+        self.failures += 1
         if self.failures >= threshold:
             self.open_until = now + cooldown
 
     def note_success(self) -> None:
         self.failures = 0
         self.open_until = 0.0
+        self.slow_urls.clear()
 
     def is_open(self, now: float) -> bool:
         """True while the circuit is open: requests fail at once instead of piling up."""

@@ -68,6 +68,10 @@ class SyncConfig:
     attempts: int = 3
     """Tries per request on timeouts, connection errors and 5xx answers."""
 
+    max_pages: int = 10
+    """Most pages of commits or releases read per repository (100 a page on GitHub and
+    GitLab); a listing cut there is noted in the sync report."""
+
     max_wait: float = 60.0
     """Longest wait, in seconds, for a rate limit to reset or a Retry-After to pass;
     beyond it the host is given up for this run instead."""
@@ -86,6 +90,7 @@ _SCALARS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "attempts": int,
     "max_wait": (int, float),
+    "max_pages": int,
 }
 _HOST_KEYS = {"kind": str, "api_url": str, "token_env": str, "concurrency": int}
 
@@ -105,7 +110,7 @@ def parse_sync_config(data: Any, file: str) -> SyncConfig:
         if key in _SCALARS:
             if not _typed(value, _SCALARS[key]):
                 problems.append(Problem(file, "has the wrong type", None, where))
-            elif key in ("concurrency", "attempts") and value < 1:
+            elif key in ("concurrency", "attempts", "max_pages") and value < 1:
                 problems.append(Problem(file, "must be at least 1", None, where))
             elif key in ("timeout", "max_wait") and value < 0:
                 problems.append(Problem(file, "must not be negative", None, where))

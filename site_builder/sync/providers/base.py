@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import SplitResult, urljoin, urlsplit
@@ -65,8 +65,11 @@ class Readme:
     """Absolute URL relative links resolve against: the README's folder in the file view."""
     image_base: str
     """Absolute URL relative images resolve against: the folder's raw files."""
+    _: KW_ONLY
     summary: str = ""
     """A summary taken from the README, for a project the forge gives none."""
+    note: str = ""
+    """Why the text is incomplete (larger than the client reads), for the sync report."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,22 @@ class RemoteActivity:
     author: str = ""
 
 
+class Activities(list[RemoteActivity]):
+    """What `Provider.activity` returns, with notes on what was left unread."""
+
+    def __init__(self, items: Iterable[RemoteActivity] = (), notes: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.notes = tuple(n for n in notes if n)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The items of a paginated answer, and a note when its pages were not all read."""
+
+    items: list[Json]
+    note: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """Which commits count: by default the event's days."""
@@ -94,6 +113,10 @@ class Window:
         return (self.since is None or when >= self.since) and (
             self.until is None or when <= self.until
         )
+
+    def before(self, when: datetime | None) -> bool:
+        """True when `when` is earlier than the window: older items are not wanted."""
+        return when is not None and self.since is not None and when < self.since
 
     def iso(self, when: datetime | None) -> str:
         return "" if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -160,6 +183,48 @@ class Provider(ABC):
     async def fetch_json(self, url: str, meta: Metadata | None = None) -> Json:
         fetched = await self.fetch(url, meta)
         return Json(fetched.json(), fetched.final_url)
+
+    async def optional_text(self, url: str, meta: Metadata | None = None) -> Fetched | None:
+        """A text file (a README): None when missing, cut at `max_body` when too large."""
+        fresh = meta is None or not (self.gate and meta.not_modified)
+        try:
+            return await self.http.get(url, accept="text/plain", revalidate=fresh, cut=True)
+        except FetchError as exc:
+            if exc.status in (404, 410):
+                return None
+            raise
+
+    async def listing(
+        self,
+        url: str,
+        meta: Metadata | None,
+        what: str,
+        *,
+        missing: tuple[int, ...] = (404,),
+        older: Callable[[Json], bool] | None = None,
+    ) -> Listing:
+        """Every item of a paginated list, following `next` links up to `max_pages` pages.
+
+        Stops early when `older` holds for a page's last item (newest-first lists whose
+        rest would be outside the window). A cut leaves a note naming `what` was cut."""
+        items: list[Json] = []
+        limit = max(1, self.http.options.max_pages)
+        seen = {url}
+        for page in range(1, limit + 1):
+            try:
+                fetched = await self.fetch(url, meta)
+            except FetchError as exc:
+                if page == 1 and exc.status in missing:
+                    return Listing([])
+                raise
+            found = Json(fetched.json(), fetched.final_url).items()
+            items.extend(found)
+            url = fetched.next_url
+            if not url or url in seen or not found or (older is not None and older(found[-1])):
+                return Listing(items)
+            seen.add(url)
+        note = f"only the first {limit} pages of {what} were read ({len(items)} {what})"
+        return Listing(items, note)
 
     async def optional_json(
         self, url: str, meta: Metadata | None = None, missing: tuple[int, ...] = (404,)
@@ -259,6 +324,13 @@ class Json:
             return base64.b64decode(self.text(key), validate=False)
         except (binascii.Error, ValueError):
             raise self._fail(key, "base64") from None
+
+
+def readme_note(fetched: Fetched, max_body: int) -> str:
+    """The note for a README cut because it is larger than the client reads."""
+    if not fetched.truncated:
+        return ""
+    return f"README larger than {max_body // 1_000_000} MB: only its start was read"
 
 
 def first_line(text: str, limit: int = 200) -> str:

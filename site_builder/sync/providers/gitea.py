@@ -7,8 +7,18 @@ import asyncio
 from typing import ClassVar
 from urllib.parse import SplitResult, quote, urlencode
 
-from ..http import FetchError
-from .base import Json, Metadata, Provider, Readme, RemoteActivity, Target, Window, first_line
+from .base import (
+    Activities,
+    Json,
+    Metadata,
+    Provider,
+    Readme,
+    RemoteActivity,
+    Target,
+    Window,
+    first_line,
+    readme_note,
+)
 
 _RESERVED = frozenset(
     ["-", "admin", "api", "assets", "explore", "notifications", "org", "repo", "user"]
@@ -56,24 +66,23 @@ class Gitea(Provider):
     async def readme(self, target: Target, meta: Metadata) -> Readme | None:
         base = f"{self.api}/repos/{quote(meta.api_id)}"
         ref = urlencode({"ref": meta.branch})
-        name = "README.md"
-        try:
-            fetched = await self.fetch(f"{base}/raw/{name}?{ref}", meta, accept="text/plain")
-        except FetchError as exc:
-            if exc.status != 404:
-                raise
+        fetched = await self.optional_text(f"{base}/raw/README.md?{ref}", meta)
+        if fetched is None:
             listing = await self.optional_json(f"{base}/contents?{ref}", meta)
             names = [i.text("name") for i in listing.items()] if listing else []
             found = [n for n in names if n.lower() in _README_NAMES]
             if not found:
                 return None
             name = sorted(found, key=lambda n: _README_NAMES.index(n.lower()))[0]
-            fetched = await self.fetch(f"{base}/raw/{quote(name)}?{ref}", meta, accept="text/plain")
+            fetched = await self.optional_text(f"{base}/raw/{quote(name)}?{ref}", meta)
+            if fetched is None:
+                return None
         branch = quote(meta.branch)
         return Readme(
             fetched.text(),
             f"{meta.web_url}/src/branch/{branch}/",
             f"{meta.web_url}/raw/branch/{branch}/",
+            note=readme_note(fetched, self.http.options.max_body),
         )
 
     async def activity(
@@ -86,11 +95,16 @@ class Gitea(Provider):
             query["until"] = window.iso(window.until)
         base = f"{self.api}/repos/{quote(meta.api_id)}"
         commits, releases = await asyncio.gather(
-            self.optional_json(f"{base}/commits?{urlencode(query)}", meta, missing=(404, 409)),
-            self.optional_json(f"{base}/releases?limit=20", meta),
+            self.listing(f"{base}/commits?{urlencode(query)}", meta, "commits", missing=(404, 409)),
+            self.listing(
+                f"{base}/releases?limit=50",
+                meta,
+                "releases",
+                older=lambda r: window.before(r.date("published_at") or r.date("created_at")),
+            ),
         )
-        out: list[RemoteActivity] = []
-        for item in commits.items() if commits else []:
+        out = Activities(notes=(commits.note, releases.note))
+        for item in commits.items:
             commit = item.obj("commit")
             when = commit.obj("author").date("date") or item.date("created")
             sha = item.text("sha")
@@ -100,7 +114,7 @@ class Gitea(Provider):
             url = item.text("html_url") or f"{meta.web_url}/commit/{sha}"
             text = first_line(commit.text("message"))
             out.append(RemoteActivity("commit", sha, when, text, url, author))
-        for item in releases.items() if releases else []:
+        for item in releases.items:
             when = item.date("published_at") or item.date("created_at")
             tag = item.text("tag_name")
             if item.flag("draft") or when is None or not tag:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from urllib.parse import SplitResult, quote, urlencode
 
 from .base import (
+    Activities,
     Json,
     Metadata,
     Provider,
@@ -17,6 +18,7 @@ from .base import (
     Window,
     first_line,
     folder,
+    readme_note,
 )
 
 _RESERVED = frozenset(
@@ -85,10 +87,20 @@ class GitHub(Provider):
         doc = await self.optional_json(f"{self.api}/repos/{quote(meta.api_id)}/readme", meta)
         if doc is None:
             return None
-        text = doc.base64_bytes("content").decode("utf-8", errors="replace")
         html_url = doc.text("html_url") or f"{meta.web_url}/blob/{meta.branch}/README.md"
         raw_url = doc.text("download_url") or html_url.replace("/blob/", "/raw/", 1)
-        return Readme(text, folder(html_url), folder(raw_url))
+        note = ""
+        if doc.text("encoding") == "none" and doc.number("size") > 0:
+            # Over 1 MB the API leaves `content` empty: the file itself is read instead.
+            raw = await self.optional_text(raw_url, meta)
+            if raw is None:
+                return None
+            body = raw.body
+            note = readme_note(raw, self.http.options.max_body)
+        else:
+            body = doc.base64_bytes("content")
+        text = body.decode("utf-8", errors="replace")
+        return Readme(text, folder(html_url), folder(raw_url), note=note)
 
     async def activity(
         self, target: Target, meta: Metadata, window: Window
@@ -100,11 +112,16 @@ class GitHub(Provider):
             query["until"] = window.iso(window.until)
         base = f"{self.api}/repos/{quote(meta.api_id)}"
         commits, releases = await asyncio.gather(
-            self.optional_json(f"{base}/commits?{urlencode(query)}", meta, missing=(404, 409)),
-            self.optional_json(f"{base}/releases?per_page=20", meta),
+            self.listing(f"{base}/commits?{urlencode(query)}", meta, "commits", missing=(404, 409)),
+            self.listing(
+                f"{base}/releases?per_page=100",
+                meta,
+                "releases",
+                older=lambda r: window.before(r.date("published_at") or r.date("created_at")),
+            ),
         )
-        out: list[RemoteActivity] = []
-        for item in commits.items() if commits else []:
+        out = Activities(notes=(commits.note, releases.note))
+        for item in commits.items:
             commit = item.obj("commit")
             when = commit.obj("author").date("date") or commit.obj("committer").date("date")
             sha = item.text("sha")
@@ -115,7 +132,7 @@ class GitHub(Provider):
             out.append(
                 RemoteActivity("commit", sha, when, first_line(commit.text("message")), url, author)
             )
-        for item in releases.items() if releases else []:
+        for item in releases.items:
             when = item.date("published_at") or item.date("created_at")
             tag = item.text("tag_name")
             if item.flag("draft") or when is None or not tag:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from urllib.parse import SplitResult, quote, urlencode
 
 from .base import (
+    Activities,
     Json,
     Metadata,
     Provider,
@@ -17,6 +18,7 @@ from .base import (
     Window,
     absolute_url,
     first_line,
+    readme_note,
 )
 
 _RESERVED = frozenset(
@@ -80,13 +82,16 @@ class GitLab(Provider):
             f"{self.api}/projects/{quote(meta.api_id, safe='')}/repository/files/{file}/raw?"
             + urlencode({"ref": meta.branch})
         )
-        fetched = await self.fetch(url, meta, accept="text/plain")
+        fetched = await self.optional_text(url, meta)
+        if fetched is None:
+            return None
         folder = meta.readme_path.rpartition("/")[0]
         folder = f"{folder}/" if folder else ""
         return Readme(
             fetched.text(),
             f"{meta.web_url}/-/blob/{meta.branch}/{folder}",
             f"{meta.web_url}/-/raw/{meta.branch}/{folder}",
+            note=readme_note(fetched, self.http.options.max_body),
         )
 
     async def activity(
@@ -99,11 +104,17 @@ class GitLab(Provider):
             query["until"] = window.iso(window.until)
         base = f"{self.api}/projects/{quote(meta.api_id, safe='')}"
         commits, releases = await asyncio.gather(
-            self.optional_json(f"{base}/repository/commits?{urlencode(query)}", meta),
-            self.optional_json(f"{base}/releases?per_page=20", meta, missing=(403, 404)),
+            self.listing(f"{base}/repository/commits?{urlencode(query)}", meta, "commits"),
+            self.listing(
+                f"{base}/releases?per_page=100",
+                meta,
+                "releases",
+                missing=(403, 404),
+                older=lambda r: window.before(r.date("released_at") or r.date("created_at")),
+            ),
         )
-        out: list[RemoteActivity] = []
-        for item in commits.items() if commits else []:
+        out = Activities(notes=(commits.note, releases.note))
+        for item in commits.items:
             when = item.date("authored_date") or item.date("committed_date")
             sha = item.text("id")
             if when is None or not sha:
@@ -111,7 +122,7 @@ class GitLab(Provider):
             url = item.text("web_url") or f"{meta.web_url}/-/commit/{sha}"
             text = first_line(item.text("title") or item.text("message"))
             out.append(RemoteActivity("commit", sha, when, text, url, item.text("author_name")))
-        for item in releases.items() if releases else []:
+        for item in releases.items:
             when = item.date("released_at") or item.date("created_at")
             tag = item.text("tag_name")
             if when is None or not tag:

@@ -115,7 +115,7 @@ class HuggingFace(Provider):
         if facts:
             text = text.rstrip("\n") + "\n\n" + " · ".join(facts) + "\n"
         base = f"https://huggingface.co/{meta.api_id}"
-        return Readme(text, f"{base}/blob/main/", f"{base}/resolve/main/", summary)
+        return Readme(text, f"{base}/blob/main/", f"{base}/resolve/main/", summary=summary)
 
     async def activity(
         self, target: Target, meta: Metadata, window: Window
