@@ -220,18 +220,29 @@ def _find_event(
                         return e, f"by --merge {old}={new}"
     if not host and ident is not None:
         for e in events:
-            if not _host(e.legacy_url) and e.legacy_id == ident:
-                if _same_name(e.name, row.values["name"]):
-                    return e, f"by legacy id {ident} and name (the export names no server)"
+            same = e.legacy_id == ident and _same_name(e.name, row.values["name"])
+            if same and not _host(e.legacy_url):
+                return e, f"by legacy id {ident} and name (the export names no server)"
     return None, ""
 
 
-def _event_url(package: Package) -> str:
+def _event_url(package: Package, notes: list[str]) -> str:
+    """The event's own address: its `legacy_url`, else the first project's `event_url` that
+    is this event's (`.../event/<its id>`), else the server's named in `sources`."""
     if "legacy_url" in package.event.values:
         return str(package.event.values["legacy_url"])
+    ident = package.event.values["legacy_id"]
+    ident = package.event.id if ident is None else ident
     for row in sorted(package.projects, key=_id_order):
-        if row.extra["event_url"]:
-            return str(row.extra["event_url"])
+        url = str(row.extra["event_url"] or "")
+        if not url:
+            continue
+        if ident is None or urlsplit(url).path.rstrip("/").endswith(f"/event/{ident}"):
+            return url
+        notes.append(
+            f"{package.source}: project {row.id} gives event_url {url}, not this package's "
+            f"event {ident}: not used as the event's address"
+        )
     path = package.sources_path.rstrip("/")
     if path and path != GENERIC_SOURCE and package.event.id is not None:
         return f"{path}/event/{package.event.id}"
@@ -272,7 +283,7 @@ def _merge_package(
     merges: dict[str, str],
 ) -> str:
     row = package.event
-    legacy_url = _event_url(package)
+    legacy_url = _event_url(package, summary.notes)
     event, why = _find_event(site, row, legacy_url, merges)
     created = event is None
     if event is not None:
@@ -404,7 +415,9 @@ def _merge_project(
         legacy = row.values["legacy_id"]
         ident = legacy if legacy is not None else row.id
         existing = {p.slug for p in site.projects_of(event)}
-        slug, renamed = _safe_slug(row.slug, row.values["name"], f"project-{ident}", existing, event)
+        slug, renamed = _safe_slug(
+            row.slug, row.values["name"], f"project-{ident}", existing, event
+        )
         if renamed:
             summary.notes.append(renamed)
         project = Project(event, slug, row.values["name"])
