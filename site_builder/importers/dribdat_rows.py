@@ -178,6 +178,8 @@ def parse_event(row: dict[str, Any]) -> Row:
     for key in ("location_lat", "location_lon"):
         if key in row:
             values[key] = _float(row, key)
+    if values.get("location_lat") == 0 and values.get("location_lon") == 0:
+        values["location_lat"] = values["location_lon"] = None  # Dribdat's "no coordinates"
     values["legacy_id"] = _legacy(row)
     extra = {"timezone": _extra(row, "timezone")}
     if "legacy_url" in row:
