@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,24 @@ def test_zero_coordinates_in_an_archive_are_not_a_place(
     maps, geo, ical = geo_of_built_event(tmp_archive, tmp_path / "bern", 46.95, 7.44)
     assert len(maps) == 1 and geo["latitude"] == 46.95
     assert (ical.latitude, ical.longitude) == (46.95, 7.44)
+
+
+def test_harvest_excerpt_becomes_the_pitch_when_there_is_none(cli: Cli, tmp_path: Path) -> None:
+    harvest = FIXTURES / "dribdat_csv"
+    with (harvest / "harvest-projects.csv").open(encoding="utf-8", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["id"] == "12")
+    assert row["excerpt"].startswith("Climate change poses significant challenges")
+    content = tmp_path / "c"
+    paths = [harvest / "harvest-events.csv", harvest / "harvest-projects.csv"]
+    assert cli("import", "--content", content, *paths).exit_code == 0
+    (project,) = [p for p in archive.load(content).projects.values() if p.legacy_id == 12]
+    assert project.pitch == row["excerpt"]
+
+    # Over the full export, the team's own pitch stays.
+    full = tmp_path / "full"
+    package = FIXTURES / "dribdat" / "2025-innovation-mapping-festival.datapackage.json"
+    assert cli("import", "--content", full, package).exit_code == 0
+    pitch = next(p.pitch for p in archive.load(full).projects.values() if p.legacy_id == 12)
+    assert cli("import", "--content", full, *paths).exit_code == 0
+    (project,) = [p for p in archive.load(full).projects.values() if p.legacy_id == 12]
+    assert project.pitch == pitch != row["excerpt"]

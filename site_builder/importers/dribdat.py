@@ -425,6 +425,10 @@ def _merge_project(
         _apply(project, row.values)
     else:
         _fill(project, row.values)
+    if not (project.pitch or project.readme) and row.extra.get("excerpt"):
+        # A CSV's only long text, cut from the pitch (or from the README, which this
+        # project has not got either): better than no text.
+        project.pitch = row.extra["excerpt"]
     cid, cname = row.extra["category_id"], row.extra["category_name"]
     if cid is not None and cid in categories:
         project.category = categories[cid]

@@ -215,6 +215,7 @@ def parse_project(row: dict[str, Any]) -> Row:
         "category_name": _str(row, "category_name") if "category_name" in row else "",
         "phase": _str(row, "phase") if "phase" in row else "",
         "event_url": _str(row, "event_url") if "event_url" in row else "",
+        "excerpt": "" if "longtext" in row else _str(row, "excerpt") if "excerpt" in row else "",
     }
     return Row(_int(row, "id") if "id" in row else None, values, _extra(row, "slug"), extra)
 
