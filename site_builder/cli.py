@@ -25,22 +25,47 @@ def main() -> None:
     """Jamdat keeps hackathon archives alive as plain files and a fast static site."""
 
 
+def _merges(values: tuple[str, ...]) -> dict[str, str]:
+    """`--merge OLD_URL=NEW_URL` options as {old: new}."""
+    out: dict[str, str] = {}
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or "://" not in old or "://" not in new:
+            raise click.BadParameter(f"{value!r}: expected OLD_URL=NEW_URL, two event URLs")
+        out[old.strip()] = new.strip()
+    return out
+
+
 @main.command("import")
 @CONTENT
 @click.option("--timezone", help="IANA time zone of the imported events (default: site.yaml's).")
 @click.option(
     "--event", "event_ids", type=int, multiple=True, help="With a server URL: only this event id."
 )
+@click.option(
+    "--merge",
+    "merges",
+    multiple=True,
+    metavar="OLD_URL=NEW_URL",
+    callback=lambda _ctx, _param, value: _merges(value),
+    help="The event at NEW_URL is a mirror of the archived event at OLD_URL: update that one.",
+)
 @click.argument("paths", nargs=-1, required=True, type=Source())
 def import_cmd(
-    content: Path, timezone: str | None, event_ids: tuple[int, ...], paths: tuple[Path | str, ...]
+    content: Path,
+    timezone: str | None,
+    event_ids: tuple[int, ...],
+    merges: dict[str, str],
+    paths: tuple[Path | str, ...],
 ) -> None:
     """Import Dribdat exports: data packages (JSON or zip), activity JSON, CSV exports, folders
     of them, or a live server's API (https://dribdat.example/)."""
     from .importers.dribdat import import_paths
 
     try:
-        summary = import_paths(content, list(paths), timezone=timezone, event_ids=event_ids)
+        summary = import_paths(
+            content, list(paths), timezone=timezone, event_ids=event_ids, merges=merges
+        )
     except JamdatError as exc:
         _fail(exc)
         return

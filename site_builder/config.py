@@ -106,9 +106,8 @@ class Stages:
     event_labels: dict[str, dict[int, str]] = field(default_factory=dict)
 
     def stage_for(self, progress: int) -> Stage:
-        """The highest stage at or below `progress`; negative means awaiting approval."""
-        if progress < 0:
-            return Stage(progress, "Awaiting approval", "A challenge not yet approved.")
+        """The highest stage at or below `progress`. Like Dribdat, a number below the ladder
+        (negative: a challenge awaiting approval) is its first stage, the challenge."""
         best = self.ladder[0]
         for stage in self.ladder:
             if stage.number <= progress:
@@ -119,7 +118,8 @@ class Stages:
         custom = self.event_labels.get(event, {})
         if progress in custom and progress >= 0:
             return custom[progress]
-        return self.stage_for(progress).label
+        stage = self.stage_for(progress)
+        return custom.get(stage.number, stage.label) if progress < 0 else stage.label
 
     def percent(self, progress: int) -> int:
         """How far up the ladder, for stage bars."""

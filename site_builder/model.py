@@ -41,6 +41,13 @@ class Event:
     community_embed: str = ""
     custom_css: str = ""
 
+    def coordinates(self) -> tuple[float, float] | None:
+        """The venue's (lat, lon), if it has a place: 0/0 is Dribdat's "none", not a place."""
+        lat, lon = self.location_lat, self.location_lon
+        if lat is None or lon is None or (lat == 0 and lon == 0):
+            return None
+        return lat, lon
+
 
 @dataclass(slots=True)
 class Category:

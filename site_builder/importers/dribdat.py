@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import archive
 from ..archive import txn
@@ -68,6 +69,7 @@ def import_paths(
     paths: Sequence[Path | str],
     timezone: str | None = None,
     event_ids: Sequence[int] = (),
+    merges: dict[str, str] | None = None,
 ) -> ImportSummary:
     """Import Dribdat exports at `paths` (files, folders, or server URLs, of which only the
     events `event_ids` when given) into the archive at `content` (made if missing)."""
@@ -88,7 +90,7 @@ def import_paths(
             work = archive.checkout_or_new(content)
             given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
             attach_projects(work.site, given)
-            summary = merge(work.site, given, timezone)
+            summary = merge(work.site, given, timezone, merges)
             also = kept_files(content, summary.kept)
             try:
                 summary.changed = archive.save(content, work.site, also=also, read=work.read)
@@ -104,14 +106,21 @@ _ATTEMPTS = 3
 """Merges tried when other writers keep committing meanwhile (each is a fresh merge)."""
 
 
-def merge(site: Site, inputs: Inputs, timezone: str | None = None) -> ImportSummary:
-    """Apply parsed inputs to `site` in memory; returns the summary."""
+def merge(
+    site: Site,
+    inputs: Inputs,
+    timezone: str | None = None,
+    merges: dict[str, str] | None = None,
+) -> ImportSummary:
+    """Apply parsed inputs to `site` in memory; returns the summary. `merges` maps an
+    archived event's legacy URL to the URL of its mirror on another server."""
+    merges = merges or {}
     summary = ImportSummary()
     batch: list[str] = []
     index = {(a.event, a.legacy_id): a for a in site.activities.values() if a.legacy_id is not None}
     ignored: dict[str, set[str]] = {}
     for package in inputs.packages:
-        slug = _merge_package(site, index, package, timezone, summary)
+        slug = _merge_package(site, index, package, timezone, summary, merges)
         batch.append(slug)
         for name in package.ignored:
             ignored.setdefault(name, set()).add(package.source)
@@ -150,28 +159,90 @@ def _apply(record: Any, values: dict[str, Any]) -> None:
         setattr(record, key, value)
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _fill(record: Any, values: dict[str, Any]) -> None:
+    """Update a record the archive already has without losing anything: a field changes
+    only to a non-empty value, not at all when the export is older than the record (by
+    `updated_at`), and a `legacy_url` is never replaced (its redirect must stay)."""
+    mine, theirs = getattr(record, "updated_at", None), values.get("updated_at")
+    older = mine is not None and theirs is not None and theirs < mine
+    for key, value in values.items():
+        current = getattr(record, key)
+        if _blank(value) or (not _blank(current) and (older or key == "legacy_url")):
+            continue
+        setattr(record, key, value)
+
+
 # ---------------------------------------------------------------- packages
 
 
-def _find_event(site: Site, row: Row, legacy_url: str) -> Event | None:
-    name = row.values["name"]
+def _host(url: str) -> str:
+    """The server an http(s) URL is on, `host[:port]` in lower case; "" for anything else."""
+    parts = urlsplit(url.strip())
+    return parts.netloc.lower() if parts.scheme in ("http", "https") else ""
+
+
+def _same_url(a: str, b: str) -> bool:
+    """Two legacy URLs of one page: the same host and path, whatever the scheme or slash."""
+    pa, pb = urlsplit(a.strip()), urlsplit(b.strip())
+    return bool(_host(a)) and (_host(a), pa.path.rstrip("/")) == (_host(b), pb.path.rstrip("/"))
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names equal but for spacing and case: "Resources " is "Resources"."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _find_event(
+    site: Site, row: Row, legacy_url: str, merges: dict[str, str]
+) -> tuple[Event | None, str]:
+    """The archive's event this package is, and why: by (origin host, Dribdat id), by its
+    `legacy_url`, by a `--merge` mapping, or (for exports that name no server) by Dribdat id
+    and name among events that name none either. Never by name alone: two servers may hold
+    different events of one name."""
     events = sorted(site.events.values(), key=lambda e: e.slug)
+    host, ident = _host(legacy_url), row.values["legacy_id"]
+    if host and ident is not None:
+        for e in events:
+            if e.legacy_id == ident and _host(e.legacy_url) == host:
+                return e, f"by legacy id {ident} on host {host}"
     if legacy_url:
         for e in events:
-            if e.legacy_url == legacy_url:
-                return e
-    for e in events:
-        if e.legacy_id is not None and e.legacy_id == row.values["legacy_id"] and e.name == name:
-            return e
-    return next((e for e in events if e.name == name), None)
+            if _same_url(e.legacy_url, legacy_url):
+                return e, f"by legacy_url {legacy_url}"
+        for old, new in merges.items():
+            if _same_url(new, legacy_url):
+                for e in events:
+                    if _same_url(e.legacy_url, old):
+                        return e, f"by --merge {old}={new}"
+    if not host and ident is not None:
+        for e in events:
+            same = e.legacy_id == ident and _same_name(e.name, row.values["name"])
+            if same and not _host(e.legacy_url):
+                return e, f"by legacy id {ident} and name (the export names no server)"
+    return None, ""
 
 
-def _event_url(package: Package) -> str:
+def _event_url(package: Package, notes: list[str]) -> str:
+    """The event's own address: its `legacy_url`, else the first project's `event_url` that
+    is this event's (`.../event/<its id>`), else the server's named in `sources`."""
     if "legacy_url" in package.event.values:
         return str(package.event.values["legacy_url"])
+    ident = package.event.values["legacy_id"]
+    ident = package.event.id if ident is None else ident
     for row in sorted(package.projects, key=_id_order):
-        if row.extra["event_url"]:
-            return str(row.extra["event_url"])
+        url = str(row.extra["event_url"] or "")
+        if not url:
+            continue
+        if ident is None or urlsplit(url).path.rstrip("/").endswith(f"/event/{ident}"):
+            return url
+        notes.append(
+            f"{package.source}: project {row.id} gives event_url {url}, not this package's "
+            f"event {ident}: not used as the event's address"
+        )
     path = package.sources_path.rstrip("/")
     if path and path != GENERIC_SOURCE and package.event.id is not None:
         return f"{path}/event/{package.event.id}"
@@ -204,13 +275,20 @@ def _safe_slug(
 
 
 def _merge_package(
-    site: Site, index: Index, package: Package, timezone: str | None, summary: ImportSummary
+    site: Site,
+    index: Index,
+    package: Package,
+    timezone: str | None,
+    summary: ImportSummary,
+    merges: dict[str, str],
 ) -> str:
     row = package.event
-    legacy_url = _event_url(package)
-    event = _find_event(site, row, legacy_url)
+    legacy_url = _event_url(package, summary.notes)
+    event, why = _find_event(site, row, legacy_url, merges)
     created = event is None
-    if event is None:
+    if event is not None:
+        summary.lines.append(f"matched event {event.slug} {why} ({package.source})")
+    else:
         ident = row.values["legacy_id"] if row.values["legacy_id"] is not None else row.id
         slug, renamed = _safe_slug(
             row.slug, row.values["name"], f"event-{ident}", set(site.events), None
@@ -221,9 +299,19 @@ def _merge_package(
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
         site.events[slug] = event
+        where = f" from {_host(legacy_url)}" if _host(legacy_url) else ""
+        summary.lines.append(f"new event {slug}{where} ({package.source})")
     before = None if created else _state(site, event.slug)
-    _apply(event, row.values)
-    event.legacy_url = legacy_url
+    if created:
+        _apply(event, row.values)
+        event.legacy_url = legacy_url
+    else:
+        _fill(event, {**row.values, "legacy_url": legacy_url})
+        if legacy_url and not _same_url(event.legacy_url, legacy_url):
+            summary.notes.append(
+                f"event {event.slug} keeps legacy_url {event.legacy_url}; "
+                f"this export's {legacy_url} gets no redirect"
+            )
     slug = event.slug
     kept = summary.kept
     kept.add(slug, "events", slug, row.extra.get("unknown", {}))
@@ -234,8 +322,10 @@ def _merge_package(
     known = {p.slug for p in site.projects_of(slug)}
     projects: dict[int, Project] = {}
     matched: set[str] = set()
+    reasons: Counter[str] = Counter()
     for prow in sorted(package.projects, key=_id_order):
-        project = _merge_project(site, slug, prow, categories, summary)
+        project, why = _merge_project(site, slug, prow, categories, summary)
+        reasons[why] += 1
         kept.add(slug, "projects", project.slug, prow.extra.get("unknown", {}))
         matched.add(project.slug)
         if prow.id is not None:
@@ -259,6 +349,10 @@ def _merge_package(
     if missing and not created:
         line += f"; kept {len(missing)} project(s) missing from this export: {', '.join(missing)}"
     summary.lines.append(f"{line} ({package.source})")
+    if reasons and not created:
+        summary.lines.append(
+            "  projects: " + ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+        )
     _note_skipped(summary, skipped)
     return slug
 
@@ -295,33 +389,55 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
     return by_id
 
 
+def _find_project(site: Site, event: str, row: Row) -> tuple[Project | None, str]:
+    """The event's project this row is, and why: by Dribdat id on the same server (or
+    where either names none), then by `legacy_url`; never by name alone."""
+    existing = sorted(site.projects_of(event), key=lambda p: p.slug)
+    legacy, url = row.values["legacy_id"], str(row.values.get("legacy_url") or "")
+    host = _host(url)
+    if legacy is not None:
+        for p in existing:
+            theirs = _host(p.legacy_url)
+            if p.legacy_id == legacy and (theirs == host or not theirs or not host):
+                return p, "by legacy id"
+    if url:
+        for p in existing:
+            if _same_url(p.legacy_url, url):
+                return p, "by legacy_url"
+    return None, "new"
+
+
 def _merge_project(
     site: Site, event: str, row: Row, categories: dict[int, str], summary: ImportSummary
-) -> Project:
-    existing = list(site.projects_of(event))
-    legacy = row.values["legacy_id"]
-    project = next(
-        (p for p in existing if legacy is not None and p.legacy_id == legacy), None
-    ) or next((p for p in existing if p.name == row.values["name"]), None)
+) -> tuple[Project, str]:
+    project, why = _find_project(site, event, row)
     if project is None:
+        legacy = row.values["legacy_id"]
         ident = legacy if legacy is not None else row.id
+        existing = {p.slug for p in site.projects_of(event)}
         slug, renamed = _safe_slug(
-            row.slug, row.values["name"], f"project-{ident}", {p.slug for p in existing}, event
+            row.slug, row.values["name"], f"project-{ident}", existing, event
         )
         if renamed:
             summary.notes.append(renamed)
         project = Project(event, slug, row.values["name"])
         site.projects[(event, slug)] = project
-    _apply(project, row.values)
+        _apply(project, row.values)
+    else:
+        _fill(project, row.values)
+    if not (project.pitch or project.readme) and row.extra.get("excerpt"):
+        # A CSV's only long text, cut from the pitch (or from the README, which this
+        # project has not got either): better than no text.
+        project.pitch = row.extra["excerpt"]
     cid, cname = row.extra["category_id"], row.extra["category_name"]
-    if cid is not None:
-        project.category = categories.get(cid, "")
+    if cid is not None and cid in categories:
+        project.category = categories[cid]
     elif cname:
         match = next((c for c in site.categories_of(event) if c.name == cname), None)
-        project.category = match.slug if match else ""
-    elif row.extra["category_given"]:
+        project.category = match.slug if match else project.category
+    elif row.extra["category_given"] and why == "new":
         project.category = ""
-    return project
+    return project, why
 
 
 def _merge_labels(site: Site, event: str, rows: list[Row]) -> None:

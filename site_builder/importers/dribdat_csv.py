@@ -177,22 +177,43 @@ def _package_url(package: Package) -> str:
     return str(package.event.values.get("legacy_url") or "")
 
 
+def _named(package: Package, name: str) -> bool:
+    return bool(name) and package.event.values["name"] == name
+
+
 def attach_projects(site: Site, inputs: Inputs) -> None:
     """Give each group of CSV projects its event: one read in the same import, else one
-    in the archive. Raises ContentError naming the groups that have none."""
+    in the archive; by its `event_url`, by name only where one side names no URL.
+    Raises ContentError naming the groups that have none."""
     problems: list[Problem] = []
     for group in inputs.csv_projects:
         target = next(
             (p for p in inputs.packages if group.event_url and _package_url(p) == group.event_url),
             None,
-        ) or next((p for p in inputs.packages if p.event.values["name"] == group.event_name), None)
+        ) or next(
+            (
+                p
+                for p in inputs.packages
+                if _named(p, group.event_name) and not (group.event_url and _package_url(p))
+            ),
+            None,
+        )
         if target is not None:
             target.projects.extend(group.rows)
             continue
         events = sorted(site.events.values(), key=lambda e: e.slug)
         event = next(
             (e for e in events if group.event_url and e.legacy_url == group.event_url), None
-        ) or next((e for e in events if group.event_name and e.name == group.event_name), None)
+        ) or next(
+            (
+                e
+                for e in events
+                if group.event_name
+                and e.name == group.event_name
+                and not (group.event_url and e.legacy_url)
+            ),
+            None,
+        )
         if event is None:
             problems.append(
                 Problem(

@@ -178,6 +178,8 @@ def parse_event(row: dict[str, Any]) -> Row:
     for key in ("location_lat", "location_lon"):
         if key in row:
             values[key] = _float(row, key)
+    if values.get("location_lat") == 0 and values.get("location_lon") == 0:
+        values["location_lat"] = values["location_lon"] = None  # Dribdat's "no coordinates"
     values["legacy_id"] = _legacy(row)
     extra = {"timezone": _extra(row, "timezone")}
     if "legacy_url" in row:
@@ -213,6 +215,7 @@ def parse_project(row: dict[str, Any]) -> Row:
         "category_name": _str(row, "category_name") if "category_name" in row else "",
         "phase": _str(row, "phase") if "phase" in row else "",
         "event_url": _str(row, "event_url") if "event_url" in row else "",
+        "excerpt": "" if "longtext" in row else _str(row, "excerpt") if "excerpt" in row else "",
     }
     return Row(_int(row, "id") if "id" in row else None, values, _extra(row, "slug"), extra)
 

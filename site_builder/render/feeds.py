@@ -136,8 +136,8 @@ def ical(ctx: RenderContext, slug: str) -> bytes:
         item.add("description", e.summary)
     if e.location:
         item.add("location", e.location)
-    if e.location_lat is not None and e.location_lon is not None:
-        item.add("geo", (e.location_lat, e.location_lon))
+    if coordinates := e.coordinates():
+        item.add("geo", coordinates)
     item.add("url", u.absolute(urls.event_dir(slug)))
     cal.add_component(item)
     start = index.start(e).date()

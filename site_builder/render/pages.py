@@ -131,8 +131,8 @@ def event_page(ctx: RenderContext, slug: str) -> str:
     u = Urls.of(site.config)
     path = urls.page_file(urls.event_dir(slug))
     map_url = ""
-    if e.location_lat is not None and e.location_lon is not None:
-        lat, lon = e.location_lat, e.location_lon
+    if coordinates := e.coordinates():
+        lat, lon = coordinates
         map_url = f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=15/{lat}/{lon}"
     return render_page(
         ctx,

@@ -45,13 +45,14 @@ def website(site: Site, u: Urls) -> dict[str, Any]:
 
 def event(site: Site, index: SiteIndex, u: Urls, e: Event) -> dict[str, Any]:
     place: dict[str, Any] = {}
-    if e.location or e.location_lat is not None:
+    coordinates = e.coordinates()
+    if e.location or coordinates:
         place = _drop_empty({"@type": "Place", "name": e.location, "address": e.location})
-        if e.location_lat is not None and e.location_lon is not None:
+        if coordinates:
             place["geo"] = {
                 "@type": "GeoCoordinates",
-                "latitude": e.location_lat,
-                "longitude": e.location_lon,
+                "latitude": coordinates[0],
+                "longitude": coordinates[1],
             }
     organizer = _drop_empty(
         {"@type": "Organization", "name": e.hostname or site.config.title, "url": e.webpage_url}

@@ -1,0 +1,165 @@
+"""Which archived event or project an imported one is: by (server, Dribdat id), then by
+`legacy_url` or an explicit `--merge`, never by name alone; a match blanks nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from conftest import Cli, tree_digest
+
+from site_builder import archive
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CSV = FIXTURES / "dribdat_csv"
+DRIBDAT = FIXTURES / "dribdat"
+AWESOME = DRIBDAT / "meta-dribdat-awesome-hackathon.datapackage.json"
+MULTILINGUAL = DRIBDAT / "2021-multilingual-media.v0.1.0.datapackage.json"
+PACKAGES = [
+    DRIBDAT / "2023-glamhack.datapackage.json",
+    DRIBDAT / "2025-innovation-mapping-festival.datapackage.json",
+    AWESOME,
+    DRIBDAT / "2025-demo-featured-event.datapackage.json",
+]
+
+
+def rewrite_csv(
+    source: Path, target: Path, change: dict[str, str], where: str = "", column: str = "name"
+) -> Path:
+    """A copy of a real harvest CSV with `change` applied to its rows (only those whose
+    `column` is `where`, when given), written the way Dribdat writes (all quoted, CRLF)."""
+    with source.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with target.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]), quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            if not where or row[column] == where:
+                writer.writerow(row | {k: v for k, v in change.items() if k in row})
+    return target
+
+
+def other_server_awesome(tmp_path: Path) -> Path:
+    """Another server's event of the same name (and same Dribdat id 2)."""
+    change = {"origin": "https://hack.example.org", "summary": "A different event"}
+    return rewrite_csv(
+        CSV / "harvest-events.csv", tmp_path / "other.csv", change, "Awesome hackathon"
+    )
+
+
+@pytest.mark.parametrize("first_other", [False, True])
+def test_same_named_events_of_two_servers_stay_two(
+    cli: Cli, tmp_path: Path, first_other: bool
+) -> None:
+    content, other = tmp_path / "c", other_server_awesome(tmp_path)
+    order = [other, AWESOME] if first_other else [AWESOME, other]
+    outputs = []
+    for path in order:
+        result = cli("import", "--content", content, path)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    site = archive.load(content)
+    events = sorted((e.legacy_url, e.summary) for e in site.events.values())
+    assert [url for url, _ in events] == [
+        "https://hack.example.org/event/2",
+        "https://meta.dribdat.cc/event/2",
+    ]
+    assert "A different event" in dict(events)["https://hack.example.org/event/2"]
+    assert "A different event" not in dict(events)["https://meta.dribdat.cc/event/2"]
+    assert all("new event" in out for out in outputs)
+
+
+def test_a_trailing_space_is_the_same_event(cli: Cli, tmp_path: Path) -> None:
+    """An export that names no server (no `event_url`, generic `sources`) is matched by
+    Dribdat id and name; spacing in the name does not make it another event."""
+    content = tmp_path / "c"
+    doc = json.loads(MULTILINGUAL.read_text(encoding="utf-8"))
+    resources = {r["name"]: r["data"] for r in doc["resources"]}
+    for row in resources["projects"]:
+        row.pop("event_url", None)
+    plain = tmp_path / "plain.datapackage.json"
+    plain.write_text(json.dumps(doc), encoding="utf-8")
+    assert cli("import", "--content", content, plain).exit_code == 0
+    resources["event"][0]["name"] += " "
+    spaced = tmp_path / "spaced.datapackage.json"
+    spaced.write_text(json.dumps(doc), encoding="utf-8")
+    result = cli("import", "--content", content, spaced)
+    assert result.exit_code == 0, result.output
+    assert list(archive.load(content).events) == ["multilingual-media"]
+    assert "matched event multilingual-media by legacy id 4 and name" in result.output
+
+
+def test_harvest_over_the_archive_blanks_nothing(cli: Cli, tmp_path: Path) -> None:
+    content = tmp_path / "c"
+    assert cli("import", "--content", content, *PACKAGES).exit_code == 0
+    before, site = tree_digest(content), archive.load(content)
+    assert all(e.summary for e in site.events.values())
+    assert sum(bool(p.team) for p in site.projects.values()) > 10
+    # What a harvester often carries: the records, with their texts and people left empty.
+    blank = {"summary": "", "team": "", "maintainer": "", "excerpt": "", "webpage_url": ""}
+    events = rewrite_csv(CSV / "harvest-events.csv", tmp_path / "e.csv", blank | {"hostname": ""})
+    projects = rewrite_csv(CSV / "harvest-projects.csv", tmp_path / "p.csv", blank)
+    result = cli("import", "--content", content, events, projects)
+    assert result.exit_code == 0, result.output
+    assert "matched event glamhack-2023 by legacy id 10 on host hack.glam.opendata.ch" in (
+        result.output
+    )
+    assert "new event" not in result.output
+    assert tree_digest(content) == before  # every field and every legacy_url (redirect) kept
+
+
+def test_a_mirror_is_linked_only_when_asked(cli: Cli, tmp_path: Path) -> None:
+    content = tmp_path / "c"
+    assert cli("import", "--content", content, PACKAGES[0]).exit_code == 0
+    mirror = {"origin": "https://glam.mirror.example", "id": "3", "summary": "Mirrored"}
+    events = rewrite_csv(CSV / "harvest-events.csv", tmp_path / "m.csv", mirror, "GLAMhack 2023")
+    other = tmp_path / "other"
+    cli("import", "--content", other, PACKAGES[0])
+    assert cli("import", "--content", other, events).exit_code == 0
+    assert len(archive.load(other).events) == 2  # same name, other server: not merged
+
+    old, new = "https://hack.glam.opendata.ch/event/10", "https://glam.mirror.example/event/3"
+    result = cli("import", "--content", content, "--merge", f"{old}={new}", events)
+    assert result.exit_code == 0, result.output
+    assert f"matched event glamhack-2023 by --merge {old}={new}" in result.output
+    site = archive.load(content)
+    assert list(site.events) == ["glamhack-2023"]
+    event = site.events["glamhack-2023"]
+    assert event.legacy_url == old  # its redirect stays
+    assert event.summary == "Mirrored"  # a newer non-empty value
+    bad = cli("import", "--content", content, "--merge", "nonsense", events)
+    assert bad.exit_code != 0 and "OLD_URL=NEW_URL" in bad.output
+
+
+def test_event_url_of_another_event_is_not_the_events_address(cli: Cli, tmp_path: Path) -> None:
+    doc = json.loads(PACKAGES[0].read_text(encoding="utf-8"))
+    (projects,) = [r["data"] for r in doc["resources"] if r["name"] == "projects"]
+    lowest = min(projects, key=lambda row: row["id"])
+    lowest["event_url"] = "https://hack.glam.opendata.ch/event/9"
+    path = tmp_path / "glam.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = cli("import", "--content", tmp_path / "c", path)
+    assert result.exit_code == 0, result.output
+    event = archive.load(tmp_path / "c").events["glamhack-2023"]
+    assert event.legacy_url == "https://hack.glam.opendata.ch/event/10"
+    assert f"project {lowest['id']} gives event_url https://hack.glam.opendata.ch/event/9" in (
+        result.output
+    )
+
+
+def test_projects_csv_of_another_server_is_not_attached_by_name(cli: Cli, tmp_path: Path) -> None:
+    content = tmp_path / "c"
+    assert cli("import", "--content", content, PACKAGES[1]).exit_code == 0
+    change = {"origin": "https://hack.example.org", "event_url": "/event/5"}
+    festival = "Innovation and Mapping Festival"
+    projects = rewrite_csv(
+        CSV / "harvest-projects.csv", tmp_path / "p.csv", change, festival, "event_name"
+    )
+    before = tree_digest(content)
+    result = cli("import", "--content", content, projects)
+    assert result.exit_code != 0
+    assert "https://hack.example.org/event/5" in result.output
+    assert "neither in the archive nor in this import" in result.output
+    assert tree_digest(content) == before
