@@ -285,6 +285,8 @@ def _merge_package(
     row = package.event
     legacy_url = _event_url(package, summary.notes)
     event, why = _find_event(site, row, legacy_url, merges)
+    if event is None and package.archive_event in site.events:
+        event, why = site.events[package.archive_event], "named by its projects' CSV"
     created = event is None
     if event is not None:
         summary.lines.append(f"matched event {event.slug} {why} ({package.source})")
@@ -404,6 +406,11 @@ def _find_project(site: Site, event: str, row: Row) -> tuple[Project | None, str
         for p in existing:
             if _same_url(p.legacy_url, url):
                 return p, "by legacy_url"
+    if legacy is None and not url and row.slug:
+        # A row of Jamdat's own mirror (no Dribdat id, no Dribdat URL) names its key.
+        for p in existing:
+            if p.slug == row.slug and p.legacy_id is None and not p.legacy_url:
+                return p, "by slug (Jamdat's own export)"
     return None, "new"
 
 

@@ -234,7 +234,9 @@ def attach_projects(site: Site, inputs: Inputs) -> None:
             "legacy_url": event.legacy_url,
         }
         row = Row(event.legacy_id, values, event.slug, {"timezone": event.timezone or None})
-        inputs.packages.append(Package(group.source, "", row, projects=group.rows))
+        inputs.packages.append(
+            Package(group.source, "", row, projects=group.rows, archive_event=event.slug)
+        )
     inputs.csv_projects.clear()
     if problems:
         raise ContentError(problems)

@@ -68,6 +68,9 @@ class Package:
     activities: list[Row] = field(default_factory=list)
     ignored: set[str] = field(default_factory=set)
     extra_resources: dict[str, list[Any]] = field(default_factory=dict)
+    archive_event: str = ""
+    """The archive's event this package stands for, when it was made for a group of CSV
+    projects attached to an event already in the archive (see `attach_projects`)."""
     """Resources Jamdat has no table for, kept as they came (see `extras`)."""
 
 
