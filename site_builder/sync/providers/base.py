@@ -108,6 +108,9 @@ class Provider(ABC):
     """Environment variable with a token for the well-known hosts."""
     host_concurrency: ClassVar[int] = 0
     """Most requests in flight to a well-known host; 0 means the global limit."""
+    needs_api: ClassVar[bool] = True
+    """Self-hosted instances name their API base in `sync.hosts`; when False (document
+    servers) the host itself answers, at `https://<host>`."""
     gate: ClassVar[bool] = True
     """An unchanged (304) metadata answer means README and activity did not change either,
     so their cached copies are used without asking again."""
