@@ -29,7 +29,8 @@ class HostSettings:
     """Host name as it appears in project URLs, e.g. `gitlab.example.org`."""
 
     kind: str = ""
-    """Provider that speaks to it: `github`, `gitlab`, `huggingface`, `gitea` or `web`;
+    """Provider that speaks to it: `github`, `gitlab`, `huggingface`, `gitea`, a document
+    server (`etherpad`, `hackmd`, `dokuwiki`, `pretalx`) or `web`;
     empty keeps the built-in choice for a well-known host (github.com, gitlab.com ...)."""
 
     api_url: str = ""

@@ -63,6 +63,8 @@ def routes(config: SyncConfig, site_file: str = "site.yaml") -> dict[str, Route]
             continue
         same_kind = known is not None and known.kind == kind
         api = entry.api_url or (known.api_url if same_kind and known else "")
+        if not api and not classes[kind].needs_api:
+            api = f"https://{entry.host}"
         if not api and kind != FALLBACK:
             problems.append(
                 Problem(

@@ -139,6 +139,9 @@ class Provider(ABC):
     anywhere: ClassVar[bool] = False
     """Recognized by its path on any host (`datapackage.json`, a Dribdat `/project/<id>`):
     asked before the web page provider."""
+    needs_api: ClassVar[bool] = True
+    """Self-hosted instances name their API base in `sync.hosts`; when False (document
+    servers) the host itself answers, at `https://<host>`."""
     gate: ClassVar[bool] = True
     """An unchanged (304) metadata answer means README and activity did not change either,
     so their cached copies are used without asking again."""
