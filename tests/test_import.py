@@ -343,7 +343,12 @@ def test_unknown_fields_are_reported(cli: Cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "body", "message"),
     [
-        ("truncated.json", GLAMHACK.read_bytes()[:5000], "is not valid JSON"),
+        (
+            "truncated.json",
+            b'{\n  "name": "GLAMhack",\n  "resources": [1, 2,]\n}',
+            "truncated.json: is not valid JSON: Expecting value at line 3, column 22",
+        ),
+        ("cut.json", GLAMHACK.read_bytes()[:5000], "is not valid JSON"),
         ("latin1.json", '{"name": "Zürich"}'.encode("latin-1"), "is not UTF-8"),
         (
             "ckan.json",

@@ -214,11 +214,10 @@ def _load_json(data: bytes, source: str, problems: list[Problem]) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
+        # A JSON document has lines, not rows: the line and column are in the message.
         problems.append(
             Problem(
-                source,
-                f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                exc.lineno,
+                source, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
             )
         )
         return None
