@@ -17,6 +17,7 @@ from site_builder.render.build import build_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FEATURED = FIXTURES / "dribdat" / "2025-demo-featured-event.datapackage.json"
+GLAMHACK_PACKAGE = FIXTURES / "dribdat" / "2023-glamhack.datapackage.json"
 
 
 def test_zero_coordinates_are_none_on_import(cli: Cli, tmp_path: Path) -> None:
@@ -75,3 +76,24 @@ def test_harvest_excerpt_becomes_the_pitch_when_there_is_none(cli: Cli, tmp_path
     assert cli("import", "--content", full, *paths).exit_code == 0
     (project,) = [p for p in archive.load(full).projects.values() if p.legacy_id == 12]
     assert project.pitch == pitch != row["excerpt"]
+
+
+def test_a_new_archive_takes_the_licence_of_its_exports_and_exports_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    result = cli("import", "--content", content, GLAMHACK_PACKAGE)
+    assert result.exit_code == 0, result.output
+    assert "licence ODC-PDDL-1.0 taken from the export" in result.output
+    config = archive.load(content).config
+    assert (config.license, config.license_url) == (
+        "ODC-PDDL-1.0",
+        "http://opendatacommons.org/licenses/pddl/",
+    )
+    exported = tmp_path / "export"
+    assert (
+        cli("export", "--content", content, "--format", "datapackage", "--out", exported).exit_code
+        == 0
+    )
+    package = json.loads(next(exported.rglob("*.json")).read_text(encoding="utf-8"))
+    assert package["licenses"][0]["name"] == "ODC-PDDL-1.0"

@@ -87,10 +87,13 @@ def import_paths(
             inputs.extend(read_server(url, event_ids))
     for attempt in range(1, _ATTEMPTS + 1):
         with txn.last_attempt(content, attempt == _ATTEMPTS):
+            new = not (content / "site.yaml").exists()
             work = archive.checkout_or_new(content)
             given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
             attach_projects(work.site, given)
             summary = merge(work.site, given, timezone, merges)
+            if new:
+                _adopt_license(work.site, given, summary)
             also = kept_files(content, summary.kept)
             try:
                 summary.changed = archive.save(content, work.site, also=also, read=work.read)
@@ -194,6 +197,18 @@ def _same_url(a: str, b: str) -> bool:
 def _same_name(a: str, b: str) -> bool:
     """Names equal but for spacing and case: "Resources " is "Resources"."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _adopt_license(site: Site, inputs: Inputs, summary: ImportSummary) -> None:
+    """A new archive takes the licence its exports share (Dribdat packages carry one,
+    e.g. ODC-PDDL-1.0), so that its pages and its own exports carry it on. An existing
+    archive's site.yaml (maybe commented by hand) is left as it is."""
+    named = {p.license for p in inputs.packages if p.license[0]}
+    if site.config.license or len({name for name, _ in named}) != 1:
+        return
+    name, url = sorted(named)[0]
+    site.config = dataclasses.replace(site.config, license=name, license_url=url)
+    summary.notes.append(f"licence {name} taken from the export into site.yaml")
 
 
 def _find_event(

@@ -68,6 +68,8 @@ class Package:
     activities: list[Row] = field(default_factory=list)
     ignored: set[str] = field(default_factory=set)
     extra_resources: dict[str, list[Any]] = field(default_factory=dict)
+    license: tuple[str, str] = ("", "")
+    """The package's first licence: its name (an SPDX id, e.g. `ODC-PDDL-1.0`) and link."""
     archive_event: str = ""
     """The archive's event this package stands for, when it was made for a group of CSV
     projects attached to an event already in the archive (see `attach_projects`)."""
@@ -298,7 +300,18 @@ def _package(
         activities=tables.get("activities", []),
         ignored=ignored,
         extra_resources=extra,
+        license=_license(doc),
     )
+
+
+def _license(doc: dict[str, Any]) -> tuple[str, str]:
+    """The name and link of a package's first licence, or empty strings."""
+    licenses = doc.get("licenses")
+    first = licenses[0] if isinstance(licenses, list) and licenses else None
+    if not isinstance(first, dict):
+        return "", ""
+    name, path = first.get("name"), first.get("path")
+    return (name if isinstance(name, str) else ""), (path if isinstance(path, str) else "")
 
 
 def _resource_data(
