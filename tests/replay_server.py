@@ -55,16 +55,18 @@ class Replay:
                     if replay.delay:
                         time.sleep(replay.delay)
                     answer = replay.answer(urlsplit(self.path).path)
-                    self.send_response(answer.status)
-                    self.send_header("Content-Type", answer.content_type)
-                    self.send_header("Content-Length", str(len(answer.body)))
-                    for name, value in answer.headers:
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(answer.body)
                 finally:
+                    # Counted out before the first byte is sent: once the client has the
+                    # answer it may start its next request, which must not overlap this one.
                     with replay._lock:
                         replay._now -= 1
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                for name, value in answer.headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(answer.body)
 
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read `requests` instead."""
