@@ -11,6 +11,7 @@ import click
 from .cliutil import CONTENT
 from .cliutil import fail as _fail
 from .errors import JamdatError
+from .services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR
 
 
 @click.group("token")
@@ -133,14 +134,14 @@ def token_revoke(content: Path, token: str) -> None:
 @click.option(
     "--posts-per-hour",
     type=click.IntRange(min=0),
-    default=60,
+    default=POSTS_PER_HOUR,
     show_default=True,
     help="Posts a project's team may add within any hour (0: unlimited; not organisers).",
 )
 @click.option(
     "--max-post-bytes",
     type=click.IntRange(min=0),
-    default=16_384,
+    default=MAX_POST_BYTES,
     show_default=True,
     help="Largest post in bytes, its text and link (0: unlimited).",
 )

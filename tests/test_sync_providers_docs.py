@@ -10,12 +10,12 @@ import shutil
 from pathlib import Path
 
 from conftest import ArchiveFactory
-from forge_replay import FORGES, FakeClock, Forge, Reply
+from forge_replay import FORGES, Forge, Reply
+from test_sync_engine import sync
 
 from site_builder import archive
 from site_builder.config import SiteConfig
 from site_builder.model import Site
-from site_builder.sync.engine import SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import Http, HttpOptions
 from site_builder.sync.providers import Router, routes
 from site_builder.sync.settings import HostSettings, SyncConfig
@@ -37,19 +37,6 @@ def html(name: str) -> Reply:
 
 def text(name: str) -> Reply:
     return body(name, "text/plain; charset=utf-8")
-
-
-def sync(content: Path, forge: Forge) -> SyncReport:
-    return asyncio.run(
-        sync_content(
-            content,
-            SyncOptions(),
-            transport=forge.transport,
-            clock=FakeClock(),
-            env={},
-            http_options=HttpOptions(backoff=0.0),
-        )
-    )
 
 
 def synced(content: Path, event: str, slug: str) -> str:

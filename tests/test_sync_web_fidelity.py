@@ -13,16 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ArchiveFactory
 from forge_replay import FORGES, FakeClock, Forge, Reply
+from test_sync_engine import sync
 
 from site_builder import archive
 from site_builder.model import Site
-from site_builder.sync.engine import SyncOptions, SyncReport, sync_content
 from site_builder.sync.http import Http, HttpOptions
 from site_builder.sync.providers import Router, routes
 from site_builder.sync.providers.base import Metadata
@@ -157,19 +156,6 @@ def test_opengraph_still_wins_over_the_fallbacks() -> None:
 
 
 # ------------------------------------------------------------------ through a whole sync
-
-
-def sync(content: Path, forge: Forge) -> SyncReport:
-    return asyncio.run(
-        sync_content(
-            content,
-            SyncOptions(),
-            transport=forge.transport,
-            clock=FakeClock(),
-            env={},
-            http_options=HttpOptions(backoff=0.0),
-        )
-    )
 
 
 def syncs(url: str, **fields: str) -> Callable[[Site], None]:
