@@ -15,7 +15,7 @@ import pytest
 from conftest import ArchiveFactory
 
 from site_builder.render.templating import DEFAULT_TEMPLATES
-from site_builder.serve import Preview
+from site_builder.serve.preview import Preview
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

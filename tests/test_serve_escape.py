@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from conftest import ArchiveFactory
 
-from site_builder.serve import Preview
+from site_builder.serve.preview import Preview
 
 SECRET = "GITHUB_TOKEN=ghp_secret0123456789"
 

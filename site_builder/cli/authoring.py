@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from .cliutil import CONTENT
-from .cliutil import fail as _fail
-from .errors import JamdatError
+from ..errors import JamdatError
+from .common import CONTENT
+from .common import fail as _fail
 
 
 def _written(content: Path, files: list[str]) -> None:
@@ -31,7 +31,7 @@ def init_command(
     directory: Path, title: str, base_url: str, timezone: str, no_example: bool
 ) -> None:
     """Start a new archive in DIRECTORY (default: content), ready to validate and build."""
-    from .services.scaffold import init_archive
+    from ..services.scaffold import init_archive
 
     try:
         files = init_archive(
@@ -72,7 +72,7 @@ def new_event_command(
     summary: str,
 ) -> None:
     """Add the event NAME with its description file events/<slug>.md."""
-    from .services.scaffold import END_TIME, new_event, parse_when
+    from ..services.scaffold import END_TIME, new_event, parse_when
 
     try:
         created = new_event(
@@ -112,7 +112,7 @@ def new_project_command(
     challenge: bool,
 ) -> None:
     """Add the project NAME to EVENT (a slug) with its pitch file projects/EVENT/<slug>.md."""
-    from .services.scaffold import new_project
+    from ..services.scaffold import new_project
 
     try:
         created = new_project(
@@ -155,7 +155,7 @@ def serve_command(
     content: Path, out: Path, host: str, port: int, open_browser: bool, jobs: int | None
 ) -> None:
     """Build, serve and rebuild on every save; open pages reload by themselves."""
-    from .serve import serve
+    from ..serve.preview import serve
 
     try:
         serve(content, out, host=host, port=port, open_browser=open_browser, jobs=jobs)

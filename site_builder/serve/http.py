@@ -21,10 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from ..archive import contentfs
+from ..errors import JamdatError
+from ..render import redirects
 from . import livereload
-from .archive import contentfs
-from .errors import JamdatError
-from .render import redirects
 
 KEEPALIVE = 15.0
 """Seconds between comments on an idle event stream, so proxies and browsers keep it."""

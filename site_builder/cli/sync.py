@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..cliutil import CONTENT
-from ..cliutil import fail as _fail
+from .common import CONTENT
+from .common import fail as _fail
 
 if TYPE_CHECKING:
-    from .engine import Outcome
+    from ..sync.engine import Outcome
 
 
 class _Bar:
@@ -69,7 +69,7 @@ def sync(
     """Fetch README, description and commits of every project with an autotext_url (or a
     source_url on a known forge) and reconcile them into the content."""
     from ..errors import JamdatError
-    from .engine import SyncOptions, run_sync
+    from ..sync.engine import SyncOptions, run_sync
 
     options = SyncOptions(event, project, dry_run, concurrency)
     progress: _Bar | _Lines = _Bar() if sys.stdout.isatty() else _Lines(dry_run)

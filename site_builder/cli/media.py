@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..cliutil import CONTENT
-from ..cliutil import fail as _fail
-from .sniff import DEFAULT_TYPES, IMAGE_TYPES
+from ..media.sniff import DEFAULT_TYPES, IMAGE_TYPES
+from .common import CONTENT
+from .common import fail as _fail
 
 
 @click.group("media")
@@ -50,7 +50,7 @@ def pull(
     """Download remote images (event logos, project images, images in pitches and READMEs)
     into content/media/ under content-hash names and point the content at them."""
     from ..errors import JamdatError
-    from .pull import PullOptions, pull_media
+    from ..media.pull import PullOptions, pull_media
 
     options = PullOptions(types or DEFAULT_TYPES, int(max_size * 1_000_000), concurrency, dry_run)
     try:

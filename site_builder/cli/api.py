@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from .cliutil import CONTENT
-from .cliutil import fail as _fail
-from .errors import JamdatError
-from .services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR
+from ..errors import JamdatError
+from ..services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR
+from .common import CONTENT
+from .common import fail as _fail
 
 
 @click.group("token")
@@ -36,7 +36,7 @@ def token_group() -> None:
 )
 def token_create(content: Path, role: str, user: str, expires_days: int | None) -> None:
     """Create a token and print it once: only its hash is stored."""
-    from .tokens import TokenStore
+    from ..tokens import TokenStore
 
     expires = timedelta(days=expires_days) if expires_days else None
     try:
@@ -58,7 +58,7 @@ def token_list(content: Path) -> None:
     """List tokens (ids, users, roles and states; never the tokens themselves)."""
     from datetime import UTC, datetime
 
-    from .tokens import TokenStore
+    from ..tokens import TokenStore
 
     now = datetime.now(UTC)
     for token in TokenStore.of(content).list():
@@ -73,7 +73,7 @@ def token_list(content: Path) -> None:
 @click.argument("token")
 def token_revoke(content: Path, token: str) -> None:
     """Revoke TOKEN (its id from `jamdat token list`, or the token itself)."""
-    from .tokens import TokenStore
+    from ..tokens import TokenStore
 
     try:
         record = TokenStore.of(content).revoke(token)

@@ -3,7 +3,7 @@ browser.
 
 One `BuildSession` does every build, so a rebuild re-reads only the files that changed and
 renders only the pages they show. A watcher thread (watchfiles, native file events) runs
-the builds one after another; the HTTP server (`devserver.py`) keeps serving the last good
+the builds one after another; the HTTP server (`http.py`) keeps serving the last good
 site meanwhile, and tells open pages through server-sent events to reload, or to show the
 error when a build fails.
 """
@@ -20,13 +20,13 @@ from pathlib import Path
 import watchfiles
 from watchfiles import Change
 
+from ..archive import STATE_DIR
+from ..config import load_config
+from ..errors import ContentError, JamdatError
+from ..render.build import BuildReport, BuildSession
+from ..render.templating import template_dirs
 from . import livereload
-from .archive import STATE_DIR
-from .config import load_config
-from .devserver import DevServer, SiteMount
-from .errors import ContentError, JamdatError
-from .render.build import BuildReport, BuildSession
-from .render.templating import template_dirs
+from .http import DevServer, SiteMount
 
 STEP_MS = 30
 """How long the watcher waits for more file events after one: editors save in bursts

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..cliutil import CONTENT
-from ..cliutil import fail as _fail
-from .formats import FORMATS, Format
+from ..exporters.formats import FORMATS, Format
+from .common import CONTENT
+from .common import fail as _fail
 
 
 @click.command("export")
@@ -40,7 +40,7 @@ def export(
     """Export the archive: Dribdat-compatible data packages, a zip, SQLite (full-text search,
     ready for Datasette) or CSV. Every package passes `frictionless validate`."""
     from ..errors import JamdatError
-    from .run import export_archive
+    from ..exporters.run import export_archive
 
     try:
         report = export_archive(content, fmt, out, event, site_url)

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .api_cli import api_command, token_group
-from .authoring_cli import init_command, new_group, serve_command
-from .cliutil import CONTENT, Group
-from .cliutil import fail as _fail
-from .errors import ContentError, JamdatError
-from .exporters.command import export as export_command
-from .importers.sources import Source
-from .media.command import media as media_command
-from .sync.command import sync as sync_command
+from .. import __version__
+from ..errors import ContentError, JamdatError
+from ..importers.sources import Source
+from .api import api_command, token_group
+from .authoring import init_command, new_group, serve_command
+from .common import CONTENT, Group
+from .common import fail as _fail
+from .export import export as export_command
+from .media import media as media_command
+from .sync import sync as sync_command
 
 
 @click.group(cls=Group)
@@ -60,7 +60,7 @@ def import_cmd(
 ) -> None:
     """Import Dribdat exports: data packages (JSON or zip), activity JSON, CSV exports, folders
     of them, or a live server's API (https://dribdat.example/)."""
-    from .importers.dribdat import import_paths
+    from ..importers.dribdat import import_paths
 
     try:
         summary = import_paths(
@@ -82,7 +82,7 @@ def import_cmd(
 @click.option("--fix", is_flag=True, help="Rewrite a stale datapackage.json from the schema.")
 def validate(content: Path, fast: bool, fix: bool) -> None:
     """Check the archive: types, keys, references, files; exits 1 on any error."""
-    from .archive.validate import validate_archive
+    from ..archive.validate import validate_archive
 
     report = validate_archive(content, frictionless=not fast, fix=fix)
     for rel in report.fixed:
@@ -108,8 +108,8 @@ def validate(content: Path, fast: bool, fix: bool) -> None:
 @click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
 def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
     """Render the static site into OUT, incrementally and atomically."""
-    from .onterm import exit_cleanly_on_term
-    from .render.build import build_site
+    from ..onterm import exit_cleanly_on_term
+    from ..render.build import build_site
 
     try:
         with exit_cleanly_on_term(f"build of {out} terminated; {out} is unchanged"):
@@ -128,6 +128,3 @@ main.add_command(media_command)
 main.add_command(init_command)
 main.add_command(new_group)
 main.add_command(serve_command)
-
-if __name__ == "__main__":
-    main()

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .errors import ContentError, JamdatError
+from ..errors import ContentError, JamdatError
 
 CONTENT = click.option(
     "--content",

@@ -1,0 +1,1 @@
+"""`jamdat serve`: the dev server (preview builds, static HTTP, live reload)."""
