@@ -14,9 +14,7 @@ DRIBDAT = Path(__file__).parent / "fixtures" / "dribdat"
 GLAMHACK = DRIBDAT / "2023-glamhack.datapackage.json"
 
 
-def test_a_new_archive_without_a_zone_stops_and_names_the_event(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_a_new_archive_without_a_zone_stops_and_names_the_event(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
     result = cli("import", "--content", content, GLAMHACK)
     assert result.exit_code == 1
