@@ -16,6 +16,61 @@ from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
 
 
 @dataclass(frozen=True, slots=True)
+class Contributor:
+    """Someone credited with the archive's data (Frictionless `contributors`, as Dribdat's
+    packages carry them). The e-mail stays in site.yaml and `jamdat export`: no page shows it."""
+
+    title: str
+    path: str = ""
+    email: str = ""
+    role: str = ""
+    organization: str = ""
+
+    def same(self, other: Contributor) -> bool:
+        """The same person: one name (whatever its spacing or case), and no link or
+        e-mail that tells them apart (one of the two may lack them)."""
+        if " ".join(self.title.split()).casefold() != " ".join(other.title.split()).casefold():
+            return False
+        return all(
+            not mine or not theirs or mine == theirs
+            for mine, theirs in ((self.path, other.path), (self.email, other.email))
+        )
+
+    def data(self, email: bool = True) -> dict[str, str]:
+        """The Frictionless form: only the fields given (no e-mail unless `email`)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {k: v for k, v in out.items() if v and (email or k != "email")}
+
+
+CONTRIBUTOR_KEYS = tuple(f.name for f in dataclasses.fields(Contributor))
+
+
+def parse_contributors(value: object, where: str) -> tuple[tuple[Contributor, ...], list[Problem]]:
+    """`contributors` of site.yaml: a list of mappings with a `title` and text fields."""
+    if not isinstance(value, list):
+        return (), [Problem(where, "must be a list of contributors", None, "contributors")]
+    people: list[Contributor] = []
+    problems: list[Problem] = []
+    for row, item in enumerate(value, start=1):
+        wrong = not isinstance(item, dict) or not all(
+            k in CONTRIBUTOR_KEYS and isinstance(v, str) for k, v in item.items()
+        )
+        if wrong or not str(item.get("title", "")).strip():
+            problems.append(
+                Problem(
+                    where,
+                    f"each contributor needs a `title`, and text only in "
+                    f"{', '.join(CONTRIBUTOR_KEYS)}",
+                    row,
+                    "contributors",
+                )
+            )
+            continue
+        people.append(Contributor(**item))
+    return tuple(people), problems
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Settings of one archive, read from `content/site.yaml`."""
 
@@ -40,6 +95,11 @@ class SiteConfig:
 
     license_url: str = ""
     """Link to the licence text."""
+
+    contributors: tuple[Contributor, ...] = ()
+    """Who is credited with the archive's data: `title` (name), `path` (a link), `email`,
+    `role`, `organization`. Import takes them from Dribdat's packages; exports carry them
+    back; the e-mail is never published on the site."""
 
     api_url: str = ""
     """Base URL of the edit API; when set, project pages link to its edit form."""
@@ -198,6 +258,10 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
             except ContentError as exc:
                 problems.extend(exc.problems)
             continue
+        if key == "contributors":
+            values[key], wrong = parse_contributors(value, str(path))
+            problems.extend(wrong)
+            continue
         default = getattr(SiteConfig(), key)
         if isinstance(default, bool):
             ok = isinstance(value, bool)
@@ -221,6 +285,13 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
     return config
 
 
+def explicit_timezone(content: Path) -> str | None:
+    """The `timezone` that `site.yaml` names, or None when it names none (or is missing):
+    an import must not take the UTC default for a zone someone chose."""
+    zone = _read_yaml(content / "site.yaml").get("timezone")
+    return zone if isinstance(zone, str) and zone else None
+
+
 def save_config(content: Path, config: SiteConfig) -> str:
     """`site.yaml` text for a config: only the settings that differ from the defaults."""
     default = SiteConfig()
@@ -231,6 +302,8 @@ def save_config(content: Path, config: SiteConfig) -> str:
     }
     if "sync" in data:
         data["sync"] = sync_config_data(config.sync)
+    if "contributors" in data:
+        data["contributors"] = [c.data() for c in config.contributors]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

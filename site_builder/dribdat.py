@@ -311,7 +311,7 @@ def event_package(
         "licenses": [{"name": license_name, "path": site.config.license_url}]
         if license_name
         else [],
-        "contributors": [],
+        "contributors": [c.data(email=complete) for c in site.config.contributors],
         "version": "0.2.0",
         "resources": [
             {"name": "events", "data": [_event_row(site, ev, site_url, full=True)]},

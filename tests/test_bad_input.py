@@ -215,7 +215,7 @@ def test_import_rejects_and_changes_nothing(
     bad.write_text(text, encoding="utf-8")
     before = tree_digest(content)
 
-    result = cli("import", "--content", content, bad)
+    result = cli("import", "--timezone", "UTC", "--content", content, bad)
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code != 0, result.output
     assert "Traceback" not in result.output

@@ -144,7 +144,7 @@ def test_site_projects_csv_imports_back_to_the_original(
     content = tmp_archive(edit=risky)
     mirror = built(cli, content, tmp_path / "public")
     before = (content / "data" / "projects.csv").read_bytes()
-    again = cli("import", "--content", content, mirror)
+    again = cli("import", "--timezone", "UTC", "--content", content, mirror)
     assert again.exit_code == 0, again.output
     assert (content / "data" / "projects.csv").read_bytes() == before
 
@@ -154,7 +154,7 @@ def test_site_projects_csv_imports_back_to_the_original(
         del site.projects[("spring-hack", "river-levels")]
 
     fresh = tmp_archive("fresh", edit=forget)
-    result = cli("import", "--content", fresh, mirror)
+    result = cli("import", "--timezone", "UTC", "--content", fresh, mirror)
     assert result.exit_code == 0, result.output
     project = archive.load(fresh).projects[("spring-hack", "river-levels")]
     assert {field: getattr(project, field) for field in PROJECT} == PROJECT
@@ -196,7 +196,7 @@ def test_csv_export_imports_back_to_the_original(
     out = tmp_path / "csv"
     assert cli("export", "--content", content, "--format", "csv", "--out", out).exit_code == 0
     fresh = tmp_path / "fresh"
-    result = cli("import", "--content", fresh, out / "data" / "events.csv")
+    result = cli("import", "--timezone", "UTC", "--content", fresh, out / "data" / "events.csv")
     assert result.exit_code == 0, result.output
     event = archive.load(fresh).events["spring-hack"]
     assert {field: getattr(event, field) for field in EVENT} == EVENT

@@ -72,14 +72,14 @@ def test_import_on_a_full_disk_changes_nothing(disk: Path, cli: Cli) -> None:
     before = tree_digest(content)
     _fill(disk, room=16 * 1024)
 
-    result = cli("import", "--content", content, FIXTURE)
+    result = cli("import", "--timezone", "UTC", "--content", content, FIXTURE)
 
     assert result.exit_code == 1, result.output
     _one_line_naming(result.stderr, content)
     assert tree_digest(content) == before
     (disk / "filler").unlink()
     assert cli("validate", "--fast", "--content", content).exit_code == 0
-    assert cli("import", "--content", content, FIXTURE).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, FIXTURE).exit_code == 0
     assert (content / "projects" / EVENT).is_dir()
 
 

@@ -23,7 +23,7 @@ GLAMHACK = FIXTURES / "dribdat" / "2023-glamhack.datapackage.json"
 
 def test_a_servers_events_and_projects_csv(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    result = cli("import", "--content", content, GLAM_EVENTS, GLAM_PROJECTS)
+    result = cli("import", "--timezone", "UTC", "--content", content, GLAM_EVENTS, GLAM_PROJECTS)
     assert result.exit_code == 0, result.output
     assert "event glamhack-2023: imported, 21 projects" in result.output
     site = archive.load(content)
@@ -42,9 +42,9 @@ def test_a_servers_events_and_projects_csv(cli: Cli, tmp_path: Path) -> None:
 
 def test_projects_csv_over_the_full_export_changes_nothing(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    assert cli("import", "--content", content, GLAMHACK).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, GLAMHACK).exit_code == 0
     before = tree_digest(content)
-    result = cli("import", "--content", content, GLAM_PROJECTS)
+    result = cli("import", "--timezone", "UTC", "--content", content, GLAM_PROJECTS)
     assert result.exit_code == 0, result.output
     assert "event glamhack-2023: unchanged, 21 projects" in result.output
     assert tree_digest(content) == before  # pitches and READMEs (not in the CSV) are kept
@@ -53,7 +53,13 @@ def test_projects_csv_over_the_full_export_changes_nothing(cli: Cli, tmp_path: P
 def test_harvested_csvs_from_several_servers(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
     result = cli(
-        "import", "--content", content, CSV / "harvest-events.csv", CSV / "harvest-projects.csv"
+        "import",
+        "--timezone",
+        "UTC",
+        "--content",
+        content,
+        CSV / "harvest-events.csv",
+        CSV / "harvest-projects.csv",
     )
     assert result.exit_code == 0, result.output
     site = archive.load(content)
@@ -75,7 +81,7 @@ def test_harvested_csvs_from_several_servers(cli: Cli, tmp_path: Path) -> None:
 
 def test_broken_rows_are_named_and_lose_nothing(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    assert cli("import", "--content", content, GLAMHACK).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, GLAMHACK).exit_code == 0
     pitch = (content / "projects" / "glamhack-2023").iterdir().__next__()
     kept = pitch.read_bytes()
     lines = GLAM_PROJECTS.read_bytes().split(b"\r\n")
@@ -87,7 +93,7 @@ def test_broken_rows_are_named_and_lose_nothing(cli: Cli, tmp_path: Path) -> Non
     lines[rows[1]] = '","'.join(cells).encode()
     broken = tmp_path / "projects.csv"
     broken.write_bytes(b"\r\n".join(lines))
-    result = cli("import", "--content", content, broken)
+    result = cli("import", "--timezone", "UTC", "--content", content, broken)
     assert result.exit_code == 0, result.output
     assert f"{broken}, row {rows[0] + 1}: has 2 cells but the header has" in result.output
     assert f"{broken}, row {rows[1] + 1}, field 'progress': expected a whole number" in (
@@ -101,10 +107,10 @@ def test_files_that_are_not_dribdat_csv(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
     other = tmp_path / "budget.csv"
     other.write_text("item,amount\npizza,120\n", encoding="utf-8")
-    result = cli("import", "--content", content, other)
+    result = cli("import", "--timezone", "UTC", "--content", content, other)
     assert result.exit_code == 1
     assert "budget.csv: is not a Dribdat CSV export" in result.output
-    orphan = cli("import", "--content", content, GLAM_PROJECTS)
+    orphan = cli("import", "--timezone", "UTC", "--content", content, GLAM_PROJECTS)
     assert orphan.exit_code == 1
     assert "event 'GLAMhack 2023' (https://hack.glam.opendata.ch/event/10)" in orphan.output
     assert "is neither in the archive nor in this import" in orphan.output

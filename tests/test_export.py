@@ -26,7 +26,7 @@ SITE_URL = "https://archive.example/"
 
 
 def imported(cli: Cli, content: Path, *inputs: Path) -> Path:
-    result = cli("import", "--content", content, *inputs)
+    result = cli("import", "--timezone", "UTC", "--content", content, *inputs)
     assert result.exit_code == 0, result.output
     return content
 
@@ -53,7 +53,7 @@ def test_import_export_import_is_byte_identical(cli: Cli, tmp_path: Path) -> Non
     assert len(list(packages.glob("*.datapackage.json"))) == 6
     second = imported(cli, tmp_path / "second", packages)
     assert tree_digest(second) == tree_digest(first)
-    again = cli("import", "--content", first, packages)
+    again = cli("import", "--timezone", "UTC", "--content", first, packages)
     assert again.exit_code == 0 and "no files changed" in again.output, again.output
 
 
@@ -182,7 +182,7 @@ def test_fields_from_a_newer_dribdat_are_kept_and_travel(cli: Cli, tmp_path: Pat
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps(doc), encoding="utf-8")
     first = tmp_path / "first"
-    result = cli("import", "--content", first, newer)
+    result = cli("import", "--timezone", "UTC", "--content", first, newer)
     assert result.exit_code == 0, result.output
     assert "kept 3 field(s)" in result.output
     assert "events.venue_map, projects.sparkles, resource 'sponsors'" in result.output

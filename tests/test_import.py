@@ -52,7 +52,7 @@ def write_json(path: Path, doc: Any) -> Path:
 
 
 def imported(cli: Cli, content: Path, *paths: str | Path) -> Site:
-    result = cli("import", "--content", content, *paths)
+    result = cli("import", "--timezone", "UTC", "--content", content, *paths)
     assert result.exit_code == 0, result.output
     return archive.load(content)
 
@@ -181,7 +181,14 @@ def test_users_keep_public_fields_only(cli: Cli, tmp_path: Path) -> None:
         }
     )
     content = tmp_path / "content"
-    result = cli("import", "--content", content, write_json(tmp_path / "users.json", doc))
+    result = cli(
+        "import",
+        "--timezone",
+        "UTC",
+        "--content",
+        content,
+        write_json(tmp_path / "users.json", doc),
+    )
     assert result.exit_code == 0, result.output
     assert "users.email" in result.output and "users.password" in result.output
     people = (content / "data" / "people.csv").read_text(encoding="utf-8")
@@ -197,7 +204,7 @@ def test_reimport_changes_no_byte(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
     imported(cli, content, FIXTURES)
     before = tree_digest(content)
-    result = cli("import", "--content", content, FIXTURES)
+    result = cli("import", "--timezone", "UTC", "--content", content, FIXTURES)
     assert result.exit_code == 0, result.output
     assert tree_digest(content) == before
     assert "event glamhack-2023: unchanged, 21 projects" in result.output
@@ -213,7 +220,14 @@ def test_newer_export_updates_in_place(cli: Cli, tmp_path: Path) -> None:
     row = next(p for p in projects if p["id"] == 98)
     row["name"], row["progress"] = "Legal Prompt Builder Pro", 40
     projects[:] = [p for p in projects if p["id"] != 89]  # scigate missing from the newer export
-    result = cli("import", "--content", content, write_json(tmp_path / "newer.json", doc))
+    result = cli(
+        "import",
+        "--timezone",
+        "UTC",
+        "--content",
+        content,
+        write_json(tmp_path / "newer.json", doc),
+    )
     assert result.exit_code == 0, result.output
     assert "event open-legal-lab-2024: updated" in result.output
     assert "missing from this export: scigate" in result.output
@@ -265,7 +279,7 @@ def test_directory_import_is_recursive_and_sorted(cli: Cli, tmp_path: Path) -> N
     shutil.copy(GLAMHACK, inbox / "b" / "nested" / "glam.json")
     shutil.copy(LEGAL_LAB, inbox / "a.json")
     (inbox / "notes.txt").write_text("not an export", encoding="utf-8")
-    result = cli("import", "--content", tmp_path / "content", inbox)
+    result = cli("import", "--timezone", "UTC", "--content", tmp_path / "content", inbox)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("event ")]
     assert lines[0].startswith("event open-legal-lab-2024: imported, 15 projects")
@@ -275,7 +289,9 @@ def test_directory_import_is_recursive_and_sorted(cli: Cli, tmp_path: Path) -> N
 
 def test_activity_feed_lands_on_its_projects(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
-    result = cli("import", "--content", content, FEED, FESTIVAL)  # feeds go after packages
+    result = cli(
+        "import", "--timezone", "UTC", "--content", content, FEED, FESTIVAL
+    )  # feeds go after packages
     assert result.exit_code == 0, result.output
     site = archive.load(content)
     rows = json.loads(FEED.read_text(encoding="utf-8"))["activities"]
@@ -295,7 +311,7 @@ def test_activity_feed_lands_on_its_projects(cli: Cli, tmp_path: Path) -> None:
     placeholder = next(p for p in site.projects.values() if p.legacy_id == 24)
     assert placeholder.name == "Getting Started"
     assert placeholder.legacy_url == "https://festival.tourismdata.ch/project/24"
-    again = cli("import", "--content", content, FEED, FESTIVAL)
+    again = cli("import", "--timezone", "UTC", "--content", content, FEED, FESTIVAL)
     assert "no files changed" in again.output
     dates = [site.activities[key].date for key in sorted(site.activities)]
     assert dates == sorted(dates)  # keys sort by time
@@ -332,7 +348,14 @@ def test_unknown_fields_are_reported(cli: Cli, tmp_path: Path) -> None:
     doc = json.loads(GLAMHACK.read_text(encoding="utf-8"))
     doc["resources"][1]["data"][0]["sparkles"] = 3
     doc["resources"].append({"name": "readme", "path": "PACKAGE.txt"})
-    result = cli("import", "--content", tmp_path / "c", write_json(tmp_path / "p.json", doc))
+    result = cli(
+        "import",
+        "--timezone",
+        "UTC",
+        "--content",
+        tmp_path / "c",
+        write_json(tmp_path / "p.json", doc),
+    )
     assert result.exit_code == 0, result.output
     assert "in extras/glamhack-2023.json (exports carry them back): projects.sparkles" in (
         result.output
@@ -378,19 +401,19 @@ def test_bad_input_writes_nothing(
     before = tree_digest(content)
     bad = tmp_path / name
     bad.write_bytes(body)
-    result = cli("import", "--content", content, GLAMHACK, bad)
+    result = cli("import", "--timezone", "UTC", "--content", content, GLAMHACK, bad)
     assert result.exit_code == 1
     assert str(bad) in result.output and message in result.output
     assert tree_digest(content) == before
     fresh = tmp_path / "fresh"
-    assert cli("import", "--content", fresh, bad).exit_code == 1
+    assert cli("import", "--timezone", "UTC", "--content", fresh, bad).exit_code == 1
     assert not fresh.exists()
 
 
 def test_truncated_json_says_line_and_column(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "cut.json"
     bad.write_bytes(LEGAL_LAB.read_bytes()[:-200])
-    result = cli("import", "--content", tmp_path / "content", bad)
+    result = cli("import", "--timezone", "UTC", "--content", tmp_path / "content", bad)
     assert result.exit_code == 1
     assert "line" in result.output and "column" in result.output
 
@@ -406,7 +429,7 @@ def test_names_that_are_site_paths_get_a_safe_slug(cli: Cli, tmp_path: Path) -> 
     package = tmp_path / "renamed.datapackage.json"
     package.write_text(json.dumps(data), encoding="utf-8")
     content = tmp_path / "content"
-    assert cli("import", "--content", content, package).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, package).exit_code == 0
     site = archive.load(content)
     slugs = {p.slug for p in site.projects.values() if p.name in ("Slides", "Activity", "Stage")}
     assert slugs == {"slides-2", "activity-2", "stage-2"}

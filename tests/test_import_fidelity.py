@@ -24,7 +24,7 @@ def test_zero_coordinates_are_none_on_import(cli: Cli, tmp_path: Path) -> None:
     doc = json.loads(FEATURED.read_text(encoding="utf-8"))
     (event,) = [r["data"][0] for r in doc["resources"] if r["name"] == "events"]
     assert (event["location_lat"], event["location_lon"]) == (0.0, 0.0)
-    assert cli("import", "--content", tmp_path / "c", FEATURED).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", tmp_path / "c", FEATURED).exit_code == 0
     featured = archive.load(tmp_path / "c").events["featured-event"]
     assert (featured.location_lat, featured.location_lon) == (None, None)
 
@@ -64,16 +64,16 @@ def test_harvest_excerpt_becomes_the_pitch_when_there_is_none(cli: Cli, tmp_path
     assert row["excerpt"].startswith("Climate change poses significant challenges")
     content = tmp_path / "c"
     paths = [harvest / "harvest-events.csv", harvest / "harvest-projects.csv"]
-    assert cli("import", "--content", content, *paths).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, *paths).exit_code == 0
     (project,) = [p for p in archive.load(content).projects.values() if p.legacy_id == 12]
     assert project.pitch == row["excerpt"]
 
     # Over the full export, the team's own pitch stays.
     full = tmp_path / "full"
     package = FIXTURES / "dribdat" / "2025-innovation-mapping-festival.datapackage.json"
-    assert cli("import", "--content", full, package).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", full, package).exit_code == 0
     pitch = next(p.pitch for p in archive.load(full).projects.values() if p.legacy_id == 12)
-    assert cli("import", "--content", full, *paths).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", full, *paths).exit_code == 0
     (project,) = [p for p in archive.load(full).projects.values() if p.legacy_id == 12]
     assert project.pitch == pitch != row["excerpt"]
 
@@ -82,7 +82,7 @@ def test_a_new_archive_takes_the_licence_of_its_exports_and_exports_it(
     cli: Cli, tmp_path: Path
 ) -> None:
     content = tmp_path / "content"
-    result = cli("import", "--content", content, GLAMHACK_PACKAGE)
+    result = cli("import", "--timezone", "UTC", "--content", content, GLAMHACK_PACKAGE)
     assert result.exit_code == 0, result.output
     assert "licence ODC-PDDL-1.0 taken from the export" in result.output
     config = archive.load(content).config

@@ -57,7 +57,7 @@ def test_same_named_events_of_two_servers_stay_two(
     order = [other, AWESOME] if first_other else [AWESOME, other]
     outputs = []
     for path in order:
-        result = cli("import", "--content", content, path)
+        result = cli("import", "--timezone", "UTC", "--content", content, path)
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
     site = archive.load(content)
@@ -81,11 +81,11 @@ def test_a_trailing_space_is_the_same_event(cli: Cli, tmp_path: Path) -> None:
         row.pop("event_url", None)
     plain = tmp_path / "plain.datapackage.json"
     plain.write_text(json.dumps(doc), encoding="utf-8")
-    assert cli("import", "--content", content, plain).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, plain).exit_code == 0
     resources["event"][0]["name"] += " "
     spaced = tmp_path / "spaced.datapackage.json"
     spaced.write_text(json.dumps(doc), encoding="utf-8")
-    result = cli("import", "--content", content, spaced)
+    result = cli("import", "--timezone", "UTC", "--content", content, spaced)
     assert result.exit_code == 0, result.output
     assert list(archive.load(content).events) == ["multilingual-media"]
     assert "matched event multilingual-media by legacy id 4 and name" in result.output
@@ -93,7 +93,7 @@ def test_a_trailing_space_is_the_same_event(cli: Cli, tmp_path: Path) -> None:
 
 def test_harvest_over_the_archive_blanks_nothing(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    assert cli("import", "--content", content, *PACKAGES).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, *PACKAGES).exit_code == 0
     before, site = tree_digest(content), archive.load(content)
     assert all(e.summary for e in site.events.values())
     assert sum(bool(p.team) for p in site.projects.values()) > 10
@@ -101,7 +101,7 @@ def test_harvest_over_the_archive_blanks_nothing(cli: Cli, tmp_path: Path) -> No
     blank = {"summary": "", "team": "", "maintainer": "", "excerpt": "", "webpage_url": ""}
     events = rewrite_csv(CSV / "harvest-events.csv", tmp_path / "e.csv", blank | {"hostname": ""})
     projects = rewrite_csv(CSV / "harvest-projects.csv", tmp_path / "p.csv", blank)
-    result = cli("import", "--content", content, events, projects)
+    result = cli("import", "--timezone", "UTC", "--content", content, events, projects)
     assert result.exit_code == 0, result.output
     assert "matched event glamhack-2023 by legacy id 10 on host hack.glam.opendata.ch" in (
         result.output
@@ -112,16 +112,18 @@ def test_harvest_over_the_archive_blanks_nothing(cli: Cli, tmp_path: Path) -> No
 
 def test_a_mirror_is_linked_only_when_asked(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    assert cli("import", "--content", content, PACKAGES[0]).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[0]).exit_code == 0
     mirror = {"origin": "https://glam.mirror.example", "id": "3", "summary": "Mirrored"}
     events = rewrite_csv(CSV / "harvest-events.csv", tmp_path / "m.csv", mirror, "GLAMhack 2023")
     other = tmp_path / "other"
-    cli("import", "--content", other, PACKAGES[0])
-    assert cli("import", "--content", other, events).exit_code == 0
+    cli("import", "--timezone", "UTC", "--content", other, PACKAGES[0])
+    assert cli("import", "--timezone", "UTC", "--content", other, events).exit_code == 0
     assert len(archive.load(other).events) == 2  # same name, other server: not merged
 
     old, new = "https://hack.glam.opendata.ch/event/10", "https://glam.mirror.example/event/3"
-    result = cli("import", "--content", content, "--merge", f"{old}={new}", events)
+    result = cli(
+        "import", "--timezone", "UTC", "--content", content, "--merge", f"{old}={new}", events
+    )
     assert result.exit_code == 0, result.output
     assert f"matched event glamhack-2023 by --merge {old}={new}" in result.output
     site = archive.load(content)
@@ -129,7 +131,7 @@ def test_a_mirror_is_linked_only_when_asked(cli: Cli, tmp_path: Path) -> None:
     event = site.events["glamhack-2023"]
     assert event.legacy_url == old  # its redirect stays
     assert event.summary == "Mirrored"  # a newer non-empty value
-    bad = cli("import", "--content", content, "--merge", "nonsense", events)
+    bad = cli("import", "--timezone", "UTC", "--content", content, "--merge", "nonsense", events)
     assert bad.exit_code != 0 and "OLD_URL=NEW_URL" in bad.output
 
 
@@ -140,7 +142,7 @@ def test_event_url_of_another_event_is_not_the_events_address(cli: Cli, tmp_path
     lowest["event_url"] = "https://hack.glam.opendata.ch/event/9"
     path = tmp_path / "glam.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    result = cli("import", "--content", tmp_path / "c", path)
+    result = cli("import", "--timezone", "UTC", "--content", tmp_path / "c", path)
     assert result.exit_code == 0, result.output
     event = archive.load(tmp_path / "c").events["glamhack-2023"]
     assert event.legacy_url == "https://hack.glam.opendata.ch/event/10"
@@ -151,14 +153,14 @@ def test_event_url_of_another_event_is_not_the_events_address(cli: Cli, tmp_path
 
 def test_projects_csv_of_another_server_is_not_attached_by_name(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "c"
-    assert cli("import", "--content", content, PACKAGES[1]).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[1]).exit_code == 0
     change = {"origin": "https://hack.example.org", "event_url": "/event/5"}
     festival = "Innovation and Mapping Festival"
     projects = rewrite_csv(
         CSV / "harvest-projects.csv", tmp_path / "p.csv", change, festival, "event_name"
     )
     before = tree_digest(content)
-    result = cli("import", "--content", content, projects)
+    result = cli("import", "--timezone", "UTC", "--content", content, projects)
     assert result.exit_code != 0
     assert "https://hack.example.org/event/5" in result.output
     assert "neither in the archive nor in this import" in result.output

@@ -185,7 +185,7 @@ def test_import_renames_clashing_names_says_so_and_reimports_stably(
 ) -> None:
     package = _renamed_glamhack(tmp_path)
     content = tmp_path / "content"
-    first = cli("import", "--content", content, package)
+    first = cli("import", "--timezone", "UTC", "--content", content, package)
     assert first.exit_code == 0, first.output
     renamed = [line for line in first.output.splitlines() if line.startswith("renamed ")]
     assert len(renamed) == 4, first.output
@@ -203,7 +203,7 @@ def test_import_renames_clashing_names_says_so_and_reimports_stably(
     count = len(site.projects)
 
     before = tree_digest(content)
-    again = cli("import", "--content", content, package)
+    again = cli("import", "--timezone", "UTC", "--content", content, package)
     assert again.exit_code == 0, again.output
     assert "renamed " not in again.output and "no files changed" in again.output
     assert tree_digest(content) == before
@@ -223,12 +223,12 @@ def test_csv_import_renames_too(cli: Cli, tmp_path: Path) -> None:
     with projects.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f, quoting=csv.QUOTE_ALL).writerows(rows)
     content = tmp_path / "content"
-    result = cli("import", "--content", content, GLAM_EVENTS, projects)
+    result = cli("import", "--timezone", "UTC", "--content", content, GLAM_EVENTS, projects)
     assert result.exit_code == 0, result.output
     assert "renamed project 'Stage' of event glamhack-2023 to slug 'stage-2': " in result.output
     site = archive.load(content)
     assert {p.slug for p in site.projects.values() if p.name == "Stage"} == {"stage-2"}
-    again = cli("import", "--content", content, GLAM_EVENTS, projects)
+    again = cli("import", "--timezone", "UTC", "--content", content, GLAM_EVENTS, projects)
     assert again.exit_code == 0 and "renamed " not in again.output
     assert {p.slug for p in archive.load(content).projects.values() if p.name == "Stage"} == {
         "stage-2"

@@ -37,7 +37,7 @@ def round_trip(
     cli: Cli, tmp_path: Path, *inputs: Path
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     first, second = tmp_path / "first", tmp_path / "second"
-    assert cli("import", "--content", first, *inputs).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", first, *inputs).exit_code == 0
     site = archive.load(first)
     exports = []
     for event in sorted(site.events):
@@ -46,10 +46,12 @@ def round_trip(
             json.dumps(event_package(site, group_records(site)[event], SITE_URL)), encoding="utf-8"
         )
         exports.append(path)
-    result = cli("import", "--content", second, *exports)
+    result = cli("import", "--timezone", "UTC", "--content", second, *exports)
     assert result.exit_code == 0, result.output
     before = files(first)
-    again = cli("import", "--content", first, *exports)  # own export back into its archive
+    again = cli(
+        "import", "--timezone", "UTC", "--content", first, *exports
+    )  # own export back into its archive
     assert again.exit_code == 0 and "no files changed" in again.output, again.output
     assert files(first) == before
     return before, files(second)
@@ -83,7 +85,7 @@ def test_activity_feed_survives_a_round_trip(cli: Cli, tmp_path: Path) -> None:
 
 def test_package_looks_like_dribdat(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
-    assert cli("import", "--content", content, FIXTURES).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, FIXTURES).exit_code == 0
     site = archive.load(content)
     package = event_package(site, group_records(site)["innovation-and-mapping-festival"], SITE_URL)
     assert package["name"] == "event-1"
@@ -110,7 +112,7 @@ def test_package_looks_like_dribdat(cli: Cli, tmp_path: Path) -> None:
 
 def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
     content = tmp_path / "content"
-    assert cli("import", "--content", content, FIXTURES).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", content, FIXTURES).exit_code == 0
     site = archive.load(content)
     events = events_payload(site, "/")
     assert [e["slug"] for e in events][:2] == ["innovation-and-mapping-festival", "featured-event"]

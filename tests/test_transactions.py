@@ -314,7 +314,14 @@ def test_import_merges_into_a_project_added_while_it_read_the_export(
         return real(site, *args, **kwargs)
 
     monkeypatch.setattr(dribdat, "merge", merge_late)
-    result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
+    result = cli(
+        "import",
+        "--timezone",
+        "UTC",
+        FIXTURES / "2023-glamhack.datapackage.json",
+        "--content",
+        content,
+    )
     assert result.exit_code == 0, result.output
     site = _assert_added(content, "added-meanwhile")
     assert any(e.name.lower().startswith("glamhack") for e in site.events.values())
@@ -337,7 +344,14 @@ def test_import_refused_when_writers_keep_committing_says_so_and_writes_nothing(
 
     monkeypatch.setattr(dribdat, "merge", merge_busy)
     before = tree_digest(content)
-    result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
+    result = cli(
+        "import",
+        "--timezone",
+        "UTC",
+        FIXTURES / "2023-glamhack.datapackage.json",
+        "--content",
+        content,
+    )
     assert result.exit_code != 0
     assert "changed on disk since it was read (another jamdat command" in result.output
     assert "Traceback" not in result.output
@@ -519,7 +533,14 @@ def test_import_gets_through_while_another_writer_commits_all_the_time(
     try:
         assert other.stdout is not None
         other.stdout.readline()  # it is committing
-        result = cli("import", FIXTURES / "2023-glamhack.datapackage.json", "--content", content)
+        result = cli(
+            "import",
+            "--timezone",
+            "UTC",
+            FIXTURES / "2023-glamhack.datapackage.json",
+            "--content",
+            content,
+        )
     finally:
         (content.parent / "stop").touch()
         out, _ = other.communicate(timeout=30)

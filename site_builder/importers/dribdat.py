@@ -28,6 +28,7 @@ from ..archive.rules import (
     unique_slug,
     zone_problem,
 )
+from ..config import explicit_timezone
 from ..errors import JamdatError
 from ..model import Activity, Category, Event, Person, Project, Site
 from .dribdat_csv import attach_projects
@@ -45,6 +46,27 @@ Index = dict[tuple[str, int], Activity]
 
 
 @dataclass(slots=True)
+class _Zones:
+    """Where a new event's time zone comes from: its export, `--timezone`, or a zone
+    site.yaml names; the events that got none."""
+
+    given: str | None
+    site: str | None
+    missing: list[str] = field(default_factory=list)
+
+    def pick(self, exported: str | None, event: str) -> tuple[str, str]:
+        """The zone and where it came from ("" when there is none)."""
+        if self.given:
+            return self.given, "--timezone"
+        if exported:
+            return exported, "the export"
+        if self.site:
+            return self.site, "site.yaml"
+        self.missing.append(event)
+        return "", ""
+
+
+@dataclass(slots=True)
 class ImportSummary:
     """What an import did, for the CLI: one line per event or feed, then notes."""
 
@@ -54,6 +76,7 @@ class ImportSummary:
     failed: bool = False
     kept: Kept = field(default_factory=Kept)
     """Fields and resources this Jamdat has no place for, kept in `extras/`."""
+    zones: _Zones = field(default_factory=lambda: _Zones(None, None))
 
     def report(self) -> str:
         out = [*self.lines, *self.notes]
@@ -91,9 +114,10 @@ def import_paths(
             work = archive.checkout_or_new(content)
             given = copy.deepcopy(inputs)  # merging consumes them; a retry starts afresh
             attach_projects(work.site, given)
-            summary = merge(work.site, given, timezone, merges)
+            summary = merge(work.site, given, timezone, merges, explicit_timezone(content))
             if new:
                 _adopt_license(work.site, given, summary)
+            _add_contributors(work.site, given, summary)
             also = kept_files(content, summary.kept)
             try:
                 summary.changed = archive.save(content, work.site, also=also, read=work.read)
@@ -114,16 +138,21 @@ def merge(
     inputs: Inputs,
     timezone: str | None = None,
     merges: dict[str, str] | None = None,
+    site_zone: str | None = None,
 ) -> ImportSummary:
     """Apply parsed inputs to `site` in memory; returns the summary. `merges` maps an
-    archived event's legacy URL to the URL of its mirror on another server."""
+    archived event's legacy URL to the URL of its mirror on another server; `site_zone`
+    is the time zone site.yaml names explicitly. A new event whose zone nobody gives
+    (not the export, not `--timezone`, not site.yaml) stops the import: UTC would publish
+    a 09:00 Geneva start two hours late."""
     merges = merges or {}
     summary = ImportSummary()
+    summary.zones = _Zones(timezone, site_zone)
     batch: list[str] = []
     index = {(a.event, a.legacy_id): a for a in site.activities.values() if a.legacy_id is not None}
     ignored: dict[str, set[str]] = {}
     for package in inputs.packages:
-        slug = _merge_package(site, index, package, timezone, summary, merges)
+        slug = _merge_package(site, index, package, summary, merges)
         batch.append(slug)
         for name in package.ignored:
             ignored.setdefault(name, set()).add(package.source)
@@ -140,6 +169,13 @@ def merge(
             f"(exports carry them back): {', '.join(names)}"
         )
     summary.notes.extend(f"skipped {line}" for line in inputs.skipped)
+    if summary.zones.missing:
+        raise JamdatError(
+            "no time zone for "
+            + ", ".join(summary.zones.missing)
+            + ": the export names none and site.yaml sets no `timezone`. Pass the events' "
+            "IANA zone, e.g. `jamdat import --timezone Europe/Zurich ...`; nothing was written"
+        )
     return summary
 
 
@@ -209,6 +245,26 @@ def _adopt_license(site: Site, inputs: Inputs, summary: ImportSummary) -> None:
     name, url = sorted(named)[0]
     site.config = dataclasses.replace(site.config, license=name, license_url=url)
     summary.notes.append(f"licence {name} taken from the export into site.yaml")
+
+
+def _add_contributors(site: Site, inputs: Inputs, summary: ImportSummary) -> None:
+    """The exports' contributors join site.yaml's: the archive's first, then each new one
+    in the order the packages name them; someone already listed only fills blank fields."""
+    people = list(site.config.contributors)
+    for package in inputs.packages:
+        for c in package.contributors:
+            at = next((i for i, had in enumerate(people) if had.same(c)), None)
+            if at is None:
+                people.append(c)
+                continue
+            had = people[at]
+            filled = {k: v for k, v in dataclasses.asdict(c).items() if v and not getattr(had, k)}
+            people[at] = dataclasses.replace(had, **filled)
+    merged = tuple(people)
+    if merged != site.config.contributors:
+        added = len(merged) - len(site.config.contributors)
+        site.config = dataclasses.replace(site.config, contributors=merged)
+        summary.notes.append(f"contributors in site.yaml: {added} added, {len(merged)} in all")
 
 
 def _find_event(
@@ -293,7 +349,6 @@ def _merge_package(
     site: Site,
     index: Index,
     package: Package,
-    timezone: str | None,
     summary: ImportSummary,
     merges: dict[str, str],
 ) -> str:
@@ -312,12 +367,15 @@ def _merge_package(
         )
         if renamed:
             summary.notes.append(renamed)
-        zone = timezone or row.extra.get("timezone") or site.config.timezone
+        zone, whence = summary.zones.pick(
+            row.extra.get("timezone"), f"event {row.values['name']!r} ({package.source})"
+        )
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
         site.events[slug] = event
         where = f" from {_host(legacy_url)}" if _host(legacy_url) else ""
-        summary.lines.append(f"new event {slug}{where} ({package.source})")
+        zoned = f", time zone {zone} from {whence}" if zone else ""
+        summary.lines.append(f"new event {slug}{where}{zoned} ({package.source})")
     before = None if created else _state(site, event.slug)
     if created:
         _apply(event, row.values)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import CONTRIBUTOR_KEYS, Contributor
 from ..errors import ContentError, Problem
 from .dribdat_rows import (
     Row,
@@ -70,6 +71,8 @@ class Package:
     extra_resources: dict[str, list[Any]] = field(default_factory=dict)
     license: tuple[str, str] = ("", "")
     """The package's first licence: its name (an SPDX id, e.g. `ODC-PDDL-1.0`) and link."""
+    contributors: tuple[Contributor, ...] = ()
+    """The package's `contributors` (those with a name)."""
     archive_event: str = ""
     """The archive's event this package stands for, when it was made for a group of CSV
     projects attached to an event already in the archive (see `attach_projects`)."""
@@ -301,7 +304,23 @@ def _package(
         ignored=ignored,
         extra_resources=extra,
         license=_license(doc),
+        contributors=_contributors(doc),
     )
+
+
+def _contributors(doc: dict[str, Any]) -> tuple[Contributor, ...]:
+    """A package's contributors with a name; fields that are not text are left out."""
+    given = doc.get("contributors")
+    people: list[Contributor] = []
+    for item in given if isinstance(given, list) else []:
+        if not isinstance(item, dict):
+            continue
+        fields = {
+            k: v.strip() for k, v in item.items() if k in CONTRIBUTOR_KEYS and isinstance(v, str)
+        }
+        if fields.get("title"):
+            people.append(Contributor(**fields))
+    return tuple(people)
 
 
 def _license(doc: dict[str, Any]) -> tuple[str, str]:

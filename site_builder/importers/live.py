@@ -26,15 +26,25 @@ ACTIVITY_LIMIT = 10_000
 """`?limit=` of activity feeds: Dribdat sends 50 entries unless asked for more."""
 
 
+_EVENT_PAGE = re.compile(r"(/api)?/event/(?P<id>\d+)(/.*)?$")
+"""An address of one event's page or API on a Dribdat server (its routes in
+dribdat/public/views.py and dribdat/public/api.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Server:
     """A Dribdat server's API addresses, from the URL the user gave."""
 
     base: str
+    event: int | None = None
+    """The event the URL named (`/event/12`, `/event/12/stages`, `/api/event/12/...`)."""
 
     @classmethod
     def of(cls, url: str) -> Server:
-        base = url.strip().rstrip("/")
+        base = url.strip().split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        one = _EVENT_PAGE.search(base)
+        if one:
+            return cls(base[: one.start()], int(one.group("id")))
         base = re.sub(r"/api(/.*)?$", "", base)  # a pasted API address works too
         return cls(base)
 
@@ -93,9 +103,12 @@ def read_server(
     options: HttpOptions | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Inputs:
-    """Fetch and parse a server's events (all, or `event_ids`); raises JamdatError when it
-    is not a Dribdat server and ContentError naming each URL that failed."""
+    """Fetch and parse a server's events (all, or `event_ids`, or the one event whose page
+    `url` is); raises JamdatError when it is not a Dribdat server and ContentError naming
+    each URL that failed."""
     server = Server.of(url)
+    if server.event is not None:
+        event_ids = sorted({*event_ids, server.event})
 
     async def run() -> list[tuple[str, Any, str]]:
         opts = options or HttpOptions(concurrency=CONCURRENCY)
