@@ -6,10 +6,10 @@ records them here with `metrics.build(...)` / `metrics.sync(...)`."""
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
-"""The Prometheus text format's media type (version 0.0.4)."""
+CONTENT_TYPE = "text/plain; version=0.0.4"
+"""The Prometheus text format's media type, the one every scraper reads (the web
+framework adds the charset)."""
 
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Request buckets: the write goal is a p99 of 50 ms."""
