@@ -3,6 +3,8 @@ turns an edit's outcome or a finished build into counts and notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from site_builder.config import SiteConfig
 from site_builder.metrics import Metrics
 from site_builder.model import Project
@@ -10,6 +12,7 @@ from site_builder.notify import Event, Notifier
 from site_builder.render.urls import project_dir
 from site_builder.services.common import Outcome
 from site_builder.services.errors import EditError, Unavailable
+from site_builder.sync.engine import Outcome as SyncOutcome
 
 from .rebuild import BuildInfo
 
@@ -80,3 +83,37 @@ def record_build(info: BuildInfo, metrics: Metrics, notifier: Notifier, config: 
     metrics.build(outcome, info.seconds or 0.0)
     if outcome == "failed":
         notifier.send(build_failed(info, config))
+
+
+_LISTED = 10
+"""Failed projects named in a sync notification; the rest are counted."""
+
+
+def sync_failed(outcomes: Sequence[SyncOutcome], what: str, error: str = "") -> Event | None:
+    """The notification for a sync run (`what`: an event or project), or None when
+    nothing in it failed. `error` is the run's own failure (e.g. a crash), if any."""
+    failed = [o for o in outcomes if o.status == "failed"]
+    if not failed and not error:
+        return None
+    lines = [error] if error else []
+    lines += [f"{o.name}: {o.reason}" for o in failed[:_LISTED]]
+    if len(failed) > _LISTED:
+        lines.append(f"… and {len(failed) - _LISTED} more")
+    facts = (("Failed", str(len(failed))), ("Projects", str(len(outcomes))))
+    return Event("sync_failed", f"Sync failed: {what}", "\n".join(lines), facts=facts)
+
+
+def record_sync(
+    outcomes: Sequence[SyncOutcome],
+    seconds: float,
+    what: str,
+    metrics: Metrics,
+    notifier: Notifier,
+    error: str = "",
+) -> None:
+    """A sync run finished (or crashed, with `error`): count it, and tell the webhooks
+    when any project failed."""
+    note = sync_failed(outcomes, what, error)
+    metrics.sync("failed" if note is not None else "succeeded", seconds)
+    if note is not None:
+        notifier.send(note)

@@ -15,10 +15,13 @@ import yaml
 from api_helpers import EVENT, make_env
 from webhook_receiver import Receiver
 
+from api.report import record_sync
 from site_builder.config import load_config
 from site_builder.errors import ContentError
+from site_builder.metrics import Metrics
 from site_builder.notify import Event, Notifier, NotifyTarget, Webhook
 from site_builder.notify.settings import Kind
+from site_builder.sync.engine import Outcome as SyncOutcome
 
 FAIL = Event(
     "build_failed",
@@ -254,3 +257,22 @@ def test_a_hanging_webhook_never_slows_an_edit(
             assert len(receiver.received) == 1 and not receiver.release.is_set()
             receiver.release.set()
     assert max(times) < 1.0, times
+
+
+def test_a_failed_sync_is_counted_and_announced() -> None:
+    ok = SyncOutcome("ev", "a", "https://github.com/o/a", "updated", changes=("summary",))
+    bad = SyncOutcome("ev", "b", "https://github.com/o/b", "failed", reason="404 from GitHub")
+    metrics = Metrics()
+    with Receiver() as receiver:
+        notifier = Notifier([_hook("json", receiver.url())])
+        notifier.start()
+        record_sync([ok], 1.0, "ev", metrics, notifier)
+        record_sync([ok, bad], 2.0, "ev", metrics, notifier)
+        notifier.close(timeout=10)
+        (got,) = receiver.received
+    body = json.loads(got.body)
+    assert body["event"] == "sync_failed" and body["title"] == "Sync failed: ev"
+    assert body["text"] == "ev/b: 404 from GitHub"
+    assert body["facts"] == {"Failed": "1", "Projects": "2"}
+    assert metrics.registry.get_sample_value("jamdat_syncs_total", {"outcome": "succeeded"}) == 1
+    assert metrics.registry.get_sample_value("jamdat_syncs_total", {"outcome": "failed"}) == 1
