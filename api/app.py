@@ -22,6 +22,7 @@ from .context import STATE_KEY, ApiContext, context_of
 from .errors import HANDLERS
 from .headers import security_headers
 from .limits import RateLimits
+from .metrics import metrics, request_metrics
 from .reqlog import request_log
 from .routes.builds import BuildController
 from .routes.categories import CategoryController
@@ -76,6 +77,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             CategoryController,
             ProjectController,
             BuildController,
+            metrics,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=check_body,
@@ -92,5 +94,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
     app.state[STATE_KEY] = ctx
     # Outside the router, so that requests no route matches (404, 405) and CORS
     # preflights are logged too; route middleware only sees matched requests.
-    app.asgi_handler = request_log(security_headers(true_allow(app, app.asgi_handler)))
+    app.asgi_handler = request_log(
+        request_metrics(security_headers(true_allow(app, app.asgi_handler)), ctx.metrics)
+    )
     return app

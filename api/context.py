@@ -1,4 +1,5 @@
-"""What the app's handlers share: the settings, the content writer, tokens and rebuilds."""
+"""What the app's handlers share: the settings, the content writer, tokens, rebuilds,
+metrics and the notifier of chat webhooks."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from dataclasses import dataclass, field
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from site_builder.metrics import Metrics
 from site_builder.model import Site
+from site_builder.notify import Notifier, resolve
 from site_builder.services.common import Outcome
 from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
-from .rebuild import BuildRunner, RebuildQueue
+from . import report
+from .rebuild import BuildInfo, BuildRunner, RebuildQueue
 from .settings import ApiSettings
 
 log = logging.getLogger("jamdat.api")
@@ -32,6 +36,10 @@ class ApiContext:
     writer: ContentWriter
     runner: BuildRunner
     posts: PostQuota
+    metrics: Metrics = field(default_factory=Metrics)
+    """Prometheus counters of this app (`/metrics`); builds and syncs record here too."""
+    notifier: Notifier = field(default_factory=Notifier)
+    """Chat webhooks of `site.yaml`'s `notify:` (set up at start): `notifier.send(Event)`."""
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)
@@ -51,17 +59,41 @@ class ApiContext:
         """The archive as last saved (what reads answer from)."""
         return self.writer.site()
 
-    async def apply(self, op: Op) -> Outcome:
-        """Queue an edit on the writer thread and wait until it is on disk (or refused)."""
-        return await asyncio.wrap_future(self.writer.submit(op))
+    async def apply(self, op: Op, kind: str = "") -> Outcome:
+        """Queue an edit on the writer thread and wait until it is on disk (or refused).
+        Counted in the metrics by `kind` (default: the function that made `op`); a new
+        project is announced to the webhooks."""
+        kind = kind or report.op_kind(op)
+        try:
+            outcome = await asyncio.wrap_future(self.writer.submit(op))
+        except BaseException as exc:
+            self.metrics.edit(kind, report.edit_outcome(None, exc))
+            raise
+        self.metrics.edit(kind, report.edit_outcome(outcome, None))
+        if outcome.created and self.notifier.hooks:
+            site = self.site()
+            event = getattr(outcome.record, "event", "")
+            known = site.events.get(event) if isinstance(event, str) else None
+            note = report.project_created(outcome, site.config, known.name if known else "")
+            if note is not None:
+                self.notifier.send(note)
+        return outcome
+
+    def _build_done(self, info: BuildInfo) -> None:
+        report.record_build(info, self.metrics, self.notifier, self.site().config)
 
     async def startup(self) -> None:
         """Load the archive (refusing to start on broken content) and start the workers."""
         self.loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self.writer.site)
+        site = await asyncio.to_thread(self.writer.site)
+        self.notifier = Notifier(resolve(site.config.notify), **self.settings.notify_options)
+        self.notifier.start()
         if self.settings.build:
             rebuilds = RebuildQueue(
-                self.runner.run, self.settings.debounce, self.settings.max_delay
+                self.runner.run,
+                self.settings.debounce,
+                self.settings.max_delay,
+                on_finished=self._build_done,
             )
             rebuilds.start()
             self.writer.on_saved = rebuilds.notify_threadsafe
@@ -82,6 +114,7 @@ class ApiContext:
         if self.rebuilds is not None:
             await self.rebuilds.stop(final_build=True)
         await asyncio.to_thread(self.runner.close)
+        await asyncio.to_thread(self.notifier.close)
         self.tokens.close()
         log.info("stopped: every accepted edit is on disk")
 

@@ -104,8 +104,10 @@ class RebuildQueue:
         build: Callable[[], Awaitable[BuildResult]],
         debounce: float,
         max_delay: float,
+        on_finished: Callable[[BuildInfo], None] | None = None,
     ) -> None:
         self._build = build
+        self._on_finished = on_finished
         self.debounce = debounce
         self.max_delay = max_delay
         self.latest = BuildInfo()
@@ -227,6 +229,11 @@ class RebuildQueue:
                 "build %d failed; the last good site stays online:\n%s", info.id, result.error
             )
             self._publish("build-failed", info)
+        if self._on_finished is not None:
+            try:
+                self._on_finished(msgspec.structs.replace(info))
+            except Exception:
+                log.exception("reporting build %d failed", info.id)
 
     def _publish(self, kind: Kind, info: BuildInfo) -> None:
         event = BuildEvent(kind=kind, build=msgspec.structs.replace(info))

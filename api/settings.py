@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from site_builder.errors import JamdatError
 from site_builder.services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR, QuotaSettings
@@ -65,6 +66,14 @@ class ApiSettings:
     """Largest post (text and link, in UTF-8 bytes) anyone may add; larger ones get 413
     (0: unlimited). A post is a short update: most are under 2 KB."""
 
+    metrics_token: str = field(default="", repr=False)
+    """Bearer token a Prometheus scraper sends to read `/metrics` (organisers' API tokens
+    work too); empty: organisers only."""
+
+    notify_options: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides of the webhook notifier's retry settings (`attempts`, `backoff`,
+    `timeout` ..., see `site_builder.notify.Notifier`); tests shorten them."""
+
     @property
     def quotas(self) -> QuotaSettings:
         return QuotaSettings(self.posts_per_hour, self.max_post_bytes)
@@ -73,7 +82,7 @@ class ApiSettings:
     def from_env(cls) -> ApiSettings:
         """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
         JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated),
-        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES."""
+        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES, JAMDAT_METRICS_TOKEN."""
         env = os.environ
         origins = tuple(
             o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -86,6 +95,7 @@ class ApiSettings:
             cors_origins=origins,
             posts_per_hour=_count(env, "JAMDAT_POSTS_PER_HOUR", POSTS_PER_HOUR),
             max_post_bytes=_count(env, "JAMDAT_MAX_POST_BYTES", MAX_POST_BYTES),
+            metrics_token=env.get("JAMDAT_METRICS_TOKEN", "").strip(),
         )
 
 

@@ -12,6 +12,7 @@ import yaml
 from .archive import contentfs
 from .archive.rules import zone_problem
 from .errors import ContentError, Problem
+from .notify.settings import NotifyTarget, notify_config_data, parse_notify_config
 from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
 
 
@@ -122,6 +123,11 @@ class SiteConfig:
     sync: SyncConfig = field(default_factory=SyncConfig, repr=False)
     """How `jamdat sync` reaches forges and what it may overwrite (see SyncConfig). Left
     out of the repr, which build digests hash: sync settings never change a page."""
+
+    notify: tuple[NotifyTarget, ...] = field(default=(), repr=False)
+    """Chat webhooks told about failed builds and syncs, new projects and announcements
+    while `jamdat api` runs, e.g. `[{kind: slack, url_env: JAMDAT_SLACK_URL}]` (see
+    NotifyTarget). Only variable names: URLs and keys come from the environment."""
 
     @property
     def site_url(self) -> str:
@@ -252,9 +258,10 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
                 Problem(str(path), f"unknown setting (known: {', '.join(known)})", None, key)
             )
             continue
-        if key == "sync":
+        if key in ("sync", "notify"):
+            parse = parse_sync_config if key == "sync" else parse_notify_config
             try:
-                values[key] = parse_sync_config(value, str(path))
+                values[key] = parse(value, str(path))
             except ContentError as exc:
                 problems.extend(exc.problems)
             continue
@@ -304,6 +311,8 @@ def save_config(content: Path, config: SiteConfig) -> str:
         data["sync"] = sync_config_data(config.sync)
     if "contributors" in data:
         data["contributors"] = [c.data() for c in config.contributors]
+    if "notify" in data:
+        data["notify"] = notify_config_data(config.notify)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

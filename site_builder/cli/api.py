@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -200,6 +201,8 @@ def api_command(
         rate_per_token=token_rate_limit,
         posts_per_hour=posts_per_hour,
         max_post_bytes=max_post_bytes,
+        # A secret: from the environment only, never a command-line option (ps shows those).
+        metrics_token=os.environ.get("JAMDAT_METRICS_TOKEN", "").strip(),
     )
     try:
         started = serve(settings, host, port, log_level)
