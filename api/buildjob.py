@@ -11,6 +11,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from site_builder import forkpool
 from site_builder.errors import ContentError, JamdatError
 from site_builder.render.build import BuildSession
 
@@ -66,10 +67,12 @@ def run_build(
     )
 
 
-def worker_init() -> None:
+def worker_init(server: int) -> None:
     """In a build process: let the server decide when to stop, so a Ctrl-C or SIGTERM
-    sent to the whole process group never interrupts a build half-way; and yield the CPU
-    to the server, so that edits are answered first and builds use what is left."""
+    sent to the whole process group never interrupts a build half-way; yield the CPU
+    to the server, so that edits are answered first and builds use what is left; and
+    exit when the server is gone (killed with SIGKILL), instead of lingering."""
+    forkpool.exit_with_parent(server)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.nice(BUILD_NICENESS)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -71,7 +72,9 @@ class BuildRunner:
         if self._executor is None:
             if self.settings.build_process:
                 context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(1, mp_context=context, initializer=worker_init)
+                self._executor = ProcessPoolExecutor(
+                    1, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+                )
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="jamdat-build")
         return self._executor

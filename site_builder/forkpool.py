@@ -13,6 +13,8 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
@@ -53,3 +55,19 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """Exit this process soon after process `parent` dies, whichever thread started us.
+
+    For spawned workers: `PR_SET_PDEATHSIG` fires when the *thread* that started a child
+    ends, and a worker blocked on its task queue never sees the pipe close (it holds a
+    copy of the write end), so a watcher thread looks for the re-parenting instead.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="jamdat-parent-watch", daemon=True).start()

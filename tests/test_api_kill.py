@@ -61,6 +61,34 @@ def _start(env: ApiEnv, port: int, build: bool) -> subprocess.Popen[bytes]:
     raise AssertionError("the API did not start")
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            todo += [int(c) for c in children if int(c) not in found]
+            found.update(int(c) for c in children)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (zombies count as gone)."""
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
 def _worker(base: str, env: ApiEnv, prefix: str, track: Track, stop: threading.Event) -> None:
     """Create, edit, post to and hard-delete projects, one after another, until the
     server goes away; notes what was answered and what was in flight."""
@@ -122,6 +150,7 @@ def test_kill_9_under_concurrent_edits_loses_and_tears_nothing(tmp_path: Path) -
     build_site(env.content, env.out)
     rng = random.Random(15)
     seen_steps: set[str] = set()
+    orphans_checked = 0
     for round_ in range(KILLS):
         port = _free_port()
         server = _start(env, port, build=round_ % 4 == 0)
@@ -137,8 +166,15 @@ def test_kill_9_under_concurrent_edits_loses_and_tears_nothing(tmp_path: Path) -
         for thread in threads:
             thread.start()
         time.sleep(rng.uniform(0.2, 0.9))
+        workers = _descendants(server.pid)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
+        # The build worker (and its own workers) must not outlive a killed server.
+        deadline = time.monotonic() + 5
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(workers), f"round {round_}: left running: {_alive(workers)}"
+        orphans_checked += len(workers)
         stop.set()
         for thread in threads:
             thread.join(20)
@@ -157,4 +193,5 @@ def test_kill_9_under_concurrent_edits_loses_and_tears_nothing(tmp_path: Path) -
                 seen_steps.add(found)
     # The kills met every kind of change, and the archive still builds.
     assert {"absent", "created", "edited", "posted"} <= seen_steps
+    assert orphans_checked > 0, "no round had a build worker to check"
     build_site(env.content, env.out)
