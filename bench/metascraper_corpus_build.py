@@ -39,7 +39,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     commit = git(args.repo, "rev-parse", "HEAD").decode().strip()
     files = git(args.repo, "ls-tree", "-r", "--name-only", "HEAD", ROOT).decode().splitlines()
-    pages = []
+    pages: list[dict[str, str | None]] = []
     for path in sorted(f for f in files if f.endswith("/input.html")):
         site = path.split("/")[-2]
         snapshot = f"{ROOT}/{site}/snapshots/index.js.md"
@@ -54,7 +54,7 @@ def main() -> None:
         file = f"{site}.html.gz"
         (args.out / file).write_bytes(gzip.compress(git(args.repo, "show", f"HEAD:{path}")))
         pages.append(
-            {"file": file} | {k: values.get(k) for k in ("url", "title", "description", "image")}
+            {"file": file, **{k: values.get(k) for k in ("url", "title", "description", "image")}}
         )
     manifest = {"repository": "microlinkhq/metascraper", "commit": commit, "pages": pages}
     (args.out / "expected.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
