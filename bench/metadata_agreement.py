@@ -1,7 +1,12 @@
 """How often the web provider's title, description and image agree with an independent
 extractor's expected values, over real saved pages (bench/metadata-corpus/, see its README).
 
-    python bench/metadata_agreement.py [--verbose] [--limit N]
+    python bench/metadata_agreement.py [--verbose] [--limit N] [--corpus DIR ...] [--before REV]
+
+By default it runs over both corpora: bench/metadata-corpus/ (articles, postlight/parser)
+and bench/structured-corpus/ (JSON-LD, microdata and OpenGraph samples of extruct and
+html-metadata). `--before REV` measures `PageMeta` as it was at git revision REV (e.g. the
+commit before the JSON-LD, `itemprop` and `image_src` fallbacks) with today's decoding.
 
 Each page is decoded as the provider decodes a fetched `text/html` body, then parsed with
 `PageMeta.parse`. Per field, over the pages whose expected value is known:
@@ -19,7 +24,9 @@ import gzip
 import html
 import json
 import re
+import subprocess
 import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +35,9 @@ from urllib.parse import urljoin, urlsplit
 from site_builder.sync.http import Fetched
 from site_builder.sync.providers.web import PageMeta
 
-CORPUS = Path(__file__).parent / "metadata-corpus"
+ROOT = Path(__file__).parent.parent
+CORPORA = (Path(__file__).parent / "metadata-corpus", Path(__file__).parent / "structured-corpus")
+WEB = "site_builder/sync/providers/web.py"
 FIELDS = ("title", "description", "image")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -91,10 +100,46 @@ def compare(page: dict[str, Any], found: PageMeta, tallies: dict[str, Tally]) ->
         tallies[name].add(page["file"], expected, got, exact, lenient)
 
 
-def parse(page: dict[str, Any], corpus: Path) -> PageMeta:
+def parse(page: dict[str, Any], corpus: Path, reader: type[PageMeta] = PageMeta) -> PageMeta:
     body = gzip.decompress((corpus / page["file"]).read_bytes())
     text = Fetched(page["url"], page["url"], body, "text/html").text()
-    return PageMeta.parse(text, page["url"])
+    return reader.parse(text, page["url"])
+
+
+def page_meta_at(rev: str) -> type[PageMeta]:
+    """`PageMeta` as web.py defined it at git revision `rev`."""
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:{WEB}"], capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType("site_builder.sync.providers._web_at_" + rev.replace("^", "_"))
+    module.__package__ = "site_builder.sync.providers"
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{rev}:{WEB}", "exec"), module.__dict__)
+    reader: type[PageMeta] = module.PageMeta
+    return reader
+
+
+def measure(corpus: Path, limit: int, reader: type[PageMeta], verbose: bool) -> None:
+    manifest = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))
+    pages = manifest["pages"][: limit or None]
+    tallies = {name: Tally() for name in FIELDS}
+    for page in pages:
+        compare(page, parse(page, corpus, reader), tallies)
+
+    sources = manifest.get("sources") or [manifest]
+    names = " + ".join(f"{s['repository']}@{s['commit'][:12]}" for s in sources)
+    print(f"{len(pages)} pages, expected values from {names}")
+    print(f"{'field':<12} {'pages':>5} {'exact':>7} {'lenient':>7} {'empty':>6}")
+    for name, t in tallies.items():
+        print(
+            f"{name:<12} {t.pages:>5} {percent(t.exact, t.pages):>7} "
+            f"{percent(t.lenient, t.pages):>7} {t.empty:>6}"
+        )
+    if verbose:
+        for name, t in tallies.items():
+            print(f"\n{name}: {len(t.misses)} not exact")
+            for file, expected, got in t.misses:
+                print(f"  {file}\n    expected {expected[:160]!r}\n    got      {got[:160]!r}")
 
 
 def percent(part: int, whole: int) -> str:
@@ -105,30 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--verbose", action="store_true", help="list the pages that disagree")
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages")
-    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--corpus", type=Path, action="append", help="default: both corpora")
+    parser.add_argument("--before", metavar="REV", help="measure web.py as of git revision REV")
     args = parser.parse_args(argv)
 
-    manifest = json.loads((args.corpus / "expected.json").read_text(encoding="utf-8"))
-    pages = manifest["pages"][: args.limit or None]
-    tallies = {name: Tally() for name in FIELDS}
-    for page in pages:
-        compare(page, parse(page, args.corpus), tallies)
-
-    print(
-        f"{len(pages)} pages, expected values from {manifest['repository']}"
-        f"@{manifest['commit'][:12]}"
-    )
-    print(f"{'field':<12} {'pages':>5} {'exact':>7} {'lenient':>7} {'empty':>6}")
-    for name, t in tallies.items():
-        print(
-            f"{name:<12} {t.pages:>5} {percent(t.exact, t.pages):>7} "
-            f"{percent(t.lenient, t.pages):>7} {t.empty:>6}"
-        )
-    if args.verbose:
-        for name, t in tallies.items():
-            print(f"\n{name}: {len(t.misses)} not exact")
-            for file, expected, got in t.misses:
-                print(f"  {file}\n    expected {expected[:160]!r}\n    got      {got[:160]!r}")
+    reader = page_meta_at(args.before) if args.before else PageMeta
+    for n, corpus in enumerate(args.corpus or CORPORA):
+        if n:
+            print()
+        measure(corpus, args.limit, reader, args.verbose)
     return 0
 
 

@@ -27,3 +27,24 @@ def test_agreement_table_on_three_pages() -> None:
     assert rows.keys() == {"title", "description", "image"}
     assert rows["title"][0] == 3
     assert rows["title"][1] != "-"
+
+
+def test_structured_corpus_before_the_fallbacks_finds_less() -> None:
+    """The JSON-LD/microdata corpus runs, also against web.py before its fallbacks."""
+    corpus = BENCH.parent / "structured-corpus"
+    tables = []
+    for extra in ([], ["--before", "ee8eda7^"]):
+        done = subprocess.run(
+            [sys.executable, str(BENCH), "--corpus", str(corpus), *extra],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "scrapinghub/extruct@" in done.stdout
+        empty = re.search(r"^image +\d+ +\S+ +\S+ +(\d+)", done.stdout, re.M)
+        assert empty is not None
+        tables.append(int(empty.group(1)))
+    after, before = tables
+    assert after < before

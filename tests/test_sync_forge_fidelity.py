@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from conftest import ArchiveFactory
-from forge_replay import FORGES, FakeClock, Forge, Reply, github, http_file
+from forge_replay import FORGES, FakeClock, Forge, Reply, github, http_file, huggingface_redirect
 
 from site_builder import archive
 from site_builder.archive.textlimits import MAX_TEXT_CHARS
@@ -252,6 +252,41 @@ def test_github_readme_over_1mb_is_read_from_its_file_and_cut(
     project = archive.load(content).projects[KEY]
     assert project.webpage_url == "https://pygithub.readthedocs.io/"
     assert project.readme.startswith("Line 0000000 of a README")
+
+
+HF = "https://huggingface.co"
+HF_MODEL = f"{HF}/google-bert/bert-base-uncased"
+
+
+def test_huggingface_readme_over_8mb_is_cut_and_the_model_synced(
+    tmp_archive: ArchiveFactory,
+) -> None:
+    """The model card goes through the same size limit as every forge's README."""
+    content = tmp_archive(edit=lambda site: on_event_day(site, HF_MODEL))
+    _moved, found = huggingface_redirect()
+    forge = Forge()
+    forge.add(f"{HF}/api/models/google-bert/bert-base-uncased", found)
+    card = b"---\nlicense: apache-2.0\n---\n\n" + NINE_MB
+    forge.add(f"{HF_MODEL}/resolve/main/README.md", Reply(200, [], card))
+    commit = {
+        "id": "86b5e0934494bd15c9632b12f734a8a67f723594",
+        "title": "Update README.md",
+        "date": "2023-08-28T10:00:00.000Z",
+        "authors": [{"user": "lysandre"}],
+    }
+    forge.add(f"{HF}/api/models/google-bert/bert-base-uncased/commits/main", Reply.json([commit]))
+
+    report = sync(content, forge)
+
+    [outcome] = report.outcomes
+    assert outcome.status == "updated", outcome.reason
+    assert "README larger than 8 MB: only its start was read" in outcome.line()
+    site = archive.load(content)
+    project = site.projects[KEY]
+    assert project.source_url == HF_MODEL
+    assert project.readme.startswith("Line 0000000 of a README")
+    assert len(project.readme) <= MAX_TEXT_CHARS + 1 and "was cut here" in project.readme
+    assert any(a.ref_url == f"{HF_MODEL}/commit/{commit['id']}" for a in site.activities.values())
 
 
 def fetch_all(forge: Forge, urls: list[str], **options: Any) -> list[Fetched | FetchError]:

@@ -123,6 +123,20 @@ def test_json_ld_gives_title_description_and_image() -> None:
     assert meta.image_url == "https://udhr.example.org/shots/map.png"
 
 
+def test_json_ld_with_javascript_comments_and_a_trailing_comma_is_read() -> None:
+    """udn.com's block as extruct keeps it (tests/samples/custom.invalid): not strict JSON."""
+    block = (
+        '<script type="application/ld+json">{\n"@context": "http://schema.org",\n'
+        '"@type": "NewsArticle",\n'
+        '"thumbnailUrl": "https://uc.udn.com.tw/photo/2019/11/11/99/7053890.jpg",\n'
+        '"headline": "讓AI挑出感興趣 SparkAmplify精準行銷當紅",\n'
+        '"articleSection": "商情", // category\n//"interactionCount": ""\n}</script>'
+    )
+    html = f"<!DOCTYPE html><html><head>{block}</head><body></body></html>"
+    meta = preview(html_reply(html.encode()))
+    assert meta.name == "讓AI挑出感興趣 SparkAmplify精準行銷當紅"
+
+
 def test_microdata_gives_title_description_and_image() -> None:
     body = (
         '<div itemscope itemtype="https://schema.org/SoftwareApplication">'

@@ -187,11 +187,13 @@ class Provider(ABC):
         fetched = await self.fetch(url, meta)
         return Json(fetched.json(), fetched.final_url)
 
-    async def optional_text(self, url: str, meta: Metadata | None = None) -> Fetched | None:
+    async def optional_text(
+        self, url: str, meta: Metadata | None = None, *, accept: str = "text/plain"
+    ) -> Fetched | None:
         """A text file (a README): None when missing, cut at `max_body` when too large."""
         fresh = meta is None or not (self.gate and meta.not_modified)
         try:
-            return await self.http.get(url, accept="text/plain", revalidate=fresh, cut=True)
+            return await self.http.get(url, accept=accept, revalidate=fresh, cut=True)
         except FetchError as exc:
             if exc.status in (404, 410):
                 return None

@@ -11,9 +11,18 @@ from urllib.parse import SplitResult, quote
 
 import yaml
 
-from ..http import FetchError
 from ..readme import first_paragraph
-from .base import Json, Metadata, Provider, Readme, RemoteActivity, Target, Window, first_line
+from .base import (
+    Json,
+    Metadata,
+    Provider,
+    Readme,
+    RemoteActivity,
+    Target,
+    Window,
+    first_line,
+    readme_note,
+)
 
 _KINDS = {"datasets": "datasets", "spaces": "spaces"}
 _RESERVED = frozenset(
@@ -97,12 +106,9 @@ class HuggingFace(Provider):
 
     async def readme(self, target: Target, meta: Metadata) -> Readme | None:
         url = f"{self.api}/{quote(meta.api_id)}/resolve/main/README.md"
-        try:
-            fetched = await self.fetch(url, meta, accept="text/plain, text/markdown, */*")
-        except FetchError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        fetched = await self.optional_text(url, meta, accept="text/plain, text/markdown, */*")
+        if fetched is None:
+            return None
         text, card = strip_front_matter(fetched.text())
         summary = "" if meta.summary else first_paragraph(text)
         license_ = str(card.get("license") or meta.license or "")
@@ -115,7 +121,13 @@ class HuggingFace(Provider):
         if facts:
             text = text.rstrip("\n") + "\n\n" + " · ".join(facts) + "\n"
         base = f"https://huggingface.co/{meta.api_id}"
-        return Readme(text, f"{base}/blob/main/", f"{base}/resolve/main/", summary=summary)
+        return Readme(
+            text,
+            f"{base}/blob/main/",
+            f"{base}/resolve/main/",
+            summary=summary,
+            note=readme_note(fetched, self.http.options.max_body),
+        )
 
     async def activity(
         self, target: Target, meta: Metadata, window: Window

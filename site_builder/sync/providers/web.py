@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import SplitResult
 
+import json5
 from selectolax.lexbor import LexborHTMLParser
 
 from .base import Metadata, Provider, Target, absolute_url
@@ -17,6 +18,7 @@ from .base import Metadata, Provider, Target, absolute_url
 _SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _MAX_DESCRIPTION = 500
+_MAX_JSON5 = 100_000
 
 
 class WebPage(Provider):
@@ -124,16 +126,23 @@ def _itemprop(tree: LexborHTMLParser, name: str) -> str:
 
 
 class _LinkedData:
-    """The schema.org objects of a page's JSON-LD blocks (top level and `@graph`);
-    a block that is no JSON is skipped, as browsers and crawlers skip it."""
+    """The schema.org objects of a page's JSON-LD blocks (top level and `@graph`). Blocks
+    with JavaScript comments or trailing commas, common on real pages, are read as JSON5;
+    a block that is not even that is skipped, as crawlers skip it."""
 
     def __init__(self, tree: LexborHTMLParser) -> None:
         self.nodes: list[dict[str, Any]] = []
         for script in tree.css('script[type="application/ld+json" i]'):
+            text = script.text(deep=True)
             try:
-                data = json.loads(script.text(deep=True), strict=False)
+                data = json.loads(text, strict=False)
             except ValueError:
-                continue
+                if len(text) > _MAX_JSON5:  # a pure-Python parser: not for megabytes
+                    continue
+                try:
+                    data = json5.loads(text)
+                except (ValueError, RecursionError):
+                    continue
             self._add(data)
 
     def _add(self, data: Any) -> None:
