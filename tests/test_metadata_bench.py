@@ -29,22 +29,29 @@ def test_agreement_table_on_three_pages() -> None:
     assert rows["title"][1] != "-"
 
 
-def test_structured_corpus_before_the_fallbacks_finds_less() -> None:
-    """The JSON-LD/microdata corpus runs, also against web.py before its fallbacks."""
+def test_structured_corpus_agrees_where_only_json_ld_and_microdata_say_it() -> None:
+    """On the JSON-LD/microdata corpus, the fallbacks find what `<meta>` tags do not carry.
+
+    Without them (web.py before the JSON-LD, `itemprop` and `image_src` fallbacks) the same
+    pages agree on 58% of descriptions and 62% of images; these bounds fail there.
+    """
     corpus = BENCH.parent / "structured-corpus"
-    tables = []
-    for extra in ([], ["--before", "ee8eda7^"]):
-        done = subprocess.run(
-            [sys.executable, str(BENCH), "--corpus", str(corpus), *extra],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--corpus", str(corpus)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "scrapinghub/extruct@" in done.stdout
+    rows = {
+        m.group(1): (int(m.group(2)), float(m.group(3)), int(m.group(4)))
+        for m in re.finditer(
+            r"^(title|description|image) +(\d+) +([\d.]+)% +[\d.]+% +(\d+)", done.stdout, re.M
         )
-        assert done.returncode == 0, done.stderr
-        assert "scrapinghub/extruct@" in done.stdout
-        empty = re.search(r"^image +\d+ +\S+ +\S+ +(\d+)", done.stdout, re.M)
-        assert empty is not None
-        tables.append(int(empty.group(1)))
-    after, before = tables
-    assert after < before
+    }
+    assert rows.keys() == {"title", "description", "image"}
+    assert rows["description"][1] >= 80.0
+    assert rows["image"][1] >= 90.0
+    assert all(empty == 0 for _, _, empty in rows.values())
