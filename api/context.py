@@ -15,6 +15,7 @@ from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
+from .live import LiveFeed
 from .rebuild import BuildRunner, RebuildQueue
 from .settings import ApiSettings
 
@@ -32,6 +33,7 @@ class ApiContext:
     writer: ContentWriter
     runner: BuildRunner
     posts: PostQuota
+    live: LiveFeed = field(default_factory=LiveFeed)
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)
@@ -58,7 +60,9 @@ class ApiContext:
     async def startup(self) -> None:
         """Load the archive (refusing to start on broken content) and start the workers."""
         self.loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self.writer.site)
+        site = await asyncio.to_thread(self.writer.site)
+        self.live.start(site)
+        self.writer.on_added = self.live.committed
         if self.settings.build:
             rebuilds = RebuildQueue(
                 self.runner.run, self.settings.debounce, self.settings.max_delay
@@ -73,11 +77,13 @@ class ApiContext:
 
     def begin_shutdown(self) -> None:
         """The server is going down: end event streams so connections can close."""
+        self.live.close()
         if self.rebuilds is not None:
             self.rebuilds.close_streams()
 
     async def shutdown(self) -> None:
         """Finish queued edits, then the running build (and one for edits still waiting)."""
+        self.live.close()
         await asyncio.to_thread(self.writer.close)
         if self.rebuilds is not None:
             await self.rebuilds.stop(final_build=True)
