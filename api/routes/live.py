@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.serialization import encode_json
@@ -79,7 +80,15 @@ class LiveController(Controller):
         "/stream",
         sync_to_thread=False,
         security=ANYONE,
-        responses=errors(404, 429),
+        responses={
+            200: ResponseSpec(
+                str,
+                description="An endless stream of `activity` events (the activity as JSON).",
+                media_type="text/event-stream",
+                generate_examples=False,
+            ),
+            **errors(400, 404),
+        },
     )
     def stream(
         self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, after: After = ""
