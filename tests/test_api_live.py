@@ -35,6 +35,12 @@ def _rows(env: ApiEnv) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def _text(page: HTMLParser, selector: str) -> str:
+    node = page.css_first(selector)
+    assert node is not None, selector
+    return node.text()
+
+
 def _page(env: ApiEnv, path: str) -> HTMLParser:
     return HTMLParser((env.out / path / "index.html").read_text(encoding="utf-8"))
 
@@ -70,7 +76,7 @@ def test_posts_and_announcements_land_on_disk_and_on_the_built_pages(tmp_path: P
     event = _page(env, EVENT)
     block = event.css_first("section.announcements")
     assert block is not None
-    assert block.css_first("em").text() == "16:00"  # Markdown, rendered
+    assert _text(event, "section.announcements em") == "16:00"  # Markdown, rendered
     latest = event.css_first("section.live-updates ol[aria-live=polite]")
     assert latest is not None
     ids = [li.attributes["id"] for li in latest.css("li.entry")]
@@ -80,9 +86,9 @@ def test_posts_and_announcements_land_on_disk_and_on_the_built_pages(tmp_path: P
     log = _page(env, f"{EVENT}/activity")
     entries = {li.attributes["id"]: li for li in log.css("li.entry")}
     assert "announcement" in entries[f"activity-{announced['id']}"].text()
-    assert entries[f"activity-{post.json()['id']}"].css_first("strong").text() == "shipped"
+    assert _text(log, f"#activity-{post.json()['id']} strong") == "shipped"
     project = _page(env, f"{EVENT}/{PROJECT}")
-    assert project.css_first(f"#activity-{post.json()['id']} strong").text() == "shipped"
+    assert _text(project, f"#activity-{post.json()['id']} strong") == "shipped"
 
     mirror = json.loads((env.out / "api/event" / EVENT / "activities.json").read_text())
     assert mirror["activities"][0] == announced
