@@ -27,6 +27,7 @@ from .reqlog import request_log
 from .routes.builds import BuildController
 from .routes.categories import CategoryController
 from .routes.events import EventController
+from .routes.live import LiveController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
 from .settings import ApiSettings
@@ -44,7 +45,13 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
         cors = CORSConfig(
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Last-Event-ID",
+            ],
             expose_headers=["ETag", "Retry-After"],
             max_age=600,
         )
@@ -78,6 +85,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             ProjectController,
             BuildController,
             metrics,
+            LiveController,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=check_body,

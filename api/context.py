@@ -19,6 +19,7 @@ from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
 from . import report
+from .live import LiveFeed
 from .rebuild import BuildInfo, BuildRunner, RebuildQueue
 from .settings import ApiSettings
 
@@ -40,6 +41,7 @@ class ApiContext:
     """Prometheus counters of this app (`/metrics`); builds and syncs record here too."""
     notifier: Notifier = field(default_factory=Notifier)
     """Chat webhooks of `site.yaml`'s `notify:` (set up at start): `notifier.send(Event)`."""
+    live: LiveFeed = field(default_factory=LiveFeed)
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)
@@ -62,7 +64,7 @@ class ApiContext:
     async def apply(self, op: Op, kind: str = "") -> Outcome:
         """Queue an edit on the writer thread and wait until it is on disk (or refused).
         Counted in the metrics by `kind` (default: the function that made `op`); a new
-        project is announced to the webhooks."""
+        project or announcement is sent to the webhooks."""
         kind = kind or report.op_kind(op)
         try:
             outcome = await asyncio.wrap_future(self.writer.submit(op))
@@ -71,10 +73,7 @@ class ApiContext:
             raise
         self.metrics.edit(kind, report.edit_outcome(outcome, None))
         if outcome.created and self.notifier.hooks:
-            site = self.site()
-            event = getattr(outcome.record, "event", "")
-            known = site.events.get(event) if isinstance(event, str) else None
-            note = report.project_created(outcome, site.config, known.name if known else "")
+            note = report.created(outcome, self.site())
             if note is not None:
                 self.notifier.send(note)
         return outcome
@@ -88,6 +87,8 @@ class ApiContext:
         site = await asyncio.to_thread(self.writer.site)
         self.notifier = Notifier(resolve(site.config.notify), **self.settings.notify_options)
         self.notifier.start()
+        self.live.start(site)
+        self.writer.on_added = self.live.committed
         if self.settings.build:
             rebuilds = RebuildQueue(
                 self.runner.run,
@@ -105,11 +106,13 @@ class ApiContext:
 
     def begin_shutdown(self) -> None:
         """The server is going down: end event streams so connections can close."""
+        self.live.close()
         if self.rebuilds is not None:
             self.rebuilds.close_streams()
 
     async def shutdown(self) -> None:
         """Finish queued edits, then the running build (and one for edits still waiting)."""
+        self.live.close()
         await asyncio.to_thread(self.writer.close)
         if self.rebuilds is not None:
             await self.rebuilds.stop(final_build=True)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from site_builder.config import SiteConfig
 from site_builder.metrics import Metrics
-from site_builder.model import Project
+from site_builder.model import Activity, Project, Site
 from site_builder.notify import Event, Notifier
-from site_builder.render.urls import project_dir
+from site_builder.render.urls import event_dir, project_dir
 from site_builder.services.common import Outcome
 from site_builder.services.errors import EditError, Unavailable
 from site_builder.sync.engine import Outcome as SyncOutcome
@@ -57,6 +57,33 @@ def project_created(outcome: Outcome, config: SiteConfig, event_name: str) -> Ev
         project.summary,
         url=site + project_dir(project.event, project.slug) if site else "",
         facts=tuple(facts),
+    )
+
+
+def created(outcome: Outcome, site: Site) -> Event | None:
+    """The notification for what an edit created (a project, an announcement), if any."""
+    record = outcome.record
+    event = site.events.get(getattr(record, "event", ""))
+    name = event.name if event is not None else ""
+    if isinstance(record, Activity):
+        return announcement(outcome, site.config, name)
+    return project_created(outcome, site.config, name)
+
+
+def announcement(outcome: Outcome, config: SiteConfig, event_name: str) -> Event | None:
+    """The notification for an organiser's announcement to an event."""
+    note, entry = outcome.record, outcome.audit
+    if not outcome.created or not isinstance(note, Activity) or entry is None:
+        return None
+    if note.action != "announce":
+        return None
+    site = _absolute(config)
+    return Event(
+        "announcement",
+        f"Announcement to {event_name or note.event}",
+        note.content,
+        url=site + event_dir(note.event) if site else "",
+        facts=(("By", entry.user),),
     )
 
 

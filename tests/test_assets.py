@@ -25,7 +25,7 @@ def _linked(page: Path, ext: str = "") -> list[str]:
 def test_pages_link_fingerprinted_css_and_js(tmp_path: Path, tmp_archive: ArchiveFactory) -> None:
     out = tmp_path / "public"
     build_site(tmp_archive(), out, jobs=1)
-    (style,) = _linked(out / "spring-hack" / "index.html")
+    (style,) = _linked(out / "spring-hack" / "index.html", ".css")
     assert re.fullmatch(r"style\.[0-9a-f]{10}\.css", style)
     data = (out / "assets" / "immutable" / style).read_bytes()
     assert data == (DEFAULT_TEMPLATES / "assets" / "style.css").read_bytes()

@@ -213,6 +213,29 @@ def test_a_new_project_is_announced(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert body["facts"]["By"] == "orga"
 
 
+def test_an_announcement_reaches_the_webhooks_that_ask_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = make_env(tmp_path)
+    _configure(
+        env.content, [{"kind": "json", "url_env": "JAMDAT_TEST_HOOK", "events": ["announcement"]}]
+    )
+    with Receiver() as receiver:
+        monkeypatch.setenv("JAMDAT_TEST_HOOK", receiver.url())
+        with env.client() as client:
+            response = client.post(
+                f"/api/v1/events/{EVENT}/announcements",
+                json={"content": "Pitches start at **16:00** in the main hall."},
+                headers=env.auth("organiser"),
+            )
+            assert response.status_code == 201, response.text
+            (got,) = receiver.wait_for(1)
+    body = json.loads(got.body)
+    assert body["event"] == "announcement"
+    assert body["text"] == "Pitches start at **16:00** in the main hall."
+    assert body["facts"]["By"] == "orga"
+
+
 def test_no_webhook_configured_sends_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

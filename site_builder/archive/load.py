@@ -28,7 +28,9 @@ from .layout import (
     text_slot,
 )
 from .rules import (
+    ANNOUNCE,
     EVENT_TEXT_FIELDS,
+    POST,
     PROJECT_TEXT_FIELDS,
     reserved_problem,
     zone_problem,
@@ -353,7 +355,7 @@ def parse(files: Files, cache: LoadCache | None = None) -> Site:
                 )
             )
     for a in activities.values():
-        if a.action == "post" and len(a.content) > MAX_TEXT_CHARS:  # others are not rendered
+        if a.action in (POST, ANNOUNCE) and len(a.content) > MAX_TEXT_CHARS:  # others: plain
             problems.append(
                 Problem(
                     A.path,
@@ -362,7 +364,16 @@ def parse(files: Files, cache: LoadCache | None = None) -> Site:
                     "content",
                 )
             )
-        if (a.event, a.project) not in projects:
+        if not a.project:
+            problem = None
+            if a.action != ANNOUNCE:
+                problem = f"is required but empty (only an {ANNOUNCE!r} activity has none)"
+            elif a.event not in events:
+                problem = f"event {a.event!r} does not exist"
+            if problem:
+                field = "project" if a.action != ANNOUNCE else "event"
+                problems.append(Problem(A.path, problem, rows[id(a)], field))
+        elif (a.event, a.project) not in projects:
             problems.append(
                 Problem(
                     A.path,

@@ -34,6 +34,10 @@ def unique_slug(base: str, taken: Container[str]) -> str:
     return f"{base}-{n}"
 
 
+POST, ANNOUNCE = "post", "announce"
+"""Activity actions written by people: a team's update ("drib", Markdown, on a project) and
+an organiser's announcement (Markdown, to the whole event: its `project` is empty)."""
+
 ACTIVITY, SLIDES, CHALLENGE, STAGE = "activity", "slides", "challenge", "stage"
 """Folders of an event's own pages (`/<event>/activity/`, `/<event>/challenge/<c>/` ...)."""
 

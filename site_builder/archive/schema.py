@@ -218,10 +218,15 @@ ACTIVITIES = Table(
     (
         _s("id", "Key: time-ordered unique id.", required=True),
         _s("event", "The event's slug.", required=True, slug=True),
-        _s("project", "The project's slug within the event.", required=True, slug=True),
+        _s(
+            "project",
+            "The project's slug within the event; empty for an organiser's announcement "
+            "to the whole event (action `announce`).",
+            slug=True,
+        ),
         Field("date", "datetime", "When it happened, in UTC.", required=True),
         _s("name", "Dribdat's activity name: update, create, star, review, boost ..."),
-        _s("action", "Kind of activity: post, commit, sync, stage ..."),
+        _s("action", "Kind of activity: post, announce, commit, sync, stage ..."),
         _s("content", "The text of a post or commit message."),
         _s("ref_url", "Link to what the activity refers to."),
         _s("user", "Username of who did it."),

@@ -51,6 +51,7 @@ INDEX_TABLES = (
     "by_stage",
     "activities",
     "event_activities",
+    "announcements",
     "people",
     "records",
     "zones",

@@ -83,14 +83,17 @@ def event_entries(site: Site, index: SiteIndex, slug: str) -> list[Entry]:
     size = site.config.feed_size
     entries = _newest_projects(site, index, index.projects.get(slug, ()), size)
     for a in index.event_activities.get(slug, [])[:size]:
-        p = site.projects[(a.event, a.project)]
-        url = u.absolute(urls.project_dir(a.event, a.project))
-        kind = a.action or a.name or "update"
+        if a.project:
+            url = u.absolute(urls.project_dir(a.event, a.project))
+            title = f"{site.projects[(a.event, a.project)].name}: {a.action or a.name or 'update'}"
+        else:  # an organisers' announcement
+            url = u.absolute(urls.event_dir(a.event))
+            title = f"{site.events[a.event].name}: announcement"
         text = a.content.strip()
         entries.append(
             Entry(
                 f"{url}#activity-{a.id}",
-                f"{p.name}: {kind}",
+                title,
                 url,
                 as_utc(a.date),
                 text if len(text) <= 600 else text[:600] + " …",

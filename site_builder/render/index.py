@@ -73,6 +73,9 @@ class SiteIndex:
     activities: dict[tuple[str, str], list[Activity]]
     """Activities of each visible project, newest first."""
     event_activities: dict[str, list[Activity]]
+    """Each event's log: its visible projects' activities and its announcements, newest first."""
+    announcements: dict[str, list[Activity]]
+    """Organisers' announcements to each event, newest first."""
     people: dict[str, Person]
     visible_keys: set[tuple[str, str]]
     records: dict[str, EventRecords]
@@ -113,7 +116,13 @@ class SiteIndex:
         ordered = sorted(
             site.activities.values(), key=lambda a: (as_utc(a.date), a.id), reverse=True
         )
+        announcements: dict[str, list[Activity]] = defaultdict(list)
         for a in ordered:
+            if not a.project:
+                if a.event in site.events:
+                    announcements[a.event].append(a)
+                    event_activities[a.event].append(a)
+                continue
             project = site.projects.get((a.event, a.project))
             if project is None or project.is_hidden:
                 continue
@@ -130,6 +139,7 @@ class SiteIndex:
             by_stage=dict(by_stage),
             activities=dict(activities),
             event_activities=dict(event_activities),
+            announcements=dict(announcements),
             people=dict(site.people),
             visible_keys={p.key for items in projects.values() for p in items},
             records=group_records(site),

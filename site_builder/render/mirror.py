@@ -6,7 +6,12 @@ import json
 from typing import Any
 
 from .. import dribdat
+from ..model import Activity
+from .index import as_utc
 from .outputs import RenderContext
+
+LIVE_SIZE = 50
+"""Newest activities in an event's `activities.json`, which event pages poll."""
 
 
 def _json(data: Any) -> str:
@@ -33,3 +38,26 @@ def projects_csv(ctx: RenderContext, slug: str) -> str:
 def datapackage(ctx: RenderContext, slug: str) -> str:
     package = dribdat.event_package(ctx.site, ctx.index.records[slug], ctx.site.config.site_url)
     return _json(package)
+
+
+def activity_record(a: Activity) -> dict[str, Any]:
+    """An activity as the edit API's activity resource and live stream give it."""
+    return {
+        "id": a.id,
+        "event": a.event,
+        "project": a.project,
+        "date": as_utc(a.date).isoformat().replace("+00:00", "Z"),
+        "name": a.name,
+        "action": a.action,
+        "content": a.content,
+        "ref_url": a.ref_url,
+        "user": a.user,
+        "legacy_id": a.legacy_id,
+    }
+
+
+def activities_json(ctx: RenderContext, slug: str) -> str:
+    """The event's newest activities (visible projects' and announcements), newest first:
+    what an event page polls for new updates when the edit API is not reachable."""
+    items = ctx.index.event_activities.get(slug, [])[:LIVE_SIZE]
+    return _json({"activities": [activity_record(a) for a in items]})

@@ -14,6 +14,8 @@ from .urls import Urls
 _HASHTAG_SPLIT = re.compile(r"[\s,]+")
 
 DASH = "\u2013"
+LATEST = 10
+"""Announcements and updates an event page lists (its activity page has them all)."""
 
 
 def render_page(
@@ -152,6 +154,18 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         filters=filters(ctx, e),
         challenges=[views.card(site, u, p) for p in index.challenges.get(slug, ())],
         projects=[views.card(site, u, p) for p in index.teams.get(slug, ())],
+        announcements=[
+            views.activity(site, index, u, a, ctx.markdown)
+            for a in index.announcements.get(slug, [])[:LATEST]
+        ],
+        latest=[
+            views.activity(site, index, u, a, ctx.markdown)
+            for a in index.event_activities.get(slug, [])[:LATEST]
+        ],
+        live={
+            "api": site.config.api_url.rstrip("/"),
+            "mirror": u.link(urls.api_dir(slug) + "activities.json"),
+        },
     )
 
 

@@ -172,6 +172,7 @@ def _mirrors(index: SiteIndex) -> list[Output]:
         out.append(Output(f"{api}projects.json", partial(mirror.projects_json, slug=e.slug)))
         out.append(Output(f"{api}projects.csv", partial(mirror.projects_csv, slug=e.slug)))
         out.append(Output(f"{api}datapackage.json", partial(mirror.datapackage, slug=e.slug)))
+        out.append(Output(f"{api}activities.json", partial(mirror.activities_json, slug=e.slug)))
     return out
 
 

@@ -9,6 +9,7 @@ from html import unescape
 from itertools import groupby
 from typing import Any
 
+from ..archive.rules import ANNOUNCE, POST
 from ..model import Activity, Event, Project, Site
 from . import urls
 from .index import SiteIndex, as_utc, is_challenge, localize
@@ -104,24 +105,25 @@ def when(index: SiteIndex, event: Event) -> dict[str, Any]:
 
 
 def is_post(item: Activity) -> bool:
-    """Posts are Markdown written by the team; commits and syncs are shown as plain text."""
-    return item.action == "post" and bool(item.content.strip())
+    """Posts and announcements are Markdown written by people; commits and syncs are shown
+    as plain text."""
+    return item.action in (POST, ANNOUNCE) and bool(item.content.strip())
 
 
 def activity(
     site: Site, index: SiteIndex, u: Urls, item: Activity, markdown: Callable[[str], str]
 ) -> dict[str, Any]:
-    project = site.projects[(item.event, item.project)]
+    project = site.projects[(item.event, item.project)] if item.project else None
     local = localize(as_utc(item.date), index.zone(item.event))
     content = item.content.strip()
     # Dribdat wrote posts with links relative to its own server.
-    base = project.legacy_url or site.events[item.event].legacy_url
+    base = (project and project.legacy_url) or site.events[item.event].legacy_url
     return {
         "id": item.id,
         "time": local,
-        "project": project.name,
-        "url": u.link(urls.project_dir(item.event, item.project)),
-        "kind": item.action or item.name or "update",
+        "project": project.name if project else "",
+        "url": u.link(urls.project_dir(item.event, item.project)) if project else "",
+        "kind": "announcement" if item.action == ANNOUNCE else item.action or item.name or "update",
         "user": person(index, item.user) if item.user else None,
         "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
         "html": absolutize(markdown(item.content), base) if is_post(item) else "",

@@ -125,6 +125,8 @@ def delete_event(
             "delete those first"
         )
     del site.events[slug]
+    for key in [k for k, a in site.activities.items() if a.event == slug]:
+        del site.activities[key]  # its announcements
     return Outcome(None, None, audit(editor, now, "delete", f"events/{slug}"))
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..archive import schema
-from ..archive.rules import PROJECT_TEXT_FIELDS, slug_problem
+from ..archive.rules import POST, PROJECT_TEXT_FIELDS, slug_problem
 from ..errors import Problem
 from ..model import Activity, Project, Site
 from .common import (
@@ -27,7 +27,7 @@ from .common import (
 from .editor import Editor
 from .entries import Precondition, activity_etag, canonical, project_etag
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .quotas import POST, PostQuota
+from .quotas import PostQuota
 
 MEMBER_FIELDS = (
     "name",

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..archive.rules import POST
 from ..model import Activity, Site
 from .editor import Editor
 from .errors import TooLarge, TooMany
@@ -19,8 +20,6 @@ from .errors import TooLarge, TooMany
 WINDOW = timedelta(hours=1)
 POSTS_PER_HOUR = 60
 MAX_POST_BYTES = 16_384
-POST = "post"
-"""The `action` of a team's update, as `post_activity` writes it."""
 
 
 def _utc(value: datetime) -> datetime:

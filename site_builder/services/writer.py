@@ -32,7 +32,7 @@ from .. import archive
 from ..archive import txn
 from ..archive.persist import DeltaSaver
 from ..errors import ContentError, JamdatError
-from ..model import Site
+from ..model import Activity, Site
 from . import audit
 from .common import Outcome
 from .errors import EditError, Unavailable
@@ -42,6 +42,9 @@ log = logging.getLogger("jamdat.edits")
 
 Op = Callable[[Site, datetime], Outcome]
 """An edit: checks itself against the archive, then changes it (never the other way)."""
+
+Added = Callable[[Site, list[Activity]], None]
+"""Told of activities once they are on disk, with the archive they are part of."""
 
 _STOP = object()
 
@@ -74,12 +77,16 @@ class ContentWriter:
         *,
         git: bool = False,
         on_saved: Callable[[list[str]], None] | None = None,
+        on_added: Added | None = None,
         idle_check: float = 1.0,
     ) -> None:
         self.content = content
         self.git = GitLog(content) if git else None
         self.saver = DeltaSaver(content)
         self.on_saved = on_saved
+        self.on_added = on_added
+        """Called on the writer thread with the activities each commit (or reload) added:
+        the one place that knows a change has landed."""
         self.idle_check = idle_check
         self.saves = 0
         """How many times edits were written (each a batch of one or more edits)."""
@@ -120,9 +127,13 @@ class ContentWriter:
             except ContentError as exc:
                 self._broken = exc
                 raise
-            if self._site is not None:
+            old = self._site
+            if old is not None:
                 log.info("%s changed on disk: reloaded", self.content)
             self._site, self._read, self._broken = work.site, work.read, None
+            if old is not None:
+                new = work.site.activities
+                self._tell_added(work.site, [a for k, a in new.items() if k not in old.activities])
             # The server keeps this archive: frozen, it is not rescanned by every full
             # collection (100 ms pauses at 10,000 projects, each a delayed answer).
             gc.collect()
@@ -285,3 +296,23 @@ class ContentWriter:
             job.future.set_result(outcome)
         if changed and self.on_saved is not None:
             self.on_saved(changed)
+        if changed and self.on_added is not None:
+            self._tell_added(work, _added(base, work))
+
+    def _tell_added(self, site: Site, added: list[Activity]) -> None:
+        if added and self.on_added is not None:
+            try:
+                self.on_added(site, added)
+            except Exception:
+                log.exception("telling of new activities failed (they are saved)")
+
+
+def _added(base: Site, work: Site) -> list[Activity]:
+    """The activities `work` has and `base` has not. Operations add new entries at the end
+    of the copy's dict, so this reads only the new ones."""
+    added: list[Activity] = []
+    for key in reversed(work.activities):
+        if key in base.activities:
+            break
+        added.append(work.activities[key])
+    return added
