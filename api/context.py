@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from site_builder.access.db import AccessDb
+from site_builder.access.invites import InviteStore
+from site_builder.access.sessions import SessionStore
 from site_builder.model import Site
 from site_builder.services.common import Outcome
 from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
+from .limits import Limiter
 from .rebuild import BuildRunner, RebuildQueue
 from .settings import ApiSettings
 
@@ -32,6 +37,11 @@ class ApiContext:
     writer: ContentWriter
     runner: BuildRunner
     posts: PostQuota
+    access: AccessDb
+    invites: InviteStore
+    sessions: SessionStore
+    join_limits: tuple[Limiter, Limiter]
+    """Join attempts per client address and per invite."""
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)
@@ -39,12 +49,18 @@ class ApiContext:
     @classmethod
     def create(cls, settings: ApiSettings) -> ApiContext:
         writer = ContentWriter(settings.content, git=settings.git)
+        tokens = TokenStore.of(settings.content)  # first: it moves tokens of old versions
+        access = AccessDb.of(settings.content)
         return cls(
             settings,
-            TokenStore.of(settings.content),
+            tokens,
             writer,
             BuildRunner(settings),
             PostQuota(settings.quotas),
+            access,
+            InviteStore(access),
+            SessionStore(access, timedelta(days=settings.session_days)),
+            (Limiter(settings.join_per_address), Limiter(settings.join_per_invite)),
         )
 
     def site(self) -> Site:
@@ -83,6 +99,7 @@ class ApiContext:
             await self.rebuilds.stop(final_build=True)
         await asyncio.to_thread(self.runner.close)
         self.tokens.close()
+        self.access.close()
         log.info("stopped: every accepted edit is on disk")
 
 

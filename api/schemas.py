@@ -251,3 +251,23 @@ class Page(Struct, Generic[T], kw_only=True):
 def none_to_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """String fields the archive stores as '' when a client sends null."""
     return {k: ("" if v is None and k in fields else v) for k, v in changes.items()}
+
+
+class InviteCreate(Input):
+    event: Slug
+    role: Annotated[
+        str, Meta(pattern=r"^(member|organiser)$", description="member or organiser")
+    ] = "member"
+    uses: Annotated[int, Meta(ge=1, le=10_000, description="How many people may join with it.")] = 1
+    expires: Annotated[
+        str,
+        Meta(
+            max_length=40,
+            pattern=TEXT_PATTERN,
+            description="A duration (30m, 12h, 7d, 2w) or an ISO 8601 time; empty: never.",
+        ),
+    ] = ""
+
+
+class TokenCreate(Input):
+    expires_days: Annotated[int, Meta(ge=1, le=3650, description="Days until it expires.")] = 30

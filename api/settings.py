@@ -54,6 +54,15 @@ class ApiSettings:
     rate_per_token: int = 600
     """Requests per minute with one token (0: unlimited)."""
 
+    session_days: float = 14
+    """How long a browser session lasts after sign-in."""
+
+    join_per_address: int = 10
+    """Join attempts per minute from one client address (0: unlimited)."""
+
+    join_per_invite: int = 30
+    """Join attempts per minute with one invite code (0: unlimited)."""
+
     per_page: int = 50
     """Default page size of lists."""
 
@@ -73,7 +82,7 @@ class ApiSettings:
     def from_env(cls) -> ApiSettings:
         """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
         JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated),
-        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES."""
+        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES, JAMDAT_SESSION_DAYS."""
         env = os.environ
         origins = tuple(
             o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -86,6 +95,7 @@ class ApiSettings:
             cors_origins=origins,
             posts_per_hour=_count(env, "JAMDAT_POSTS_PER_HOUR", POSTS_PER_HOUR),
             max_post_bytes=_count(env, "JAMDAT_MAX_POST_BYTES", MAX_POST_BYTES),
+            session_days=_count(env, "JAMDAT_SESSION_DAYS", 14) or 14,
         )
 
 
