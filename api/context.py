@@ -19,7 +19,7 @@ from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
-from .limits import Limiter
+from .buckets import Limiter
 from .rebuild import BuildRunner, RebuildQueue
 from .settings import ApiSettings
 
@@ -60,7 +60,10 @@ class ApiContext:
             access,
             InviteStore(access),
             SessionStore(access, timedelta(days=settings.session_days)),
-            (Limiter(settings.join_per_address), Limiter(settings.join_per_invite)),
+            (
+                Limiter(settings.join_per_address, burst=settings.join_per_address),
+                Limiter(settings.join_per_invite, burst=settings.join_per_invite),
+            ),
         )
 
     def site(self) -> Site:

@@ -57,10 +57,11 @@ class ApiSettings:
     session_days: float = 14
     """How long a browser session lasts after sign-in."""
 
-    join_per_address: int = 10
-    """Join attempts per minute from one client address (0: unlimited)."""
+    join_per_address: int = 30
+    """Join attempts per minute from one client address (0: unlimited); a whole room
+    behind one address may join at once."""
 
-    join_per_invite: int = 30
+    join_per_invite: int = 60
     """Join attempts per minute with one invite code (0: unlimited)."""
 
     per_page: int = 50

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from site_builder.access.db import now_utc
@@ -16,6 +17,7 @@ from ..auth import current_editor, require_organiser
 from ..context import Ctx
 from ..docs import CREATE, DELETE, EDITORS, READ
 from ..schemas import InviteCreate
+from .common import SecretId
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -38,7 +40,7 @@ class InviteController(Controller):
 
     @post("/", sync_to_thread=False, security=EDITORS, responses=CREATE)
     def create_invite(
-        self, ctx: Ctx, request: Request[Any, Any, Any], data: InviteCreate
+        self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[InviteCreate]
     ) -> Response[Any]:
         """A new invite; its join link is shown only in this answer."""
         if data.event not in ctx.site().events:
@@ -65,7 +67,7 @@ class InviteController(Controller):
         responses=DELETE,
     )
     def revoke_invite(
-        self, ctx: Ctx, request: Request[Any, Any, Any], invite_id: str
+        self, ctx: Ctx, request: Request[Any, Any, Any], invite_id: SecretId
     ) -> dict[str, object]:
         """Revoke an invite: its link stops working at once."""
         return ctx.invites.revoke(current_editor(request), invite_id).public(now_utc())

@@ -25,6 +25,7 @@ from site_builder.services.errors import EditError, Invalid
 from ..context import Ctx
 from ..errors import ApiError, edit_error
 from ..signin import csrf_of, sign_in
+from .common import Code
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
@@ -62,7 +63,7 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return media == "application/json"
 
 
-def _limit(ctx: Ctx, request: Request[Any, Any, Any], code: str) -> None:
+def _limit(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> None:
     """429 with Retry-After past the join limits of the address or the invite."""
     per_address, per_invite = ctx.join_limits
     now = time.monotonic()
@@ -78,7 +79,7 @@ def _limit(ctx: Ctx, request: Request[Any, Any, Any], code: str) -> None:
 
 
 @get("/join/{code:str}", sync_to_thread=False, include_in_schema=False)
-def join_form(ctx: Ctx, request: Request[Any, Any, Any], code: str) -> Response[str]:
+def join_form(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> Response[str]:
     """The join form, or why the link cannot be used."""
     invite = ctx.invites.find(code)
     name = _event_name(ctx, invite)
@@ -91,7 +92,7 @@ def join_form(ctx: Ctx, request: Request[Any, Any, Any], code: str) -> Response[
 
 
 @post("/join/{code:str}", include_in_schema=False, opt={"csrf": False})
-async def join_submit(ctx: Ctx, request: Request[Any, Any, Any], code: str) -> Response[Any]:
+async def join_submit(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> Response[Any]:
     """Join: JSON in and out for scripts, a form and a page for browsers."""
     as_json = _wants_json(request)
     try:

@@ -4,9 +4,10 @@ organisers see and end anyone's sessions."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from site_builder.access.db import now_utc
@@ -16,8 +17,12 @@ from ..context import Ctx
 from ..docs import CREATE, DELETE, EDITORS, READ
 from ..schemas import TokenCreate
 from ..signin import csrf_of, sign_out_cookie
+from .common import SecretId
 
 NO_STORE = {"Cache-Control": "no-store"}
+UserFilter = Annotated[
+    str | None, QueryParameter(min_length=1, max_length=80, description="Only this user's.")
+]
 
 
 class MeController(Controller):
@@ -53,7 +58,7 @@ class MeController(Controller):
         responses=DELETE,
     )
     def end_my_session(
-        self, ctx: Ctx, request: Request[Any, Any, Any], session_id: str
+        self, ctx: Ctx, request: Request[Any, Any, Any], session_id: SecretId
     ) -> Response[dict[str, object]]:
         """End one of the caller's sessions (signing out when it is this one)."""
         ended = ctx.sessions.revoke(session_id, current_editor(request).user)
@@ -73,7 +78,7 @@ class MeController(Controller):
 
     @post("/tokens", sync_to_thread=False, security=EDITORS, responses=CREATE)
     def create_token(
-        self, ctx: Ctx, request: Request[Any, Any, Any], data: TokenCreate
+        self, ctx: Ctx, request: Request[Any, Any, Any], data: JSONBody[TokenCreate]
     ) -> Response[dict[str, object]]:
         """A personal bearer token for scripts, with the caller's rights; shown only now."""
         editor = current_editor(request)
@@ -96,7 +101,7 @@ class SessionController(Controller):
     guards = [require_organiser]  # noqa: RUF012
 
     @get("/", sync_to_thread=False, security=EDITORS, responses=READ)
-    def list_sessions(self, ctx: Ctx, user: str | None = None) -> list[dict[str, object]]:
+    def list_sessions(self, ctx: Ctx, user: UserFilter = None) -> list[dict[str, object]]:
         """Everyone's sessions, or one user's."""
         now = now_utc()
         return [s.public(now) for s in ctx.sessions.list(user)]
@@ -108,6 +113,6 @@ class SessionController(Controller):
         security=EDITORS,
         responses=DELETE,
     )
-    def end_session(self, ctx: Ctx, session_id: str) -> dict[str, object]:
+    def end_session(self, ctx: Ctx, session_id: SecretId) -> dict[str, object]:
         """End anyone's session: it stops working at once."""
         return ctx.sessions.revoke(session_id).public(now_utc())
