@@ -259,14 +259,10 @@ class InviteCreate(Input):
         str, Meta(pattern=r"^(member|organiser)$", description="member or organiser")
     ] = "member"
     uses: Annotated[int, Meta(ge=1, le=10_000, description="How many people may join with it.")] = 1
-    expires: Annotated[
-        str,
-        Meta(
-            max_length=40,
-            pattern=TEXT_PATTERN,
-            description="A duration (30m, 12h, 7d, 2w) or an ISO 8601 time; empty: never.",
-        ),
-    ] = ""
+    expires_hours: (
+        Annotated[int, Meta(ge=1, le=8760, description="Hours until it expires; absent: never.")]
+        | UnsetType
+    ) = UNSET
 
 
 class TokenCreate(Input):

@@ -326,12 +326,13 @@ def test_organiser_creates_lists_and_revokes_invites_over_the_api(env: ApiEnv) -
     with env.client() as client:
         made = client.post(
             "/api/v1/invites",
-            json={"event": EVENT, "role": "organiser", "uses": 3, "expires": "2d"},
+            json={"event": EVENT, "role": "organiser", "uses": 3, "expires_hours": 48},
             headers=env.auth("organiser"),
         )
         assert made.status_code == 201, made.text
         link = made.json()["link"]
         assert link.startswith("http://testserver.local/join/jdi_")
+        assert made.json()["expires_at"] > made.json()["created_at"]
         listed = client.get("/api/v1/invites", headers=env.auth("organiser")).json()
         assert [i["id"] for i in listed] == [made.json()["id"]] and "link" not in listed[0]
         assert link.rsplit("/", 1)[1] not in str(listed)

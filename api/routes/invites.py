@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
+from msgspec import UnsetType
 
 from site_builder.access.db import now_utc
-from site_builder.access.invites import parse_expiry
-from site_builder.errors import JamdatError, Problem
-from site_builder.services.errors import Invalid, NotFound
+from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
@@ -45,10 +45,8 @@ class InviteController(Controller):
         """A new invite; its join link is shown only in this answer."""
         if data.event not in ctx.site().events:
             raise NotFound(f"event {data.event!r} does not exist")
-        try:
-            expires = parse_expiry(data.expires) if data.expires else None
-        except JamdatError as exc:
-            raise Invalid([Problem("invites", str(exc), None, "expires")]) from None
+        hours = data.expires_hours
+        expires = None if isinstance(hours, UnsetType) else now_utc() + timedelta(hours=hours)
         code, invite = ctx.invites.create(
             current_editor(request), data.event, data.role, data.uses, expires
         )
