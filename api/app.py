@@ -7,7 +7,9 @@ store the CLI uses; saved edits queue a rebuild (`rebuild.py`).
 
 from __future__ import annotations
 
-from litestar import Litestar, Router
+from typing import Any
+
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -27,12 +29,22 @@ from .reqlog import request_log
 from .routes.builds import BuildController
 from .routes.categories import CategoryController
 from .routes.events import EventController
+from .routes.invites import InviteController
+from .routes.join import join_form, join_submit
 from .routes.live import LiveController
+from .routes.me import MeController, SessionController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
 from .settings import ApiSettings
+from .signin import check_csrf
 from .strict import EventSchema, StrictBodySchemas
 from .viewer import VIEWER_HEADERS, SwaggerViewer
+
+
+async def _before(request: Request[Any, Any, Any]) -> None:
+    """Who may send this (CSRF of cookie requests), then what it sends (the body)."""
+    await check_csrf(request)
+    await check_body(request)
 
 
 def create_app(settings: ApiSettings | None = None) -> Litestar:
@@ -51,6 +63,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
                 "If-Match",
                 "If-None-Match",
                 "Last-Event-ID",
+                "X-CSRF-Token",
             ],
             expose_headers=["ETag", "Retry-After"],
             max_age=600,
@@ -86,9 +99,14 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             BuildController,
             metrics,
             LiveController,
+            InviteController,
+            MeController,
+            SessionController,
+            join_form,
+            join_submit,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
-        before_request=check_body,
+        before_request=_before,
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         middleware=[RateLimits(settings.rate_per_address, settings.rate_per_token)],
         cors_config=cors,

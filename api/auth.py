@@ -1,7 +1,10 @@
-"""Who is calling: bearer tokens, checked by guards before a handler runs.
+"""Who is calling: a bearer token or a session cookie, checked by guards before a handler
+runs.
 
 Anonymous clients may read. A request that sends a token must send a valid one (401
-otherwise, also on reads); a valid token without the right to the edit gets 403.
+otherwise, also on reads); a valid token without the right to the edit gets 403. Without
+a token, a live session cookie speaks for its person (an expired or revoked one reads
+as signed out); its unsafe requests need the session's CSRF token (`api.signin`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from site_builder.access.sessions import COOKIE, Session
 from site_builder.services.editor import Editor
 
 from .bearer import bearer_token
@@ -19,11 +23,13 @@ from .context import STATE_KEY, ApiContext
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="jamdat"'}
 _EDITOR = "jamdat.editor"
+_SESSION = "jamdat.session"
 
 
 def editor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor | None:
-    """The token's editor, None without a token; 401 for a malformed, unknown, expired or
-    revoked token. Remembered for the rest of the request (and its log line)."""
+    """The token's editor, else the session cookie's, None without either; 401 for a
+    malformed, unknown, expired or revoked token. Remembered for the rest of the request
+    (and its log line)."""
     state = connection.scope.setdefault("state", {})
     if _EDITOR in state:
         cached = state[_EDITOR]
@@ -47,16 +53,36 @@ def editor_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Editor | None:
             }.get(verdict, "not a valid token")
             raise NotAuthorizedException(reason, headers=CHALLENGE)
         editor = record.editor
+    else:
+        session = session_of(connection)
+        editor = session.editor if session is not None else None
     state[_EDITOR] = editor
     return editor
+
+
+def session_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Session | None:
+    """The live session of the request's cookie (None without one, or a dead one), when
+    the request sends no Authorization header: a token always wins."""
+    state = connection.scope.setdefault("state", {})
+    if _SESSION not in state:
+        cookie = connection.cookies.get(COOKIE)
+        session = None
+        if cookie and "authorization" not in connection.headers:
+            ctx = connection.app.state[STATE_KEY]
+            assert isinstance(ctx, ApiContext)
+            session = ctx.sessions.verify(cookie)
+        state[_SESSION] = session
+    found = state[_SESSION]
+    return found if isinstance(found, Session) else None
 
 
 def require_editor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: a valid token (organiser or member)."""
     if editor_of(connection) is None:
         raise NotAuthorizedException(
-            "this needs a token: send `Authorization: Bearer <token>` "
-            "(an organiser creates one with `jamdat token create`)",
+            "this needs you signed in (join with an invite link) or a token: send "
+            "`Authorization: Bearer <token>` (an organiser creates one with "
+            "`jamdat token create`)",
             headers=CHALLENGE,
         )
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from site_builder.access.db import AccessDb
+from site_builder.access.invites import InviteStore
+from site_builder.access.sessions import SessionStore
 from site_builder.metrics import Metrics
 from site_builder.model import Site
 from site_builder.notify import Notifier, resolve
@@ -19,6 +23,7 @@ from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
 
 from . import report
+from .buckets import Limiter
 from .live import LiveFeed
 from .rebuild import BuildInfo, BuildRunner, RebuildQueue
 from .settings import ApiSettings
@@ -37,6 +42,11 @@ class ApiContext:
     writer: ContentWriter
     runner: BuildRunner
     posts: PostQuota
+    access: AccessDb
+    invites: InviteStore
+    sessions: SessionStore
+    join_limits: tuple[Limiter, Limiter]
+    """Join attempts per client address and per invite."""
     metrics: Metrics = field(default_factory=Metrics)
     """Prometheus counters of this app (`/metrics`); builds and syncs record here too."""
     notifier: Notifier = field(default_factory=Notifier)
@@ -49,12 +59,21 @@ class ApiContext:
     @classmethod
     def create(cls, settings: ApiSettings) -> ApiContext:
         writer = ContentWriter(settings.content, git=settings.git)
+        tokens = TokenStore.of(settings.content)  # first: it moves tokens of old versions
+        access = AccessDb.of(settings.content)
         return cls(
             settings,
-            TokenStore.of(settings.content),
+            tokens,
             writer,
             BuildRunner(settings),
             PostQuota(settings.quotas),
+            access,
+            InviteStore(access),
+            SessionStore(access, timedelta(days=settings.session_days)),
+            (
+                Limiter(settings.join_per_address, burst=settings.join_per_address),
+                Limiter(settings.join_per_invite, burst=settings.join_per_invite),
+            ),
         )
 
     def site(self) -> Site:
@@ -119,6 +138,7 @@ class ApiContext:
         await asyncio.to_thread(self.runner.close)
         await asyncio.to_thread(self.notifier.close)
         self.tokens.close()
+        self.access.close()
         log.info("stopped: every accepted edit is on disk")
 
 

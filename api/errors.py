@@ -15,6 +15,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_410_GONE,
     HTTP_412_PRECONDITION_FAILED,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -23,6 +24,7 @@ from litestar.status_codes import (
 )
 from msgspec import Struct
 
+from site_builder.access.invites import InviteGone
 from site_builder.services.errors import (
     Conflict,
     EditError,
@@ -72,6 +74,7 @@ def unprocessable(errors: Sequence[FieldError]) -> ApiError:
 
 _STATUS: tuple[tuple[type[EditError], int], ...] = (
     (NotFound, HTTP_404_NOT_FOUND),
+    (InviteGone, HTTP_410_GONE),
     (Conflict, HTTP_409_CONFLICT),
     (Forbidden, HTTP_403_FORBIDDEN),
     (Stale, HTTP_412_PRECONDITION_FAILED),

@@ -1,9 +1,11 @@
 """One log line per request: address, method, path, status, time and user. Never a
-header, a body or a query string, so tokens and texts stay out of logs."""
+header, a body or a query string, so tokens and texts stay out of logs; invite codes in
+join paths are masked."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -11,6 +13,12 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("jamdat.access")
+_JOIN = re.compile(r"^/join/[^/]*")
+
+
+def loggable(path: str) -> str:
+    """The path as logged: printable, and without the secret of a join link."""
+    return _JOIN.sub("/join/<code>", path).encode("unicode_escape").decode("ascii")
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
@@ -39,7 +47,7 @@ def request_log(app: ASGIApp) -> ASGIApp:
                 "%s %s %s %d %.1fms%s",
                 client[0] if client else "-",
                 scope.get("method", "-"),
-                scope["path"].encode("unicode_escape").decode("ascii"),
+                loggable(scope["path"]),
                 status,
                 (time.perf_counter() - start) * 1000,
                 f" user={editor.user}" if editor is not None else "",

@@ -251,3 +251,19 @@ class Page(Struct, Generic[T], kw_only=True):
 def none_to_empty(changes: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """String fields the archive stores as '' when a client sends null."""
     return {k: ("" if v is None and k in fields else v) for k, v in changes.items()}
+
+
+class InviteCreate(Input):
+    event: Slug
+    role: Annotated[
+        str, Meta(pattern=r"^(member|organiser)$", description="member or organiser")
+    ] = "member"
+    uses: Annotated[int, Meta(ge=1, le=10_000, description="How many people may join with it.")] = 1
+    expires_hours: (
+        Annotated[int, Meta(ge=1, le=8760, description="Hours until it expires; absent: never.")]
+        | UnsetType
+    ) = UNSET
+
+
+class TokenCreate(Input):
+    expires_days: Annotated[int, Meta(ge=1, le=3650, description="Days until it expires.")] = 30

@@ -55,6 +55,16 @@ class ApiSettings:
     rate_per_token: int = 600
     """Requests per minute with one token (0: unlimited)."""
 
+    session_days: float = 14
+    """How long a browser session lasts after sign-in."""
+
+    join_per_address: int = 30
+    """Join attempts per minute from one client address (0: unlimited); a whole room
+    behind one address may join at once."""
+
+    join_per_invite: int = 60
+    """Join attempts per minute with one invite code (0: unlimited)."""
+
     per_page: int = 50
     """Default page size of lists."""
 
@@ -82,7 +92,8 @@ class ApiSettings:
     def from_env(cls) -> ApiSettings:
         """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
         JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated),
-        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES, JAMDAT_METRICS_TOKEN."""
+        JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES, JAMDAT_METRICS_TOKEN,
+        JAMDAT_SESSION_DAYS."""
         env = os.environ
         origins = tuple(
             o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -96,6 +107,7 @@ class ApiSettings:
             posts_per_hour=_count(env, "JAMDAT_POSTS_PER_HOUR", POSTS_PER_HOUR),
             max_post_bytes=_count(env, "JAMDAT_MAX_POST_BYTES", MAX_POST_BYTES),
             metrics_token=env.get("JAMDAT_METRICS_TOKEN", "").strip(),
+            session_days=_count(env, "JAMDAT_SESSION_DAYS", 14) or 14,
         )
 
 

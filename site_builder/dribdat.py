@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .archive.rules import EVENT_TEXT_FIELDS, event_zone
 from .csvcells import neutralise
-from .model import Activity, Category, Event, Project, Site
+from .model import Activity, Category, Event, Person, Project, Site
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M"
 """Dribdat's date format: local wall-clock time to the minute, no zone."""
@@ -64,6 +64,19 @@ def group_records(site: Site) -> dict[str, EventRecords]:
         if a.event in groups:
             groups[a.event].activities.append(a)
     return groups
+
+
+def user_row(person: Person) -> dict[str, str]:
+    """A person's public profile as a Dribdat `users` row (the avatar only when set, so
+    archives without avatars export as before)."""
+    row = {
+        "username": person.username,
+        "fullname": person.fullname,
+        "webpage_url": person.webpage_url,
+    }
+    if person.avatar_url:
+        row["avatar_url"] = person.avatar_url
+    return row
 
 
 def _id(legacy_id: int | None, *key: str) -> int:
@@ -293,11 +306,7 @@ def event_package(
         names.update(p.team_members)
         names.add(p.maintainer)
     names.update(a["user_name"] for a in activities)
-    users = [
-        {"username": u.username, "fullname": u.fullname, "webpage_url": u.webpage_url}
-        for name, u in sorted(site.people.items())
-        if name in names
-    ]
+    users = [user_row(u) for name, u in sorted(site.people.items()) if name in names]
     stamps = [p.updated_at for p in records.projects if p.updated_at]
     stamps += [a.date for a in records.activities]
     license_name = site.config.license

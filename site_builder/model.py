@@ -132,6 +132,7 @@ class Person:
     username: str
     fullname: str = ""
     webpage_url: str = ""
+    avatar_url: str = ""
 
 
 @dataclass(slots=True)

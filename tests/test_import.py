@@ -192,7 +192,9 @@ def test_users_keep_public_fields_only(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "users.email" in result.output and "users.password" in result.output
     people = (content / "data" / "people.csv").read_text(encoding="utf-8")
-    assert people == "username,fullname,webpage_url\nada,Ada Lovelace,https://ada.example\n"
+    assert people == (
+        "username,fullname,webpage_url,avatar_url\nada,Ada Lovelace,https://ada.example,\n"
+    )
     for path in content.rglob("*"):
         if path.is_file():
             body = path.read_bytes()

@@ -18,6 +18,7 @@ from site_builder.dribdat import (
     projects_csv,
     projects_payload,
 )
+from site_builder.model import Site
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
 PACKAGES = sorted(FIXTURES.glob("*.datapackage.json"))
@@ -69,7 +70,7 @@ def test_every_fixture_survives_a_round_trip(cli: Cli, tmp_path: Path, package: 
         lost = set(first[differ[0]].decode().splitlines()) - set(
             second[differ[0]].decode().splitlines()
         )
-        assert lost == {"ant,,https://www.swissinfo.ch/ita/profiles-swissinfo/andrea-tognina"}
+        assert lost == {"ant,,https://www.swissinfo.ch/ita/profiles-swissinfo/andrea-tognina,"}
     else:
         assert differ == []
 
@@ -129,3 +130,25 @@ def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
     assert parsed[0]["longtext"] == rows[0]["longtext"]
     assert {r["is_challenge"] for r in parsed} == {"True", "False"}
     assert projects_csv([]) == ""
+
+
+def test_avatars_survive_a_round_trip(cli: Cli, tmp_path: Path) -> None:
+    """An avatar link travels in the users rows of the export and comes back."""
+    first = tmp_path / "first"
+    assert cli("import", "--content", first, PACKAGES[0]).exit_code == 0
+    name = sorted(archive.load(first).people)[0]
+
+    def add_avatar(site: Site) -> None:
+        site.people[name].avatar_url = "https://img.example/a.png"
+
+    archive.edit(first, add_avatar)
+    site = archive.load(first)
+    exports = []
+    for event in sorted(site.events):
+        path = tmp_path / f"{event}.json"
+        package = event_package(site, group_records(site)[event], SITE_URL)
+        path.write_text(json.dumps(package), encoding="utf-8")
+        exports.append(path)
+    second = tmp_path / "second"
+    assert cli("import", "--content", second, *exports).exit_code == 0
+    assert archive.load(second).people[name].avatar_url == "https://img.example/a.png"

@@ -132,7 +132,7 @@ def test_frictionless_catches_column_order_the_store_accepts(
 
     full = cli("validate", "--content", content)
     assert full.exit_code == 1
-    assert "data/people.csv, row 1, field 'username': column 1 is 'webpage_url'" in full.stderr
+    assert "data/people.csv, row 1, field 'username': column 1 is 'avatar_url'" in full.stderr
     assert not any(word in full.stderr for word in JARGON)
 
 

@@ -31,6 +31,11 @@ ActivityId = Annotated[
     str,
     PathParameter(min_length=1, max_length=200, description="The activity's `id`."),
 ]
+SecretId = Annotated[
+    str,
+    PathParameter(min_length=1, max_length=40, description="The id as listed (not a secret)."),
+]
+Code = Annotated[str, PathParameter(min_length=1, max_length=100, description="Invite code.")]
 PageNumber = Annotated[int, Parameter(ge=1, le=1_000_000, description="Page, from 1.")]
 PerPage = Annotated[int | None, Parameter(ge=1, le=500, description="Entries per page.")]
 

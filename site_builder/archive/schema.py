@@ -246,6 +246,7 @@ PEOPLE = Table(
         _s("username", "Key: the person's username.", required=True),
         _s("fullname", "Full name as the person chose to show it."),
         _s("webpage_url", "Public profile link."),
+        _s("avatar_url", "Public picture of the person (an image link)."),
     ),
     ("username",),
 )

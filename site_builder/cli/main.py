@@ -15,7 +15,9 @@ from .authoring import init_command, new_group, serve_command
 from .common import CONTENT, Group
 from .common import fail as _fail
 from .export import export as export_command
+from .invite import invite_group
 from .media import media as media_command
+from .people import people_group
 from .sync import sync as sync_command
 
 
@@ -122,6 +124,8 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
 
 main.add_command(sync_command)
 main.add_command(token_group)
+main.add_command(invite_group)
+main.add_command(people_group)
 main.add_command(api_command)
 main.add_command(export_command)
 main.add_command(media_command)

@@ -38,10 +38,7 @@ def event_packages(site: Site, url: str, content: Path | None = None) -> dict[st
     if orphans and packages:
         first = packages[min(packages)]
         users = next(r for r in first["resources"] if r["name"] == "users")
-        rows = [
-            {"username": h.username, "fullname": h.fullname, "webpage_url": h.webpage_url}
-            for h in orphans
-        ]
+        rows = [dribdat.user_row(h) for h in orphans]
         users["data"] = sorted(users["data"] + rows, key=lambda row: str(row["username"]))
     for slug, package in packages.items():
         for resource in package["resources"]:

@@ -33,7 +33,7 @@ KNOWN: dict[str, frozenset[str]] = {
         EXTRAS,
     ),
     "categories": _names("id name description logo_color logo_icon event_id", EXTRAS),
-    "users": _names("username fullname webpage_url name url"),
+    "users": _names("username fullname webpage_url name url avatar_url"),
     "activities": _names("id time date name action content ref_url user_name project_id", EXTRAS),
 }
 """Fields each resource maps onto the archive."""
@@ -231,7 +231,8 @@ def parse_category(row: dict[str, Any]) -> Row:
 
 
 def parse_person(row: dict[str, Any]) -> Row | None:
-    """Public profile fields only: username, fullname, webpage_url (0.1.0: name, url)."""
+    """Public profile fields only: username, fullname, webpage_url (0.1.0: name, url),
+    avatar_url."""
     name_key = "username" if "username" in row else "name"
     username = _str(row, name_key) if name_key in row else ""
     if not username:
@@ -242,6 +243,8 @@ def parse_person(row: dict[str, Any]) -> Row | None:
     url_key = "webpage_url" if "webpage_url" in row else "url"
     if url_key in row:
         values["webpage_url"] = _str(row, url_key)
+    if "avatar_url" in row:
+        values["avatar_url"] = _str(row, "avatar_url")
     return Row(None, values)
 
 
