@@ -160,7 +160,7 @@ def _read_table(
     by_name = {f.name: f for f in table.fields}
     unknown = [name for name in header if name not in by_name]
     twice = sorted({name for name in header if header.count(name) > 1})
-    missing = [f.name for f in table.fields if f.name not in header]
+    missing, _newer = table.absent(header)  # newer columns read as empty (see Field.added)
     for name in unknown:
         problems.append(Problem(table.path, "unknown column", 1, name))
     for name in twice:

@@ -30,6 +30,9 @@ class Field:
     """A wall-clock time in the event's zone: it carries no offset."""
     url: bool = False
     """A web address whose path may become file names (see `URL_MAX_LENGTH`)."""
+    added: bool = False
+    """A column newer than the first archives: a table without it reads it as empty, and
+    the next save of that table (or `jamdat validate --fix`) adds it."""
 
     def descriptor(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -74,6 +77,11 @@ class Table:
     @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def absent(self, header: list[str]) -> tuple[list[str], list[str]]:
+        """The schema's columns a header lacks: (required ones, ones added later)."""
+        gone = [f for f in self.fields if f.name not in header]
+        return [f.name for f in gone if not f.added], [f.name for f in gone if f.added]
 
     def descriptor(self) -> dict[str, Any]:
         schema: dict[str, Any] = {
@@ -246,7 +254,7 @@ PEOPLE = Table(
         _s("username", "Key: the person's username.", required=True),
         _s("fullname", "Full name as the person chose to show it."),
         _s("webpage_url", "Public profile link."),
-        _s("avatar_url", "Public picture of the person (an image link)."),
+        _s("avatar_url", "Public picture of the person (an image link).", added=True),
     ),
     ("username",),
 )

@@ -61,14 +61,25 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
     report.warnings.extend(check_readme_sizes(files))
     report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]
+    newer = _newer_columns(content)
     if fix:
-        # The descriptor alone, as one transaction: not written when the archive changed
-        # since it was read (the descriptor would describe another archive).
-        data = expected.encode("utf-8")
+        # The descriptor and the tables that lack newer columns, as one transaction: not
+        # written when the archive changed since it was read.
+        wanted = [DESCRIPTOR, *newer]
         with txn.exclusive(content):
-            if not holds(content / DESCRIPTOR, data):
-                txn.commit(content, {DESCRIPTOR: data}, work.read)
-                report.fixed.append(DESCRIPTOR)
+            rewrite = {
+                path: files[path].encode("utf-8")
+                for path in wanted
+                if not holds(content / path, files[path].encode("utf-8"))
+            }
+            if rewrite:
+                txn.commit(content, rewrite, work.read)
+                report.fixed.extend(rewrite)
+                newer = {}
+    for path, names in newer.items():
+        message = f"lacks the newer column(s) {', '.join(names)}, read as empty: run "
+        message += "`jamdat validate --fix` to add them (any edit of this table does too)"
+        report.warnings.append(Problem(path, message, 1))
     # The descriptor is for Frictionless and the tools that read the package; the build
     # never reads it, and the next save or --fix rewrites it: an error of the full pass.
     stale = check_descriptor(content, json.loads(expected))
@@ -110,6 +121,20 @@ def _row_numbers(content: Path) -> dict[tuple[str, tuple[str, ...]], int]:
         for number, row in enumerate(reader, start=2):
             rows[(table.name, tuple(row[i] for i in index))] = number
     return rows
+
+
+def _newer_columns(content: Path) -> dict[str, list[str]]:
+    """Table path -> the columns added to the schema since the table was written."""
+    found: dict[str, list[str]] = {}
+    for table in schema.TABLES:
+        data = contentfs.read_optional(content, table.path)
+        if data is None:
+            continue
+        header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")), [])
+        _, newer = table.absent(header)
+        if newer:
+            found[table.path] = newer
+    return found
 
 
 def check_readme_sizes(files: dict[str, str]) -> list[Problem]:
