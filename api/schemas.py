@@ -137,6 +137,8 @@ class EventCreate(Input):
     logo_url: Url = ""
     gallery_url: Url = ""
     certificate_path: Url = ""
+    lock_starting: bool | None = None
+    lock_editing: bool | None = None
     description: Markdown = ""
     instruction: Markdown = ""
     boilerplate: Markdown = ""
@@ -159,6 +161,8 @@ class EventPatch(Input):
     logo_url: Url | UnsetType = UNSET
     gallery_url: Url | UnsetType = UNSET
     certificate_path: Url | UnsetType = UNSET
+    lock_starting: bool | UnsetType | None = UNSET
+    lock_editing: bool | UnsetType | None = UNSET
     description: Markdown | UnsetType = UNSET
     instruction: Markdown | UnsetType = UNSET
     boilerplate: Markdown | UnsetType = UNSET
