@@ -28,6 +28,7 @@ from .routes.categories import CategoryController
 from .routes.events import EventController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
+from .routes.teams import PreviewController, TeamController
 from .settings import ApiSettings
 from .strict import EventSchema, StrictBodySchemas
 from .viewer import VIEWER_HEADERS, SwaggerViewer
@@ -75,6 +76,8 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             EventController,
             CategoryController,
             ProjectController,
+            TeamController,
+            PreviewController,
             BuildController,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},

@@ -238,6 +238,37 @@ class StageChange(Input):
     progress: Annotated[int, Meta(ge=-1000, le=1000, description=STAGE_HELP)]
 
 
+class ProjectStart(Input):
+    """A participant's new project: the slug comes from the name, the stage is the
+    ladder's first project stage, and the starter is its team."""
+
+    name: Name
+    summary: Summary = ""
+    challenge: Annotated[
+        str,
+        Meta(
+            pattern=f"{SLUG_PATTERN}|^$",
+            max_length=60,
+            description="Start from this challenge (a project slug of the event); the new "
+            "project joins its category.",
+        ),
+    ] = ""
+
+
+class PreviewRequest(Input):
+    """Markdown to render as the pitch of `project` in `event` (both optional)."""
+
+    markdown: Markdown
+    event: Annotated[str, Meta(pattern=f"{SLUG_PATTERN}|^$", max_length=60)] = ""
+    project: Annotated[str, Meta(pattern=f"{SLUG_PATTERN}|^$", max_length=60)] = ""
+
+
+class Preview(Struct, kw_only=True):
+    """The HTML the static site would show."""
+
+    html: str
+
+
 class PostCreate(Input):
     content: Post
     ref_url: Url = ""
