@@ -145,7 +145,6 @@ def _group(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [list(g) for _, g in groupby(entries, key=lambda e: e["time"].date())]
 
 
-
 def pitch_base(project: Project, event: Event | None) -> str:
     """Where a pitch came from (the project's or event's Dribdat page): its relative
     links and images resolve against it."""
