@@ -35,6 +35,7 @@ from .routes.live import LiveController
 from .routes.me import MeController, SessionController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
+from .routes.teams import PreviewController, TeamController
 from .settings import ApiSettings
 from .signin import check_csrf
 from .strict import EventSchema, StrictBodySchemas
@@ -96,6 +97,8 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             EventController,
             CategoryController,
             ProjectController,
+            TeamController,
+            PreviewController,
             BuildController,
             metrics,
             LiveController,

@@ -137,6 +137,8 @@ class EventCreate(Input):
     logo_url: Url = ""
     gallery_url: Url = ""
     certificate_path: Url = ""
+    lock_starting: bool | None = None
+    lock_editing: bool | None = None
     description: Markdown = ""
     instruction: Markdown = ""
     boilerplate: Markdown = ""
@@ -159,6 +161,8 @@ class EventPatch(Input):
     logo_url: Url | UnsetType = UNSET
     gallery_url: Url | UnsetType = UNSET
     certificate_path: Url | UnsetType = UNSET
+    lock_starting: bool | UnsetType | None = UNSET
+    lock_editing: bool | UnsetType | None = UNSET
     description: Markdown | UnsetType = UNSET
     instruction: Markdown | UnsetType = UNSET
     boilerplate: Markdown | UnsetType = UNSET
@@ -232,6 +236,37 @@ class ProjectPatch(Input):
 
 class StageChange(Input):
     progress: Annotated[int, Meta(ge=-1000, le=1000, description=STAGE_HELP)]
+
+
+class ProjectStart(Input):
+    """A participant's new project: the slug comes from the name, the stage is the
+    ladder's first project stage, and the starter is its team."""
+
+    name: Name
+    summary: Summary = ""
+    challenge: Annotated[
+        str,
+        Meta(
+            pattern=f"{SLUG_PATTERN}|^$",
+            max_length=60,
+            description="Start from this challenge (a project slug of the event); the new "
+            "project joins its category.",
+        ),
+    ] = ""
+
+
+class PreviewRequest(Input):
+    """Markdown to render as the pitch of `project` in `event` (both optional)."""
+
+    markdown: Markdown
+    event: Annotated[str, Meta(pattern=f"{SLUG_PATTERN}|^$", max_length=60)] = ""
+    project: Annotated[str, Meta(pattern=f"{SLUG_PATTERN}|^$", max_length=60)] = ""
+
+
+class Preview(Struct, kw_only=True):
+    """The HTML the static site would show."""
+
+    html: str
 
 
 class PostCreate(Input):

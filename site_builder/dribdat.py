@@ -35,6 +35,7 @@ PROJECT_STRINGS = (
     "autotext_url", "download_url", "contact_url", "image_url", "logo_color", "logo_icon",
 )  # fmt: skip
 PROJECT_FLAGS = ("is_challenge", "is_webembed", "is_hidden")
+EVENT_FLAGS = ("lock_starting", "lock_editing")
 
 
 # ---------------------------------------------------------------- export: records -> rows
@@ -125,7 +126,7 @@ def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str,
         "certificate_path": event.certificate_path,
     }
     if full:
-        for key in EVENT_TEXT_FIELDS:
+        for key in (*EVENT_TEXT_FIELDS, *EVENT_FLAGS):
             row[key] = getattr(event, key)
     row.update(
         url=f"{site_url}{event.slug}/",

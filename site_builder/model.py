@@ -31,6 +31,8 @@ class Event:
     logo_url: str = ""
     gallery_url: str = ""
     certificate_path: str = ""
+    lock_starting: bool | None = None
+    lock_editing: bool | None = None
     legacy_id: int | None = None
     legacy_url: str = ""
     # Markdown files

@@ -116,7 +116,7 @@ def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) 
         )
         stage = client.put(
             f"{project_url()}/stage",
-            json={"progress": 40},
+            json={"progress": 30},
             headers={**env.auth("member"), "If-Match": edited.headers["etag"]},
         )
         posted = client.post(
@@ -127,7 +127,7 @@ def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) 
     assert edited.status_code == 200 and stage.status_code == 200 and posted.status_code == 201
     after = archive.load(env.content)
     project = after.projects[(EVENT, PROJECT)]
-    assert (project.summary, project.pitch, project.progress) == ("New summary", "New pitch", 40)
+    assert (project.summary, project.pitch, project.progress) == ("New summary", "New pitch", 30)
     old = site.projects[(EVENT, PROJECT)].updated_at
     assert project.updated_at is not None and old is not None and project.updated_at > old
     new = sorted((a for a in after.activities.values() if a.id not in before), key=lambda a: a.id)
@@ -137,7 +137,7 @@ def test_each_accepted_edit_appends_an_activity_and_an_audit_entry(env: ApiEnv) 
         ("post", MEMBER, PROJECT),
     ]
     assert "summary" in new[0].content and "pitch" in new[0].content
-    assert "Publish" in new[1].content
+    assert "Prototype" in new[1].content
     assert new[2].content == "Demo at **15:00**" and new[2].ref_url == "https://example.org/demo"
     trail = audit.read(env.content)
     assert [(e.user, e.action, e.fields) for e in trail] == [

@@ -76,7 +76,7 @@ def _new_value(name: str, value: Any, record: Any, site: Site) -> Any:
         return "#336699"
     if name.endswith("_url") or name == "certificate_path":
         return "https://example.org/changed/"
-    if isinstance(value, bool) or (value is None and name.startswith("is_")):
+    if isinstance(value, bool) or (value is None and name.startswith(("is_", "lock_"))):
         return not value
     if name in ("starts_at", "ends_at", "date", "created_at", "updated_at"):
         return value + timedelta(days=1, hours=3) if value is not None else record_time(site)

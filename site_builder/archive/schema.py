@@ -155,6 +155,8 @@ EVENTS = Table(
         _s("logo_url", "Logo image."),
         _s("gallery_url", "Header or gallery image."),
         _s("certificate_path", "Template URL of participation certificates."),
+        Field("lock_starting", "boolean", "No new projects may be started (Dribdat's flag)."),
+        Field("lock_editing", "boolean", "Projects are frozen for members (Dribdat's flag)."),
         *_LEGACY,
     ),
     ("slug",),

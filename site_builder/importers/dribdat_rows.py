@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ..dribdat import EVENT_STRINGS, EXTRAS, PROJECT_FLAGS, PROJECT_STRINGS
+from ..dribdat import EVENT_FLAGS, EVENT_STRINGS, EXTRAS, PROJECT_FLAGS, PROJECT_STRINGS
 
 
 def _names(*groups: str | tuple[str, ...]) -> frozenset[str]:
@@ -24,7 +24,9 @@ def _names(*groups: str | tuple[str, ...]) -> frozenset[str]:
 
 
 KNOWN: dict[str, frozenset[str]] = {
-    "events": _names("id starts_at ends_at location_lat location_lon", EVENT_STRINGS, EXTRAS),
+    "events": _names(
+        "id starts_at ends_at location_lat location_lon", EVENT_STRINGS, EVENT_FLAGS, EXTRAS
+    ),
     "projects": _names(
         "id url progress created_at updated_at longtext autotext category_id category_name",
         "event_url pitch_order",
@@ -180,6 +182,9 @@ def parse_event(row: dict[str, Any]) -> Row:
             values[key] = _float(row, key)
     if values.get("location_lat") == 0 and values.get("location_lon") == 0:
         values["location_lat"] = values["location_lon"] = None  # Dribdat's "no coordinates"
+    for key in EVENT_FLAGS:
+        if key in row:
+            values[key] = _bool(row, key)
     values["legacy_id"] = _legacy(row)
     extra = {"timezone": _extra(row, "timezone")}
     if "legacy_url" in row:

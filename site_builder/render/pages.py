@@ -249,7 +249,7 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
         event=e,
         event_url=u.link(urls.event_dir(event)),
         when=views.when(index, e),
-        pitch_html=absolutize(ctx.markdown(p.pitch), p.legacy_url or e.legacy_url),
+        pitch_html=views.pitch_html(ctx.markdown, p.pitch, views.pitch_base(p, e)),
         readme_html=absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url),
         links=links,
         team=[views.person(index, m) for m in p.team_members],

@@ -145,3 +145,14 @@ def activity_days(
 
 def _group(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [list(g) for _, g in groupby(entries, key=lambda e: e["time"].date())]
+
+
+def pitch_base(project: Project, event: Event | None) -> str:
+    """Where a pitch came from (the project's or event's Dribdat page): its relative
+    links and images resolve against it."""
+    return project.legacy_url or (event.legacy_url if event else "")
+
+
+def pitch_html(markdown: Callable[[str], str], text: str, base: str) -> str:
+    """A pitch as the project page shows it: sanitized Markdown, links made absolute."""
+    return absolutize(markdown(text), base)

@@ -38,6 +38,8 @@ EVENT_FIELDS = (
     "logo_url",
     "gallery_url",
     "certificate_path",
+    "lock_starting",
+    "lock_editing",
     "description",
     "instruction",
     "boilerplate",

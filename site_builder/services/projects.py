@@ -80,6 +80,33 @@ def _editable(site: Site, editor: Editor, event: str, slug: str) -> Project:
     return project
 
 
+def check_unlocked(site: Site, editor: Editor, event: str) -> None:
+    """Members may not change projects of an event with `lock_editing`; organisers may."""
+    if site.events[event].lock_editing and not editor.is_organiser:
+        raise Conflict(
+            f"event {event!r} is locked for editing (lock_editing in {schema.EVENTS.path}): "
+            "ask an organiser"
+        )
+
+
+def check_ladder(site: Site, editor: Editor, project: Project, progress: int) -> None:
+    """Like Dribdat's "level up", members move their project one stage up the ladder at a
+    time (no skipping, no going back); organisers set any stage."""
+    if editor.is_organiser or progress == project.progress:
+        return
+    if project.stage < 0:
+        raise Forbidden("this challenge awaits approval: only an organiser may change its stage")
+    numbers = [stage.number for stage in site.stages.ladder]
+    current = site.stages.stage_for(project.stage).number
+    later = [n for n in numbers if n > current]
+    if not later or progress != later[0]:
+        allowed = f"the next stage is {later[0]}" if later else "it is on the last stage"
+        raise Forbidden(
+            f"members move a project one stage up the ladder at a time: {allowed}; "
+            "ask an organiser for any other change"
+        )
+
+
 def _check_references(site: Site, project: Project) -> None:
     if project.category and (project.event, project.category) not in site.categories:
         known = sorted(c.slug for c in site.categories_of(project.event))
@@ -115,6 +142,11 @@ def check_stage(site: Site, project: Project, progress: int) -> None:
 
 def create_project(site: Site, editor: Editor, project: Project, now: datetime) -> Outcome:
     require_organiser(editor, "create projects")
+    return add_project(site, editor, project, now)
+
+
+def add_project(site: Site, editor: Editor, project: Project, now: datetime) -> Outcome:
+    """Check and insert a new project, logging its creation; the caller checks rights."""
     check_new_entry(_FILE, slug_problem(project.slug, event=False), project.name)
     if project.event not in site.events:
         known = ", ".join(sorted(site.events)[:20]) or "none yet"
@@ -148,6 +180,7 @@ def update_project(
     current = _editable(site, editor, event, slug)
     pre.check(project_etag(current), f"project {event}/{slug}")
     check_fields(changes, PROJECT_FIELDS, _FILE, editor, MEMBER_FIELDS)
+    check_unlocked(site, editor, event)
     new = canonical(schema.PROJECTS, replace(current, **changes), PROJECT_TEXT_FIELDS)
     fields = changed_fields(current, new, PROJECT_FIELDS)
     if not fields:
@@ -175,6 +208,8 @@ def change_stage(
     current = _editable(site, editor, event, slug)
     pre.check(project_etag(current), f"project {event}/{slug}")
     check_stage(site, current, progress)
+    check_unlocked(site, editor, event)
+    check_ladder(site, editor, current, progress)
     if current.progress == progress:
         return Outcome(current, project_etag(current), None)
     new = replace(current, progress=progress, updated_at=now)
