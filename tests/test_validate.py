@@ -196,3 +196,46 @@ def test_fast_validation_does_not_import_frictionless(tmp_archive: ArchiveFactor
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _drop_columns(path: Path, names: set[str]) -> None:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    keep = [i for i, name in enumerate(rows[0]) if name not in names]
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([[r[i] for i in keep] for r in rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_an_archive_from_before_newer_columns_loads_builds_and_fix_upgrades_it(
+    tmp_archive: ArchiveFactory, cli: Cli, tmp_path: Path
+) -> None:
+    """Tables written before `avatar_url`, `lock_starting` and `lock_editing` existed still
+    load and build; validate says how to add them, and --fix adds exactly those."""
+    content = tmp_archive()
+    current = tree_digest(content)
+    _drop_columns(content / "data" / "people.csv", {"avatar_url"})
+    _drop_columns(content / "data" / "events.csv", {"lock_starting", "lock_editing"})
+    older = json.loads((content / "datapackage.json").read_text())
+    for resource in older["resources"]:
+        fields = resource["schema"]["fields"]
+        resource["schema"]["fields"] = [
+            f for f in fields if f["name"] not in {"avatar_url", "lock_starting", "lock_editing"}
+        ]
+    (content / "datapackage.json").write_text(json.dumps(older, indent=2) + "\n")
+
+    built = cli("build", "--content", content, "--out", tmp_path / "public")
+    assert built.exit_code == 0, built.output
+    checked = cli("validate", "--content", content)
+    assert checked.exit_code == 1  # the descriptor is stale
+    assert "data/people.csv" in checked.stderr and "avatar_url" in checked.stderr
+    assert "lock_starting, lock_editing" in checked.stderr
+    assert "jamdat validate --fix" in checked.stderr
+
+    fixed = cli("validate", "--fix", "--content", content)
+    assert fixed.exit_code == 0, fixed.output
+    assert tree_digest(content) == current
+    again = cli("validate", "--content", content)
+    assert again.exit_code == 0 and "newer column" not in again.stderr
