@@ -26,6 +26,7 @@ from .reqlog import request_log
 from .routes.builds import BuildController
 from .routes.categories import CategoryController
 from .routes.events import EventController
+from .routes.jobs import HistoryController, JobController, SyncController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
 from .settings import ApiSettings
@@ -76,6 +77,9 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             CategoryController,
             ProjectController,
             BuildController,
+            SyncController,
+            JobController,
+            HistoryController,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=check_body,
