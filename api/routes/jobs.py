@@ -29,6 +29,9 @@ from .common import EntrySlug, EventSlug
 
 JobId = Annotated[str, PathParameter(pattern=r"^[0-9a-f]{1,32}$", description="The job's `id`.")]
 HistoryLimit = Annotated[int, Parameter(ge=1, le=1000, description="At most this many runs.")]
+HistoryKind = Annotated[
+    Kind | None, Parameter(description="Only builds or only syncs (default: both).")
+]
 
 
 def _started(
@@ -107,7 +110,7 @@ class HistoryController(Controller):
     security = EDITORS
 
     @get("/", sync_to_thread=True, responses=errors(400, 401, 403))
-    def history(self, ctx: Ctx, kind: Kind | None = None, limit: HistoryLimit = 50) -> list[Run]:
+    def history(self, ctx: Ctx, kind: HistoryKind = None, limit: HistoryLimit = 50) -> list[Run]:
         """Builds and syncs, newest first: when, who, what changed, how long, outcome."""
         return ctx.history.list(kind, limit)
 
