@@ -109,7 +109,7 @@ class HistoryController(Controller):
     guards = (require_organiser,)
     security = EDITORS
 
-    @get("/", sync_to_thread=True, responses=errors(400, 401, 403))
+    @get("/", sync_to_thread=True, responses=errors(401, 403, 422))
     def history(self, ctx: Ctx, kind: HistoryKind = None, limit: HistoryLimit = 50) -> list[Run]:
         """Builds and syncs, newest first: when, who, what changed, how long, outcome."""
         return ctx.history.list(kind, limit)
