@@ -94,7 +94,9 @@ def test_event_sync_streams_progress_then_outcome_and_rebuilds(env: ApiEnv) -> N
         history = wait_for(
             lambda: client.get("/api/v1/history?kind=build", headers=env.auth("organiser")).json()
         )
-        assert any(run["by"] == "orga" and run["written"] > 0 for run in history), history
+        # The build may be the job's own or one the writer queued on noticing the
+        # sync's checkpoint first: either way one wrote pages after the sync.
+        assert any(run["written"] > 0 and run["started_at"] >= job["started_at"] for run in history)
 
 
 def test_a_finished_jobs_stream_gives_its_outcome_at_once(env: ApiEnv) -> None:
