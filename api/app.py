@@ -30,6 +30,7 @@ from .routes.builds import BuildController
 from .routes.categories import CategoryController
 from .routes.events import EventController
 from .routes.invites import InviteController
+from .routes.jobs import HistoryController, JobController, SyncController
 from .routes.join import join_form, join_submit
 from .routes.live import LiveController
 from .routes.me import MeController, SessionController
@@ -107,6 +108,9 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             SessionController,
             join_form,
             join_submit,
+            SyncController,
+            JobController,
+            HistoryController,
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=_before,

@@ -4,9 +4,10 @@ metrics and the notifier of chat webhooks."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -18,6 +19,7 @@ from site_builder.metrics import Metrics
 from site_builder.model import Site
 from site_builder.notify import Notifier, resolve
 from site_builder.services.common import Outcome
+from site_builder.services.history import History, Timer
 from site_builder.services.quotas import PostQuota
 from site_builder.services.writer import ContentWriter, Op
 from site_builder.tokens import TokenStore
@@ -27,6 +29,7 @@ from .buckets import Limiter
 from .live import LiveFeed
 from .rebuild import BuildInfo, BuildRunner, RebuildQueue
 from .settings import ApiSettings
+from .syncjobs import SyncJobs
 
 log = logging.getLogger("jamdat.api")
 
@@ -47,6 +50,8 @@ class ApiContext:
     sessions: SessionStore
     join_limits: tuple[Limiter, Limiter]
     """Join attempts per client address and per invite."""
+    history: History
+    syncs: SyncJobs
     metrics: Metrics = field(default_factory=Metrics)
     """Prometheus counters of this app (`/metrics`); builds and syncs record here too."""
     notifier: Notifier = field(default_factory=Notifier)
@@ -61,7 +66,8 @@ class ApiContext:
         writer = ContentWriter(settings.content, git=settings.git)
         tokens = TokenStore.of(settings.content)  # first: it moves tokens of old versions
         access = AccessDb.of(settings.content)
-        return cls(
+        history = History.of(settings.content)
+        ctx = cls(
             settings,
             tokens,
             writer,
@@ -74,7 +80,30 @@ class ApiContext:
                 Limiter(settings.join_per_address, burst=settings.join_per_address),
                 Limiter(settings.join_per_invite, burst=settings.join_per_invite),
             ),
+            history,
+            SyncJobs(settings.content, history),
         )
+        ctx.syncs.on_changed = ctx._synced
+        return ctx
+
+    def _synced(self, by: str) -> None:
+        """A sync job wrote content: rebuild (the writer also notices on its next check)."""
+        if self.rebuilds is not None:
+            self.rebuilds.notify(by)
+
+    def _built(self, info: BuildInfo, by: str) -> None:
+        """Write a finished build to the history, off the event loop."""
+        timer = Timer("build", by, started_at=info.started_at or info.finished_at or _utcnow())
+        run = timer.run(
+            "succeeded" if info.status == "succeeded" else "failed",
+            summary=info.summary,
+            written=info.written,
+            removed=info.deleted,
+            error=info.error,
+        )
+        run = dataclasses.replace(run, seconds=info.seconds or run.seconds)
+        assert self.loop is not None
+        self.loop.run_in_executor(None, self.history.record, run)
 
     def site(self) -> Site:
         """The archive as last saved (what reads answer from)."""
@@ -97,8 +126,10 @@ class ApiContext:
                 self.notifier.send(note)
         return outcome
 
-    def _build_done(self, info: BuildInfo) -> None:
+    def _build_done(self, info: BuildInfo, by: str) -> None:
+        """A build finished: count it, tell the webhooks if it failed, keep it in the history."""
         report.record_build(info, self.metrics, self.notifier, self.site().config)
+        self._built(info, by)
 
     async def startup(self) -> None:
         """Load the archive (refusing to start on broken content) and start the workers."""
@@ -128,10 +159,12 @@ class ApiContext:
         self.live.close()
         if self.rebuilds is not None:
             self.rebuilds.close_streams()
+        self.syncs.close_streams()
 
     async def shutdown(self) -> None:
         """Finish queued edits, then the running build (and one for edits still waiting)."""
         self.live.close()
+        await self.syncs.wait()
         await asyncio.to_thread(self.writer.close)
         if self.rebuilds is not None:
             await self.rebuilds.stop(final_build=True)
@@ -140,6 +173,10 @@ class ApiContext:
         self.tokens.close()
         self.access.close()
         log.info("stopped: every accepted edit is on disk")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def context_of(state: State) -> ApiContext:

@@ -25,6 +25,7 @@ from typing import Literal
 import msgspec
 from msgspec import Struct
 
+from .broadcast import Broadcast
 from .buildjob import BuildResult, run_build, warm_up, worker_init
 from .settings import ApiSettings
 
@@ -107,7 +108,7 @@ class RebuildQueue:
         build: Callable[[], Awaitable[BuildResult]],
         debounce: float,
         max_delay: float,
-        on_finished: Callable[[BuildInfo], None] | None = None,
+        on_finished: Callable[[BuildInfo, str], None] | None = None,
     ) -> None:
         self._build = build
         self._on_finished = on_finished
@@ -124,14 +125,18 @@ class RebuildQueue:
         self._final = True
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._subscribers: set[asyncio.Queue[BuildEvent | None]] = set()
+        self._events: Broadcast[BuildEvent] = Broadcast()
+        self._by: set[str] = set()
+        """Told about every finished build, with who asked for it (for the history)."""
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._task = self._loop.create_task(self._run(), name="jamdat-rebuild")
 
-    def notify(self) -> None:
-        """Content changed: build soon (call on the event loop)."""
+    def notify(self, by: str = "edits") -> None:
+        """Content changed: build soon (call on the event loop). `by` is who asked: an
+        editor's name, or "edits" for saved edits."""
+        self._by.add(by)
         now = time.monotonic()
         if self._dirty_since is None:
             self._dirty_since = now
@@ -158,9 +163,7 @@ class RebuildQueue:
 
     def close_streams(self) -> None:
         """End every event stream (on shutdown, so clients do not hold it open)."""
-        for queue in list(self._subscribers):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)
+        self._events.close()
 
     async def _run(self) -> None:
         while True:
@@ -196,6 +199,7 @@ class RebuildQueue:
         self.builds += 1
         info = BuildInfo(id=self.builds, status="running", edits=self._edits, started_at=_now())
         generation = self._generation
+        by, self._by = ", ".join(sorted(self._by)) or "edits", set()
         self._edits, self._dirty_since = 0, None
         self.latest = info
         self._publish("build-started", info)
@@ -234,31 +238,18 @@ class RebuildQueue:
             self._publish("build-failed", info)
         if self._on_finished is not None:
             try:
-                self._on_finished(msgspec.structs.replace(info))
+                self._on_finished(msgspec.structs.replace(info), by)
             except Exception:
                 log.exception("reporting build %d failed", info.id)
 
     def _publish(self, kind: Kind, info: BuildInfo) -> None:
-        event = BuildEvent(kind=kind, build=msgspec.structs.replace(info))
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(event)
-            except asyncio.QueueFull:
-                log.warning("an event stream is not reading: dropping it")
-                self._subscribers.discard(queue)
+        self._events.publish(BuildEvent(kind=kind, build=msgspec.structs.replace(info)))
 
     async def events(self, limit: int | None = None) -> AsyncIterator[BuildEvent]:
         """The current status, then build events as they happen (`limit` build events)."""
-        queue: asyncio.Queue[BuildEvent | None] = asyncio.Queue(maxsize=256)
-        self._subscribers.add(queue)
-        try:
+        if self._stopping:
             yield BuildEvent(kind="status", build=self.latest)
-            seen = 0
-            while (limit is None or seen < limit) and not self._stopping:
-                event = await queue.get()
-                if event is None:
-                    return
-                seen += 1
-                yield event
-        finally:
-            self._subscribers.discard(queue)
+            return
+        status = BuildEvent(kind="status", build=self.latest)
+        async for event in self._events.stream(lambda: [status], lambda _: False, limit):
+            yield event

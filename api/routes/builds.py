@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_404_NOT_FOUND
 
-from ..auth import require_organiser
+from ..auth import current_editor, require_organiser
 from ..context import Ctx
 from ..docs import ANYONE, EDITORS, READ_ENTRY, errors
 from ..errors import ApiError
@@ -49,10 +49,10 @@ class BuildController(Controller):
         security=EDITORS,
         responses=errors(403, 404),
     )
-    def request_build(self, ctx: Ctx) -> BuildInfo:
+    def request_build(self, ctx: Ctx, request: Request[Any, Any, Any]) -> BuildInfo:
         """Queue a rebuild (e.g. after changing templates)."""
         queue = _queue(ctx)
-        queue.notify()
+        queue.notify(current_editor(request).user)
         return queue.latest
 
     @get("/events", sync_to_thread=False, security=ANYONE, responses=READ_ENTRY)

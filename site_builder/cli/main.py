@@ -112,14 +112,26 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
     """Render the static site into OUT, incrementally and atomically."""
     from ..onterm import exit_cleanly_on_term
     from ..render.build import build_site
+    from ..services.history import History, Timer
 
+    timer = Timer("build", "cli")
     try:
         with exit_cleanly_on_term(f"build of {out} terminated; {out} is unchanged"):
             report = build_site(content, out, base_url=base_url, clean=clean, jobs=jobs)
     except JamdatError as exc:
+        History.of(content).record(timer.run("failed", error=str(exc)))
         _fail(exc)
         return
-    click.echo(report.summary())
+    summary = report.summary()
+    History.of(content).record(
+        timer.run(
+            "succeeded",
+            summary=summary,
+            written=len(report.written),
+            removed=len(report.deleted),
+        )
+    )
+    click.echo(summary)
 
 
 main.add_command(sync_command)

@@ -69,14 +69,19 @@ def sync(
     """Fetch README, description and commits of every project with an autotext_url (or a
     source_url on a known forge) and reconcile them into the content."""
     from ..errors import JamdatError
+    from ..services.history import History, Timer, sync_run
     from ..sync.engine import SyncOptions, run_sync
 
     options = SyncOptions(event, project, dry_run, concurrency)
     progress: _Bar | _Lines = _Bar() if sys.stdout.isatty() else _Lines(dry_run)
+    timer = Timer("sync", "cli")
+    scope = project or event
     try:
         report = run_sync(content, options, progress)
     except JamdatError as exc:
         progress.close()
+        if not dry_run:
+            History.of(content).record(timer.run("failed", scope=scope, error=str(exc)))
         _fail(exc)
         return
     except KeyboardInterrupt:
@@ -86,6 +91,11 @@ def sync(
         )
         sys.exit(130)
     progress.close()
+    if not dry_run:
+        summary = report.summary()
+        History.of(content).record(
+            sync_run(timer, scope, report.outcomes, summary, len(report.written))
+        )
     click.echo(report.summary(list_failures=isinstance(progress, _Bar)))
     if strict and report.failed:
         sys.exit(1)
