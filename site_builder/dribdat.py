@@ -23,7 +23,7 @@ from .model import Activity, Category, Event, Person, Project, Site
 DATE_FORMAT = "%Y-%m-%dT%H:%M"
 """Dribdat's date format: local wall-clock time to the minute, no zone."""
 
-EXTRAS = ("slug", "legacy_id", "legacy_url", "timezone", "key")
+EXTRAS = ("slug", "legacy_id", "legacy_url", "legacy_aliases", "timezone", "key")
 """Keys Jamdat adds to its own exports so that importing them back restores every record."""
 
 EVENT_STRINGS = (
@@ -133,6 +133,7 @@ def _event_row(site: Site, event: Event, site_url: str, full: bool) -> dict[str,
         slug=event.slug,
         legacy_id=event.legacy_id,
         legacy_url=event.legacy_url,
+        legacy_aliases=event.legacy_aliases,
         timezone=event.timezone,
     )
     return row
@@ -223,6 +224,7 @@ def projects_payload(
                 "slug": p.slug,
                 "legacy_id": p.legacy_id,
                 "legacy_url": p.legacy_url,
+                "legacy_aliases": p.legacy_aliases,
             }
         )
         if complete:

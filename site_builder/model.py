@@ -35,6 +35,8 @@ class Event:
     lock_editing: bool | None = None
     legacy_id: int | None = None
     legacy_url: str = ""
+    legacy_aliases: str = ""
+    """Other old URLs of this record (space-separated), each redirected like `legacy_url`."""
     # Markdown files
     description: str = ""
     instruction: str = ""
@@ -94,6 +96,8 @@ class Project:
     updated_at: datetime | None = None
     legacy_id: int | None = None
     legacy_url: str = ""
+    legacy_aliases: str = ""
+    """Other old URLs of this record (space-separated), each redirected like `legacy_url`."""
     # Markdown files
     pitch: str = ""
     readme: str = ""

@@ -74,7 +74,7 @@ CASES = [
         lambda c: append(
             c,
             "data/events.csv",
-            "autumn-jam,Again,,2023-10-07T10:00:00,2023-10-08T16:00:00,,,,,,,,,,,,,,,\n",
+            "autumn-jam,Again,,2023-10-07T10:00:00,2023-10-08T16:00:00,,,,,,,,,,,,,,,,\n",
         ),
         ("data/events.csv, row 4, field 'slug': duplicate key 'autumn-jam'", "first used in row 2"),
     ),
@@ -143,7 +143,7 @@ CASES = [
     Case(
         "truncated-csv",
         truncated_csv,
-        ("data/projects.csv, row 4: has 4 cells but the header has 26",),
+        ("data/projects.csv, row 4: has 4 cells but the header has 27",),
     ),
 ]
 

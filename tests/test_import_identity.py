@@ -165,3 +165,65 @@ def test_projects_csv_of_another_server_is_not_attached_by_name(cli: Cli, tmp_pa
     assert "https://hack.example.org/event/5" in result.output
     assert "neither in the archive nor in this import" in result.output
     assert tree_digest(content) == before
+
+
+def test_a_merged_mirror_keeps_both_servers_redirects_and_adds_no_duplicates(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`--merge` links an event to its mirror: its projects are the archived ones of the
+    same name, and the mirror's event and project URLs redirect too; re-importing the
+    mirror (now known by those URLs) changes nothing; export and import keep them."""
+    content, out = tmp_path / "c", tmp_path / "public"
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[0]).exit_code == 0
+    projects_before = len(archive.load(content).projects)
+    # The mirror: the same export as served by another Dribdat server, with its own ids.
+    doc = json.loads(PACKAGES[0].read_text(encoding="utf-8"))
+    text = json.dumps(doc).replace("hack.glam.opendata.ch/event/10", "glam.mirror.example/event/3")
+    doc = json.loads(
+        text.replace("hack.glam.opendata.ch/project/", "glam.mirror.example/project/9")
+    )
+    for resource in doc["resources"]:
+        for row in resource["data"]:
+            row["id"] = 3 if resource["name"] == "events" else int(f"9{row['id']}")
+    mirror = tmp_path / "mirror.datapackage.json"
+    mirror.write_text(json.dumps(doc), encoding="utf-8")
+
+    old, new = "https://hack.glam.opendata.ch/event/10", "https://glam.mirror.example/event/3"
+    result = cli(
+        "import", "--timezone", "UTC", "--content", content, "--merge", f"{old}={new}", mirror
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{new} redirects to it too" in result.output
+    site = archive.load(content)
+    assert len(site.projects) == projects_before  # matched by name within the linked event
+    event = site.events["glamhack-2023"]
+    assert (event.legacy_url, event.legacy_aliases) == (old, new)
+    project = next(p for p in site.projects.values() if p.legacy_id == 191)
+    assert project.legacy_url == "https://hack.glam.opendata.ch/project/191"
+    assert project.legacy_aliases == "https://glam.mirror.example/project/9191"
+
+    again = tree_digest(content)
+    result = cli("import", "--timezone", "UTC", "--content", content, mirror)  # no --merge
+    assert result.exit_code == 0, result.output
+    assert tree_digest(content) == again
+
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    rules = (out / "_redirects").read_text(encoding="utf-8")
+    for host, path in [
+        ("hack.glam.opendata.ch", "/event/10"),
+        ("glam.mirror.example", "/event/3"),
+        ("hack.glam.opendata.ch", "/project/191"),
+        ("glam.mirror.example", "/project/9191"),
+    ]:
+        assert f"https://{host}{path} " in rules or f"http://{host}{path} " in rules, path
+
+    exported = tmp_path / "export"
+    assert cli("export", "--content", content, "--out", exported).exit_code == 0, "export"
+    copy = tmp_path / "copy"
+    packages = sorted(exported.rglob("*.json"))
+    assert cli("import", "--timezone", "UTC", "--content", copy, *packages).exit_code == 0
+    back = archive.load(copy)
+    assert back.events["glamhack-2023"].legacy_aliases == new
+    assert {p.legacy_aliases for p in back.projects.values()} == {
+        p.legacy_aliases for p in site.projects.values()
+    }

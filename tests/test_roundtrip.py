@@ -135,7 +135,7 @@ def test_api_payloads_and_csv(cli: Cli, tmp_path: Path) -> None:
 def test_avatars_survive_a_round_trip(cli: Cli, tmp_path: Path) -> None:
     """An avatar link travels in the users rows of the export and comes back."""
     first = tmp_path / "first"
-    assert cli("import", "--content", first, PACKAGES[0]).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", first, PACKAGES[0]).exit_code == 0
     name = sorted(archive.load(first).people)[0]
 
     def add_avatar(site: Site) -> None:
@@ -150,5 +150,5 @@ def test_avatars_survive_a_round_trip(cli: Cli, tmp_path: Path) -> None:
         path.write_text(json.dumps(package), encoding="utf-8")
         exports.append(path)
     second = tmp_path / "second"
-    assert cli("import", "--content", second, *exports).exit_code == 0
+    assert cli("import", "--timezone", "UTC", "--content", second, *exports).exit_code == 0
     assert archive.load(second).people[name].avatar_url == "https://img.example/a.png"

@@ -121,6 +121,12 @@ _LEGACY = (
         "Page URL on the Dribdat server this came from, kept for redirects.",
         url=True,
     ),
+    _s(
+        "legacy_aliases",
+        "Its other Dribdat page URLs (mirrors on other servers), space-separated: "
+        "each keeps a redirect, like `legacy_url`.",
+        added=True,
+    ),
 )
 
 EVENTS = Table(

@@ -59,7 +59,6 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
     report.warnings.extend(check_oddities(site, rows))
     files = render_files(site)
     report.warnings.extend(check_readme_sizes(files))
-    report.warnings.extend(check_canonical(content, files))
     expected = files[DESCRIPTOR]
     newer = _newer_columns(content)
     if fix:
@@ -76,6 +75,8 @@ def validate_archive(content: Path, frictionless: bool = True, fix: bool = False
                 txn.commit(content, rewrite, work.read)
                 report.fixed.extend(rewrite)
                 newer = {}
+    canonical = check_canonical(content, files)
+    report.warnings.extend(w for w in canonical if w.file not in newer)
     for path, names in newer.items():
         message = f"lacks the newer column(s) {', '.join(names)}, read as empty: run "
         message += "`jamdat validate --fix` to add them (any edit of this table does too)"

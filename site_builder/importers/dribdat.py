@@ -205,12 +205,18 @@ def _blank(value: Any) -> bool:
 def _fill(record: Any, values: dict[str, Any]) -> None:
     """Update a record the archive already has without losing anything: a field changes
     only to a non-empty value, not at all when the export is older than the record (by
-    `updated_at`), and a `legacy_url` is never replaced (its redirect must stay)."""
+    `updated_at`); a `legacy_id` or `legacy_url` is never replaced nor an alias dropped
+    (they are its identity on its server, and their redirects must stay)."""
     mine, theirs = getattr(record, "updated_at", None), values.get("updated_at")
     older = mine is not None and theirs is not None and theirs < mine
     for key, value in values.items():
+        if key == "legacy_aliases":  # a union: every old address keeps its redirect
+            for url in str(value).split():
+                _alias(record, url)
+            continue
         current = getattr(record, key)
-        if _blank(value) or (not _blank(current) and (older or key == "legacy_url")):
+        kept = key in ("legacy_id", "legacy_url")  # the record's identity on its server
+        if _blank(value) or (not _blank(current) and (older or kept)):
             continue
         setattr(record, key, value)
 
@@ -228,6 +234,19 @@ def _same_url(a: str, b: str) -> bool:
     """Two legacy URLs of one page: the same host and path, whatever the scheme or slash."""
     pa, pb = urlsplit(a.strip()), urlsplit(b.strip())
     return bool(_host(a)) and (_host(a), pa.path.rstrip("/")) == (_host(b), pb.path.rstrip("/"))
+
+
+def _known_url(record: Event | Project, url: str) -> bool:
+    """`url` is this record's old address: its `legacy_url` or one of its aliases."""
+    return any(_same_url(old, url) for old in (record.legacy_url, *record.legacy_aliases.split()))
+
+
+def _alias(record: Event | Project, url: str) -> bool:
+    """Keep `url` as another old address of `record` (a mirror's), so it redirects too."""
+    if not _host(url) or _known_url(record, url):
+        return False
+    record.legacy_aliases = " ".join([*record.legacy_aliases.split(), url.strip()])
+    return True
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -282,7 +301,7 @@ def _find_event(
                 return e, f"by legacy id {ident} on host {host}"
     if legacy_url:
         for e in events:
-            if _same_url(e.legacy_url, legacy_url):
+            if _known_url(e, legacy_url):
                 return e, f"by legacy_url {legacy_url}"
         for old, new in merges.items():
             if _same_url(new, legacy_url):
@@ -358,8 +377,12 @@ def _merge_package(
     if event is None and package.archive_event in site.events:
         event, why = site.events[package.archive_event], "named by its projects' CSV"
     created = event is None
+    mirror = ""  # the other server of an event linked to its mirror (see _find_project)
     if event is not None:
         summary.lines.append(f"matched event {event.slug} {why} ({package.source})")
+        linked = why.startswith(("by --merge", "by legacy_url"))
+        if linked and _host(legacy_url) != _host(event.legacy_url):
+            mirror = _host(legacy_url)
     else:
         ident = row.values["legacy_id"] if row.values["legacy_id"] is not None else row.id
         slug, renamed = _safe_slug(
@@ -382,10 +405,10 @@ def _merge_package(
         event.legacy_url = legacy_url
     else:
         _fill(event, {**row.values, "legacy_url": legacy_url})
-        if legacy_url and not _same_url(event.legacy_url, legacy_url):
-            summary.notes.append(
+        if _alias(event, legacy_url):
+            summary.lines.append(
                 f"event {event.slug} keeps legacy_url {event.legacy_url}; "
-                f"this export's {legacy_url} gets no redirect"
+                f"{legacy_url} redirects to it too"
             )
     slug = event.slug
     kept = summary.kept
@@ -399,7 +422,7 @@ def _merge_package(
     matched: set[str] = set()
     reasons: Counter[str] = Counter()
     for prow in sorted(package.projects, key=_id_order):
-        project, why = _merge_project(site, slug, prow, categories, summary)
+        project, why = _merge_project(site, slug, prow, categories, summary, mirror)
         reasons[why] += 1
         kept.add(slug, "projects", project.slug, prow.extra.get("unknown", {}))
         matched.add(project.slug)
@@ -464,9 +487,11 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
     return by_id
 
 
-def _find_project(site: Site, event: str, row: Row) -> tuple[Project | None, str]:
+def _find_project(site: Site, event: str, row: Row, mirror: str = "") -> tuple[Project | None, str]:
     """The event's project this row is, and why: by Dribdat id on the same server (or
-    where either names none), then by `legacy_url`; never by name alone."""
+    where either names none), then by `legacy_url` (or an alias); never by name alone,
+    except in an event linked to its `mirror` host by `--merge`, where a project of that
+    host matches the archived project of the same name that no mirror row claimed yet."""
     existing = sorted(site.projects_of(event), key=lambda p: p.slug)
     legacy, url = row.values["legacy_id"], str(row.values.get("legacy_url") or "")
     host = _host(url)
@@ -477,8 +502,13 @@ def _find_project(site: Site, event: str, row: Row) -> tuple[Project | None, str
                 return p, "by legacy id"
     if url:
         for p in existing:
-            if _same_url(p.legacy_url, url):
+            if _known_url(p, url):
                 return p, "by legacy_url"
+    if mirror and host == mirror:
+        for p in existing:
+            hosts = {_host(u) for u in (p.legacy_url, *p.legacy_aliases.split())}
+            if mirror not in hosts and _same_name(p.name, row.values["name"]):
+                return p, f"by name, in an event linked to its mirror on {mirror} by --merge"
     if legacy is None and not url and row.slug:
         # A row of Jamdat's own mirror (no Dribdat id, no Dribdat URL) names its key.
         for p in existing:
@@ -488,9 +518,14 @@ def _find_project(site: Site, event: str, row: Row) -> tuple[Project | None, str
 
 
 def _merge_project(
-    site: Site, event: str, row: Row, categories: dict[int, str], summary: ImportSummary
+    site: Site,
+    event: str,
+    row: Row,
+    categories: dict[int, str],
+    summary: ImportSummary,
+    mirror: str = "",
 ) -> tuple[Project, str]:
-    project, why = _find_project(site, event, row)
+    project, why = _find_project(site, event, row, mirror)
     if project is None:
         legacy = row.values["legacy_id"]
         ident = legacy if legacy is not None else row.id
@@ -505,6 +540,11 @@ def _merge_project(
         _apply(project, row.values)
     else:
         _fill(project, row.values)
+        if _alias(project, str(row.values.get("legacy_url") or "")):
+            summary.lines.append(
+                f"project {event}/{project.slug} keeps legacy_url {project.legacy_url}; "
+                f"{row.values['legacy_url']} redirects to it too"
+            )
     if not (project.pitch or project.readme) and row.extra.get("excerpt"):
         # A CSV's only long text, cut from the pitch (or from the README, which this
         # project has not got either): better than no text.

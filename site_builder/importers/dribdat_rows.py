@@ -189,6 +189,8 @@ def parse_event(row: dict[str, Any]) -> Row:
     extra = {"timezone": _extra(row, "timezone")}
     if "legacy_url" in row:
         values["legacy_url"] = _str(row, "legacy_url")
+    if "legacy_aliases" in row:
+        values["legacy_aliases"] = _str(row, "legacy_aliases")
     return Row(_int(row, "id") if "id" in row else None, values, _extra(row, "slug"), extra)
 
 
@@ -214,6 +216,8 @@ def parse_project(row: dict[str, Any]) -> Row:
     values["legacy_id"] = _legacy(row)
     if "legacy_url" in row or "url" in row:
         values["legacy_url"] = _str(row, "legacy_url" if "legacy_url" in row else "url")
+    if "legacy_aliases" in row:
+        values["legacy_aliases"] = _str(row, "legacy_aliases")
     extra: dict[str, Any] = {
         "category_given": "category_id" in row or "category_name" in row,
         "category_id": _int(row, "category_id") if "category_id" in row else None,

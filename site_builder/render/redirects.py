@@ -1,5 +1,5 @@
 """Old Dribdat links keep working: `/event/<id>` and `/project/<id>` of every server the
-content came from (its `legacy_url`s) lead to the new pages.
+content came from (its `legacy_url`s and their `legacy_aliases`) lead to the new pages.
 
 Two outputs, for two kinds of host: a Netlify `_redirects` file (301s, per origin host and,
 where no two servers share the path, for any host pointed at the site), and small HTML
@@ -52,21 +52,26 @@ def _old(url: str) -> tuple[str, str] | None:
     return parts.netloc.lower(), path
 
 
+def _olds(legacy_url: str, aliases: str) -> list[tuple[str, str]]:
+    """(host, path) of a record's old Dribdat address and of its mirrors' addresses."""
+    return [old for url in (legacy_url, *aliases.split()) if (old := _old(url))]
+
+
 def collect(site: Site, index: SiteIndex) -> list[Redirect]:
     """Every old address with a page to go to; hidden projects lead to their event."""
     found: list[Redirect] = []
     for e in index.events:
-        old = _old(e.legacy_url)
-        if old:
+        for old in _olds(e.legacy_url, e.legacy_aliases):
             found.append(Redirect(*old, urls.event_dir(e.slug), e.name))
     for p in site.projects.values():
-        old = _old(p.legacy_url)
-        if old is None or p.event not in site.events:
+        if p.event not in site.events:
             continue
-        if index.visible(p.event, p.slug):
-            found.append(Redirect(*old, urls.project_dir(p.event, p.slug), p.name))
-        else:
-            found.append(Redirect(*old, urls.event_dir(p.event), site.events[p.event].name))
+        for old in _olds(p.legacy_url, p.legacy_aliases):
+            if index.visible(p.event, p.slug):
+                found.append(Redirect(*old, urls.project_dir(p.event, p.slug), p.name))
+            else:
+                event = site.events[p.event]
+                found.append(Redirect(*old, urls.event_dir(p.event), event.name))
     return sorted(set(found))
 
 
