@@ -10,6 +10,7 @@ page saying what happened and what to do. Sessions open through `api.signin.sign
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from datetime import timedelta
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_429_TOO_MANY_REQUESTS
 
 from site_builder.access.db import now_utc
 from site_builder.access.join import Profile, join
+from site_builder.access.links import REFUSED
 from site_builder.access.oauth import Identity, OAuthError, Provider, fetch_identity
 from site_builder.services.editor import Editor
 from site_builder.services.errors import Conflict, EditError, Invalid
@@ -305,36 +307,64 @@ class SigninController(Controller):
         limited = _limited(ctx, request)
         if limited:
             return limited
+        unusable = _unusable_link(ctx, code)
+        if unusable:
+            return unusable
         link = ctx.links.find(code)
-        if link is None:
-            return _page(
-                404,
-                "Sign in",
-                message="This sign-in link is not valid: ask an organiser for a new one.",
-            )
-        status = link.status(now_utc())
-        if status != "open":
-            return _page(
-                410,
-                "Sign in",
-                message=f"This sign-in link is {status}: ask an organiser for a new one.",
-            )
-        return _page(200, "Sign in", link_user=link.user)
+        assert link is not None
+        nonce = secrets.token_urlsafe(16)
+        return _page(
+            200,
+            "Sign in",
+            cookies=[_flow_cookie(request, nonce, 600)],
+            link_user=link.user,
+            nonce=nonce,
+        )
 
     @post("/link/{code:str}")
     async def use_link(
         self, ctx: Ctx, request: Request[Any, Any, Any], code: LinkCode
     ) -> Response[Any]:
-        """Spend the link and open a session."""
+        """Spend the link and open a session. The form must come from the link's own
+        page in this browser (its cookie is SameSite): another site cannot sign a
+        visitor in as someone else."""
         limited = _limited(ctx, request)
         if limited:
             return limited
+        unusable = _unusable_link(ctx, code)
+        if unusable:
+            return unusable
+        nonce = (await request.form()).get("nonce")
+        cookie = request.cookies.get(FLOW_COOKIE, "")
+        if not cookie or not isinstance(nonce, str) or not secrets.compare_digest(cookie, nonce):
+            return _page(
+                400, "Sign in", message="Open the sign-in link itself, then press “Sign in”."
+            )
         try:
             editor = ctx.links.redeem(code)
         except EditError as exc:
             status = edit_error(request, exc).status_code or 400
-            return _page(status, "Sign in", message=f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+            return _page(status, "Sign in", message=_sentence(str(exc)))
         return _welcome(ctx, request, editor, "")
+
+
+def _sentence(text: str) -> str:
+    return f"{text[:1].upper()}{text[1:]}."
+
+
+def _unusable_link(ctx: Ctx, code: str) -> Response[str] | None:
+    """The page saying why a sign-in link cannot be used, if it cannot."""
+    link = ctx.links.find(code)
+    if link is None:
+        return _page(
+            404,
+            "Sign in",
+            message="This sign-in link is not valid: ask an organiser for a new one.",
+        )
+    status = link.status(now_utc())
+    if status != "open":
+        return _page(410, "Sign in", message=_sentence(REFUSED[status]))
+    return None
 
 
 _EXPIRED = (

@@ -19,6 +19,15 @@ from .invites import InviteGone
 PREFIX = "jdl_"
 DEFAULT_LIFETIME = timedelta(minutes=30)
 MAX_LIFETIME = timedelta(days=7)
+REFUSED = {
+    status: f"this sign-in link {why}: ask an organiser for a new one"
+    for status, why in (
+        ("used", "was already used"),
+        ("revoked", "was revoked"),
+        ("expired", "has expired"),
+    )
+}
+"""Why a link no longer works, by its status."""
 _COLUMNS = "id, user, role, created_by, created_at, expires_at, used_at, revoked_at"
 
 
@@ -149,14 +158,7 @@ class SigninLinks:
             link = _record(row)
             status = link.status(now)
             if status != "open":
-                raise InviteGone(
-                    {
-                        "used": "this sign-in link was already used",
-                        "revoked": "this sign-in link was revoked",
-                        "expired": "this sign-in link has expired",
-                    }[status]
-                    + ": ask an organiser for a new one"
-                )
+                raise InviteGone(REFUSED[status])
             db.execute(
                 "UPDATE signin_links SET used_at = ? WHERE id = ?", (now.isoformat(), link.id)
             )
