@@ -36,6 +36,7 @@ from .routes.live import LiveController
 from .routes.me import MeController, SessionController
 from .routes.meta import edit_asset, edit_page, health, stages
 from .routes.projects import ProjectController
+from .routes.signin import SigninController, SigninLinkController
 from .routes.teams import PreviewController, TeamController
 from .settings import ApiSettings
 from .signin import check_csrf
@@ -108,6 +109,8 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             SessionController,
             join_form,
             join_submit,
+            SigninController,
+            SigninLinkController,
             SyncController,
             JobController,
             HistoryController,

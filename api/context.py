@@ -14,6 +14,8 @@ from litestar.di import NamedDependency
 
 from site_builder.access.db import AccessDb
 from site_builder.access.invites import InviteStore
+from site_builder.access.links import SigninLinks
+from site_builder.access.oauth import OAuthStore
 from site_builder.access.sessions import SessionStore
 from site_builder.metrics import Metrics
 from site_builder.model import Site
@@ -52,6 +54,11 @@ class ApiContext:
     """Join attempts per client address and per invite."""
     history: History
     syncs: SyncJobs
+    oauth: OAuthStore
+    """OAuth states, pending sign-ups and identity links."""
+    links: SigninLinks
+    signin_limit: Limiter
+    """Sign-in attempts per client address."""
     metrics: Metrics = field(default_factory=Metrics)
     """Prometheus counters of this app (`/metrics`); builds and syncs record here too."""
     notifier: Notifier = field(default_factory=Notifier)
@@ -82,6 +89,9 @@ class ApiContext:
             ),
             history,
             SyncJobs(settings.content, history),
+            OAuthStore(access),
+            SigninLinks(access),
+            Limiter(settings.signin_per_address, burst=settings.signin_per_address),
         )
         ctx.syncs.on_changed = ctx._synced
         return ctx

@@ -1,6 +1,6 @@
 """One log line per request: address, method, path, status, time and user. Never a
-header, a body or a query string, so tokens and texts stay out of logs; invite codes in
-join paths are masked."""
+header, a body or a query string, so tokens and texts stay out of logs; the codes in
+join and sign-in link paths are masked."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("jamdat.access")
-_JOIN = re.compile(r"^/join/[^/]*")
+_SECRET_PATH = re.compile(r"^/(join|signin/link)/[^/]*")
 
 
 def loggable(path: str) -> str:
-    """The path as logged: printable, and without the secret of a join link."""
-    return _JOIN.sub("/join/<code>", path).encode("unicode_escape").decode("ascii")
+    """The path as logged: printable, and without the secret of a join or sign-in link."""
+    return _SECRET_PATH.sub(r"/\1/<code>", path).encode("unicode_escape").decode("ascii")
 
 
 def request_log(app: ASGIApp) -> ASGIApp:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from site_builder.access.oauth import Provider, providers_from_env
 from site_builder.errors import JamdatError
 from site_builder.services.quotas import MAX_POST_BYTES, POSTS_PER_HOUR, QuotaSettings
 
@@ -65,6 +66,13 @@ class ApiSettings:
     join_per_invite: int = 60
     """Join attempts per minute with one invite code (0: unlimited)."""
 
+    signin_per_address: int = 30
+    """Sign-in attempts per minute from one client address (OAuth starts and callbacks,
+    sign-in links; 0: unlimited)."""
+
+    oauth: Mapping[str, Provider] = field(default_factory=dict, repr=False)
+    """GitHub and GitLab sign-in, when configured (`oauth.providers_from_env`)."""
+
     per_page: int = 50
     """Default page size of lists."""
 
@@ -93,7 +101,7 @@ class ApiSettings:
         """Settings for `uvicorn --factory api.app:create_app`: JAMDAT_CONTENT, JAMDAT_OUT,
         JAMDAT_BASE_URL, JAMDAT_GIT=1, JAMDAT_CORS_ORIGINS (comma separated),
         JAMDAT_POSTS_PER_HOUR, JAMDAT_MAX_POST_BYTES, JAMDAT_METRICS_TOKEN,
-        JAMDAT_SESSION_DAYS."""
+        JAMDAT_SESSION_DAYS, and the OAuth applications (JAMDAT_GITHUB_CLIENT_ID ...)."""
         env = os.environ
         origins = tuple(
             o.strip() for o in env.get("JAMDAT_CORS_ORIGINS", "").split(",") if o.strip()
@@ -108,6 +116,7 @@ class ApiSettings:
             max_post_bytes=_count(env, "JAMDAT_MAX_POST_BYTES", MAX_POST_BYTES),
             metrics_token=env.get("JAMDAT_METRICS_TOKEN", "").strip(),
             session_days=_count(env, "JAMDAT_SESSION_DAYS", 14) or 14,
+            oauth=providers_from_env(env),
         )
 
 

@@ -88,7 +88,10 @@ def join_form(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> Response
     status = invite.status(now_utc())
     if status != "open":
         return _page(410, event_name=name, message=f"This invite link is {status}.")
-    return _page(200, event_name=name, usable=True, csrf=csrf_of(request))
+    providers = [(p.name, p.label) for p in ctx.settings.oauth.values()]
+    return _page(
+        200, event_name=name, usable=True, csrf=csrf_of(request), providers=providers, code=code
+    )
 
 
 @post("/join/{code:str}", include_in_schema=False, opt={"csrf": False})

@@ -50,6 +50,53 @@ SCHEMA = (
         revoked_at TEXT
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS oauth_states (
+        hash TEXT PRIMARY KEY,
+        browser TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        verifier TEXT NOT NULL,
+        invite TEXT,
+        next TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS oauth_pending (
+        hash TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        login TEXT NOT NULL,
+        fullname TEXT NOT NULL,
+        webpage_url TEXT NOT NULL,
+        avatar_url TEXT NOT NULL,
+        invite TEXT NOT NULL,
+        next TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identities (
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        username TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (provider, subject)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS signin_links (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        revoked_at TEXT
+    )
+    """,
 )
 
 

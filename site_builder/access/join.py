@@ -50,6 +50,8 @@ class Profile:
     username: str
     fullname: str
     webpage_url: str = ""
+    avatar_url: str = ""
+    """Set by sign-up with GitHub or GitLab (their public avatar), never typed in."""
 
 
 def profile_problems(profile: Profile) -> list[Problem]:
@@ -78,18 +80,19 @@ def profile_problems(profile: Profile) -> list[Problem]:
         problems.append(
             Problem(path, f"must be at most {MAX_NAME} characters on one line", None, "fullname")
         )
-    url = profile.webpage_url.strip()
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
-            problems.append(
-                Problem(
-                    path,
-                    f"must be an http(s) link of at most {MAX_URL} characters",
-                    None,
-                    "webpage_url",
+    for field in ("webpage_url", "avatar_url"):
+        url = str(getattr(profile, field)).strip()
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
+                problems.append(
+                    Problem(
+                        path,
+                        f"must be an http(s) link of at most {MAX_URL} characters",
+                        None,
+                        field,
+                    )
                 )
-            )
     return problems
 
 
@@ -115,7 +118,12 @@ def add_person(profile: Profile, invite: Invite) -> Callable[[Site, datetime], O
     def op(site: Site, now: datetime) -> Outcome:
         if profile.username.casefold() in names_in_archive(site):
             raise _taken(profile.username)
-        person = Person(profile.username, profile.fullname.strip(), profile.webpage_url.strip())
+        person = Person(
+            profile.username,
+            profile.fullname.strip(),
+            profile.webpage_url.strip(),
+            profile.avatar_url.strip(),
+        )
         site.people[person.username] = person
         entry = AuditEntry(
             now, person.username, invite.role, "join", f"people/{person.username}", ("invite",)

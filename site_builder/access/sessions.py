@@ -162,10 +162,17 @@ class SessionStore:
         return _record(row)
 
     def revoke_user(self, user: str) -> int:
-        """Sign `user` out everywhere; returns how many live sessions ended."""
+        """Sign `user` out everywhere, unused sign-in links included; returns how many
+        live sessions ended."""
+        now = now_utc().isoformat()
         with self.db.write() as db:
             cursor = db.execute(
                 "UPDATE sessions SET revoked_at = ? WHERE user = ? AND revoked_at IS NULL",
-                (now_utc().isoformat(), user),
+                (now, user),
+            )
+            db.execute(
+                "UPDATE signin_links SET revoked_at = ? WHERE user = ? AND used_at IS NULL "
+                "AND revoked_at IS NULL",
+                (now, user),
             )
             return cursor.rowcount

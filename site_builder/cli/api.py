@@ -186,7 +186,15 @@ def api_command(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from site_builder.access.oauth import providers_from_env
+
+    try:
+        oauth = providers_from_env(os.environ)  # secrets: from the environment only
+    except JamdatError as exc:
+        _fail(exc)
+        return
     settings = ApiSettings(
+        oauth=oauth,
         content=content,
         out=out,
         base_url=base_url,
