@@ -416,7 +416,7 @@ def _merge_package(
     for name, data in package.extra_resources.items():
         kept.add_resource(slug, name, data)
 
-    categories = _merge_categories(site, slug, package, kept)
+    categories = _merge_categories(site, slug, package, kept, mirror)
     known = {p.slug for p in site.projects_of(slug)}
     projects: dict[int, Project] = {}
     matched: set[str] = set()
@@ -455,8 +455,12 @@ def _merge_package(
     return slug
 
 
-def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> dict[int, str]:
-    """Upsert the event's categories; returns Dribdat category id -> category slug."""
+def _merge_categories(
+    site: Site, event: str, package: Package, kept: Kept, mirror: str = ""
+) -> dict[int, str]:
+    """Upsert the event's categories; returns Dribdat category id -> category slug. A
+    `mirror`'s ids are another server's numbering: its categories match by name only and
+    only fill what the archived one lacks."""
     by_id: dict[int, str] = {}
     rows = list(package.categories)
     listed = {r.id for r in rows}
@@ -469,7 +473,8 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
         existing = list(site.categories_of(event))
         legacy = crow.values.get("legacy_id")
         category = next(
-            (c for c in existing if legacy is not None and c.legacy_id == legacy), None
+            (c for c in existing if legacy is not None and c.legacy_id == legacy and not mirror),
+            None,
         ) or next((c for c in existing if c.name == crow.values["name"]), None)
         if category is None:
             slug = _new_slug(
@@ -480,7 +485,11 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
             )
             category = Category(event, slug, crow.values["name"])
             site.categories[(event, slug)] = category
-        _apply(category, crow.values)
+            _apply(category, crow.values)
+        elif mirror:
+            _fill(category, crow.values)
+        else:
+            _apply(category, crow.values)
         kept.add(event, "categories", category.slug, crow.extra.get("unknown", {}))
         if crow.id is not None:
             by_id[crow.id] = category.slug
