@@ -262,3 +262,26 @@ def test_a_mirrors_category_ids_are_not_the_archives(cli: Cli, tmp_path: Path) -
     assert {p.slug: p.category for p in site.projects.values()} == {
         p.slug: p.category for p in before.projects.values()
     }
+
+
+@pytest.mark.parametrize("which", ["old", "new"])
+def test_a_merge_mapping_that_links_nothing_stops_the_import(
+    cli: Cli, tmp_path: Path, which: str
+) -> None:
+    """`--merge OLD=NEW` whose OLD is no archived event (or whose NEW is in no export) is
+    a mistake to name, not to ignore: ignored, the mirror would become a second event."""
+    content = tmp_path / "c"
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[1]).exit_code == 0
+    before = tree_digest(content)
+    old, new = "https://festival.tourismdata.ch/event/1", "https://imf.mirror.example/event/7"
+    if which == "old":
+        old = "https://festival.tourismdata.ch/event/99"
+    else:
+        new = "https://imf.mirror.example/event/8"
+    merge = ("--merge", f"{old}={new}")
+    result = cli(
+        "import", "--timezone", "UTC", "--content", content, *merge, festival_mirror(tmp_path)
+    )
+    assert result.exit_code != 0
+    assert f"--merge {old}={new}" in result.output and "nothing was written" in result.output
+    assert tree_digest(content) == before

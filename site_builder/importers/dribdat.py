@@ -169,6 +169,8 @@ def merge(
             f"(exports carry them back): {', '.join(names)}"
         )
     summary.notes.extend(f"skipped {line}" for line in inputs.skipped)
+    for old, new in merges.items():
+        _check_merge(site, old, new)
     if summary.zones.missing:
         raise JamdatError(
             "no time zone for "
@@ -177,6 +179,21 @@ def merge(
             "IANA zone, e.g. `jamdat import --timezone Europe/Zurich ...`; nothing was written"
         )
     return summary
+
+
+def _check_merge(site: Site, old: str, new: str) -> None:
+    """A `--merge` mapping must have linked its two URLs in one event: ignored, the mirror
+    it names would quietly become an event of its own."""
+    events = site.events.values()
+    if any(_known_url(e, old) and _known_url(e, new) for e in events):
+        return
+    if not any(_known_url(e, old) for e in events):
+        why = f"no archived event has the address {old} (the archived event's URL comes first)"
+    elif not any(_known_url(e, new) for e in events):
+        why = f"no event in this import has the address {new}"
+    else:
+        why = f"{new} is another event (import {old}'s export before its mirror's)"
+    raise JamdatError(f"--merge {old}={new} links nothing: {why}; nothing was written")
 
 
 def _state(site: Site, slug: str) -> Any:
