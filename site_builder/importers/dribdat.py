@@ -407,8 +407,15 @@ def _merge_package(
         )
         if renamed:
             summary.notes.append(renamed)
+        exported = row.extra.get("timezone")
+        if exported and zone_problem(exported):
+            summary.notes.append(
+                f"{package.source}: event {row.values['name']!r} gives time zone {exported!r}, "
+                "which is no IANA name: not used"
+            )
+            exported = None
         zone, whence = summary.zones.pick(
-            row.extra.get("timezone"), f"event {row.values['name']!r} ({package.source})"
+            exported, f"event {row.values['name']!r} ({package.source})"
         )
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
