@@ -227,3 +227,61 @@ def test_a_merged_mirror_keeps_both_servers_redirects_and_adds_no_duplicates(
     assert {p.legacy_aliases for p in back.projects.values()} == {
         p.legacy_aliases for p in site.projects.values()
     }
+
+
+def festival_mirror(tmp_path: Path) -> Path:
+    """The festival as another server exports it: its own event, project and category
+    ids (its category 1 is the original's 2 and the other way round)."""
+    doc = json.loads(PACKAGES[1].read_text(encoding="utf-8"))
+    text = json.dumps(doc).replace("festival.tourismdata.ch/", "imf.mirror.example/")
+    doc = json.loads(text.replace("imf.mirror.example/event/1", "imf.mirror.example/event/7"))
+    swap = {1: 2, 2: 1}
+    for resource in doc["resources"]:
+        for row in resource["data"]:
+            row["id"] = 7 if resource["name"] == "events" else int(row["id"]) + 500
+            if resource["name"] == "projects" and row["category_id"] in swap:
+                row["category_id"] = swap[row["category_id"]]
+    path = tmp_path / "imf-mirror.datapackage.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_a_mirrors_category_ids_are_not_the_archives(cli: Cli, tmp_path: Path) -> None:
+    """Category ids are one server's numbering: a mirror's category 1 is not the archived
+    category 1; categories of a linked mirror are matched by name and keep their names."""
+    content = tmp_path / "c"
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[1]).exit_code == 0
+    before = archive.load(content)
+    old, new = "https://festival.tourismdata.ch/event/1", "https://imf.mirror.example/event/7"
+    merge = ("--merge", f"{old}={new}")
+    result = cli("import", "--content", content, *merge, festival_mirror(tmp_path))
+    assert result.exit_code == 0, result.output
+    site = archive.load(content)
+    names = {c.slug: (c.name, c.legacy_id) for c in site.categories.values()}
+    assert names == {c.slug: (c.name, c.legacy_id) for c in before.categories.values()}
+    assert {p.slug: p.category for p in site.projects.values()} == {
+        p.slug: p.category for p in before.projects.values()
+    }
+
+
+@pytest.mark.parametrize("which", ["old", "new"])
+def test_a_merge_mapping_that_links_nothing_stops_the_import(
+    cli: Cli, tmp_path: Path, which: str
+) -> None:
+    """`--merge OLD=NEW` whose OLD is no archived event (or whose NEW is in no export) is
+    a mistake to name, not to ignore: ignored, the mirror would become a second event."""
+    content = tmp_path / "c"
+    assert cli("import", "--timezone", "UTC", "--content", content, PACKAGES[1]).exit_code == 0
+    before = tree_digest(content)
+    old, new = "https://festival.tourismdata.ch/event/1", "https://imf.mirror.example/event/7"
+    if which == "old":
+        old = "https://festival.tourismdata.ch/event/99"
+    else:
+        new = "https://imf.mirror.example/event/8"
+    merge = ("--merge", f"{old}={new}")
+    result = cli(
+        "import", "--timezone", "UTC", "--content", content, *merge, festival_mirror(tmp_path)
+    )
+    assert result.exit_code != 0
+    assert f"--merge {old}={new}" in result.output and "nothing was written" in result.output
+    assert tree_digest(content) == before

@@ -53,3 +53,22 @@ def test_the_zone_and_its_origin_are_reported(cli: Cli, tmp_path: Path) -> None:
     kept = cli("import", "--content", content, GLAMHACK)
     assert kept.exit_code == 0, kept.output
     assert "time zone Europe/Berlin from site.yaml" in kept.output
+
+
+def test_a_zone_the_export_misnames_is_not_stored(cli: Cli, tmp_path: Path) -> None:
+    """A zone that is no IANA name would make an archive no build accepts: it is named in
+    the summary and the event's zone comes from where it would without it."""
+    doc = json.loads(GLAMHACK.read_text(encoding="utf-8"))
+    events = next(r for r in doc["resources"] if r["name"] == "events")
+    events["data"][0]["timezone"] = "Mars/Olympus"
+    zoned = tmp_path / "zoned.json"
+    zoned.write_text(json.dumps(doc), encoding="utf-8")
+    content = tmp_path / "c"
+    result = cli("import", "--content", content, zoned)
+    assert result.exit_code == 1 and "'GLAMhack 2023'" in result.output
+    assert not content.exists() or not any(content.iterdir())
+    result = cli("import", "--content", content, "--timezone", "Europe/Zurich", zoned)
+    assert result.exit_code == 0, result.output
+    assert "'Mars/Olympus'" in result.output
+    assert archive.load(content).events["glamhack-2023"].timezone == "Europe/Zurich"
+    assert cli("build", "--content", content, "--out", tmp_path / "out").exit_code == 0

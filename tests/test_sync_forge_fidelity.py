@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from conftest import ArchiveFactory
 from forge_replay import FORGES, FakeClock, Forge, Reply, github, http_file, huggingface_redirect
 
@@ -222,6 +223,33 @@ def test_9mb_readme_is_cut_with_a_note_and_the_metadata_kept(
     readme = (content / "synced/spring-hack/river-levels.md").read_text(encoding="utf-8")
     assert readme.startswith("Line 0000000 of a README")
     assert len(readme) <= MAX_TEXT_CHARS + 1 and "was cut here" in readme
+
+
+RUSSIAN = "Строка README, которая слишком длинна. " * 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\ufeff".encode("utf-16-le") + ((RUSSIAN + "\n") * 40_000).encode("utf-16-le"),
+        (RUSSIAN * 80_000).encode("utf-8"),
+    ],
+    ids=["utf-16 with a BOM", "one utf-8 line"],
+)
+def test_a_readme_cut_inside_a_character_is_stored_and_not_called_undecodable(
+    tmp_archive: ArchiveFactory, body: bytes
+) -> None:
+    """The byte limit may fall inside a character; that half character is the cut's."""
+    assert len(body) > 8_000_000
+    content = tmp_archive(edit=lambda site: on_event_day(site, GL_URL))
+    forge = gitlab_forge(Reply(200, [("Content-Type", "text/plain")], body))
+
+    [outcome] = sync(content, forge).outcomes
+
+    assert outcome.status == "updated", outcome.reason
+    assert "U+FFFD" not in outcome.line() and "README larger than 8 MB" in outcome.line()
+    readme = archive.load(content).projects[KEY].readme
+    assert readme.startswith(RUSSIAN.strip()) and "\ufffd" not in readme
 
 
 def test_github_readme_over_1mb_is_read_from_its_file_and_cut(

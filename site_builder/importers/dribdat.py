@@ -169,6 +169,8 @@ def merge(
             f"(exports carry them back): {', '.join(names)}"
         )
     summary.notes.extend(f"skipped {line}" for line in inputs.skipped)
+    for old, new in merges.items():
+        _check_merge(site, old, new)
     if summary.zones.missing:
         raise JamdatError(
             "no time zone for "
@@ -177,6 +179,21 @@ def merge(
             "IANA zone, e.g. `jamdat import --timezone Europe/Zurich ...`; nothing was written"
         )
     return summary
+
+
+def _check_merge(site: Site, old: str, new: str) -> None:
+    """A `--merge` mapping must have linked its two URLs in one event: ignored, the mirror
+    it names would quietly become an event of its own."""
+    events = site.events.values()
+    if any(_known_url(e, old) and _known_url(e, new) for e in events):
+        return
+    if not any(_known_url(e, old) for e in events):
+        why = f"no archived event has the address {old} (the archived event's URL comes first)"
+    elif not any(_known_url(e, new) for e in events):
+        why = f"no event in this import has the address {new}"
+    else:
+        why = f"{new} is another event (import {old}'s export before its mirror's)"
+    raise JamdatError(f"--merge {old}={new} links nothing: {why}; nothing was written")
 
 
 def _state(site: Site, slug: str) -> Any:
@@ -390,8 +407,15 @@ def _merge_package(
         )
         if renamed:
             summary.notes.append(renamed)
+        exported = row.extra.get("timezone")
+        if exported and zone_problem(exported):
+            summary.notes.append(
+                f"{package.source}: event {row.values['name']!r} gives time zone {exported!r}, "
+                "which is no IANA name: not used"
+            )
+            exported = None
         zone, whence = summary.zones.pick(
-            row.extra.get("timezone"), f"event {row.values['name']!r} ({package.source})"
+            exported, f"event {row.values['name']!r} ({package.source})"
         )
         event = Event(slug, row.values["name"], row.values["starts_at"], row.values["ends_at"])
         event.timezone = zone
@@ -416,7 +440,7 @@ def _merge_package(
     for name, data in package.extra_resources.items():
         kept.add_resource(slug, name, data)
 
-    categories = _merge_categories(site, slug, package, kept)
+    categories = _merge_categories(site, slug, package, kept, mirror)
     known = {p.slug for p in site.projects_of(slug)}
     projects: dict[int, Project] = {}
     matched: set[str] = set()
@@ -455,8 +479,12 @@ def _merge_package(
     return slug
 
 
-def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> dict[int, str]:
-    """Upsert the event's categories; returns Dribdat category id -> category slug."""
+def _merge_categories(
+    site: Site, event: str, package: Package, kept: Kept, mirror: str = ""
+) -> dict[int, str]:
+    """Upsert the event's categories; returns Dribdat category id -> category slug. A
+    `mirror`'s ids are another server's numbering: its categories match by name only and
+    only fill what the archived one lacks."""
     by_id: dict[int, str] = {}
     rows = list(package.categories)
     listed = {r.id for r in rows}
@@ -469,7 +497,8 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
         existing = list(site.categories_of(event))
         legacy = crow.values.get("legacy_id")
         category = next(
-            (c for c in existing if legacy is not None and c.legacy_id == legacy), None
+            (c for c in existing if legacy is not None and c.legacy_id == legacy and not mirror),
+            None,
         ) or next((c for c in existing if c.name == crow.values["name"]), None)
         if category is None:
             slug = _new_slug(
@@ -480,7 +509,11 @@ def _merge_categories(site: Site, event: str, package: Package, kept: Kept) -> d
             )
             category = Category(event, slug, crow.values["name"])
             site.categories[(event, slug)] = category
-        _apply(category, crow.values)
+            _apply(category, crow.values)
+        elif mirror:
+            _fill(category, crow.values)
+        else:
+            _apply(category, crow.values)
         kept.add(event, "categories", category.slug, crow.extra.get("unknown", {}))
         if crow.id is not None:
             by_id[crow.id] = category.slug

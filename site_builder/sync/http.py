@@ -23,7 +23,7 @@ import httpx
 
 from .. import __version__
 from .cache import CachedResponse, HttpCache
-from .charset import decode
+from .charset import REPLACEMENT, decode
 from .limits import Clock, HostState, RateInfo, clock_time, read_rate_headers
 from .pool import ShardedTransport
 
@@ -110,7 +110,10 @@ class Fetched:
     def text(self, *, html: bool = False) -> str:
         """The body as text, in the encoding its BOM, header or (`html`) `<meta>` names,
         else the one charset-normalizer finds."""
-        return decode(self.body, self.content_type, html=html)
+        text = decode(self.body, self.content_type, html=html)
+        # A body cut at a byte limit may end inside a character (UTF-16, a line without
+        # a break): that half character is the cut's, not undecodable text of the page.
+        return text.rstrip(REPLACEMENT) if self.truncated else text
 
     def json(self) -> Any:
         """The body as JSON; an HTML page or broken JSON is a FetchError with a reason."""
