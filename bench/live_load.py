@@ -1,7 +1,8 @@
 """Load test of a live event: participants join with an invite and work against a running
 `jamdat api` on 127.0.0.1.
 
-Run from the repository root:  TMPDIR=/dev/shm python bench/live_load.py --participants 50 --seconds 60
+Run from the repository root:
+    TMPDIR=/dev/shm python bench/live_load.py --participants 50 --seconds 60
 
 The demo archive is copied to a temporary folder, built, and served by `jamdat api` in a
 child process with its default limits. An invite for --participants is created with
