@@ -75,13 +75,21 @@ class Participant:
 class Client(Connection):
     """A keep-alive connection from a given loopback address that sends the session."""
 
+    IDLE = 4.0
+    """Seconds after which the connection is opened anew: uvicorn closes keep-alive
+    connections idle for 5 s, and a request sent as it does so would be lost."""
+
     def __init__(self, port: int, me: Participant) -> None:
         super().__init__("127.0.0.1", port)
         self.me = me
+        self.used = 0.0
 
     async def call(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is not None and time.monotonic() - self.used > self.IDLE:
+            self.close()
+            self.writer = None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(
                 self.host, self.port, local_addr=(self.me.address, 0)
@@ -97,6 +105,7 @@ class Client(Connection):
             sent["Content-Type"] = "application/json"
         began = time.monotonic()
         status, found, answer = await self.request(method, path, sent, data)
+        self.used = time.monotonic()
         if method != "GET":
             self.me.writes.append(time.monotonic() - began)
         self.me.statuses[status] = self.me.statuses.get(status, 0) + 1
