@@ -7,7 +7,10 @@ per client address and per invite code, and opens a session (`api.signin.sign_in
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,23 @@ _templates = Environment(
     autoescape=select_autoescape(default=True),
 )
 FIELDS = ("username", "fullname", "webpage_url")
+
+
+def _style_hash(template: str) -> str:
+    """The CSP source of the template's one inline <style> block (its SHA-256)."""
+    source = (Path(__file__).resolve().parents[1] / "templates" / template).read_text("utf-8")
+    found = re.search(r"<style>(.*?)</style>", source, re.DOTALL)
+    assert found is not None, f"{template} has no <style> block"
+    digest = hashlib.sha256(found.group(1).encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+JOIN_CSP = (
+    f"default-src 'none'; style-src {_style_hash('join.html')}; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+"""The join form posts to itself and is styled by its own inline block; nothing else
+loads (the API's default CSP forbids forms and inline styles)."""
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -48,7 +68,7 @@ def _page(
         html,
         status_code=status,
         media_type=MediaType.HTML,
-        headers={**NO_STORE, **(headers or {})},
+        headers={**NO_STORE, "Content-Security-Policy": JOIN_CSP, **(headers or {})},
         cookies=cookies,
     )
 
