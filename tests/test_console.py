@@ -43,7 +43,7 @@ def invite(env: ApiEnv, role: str = "organiser") -> str:
 
 def sign_in(client: TestClient[Litestar], env: ApiEnv, role: str = "organiser") -> str:
     """Join with an invite of `role` in `client`'s cookie jar; returns the CSRF token."""
-    name = "boss" if role == "organiser" else MEMBER
+    name = "boss" if role == "organiser" else "newbie"
     joined = client.post(
         f"/join/{invite(env, role)}", json={"username": name, "fullname": name.title()}
     )
@@ -113,3 +113,285 @@ def test_edit_form_shows_the_zone_and_dates(console: tuple[TestClient[Litestar],
     assert zone.attributes["value"] == "Europe/Zurich"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", str(starts.attributes["value"]))
     assert form.css_first('datalist#zones option[value="America/New_York"]') is not None
+
+
+# --- forms -----------------------------------------------------------------------------
+
+NEW_EVENT = {
+    "slug": "winter-jam",
+    "name": "Winter Jam",
+    "summary": "Snow and code.",
+    "starts_at": "2025-01-10T09:00",
+    "ends_at": "2025-01-11T17:00",
+    "timezone": "America/New_York",
+    "location": "Boston",
+    "webpage_url": "",
+    "community_url": "",
+}
+
+
+def test_create_event_writes_it_and_redirects_with_a_flash(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    answer = client.post(
+        "/console/events", data={**NEW_EVENT, "_csrf": csrf}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/events/winter-jam"
+    shown = client.get(answer.headers["location"])
+    assert text(shown, "#flash") == "Created event Winter Jam."
+    assert "America/New_York" in text(shown, "#when")
+    event = load(env).events["winter-jam"]
+    assert (event.name, event.timezone, event.location) == (
+        "Winter Jam",
+        "America/New_York",
+        "Boston",
+    )
+    assert event.starts_at.isoformat().startswith("2025-01-10T09:00")
+    row = (env.content / "data" / "events.csv").read_text(encoding="utf-8")
+    assert "winter-jam" in row
+    # The flash is shown once.
+    assert tree(client.get("/console/events/winter-jam")).css_first("#flash") is None
+
+
+def test_a_refused_event_rerenders_the_form_with_the_problem(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    before = (env.content / "data" / "events.csv").read_bytes()
+    bad = {**NEW_EVENT, "timezone": "Mars/Olympus", "ends_at": "2024-01-01T00:00", "_csrf": csrf}
+    answer = client.post("/console/events", data=bad)
+    assert answer.status_code == 422
+    assert "unknown time zone" in text(answer, "#error-timezone")
+    assert "before it starts" in text(answer, "#error-ends_at")
+    form = tree(answer)
+    name = form.css_first("#name")
+    assert name is not None and name.attributes["value"] == "Winter Jam"  # kept
+    taken = client.post("/console/events", data={**NEW_EVENT, "slug": EVENT, "_csrf": csrf})
+    assert taken.status_code == 409 and "already exists" in text(taken, "#message")
+    missing = client.post("/console/events", data={**NEW_EVENT, "starts_at": "", "_csrf": csrf})
+    assert missing.status_code == 422 and "YYYY-MM-DD" in text(missing, "#error-starts_at")
+    assert (env.content / "data" / "events.csv").read_bytes() == before
+
+
+def test_edit_event_saves_times_zone_and_locks(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    url = f"/console/events/{EVENT}/edit"
+    page = client.get(url)
+    etag = etag_on(page, url)
+    form = {
+        **{k: v for k, v in NEW_EVENT.items() if k != "slug"},
+        "name": "GLAMhack 2023 (renamed)",
+        "timezone": "Asia/Tokyo",
+        "lock_starting": "on",
+        "etag": etag,
+        "_csrf": csrf,
+    }
+    saved = client.post(url, data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    event = load(env).events[EVENT]
+    assert (event.name, event.timezone) == ("GLAMhack 2023 (renamed)", "Asia/Tokyo")
+    assert event.lock_starting is True and not event.lock_editing
+    # The same stale ETag again: a conflict named on the form, nothing overwritten.
+    stale = client.post(url, data={**form, "name": "Lost"})
+    assert stale.status_code == 412 and "changed since you read it" in text(stale, "#message")
+    assert load(env).events[EVENT].name == "GLAMhack 2023 (renamed)"
+
+
+def test_open_and_close_toggle_both_locks(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    url = f"/console/events/{EVENT}/state"
+    client.post(url, data={"state": "close", "_csrf": csrf})
+    event = load(env).events[EVENT]
+    assert event.lock_starting and event.lock_editing
+    row = tree(client.get("/console/")).css_first(f'tr[data-slug="{EVENT}"] .state')
+    assert row is not None and row.text() == "closed"
+    client.post(url, data={"state": "open", "_csrf": csrf})
+    event = load(env).events[EVENT]
+    assert not event.lock_starting and not event.lock_editing
+
+
+def test_approve_hide_unhide_and_stage(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    page_url = f"/console/events/{EVENT}"
+    base = f"{page_url}/projects"
+    page = client.get(page_url)
+    approve = f"{base}/{CHALLENGE}/approve"
+    answer = client.post(approve, data={"etag": etag_on(page, approve), "_csrf": csrf})
+    assert answer.status_code == 200 and text(answer, "#flash") == f"Approved {CHALLENGE}."
+    assert load(env).projects[(EVENT, CHALLENGE)].stage >= 0
+
+    page = client.get(page_url)
+    hide = f"{base}/{PROJECT}/visibility"
+    client.post(hide, data={"hidden": "true", "etag": etag_on(page, hide), "_csrf": csrf})
+    assert load(env).projects[(EVENT, PROJECT)].is_hidden is True
+    row = tree(client.get(page_url)).css_first(f'#project-list tr[data-slug="{PROJECT}"] .status')
+    assert row is not None and "hidden" in row.text()
+    page = client.get(page_url)
+    client.post(hide, data={"hidden": "false", "etag": etag_on(page, hide), "_csrf": csrf})
+    assert not load(env).projects[(EVENT, PROJECT)].is_hidden
+
+    page = client.get(page_url)
+    stage = f"{base}/{PROJECT}/stage"
+    # Organisers set any stage, not just the next one up.
+    moved = client.post(stage, data={"progress": "0", "etag": etag_on(page, stage), "_csrf": csrf})
+    assert text(moved, "#flash") == f"Moved {PROJECT} to stage 0."
+    assert load(env).projects[(EVENT, PROJECT)].progress == 0
+    bad = client.post(
+        stage, data={"progress": "7", "etag": etag_on(client.get(page_url), stage), "_csrf": csrf}
+    )
+    assert "7 is not a stage" in text(bad, "#flash")
+    assert load(env).projects[(EVENT, PROJECT)].progress == 0
+
+
+def test_invites_show_the_link_once_and_it_works(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    form = {"event": EVENT, "role": "member", "uses": "2", "expires_hours": "24", "_csrf": csrf}
+    created = client.post("/console/invites", data=form)
+    assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"
+    link_node = tree(created).css_first("#invite-link")
+    assert link_node is not None
+    link = str(link_node.attributes["value"])
+    assert re.search(r"/join/jdi_[A-Za-z0-9_-]{32}$", link)
+    listed = client.get("/console/people")
+    assert listed.status_code == 200 and link.rsplit("/", 1)[1] not in listed.text
+    block = tree(created).css_first("#created-invite")
+    assert block is not None
+    invite_id = str(block.attributes["data-id"])
+    row = tree(listed).css_first(f'#invite-list tr[data-id="{invite_id}"]')
+    assert row is not None
+    assert "member" in row.text() and "0 / 2" in row.text() and "open" in row.text()
+    with TestClient(app=client.app) as other:
+        joined = other.post(
+            link.split("testserver.local", 1)[-1], json={"username": "fresh", "fullname": "F"}
+        )
+        assert joined.status_code == 201, joined.text
+    client.post(f"/console/invites/{invite_id}/revoke", data={"_csrf": csrf})
+    after = tree(client.get("/console/people")).css_first(
+        f'#invite-list tr[data-id="{invite_id}"] .status'
+    )
+    assert after is not None and after.text() == "revoked"
+
+    refused = client.post("/console/invites", data={**form, "uses": "0"})
+    assert refused.status_code == 422 and "between 1 and" in text(refused, "#error-uses")
+
+
+def test_revoking_a_session_signs_that_browser_out(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    with TestClient(app=client.app) as member:
+        sign_in(member, env, "member")
+        assert member.get("/api/v1/me").json()["user"] == "newbie"
+        people = tree(client.get("/console/people"))
+        row = next(r for r in people.css("#session-list tbody tr") if "newbie" in r.text())
+        session_id = row.attributes["data-id"]
+        client.post(f"/console/sessions/{session_id}/revoke", data={"_csrf": csrf})
+        assert member.get("/api/v1/me").status_code == 401
+
+
+# --- who may use it --------------------------------------------------------------------
+
+PARAMS = {
+    "event": EVENT,
+    "slug": PROJECT,
+    "job_id": "0abc",
+    "invite_id": "0abc",
+    "session_id": "0abc",
+}
+
+
+def _routes() -> list[tuple[str, str]]:
+    """Every guarded console route as (method, concrete URL)."""
+    routes = []
+    for handler in GUARDED:
+        for path in handler.paths:  # type: ignore[union-attr]
+            url = re.sub(r"\{(\w+):str\}", lambda m: PARAMS[m.group(1)], path)
+            routes.extend((method, url) for method in sorted(handler.http_methods))  # type: ignore[union-attr]
+    return routes
+
+
+ROUTES = _routes()
+POSTS = [route for route in ROUTES if route[0] == "POST"]
+
+
+def snapshot(env: ApiEnv) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((env.content / "data").glob("*.csv"))}
+
+
+def test_the_route_list_covers_the_console() -> None:
+    assert len(ROUTES) == 19 and len(POSTS) == 12
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_anonymous_visitors_are_sent_to_sign_in(env: ApiEnv, method: str, url: str) -> None:
+    before = snapshot(env)
+    with env.client() as client:
+        answer = client.request(method, url, data={"name": "x"}, follow_redirects=False)
+        if method == "GET":
+            assert answer.status_code == 303
+            assert answer.headers["location"].startswith("/console/signin?next=")
+            answer = client.get(answer.headers["location"])
+            assert answer.status_code == 200
+        else:
+            assert answer.status_code == 401
+        assert "jamdat invite create" in text(answer, "main")
+        assert "organiser invite link" in text(answer, "main")
+    assert snapshot(env) == before
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_members_get_a_readable_403_everywhere(env: ApiEnv, method: str, url: str) -> None:
+    with env.client() as client:
+        csrf = sign_in(client, env, "member")
+        before = snapshot(env)
+        answer = client.request(method, url, data={"_csrf": csrf, "name": "x", "state": "close"})
+        assert answer.status_code == 403
+        assert "only organisers may use the console" in text(answer, "#denied")
+        # A member's token is refused the same way.
+        with env.client() as other:
+            token = other.request(method, url, headers=env.auth("member"), data={"state": "close"})
+            assert token.status_code == 403
+    assert snapshot(env) == before
+
+
+@pytest.mark.parametrize(("method", "url"), POSTS)
+def test_posts_without_the_csrf_token_are_refused(env: ApiEnv, method: str, url: str) -> None:
+    with env.client() as client:
+        sign_in(client, env)
+        before = snapshot(env)
+        invites = len(client.get("/api/v1/invites").json())
+        form = {"state": "close", "event": EVENT, "role": "member", "uses": "1", **NEW_EVENT}
+        answer = client.post(url, data=form)
+        assert answer.status_code == 403
+        assert "CSRF" in text(answer, "#denied")
+        wrong = client.post(url, data={**form, "_csrf": "0" * 64})
+        assert wrong.status_code == 403
+        assert len(client.get("/api/v1/invites").json()) == invites
+    assert snapshot(env) == before
+
+
+def test_an_organisers_token_may_use_the_console_without_csrf(env: ApiEnv) -> None:
+    with env.client() as client:
+        answer = client.post(
+            f"/console/events/{EVENT}/state", headers=env.auth("organiser"), data={"state": "close"}
+        )
+        assert answer.status_code == 200
+    assert load(env).events[EVENT].lock_editing is True
+
+
+def test_unknown_entries_get_a_readable_404(console: tuple[TestClient[Litestar], str]) -> None:
+    client, _ = console
+    answer = client.get("/console/events/no-such-event")
+    assert answer.status_code == 404 and "no-such-event" in text(answer, "#problem")
+    job = client.get("/console/jobs/0abc")
+    assert job.status_code == 404 and "no sync job" in text(job, "#problem")
