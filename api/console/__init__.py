@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from litestar import Router
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.types import ControllerRouterHandler
 
 from site_builder.services.errors import EditError
@@ -16,7 +17,7 @@ from . import detail, events, people, site, sync
 from .gate import console_gate
 from .pages import error_page
 
-GUARDED: list[ControllerRouterHandler] = [
+GUARDED: list[HTTPRouteHandler] = [
     events.events_page,
     events.new_event_page,
     events.create_event,
