@@ -17,6 +17,7 @@ from site_builder.services.errors import EditError, Invalid
 
 from ..auth import editor_of
 from ..errors import edit_error
+from ..headers import FORM_CSP
 from ..signin import csrf_of, secure
 
 HERE = Path(__file__).resolve().parent
@@ -24,12 +25,7 @@ STATIC = HERE / "static"
 PREFIX = "/console"
 FLASH = "jamdat_flash"
 
-CONSOLE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-"""Like the API's other pages (`api.headers.PAGE_CSP`), but its forms post to itself."""
-HEADERS = {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-store"}
+HEADERS = {"Content-Security-Policy": FORM_CSP, "Cache-Control": "no-store"}
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),

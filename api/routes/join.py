@@ -24,6 +24,7 @@ from site_builder.services.errors import EditError, Invalid
 
 from ..context import Ctx
 from ..errors import ApiError, edit_error
+from ..headers import FORM_CSP
 from ..signin import csrf_of, sign_in
 from .common import Code
 
@@ -33,6 +34,8 @@ _templates = Environment(
 )
 FIELDS = ("username", "fullname", "webpage_url")
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+PAGE = {**NO_STORE, "Content-Security-Policy": FORM_CSP}
+"""The form must be allowed to post back (the API's default CSP forbids any form)."""
 
 
 def _page(
@@ -48,7 +51,7 @@ def _page(
         html,
         status_code=status,
         media_type=MediaType.HTML,
-        headers={**NO_STORE, **(headers or {})},
+        headers={**PAGE, **(headers or {})},
         cookies=cookies,
     )
 
