@@ -331,52 +331,79 @@ def test_the_route_list_covers_the_console() -> None:
     assert len(ROUTES) == 19 and len(POSTS) == 12
 
 
-@pytest.mark.parametrize(("method", "url"), ROUTES)
-def test_anonymous_visitors_are_sent_to_sign_in(env: ApiEnv, method: str, url: str) -> None:
-    before = snapshot(env)
-    with env.client() as client:
-        answer = client.request(method, url, data={"name": "x"}, follow_redirects=False)
-        if method == "GET":
-            assert answer.status_code == 303
-            assert answer.headers["location"].startswith("/console/signin?next=")
-            answer = client.get(answer.headers["location"])
-            assert answer.status_code == 200
-        else:
-            assert answer.status_code == 401
-        assert "jamdat invite create" in text(answer, "main")
-        assert "organiser invite link" in text(answer, "main")
-    assert snapshot(env) == before
+class Callers:
+    """One archive for the authorization tests (none of their requests may change it),
+    with a client per kind of caller."""
+
+    def __init__(self, env: ApiEnv, app: Litestar) -> None:
+        self.env = env
+        self.anonymous = TestClient(app=app)
+        self.member = TestClient(app=app)
+        self.organiser = TestClient(app=app)
+        self.member_csrf = ""
+        self.before: dict[str, bytes] = {}
+
+
+@pytest.fixture(scope="module")
+def callers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callers]:
+    env = make_env(tmp_path_factory.mktemp("console-callers"))
+    callers = Callers(env, env.app())
+    with callers.anonymous, callers.member, callers.organiser:
+        callers.member_csrf = sign_in(callers.member, env, "member")
+        sign_in(callers.organiser, env)
+        callers.before = snapshot(env)
+        yield callers
 
 
 @pytest.mark.parametrize(("method", "url"), ROUTES)
-def test_members_get_a_readable_403_everywhere(env: ApiEnv, method: str, url: str) -> None:
-    with env.client() as client:
-        csrf = sign_in(client, env, "member")
-        before = snapshot(env)
-        answer = client.request(method, url, data={"_csrf": csrf, "name": "x", "state": "close"})
-        assert answer.status_code == 403
-        assert "only organisers may use the console" in text(answer, "#denied")
-        # A member's token is refused the same way.
-        with env.client() as other:
-            token = other.request(method, url, headers=env.auth("member"), data={"state": "close"})
-            assert token.status_code == 403
-    assert snapshot(env) == before
+def test_anonymous_visitors_are_sent_to_sign_in(callers: Callers, method: str, url: str) -> None:
+    client = callers.anonymous
+    answer = client.request(method, url, data={"name": "x"}, follow_redirects=False)
+    if method == "GET":
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/console/signin?next=")
+        answer = client.get(answer.headers["location"])
+        assert answer.status_code == 200
+    else:
+        assert answer.status_code == 401
+    assert "jamdat invite create" in text(answer, "main")
+    assert "organiser invite link" in text(answer, "main")
+    assert snapshot(callers.env) == callers.before
+
+
+@pytest.mark.parametrize(("method", "url"), ROUTES)
+def test_members_get_a_readable_403_everywhere(callers: Callers, method: str, url: str) -> None:
+    form = {"_csrf": callers.member_csrf, "name": "x", "state": "close"}
+    answer = callers.member.request(method, url, data=form)
+    assert answer.status_code == 403
+    assert "only organisers may use the console" in text(answer, "#denied")
+    # A member's token is refused the same way.
+    auth = callers.env.auth("member")
+    token = callers.anonymous.request(method, url, headers=auth, data={"state": "close"})
+    assert token.status_code == 403
+    assert snapshot(callers.env) == callers.before
 
 
 @pytest.mark.parametrize(("method", "url"), POSTS)
-def test_posts_without_the_csrf_token_are_refused(env: ApiEnv, method: str, url: str) -> None:
-    with env.client() as client:
-        sign_in(client, env)
-        before = snapshot(env)
-        invites = len(client.get("/api/v1/invites").json())
-        form = {"state": "close", "event": EVENT, "role": "member", "uses": "1", **NEW_EVENT}
-        answer = client.post(url, data=form)
-        assert answer.status_code == 403
-        assert "CSRF" in text(answer, "#denied")
-        wrong = client.post(url, data={**form, "_csrf": "0" * 64})
-        assert wrong.status_code == 403
-        assert len(client.get("/api/v1/invites").json()) == invites
-    assert snapshot(env) == before
+def test_posts_without_the_csrf_token_are_refused(callers: Callers, method: str, url: str) -> None:
+    client = callers.organiser
+    invites = len(client.get("/api/v1/invites").json())
+    form = {"state": "close", "event": EVENT, "role": "member", "uses": "1", **NEW_EVENT}
+    answer = client.post(url, data=form)
+    assert answer.status_code == 403
+    assert "CSRF" in text(answer, "#denied")
+    wrong = client.post(url, data={**form, "_csrf": "0" * 64})
+    assert wrong.status_code == 403
+    assert len(client.get("/api/v1/invites").json()) == invites
+    assert snapshot(callers.env) == callers.before
+
+
+def test_signing_out_ends_the_session(console: tuple[TestClient[Litestar], str]) -> None:
+    client, csrf = console
+    out = client.post("/console/signout", data={"_csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/console/signin"
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/console/", follow_redirects=False).status_code == 303
 
 
 def test_an_organisers_token_may_use_the_console_without_csrf(env: ApiEnv) -> None:
@@ -451,9 +478,9 @@ def test_pitch_order_json_route(env: ApiEnv) -> None:
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"event": EVENT, "order": [OTHER, PROJECT]}
         twice = client.put(url, json={"order": [OTHER, OTHER]}, headers=orga)
-        assert twice.status_code == 422 and "listed twice" in twice.text
+        assert twice.status_code == 409 and "listed twice" in twice.text
         unknown = client.put(url, json={"order": ["no-such-project"]}, headers=orga)
-        assert unknown.status_code == 422 and "no project 'no-such-project'" in unknown.text
+        assert unknown.status_code == 404 and "no project 'no-such-project'" in unknown.text
         assert client.put(url, json={"order": "x"}, headers=orga).status_code == 422
         gone = client.put("/api/v1/events/nope/pitch-order", json={"order": []}, headers=orga)
         assert gone.status_code == 404

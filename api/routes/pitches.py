@@ -8,7 +8,6 @@ from litestar import Controller, Request, put
 from litestar.params import JSONBody
 from msgspec import Meta, Struct
 
-from site_builder.archive.schema import SLUG_PATTERN
 from site_builder.services.pitches import PitchOrder, reorder_pitches
 
 from ..auth import current_editor, require_organiser
@@ -17,14 +16,15 @@ from ..docs import EDITORS, errors
 from ..schemas import Input
 from .common import EventSlug
 
-Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=60)]
-
 
 class PitchOrderBody(Input):
     """The event's projects in the order they pitch (first first); projects left out
     lose their number and pitch after, in the deck's default order."""
 
-    order: Annotated[list[Slug], Meta(max_length=1000, description="Project slugs.")]
+    order: Annotated[
+        list[str],
+        Meta(max_length=1000, description="Project slugs (404 for one not in the event)."),
+    ]
 
 
 class PitchOrderOut(Struct, kw_only=True):
@@ -41,7 +41,7 @@ class PitchOrderController(Controller):
         guards=[require_organiser],
         status_code=200,
         security=EDITORS,
-        responses=errors(400, 401, 403, 404, 415, 422, 503),
+        responses=errors(400, 401, 403, 404, 409, 415, 422, 503),
     )
     async def set_pitch_order(
         self,

@@ -10,11 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..archive import schema
-from ..errors import Problem
 from ..model import Site
 from .common import Outcome, audit, require_organiser
 from .editor import Editor
-from .errors import Invalid, NotFound
+from .errors import Conflict, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +32,13 @@ def reorder_pitches(
     require_organiser(editor, "set the pitch order")
     if event not in site.events:
         raise NotFound(f"event {event!r} does not exist")
-    problems: list[Problem] = []
     seen: set[str] = set()
     for slug in slugs:
+        if (event, slug) not in site.projects:
+            raise NotFound(f"no project {slug!r} in event {event!r} ({schema.PROJECTS.path})")
         if slug in seen:
-            problems.append(
-                Problem(schema.PROJECTS.path, f"{slug!r} is listed twice", None, "order")
-            )
-        elif (event, slug) not in site.projects:
-            problems.append(
-                Problem(
-                    schema.PROJECTS.path,
-                    f"no project {slug!r} in event {event!r}",
-                    None,
-                    "order",
-                )
-            )
+            raise Conflict(f"project {slug!r} is listed twice: list each pitch once")
         seen.add(slug)
-    if problems:
-        raise Invalid(problems)
     wanted = {slug: number for number, slug in enumerate(slugs, start=1)}
     changed: list[str] = []
     for project in list(site.projects_of(event)):
