@@ -20,6 +20,7 @@ from site_builder import __version__
 
 from .allow import true_allow
 from .body import check_body
+from .console import console_handlers
 from .context import STATE_KEY, ApiContext, context_of
 from .errors import HANDLERS
 from .headers import security_headers
@@ -35,6 +36,7 @@ from .routes.join import join_form, join_submit
 from .routes.live import LiveController
 from .routes.me import MeController, SessionController
 from .routes.meta import edit_asset, edit_page, health, stages
+from .routes.pitches import PitchOrderController
 from .routes.projects import ProjectController
 from .routes.signin import SigninController, SigninLinkController
 from .routes.teams import PreviewController, TeamController
@@ -114,6 +116,8 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             SyncController,
             JobController,
             HistoryController,
+            PitchOrderController,
+            *console_handlers(),
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=_before,

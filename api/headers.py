@@ -18,6 +18,9 @@ PAGE_CSP = (
 )
 """Pages served by the API (edit page, schema viewer): their own files only, no inline code."""
 
+FORM_CSP = PAGE_CSP.replace("form-action 'none'", "form-action 'self'")
+"""Pages with plain HTML forms (joining, the organiser console): they post to this origin."""
+
 DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", API_CSP.encode()),
     (b"x-content-type-options", b"nosniff"),

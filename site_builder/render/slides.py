@@ -145,19 +145,21 @@ class Slide:
     links: tuple[tuple[str, str], ...] = ()
 
 
-def presenting_order(index: SiteIndex, event: str) -> list[Project]:
-    """Projects in pitch order: numbered ones first (`pitch_order`), then challenges, then
-    teams, each by name."""
-    return sorted(
-        index.projects.get(event, ()),
-        key=lambda p: (
-            p.pitch_order is None,
-            p.pitch_order or 0,
-            not is_challenge(p),
-            p.name.casefold(),
-            p.slug,
-        ),
+def pitch_key(p: Project) -> tuple[bool, int, bool, str, str]:
+    """Where a project pitches: numbered ones first (`pitch_order`), then challenges, then
+    teams, each by name (the console lists pitches in this order too)."""
+    return (
+        p.pitch_order is None,
+        p.pitch_order or 0,
+        not is_challenge(p),
+        p.name.casefold(),
+        p.slug,
     )
+
+
+def presenting_order(index: SiteIndex, event: str) -> list[Project]:
+    """The event's visible projects in pitch order (`pitch_key`)."""
+    return sorted(index.projects.get(event, ()), key=pitch_key)
 
 
 def _rendered(ctx: RenderContext, text: str, base: str) -> str:
