@@ -561,3 +561,25 @@ def test_sync_button_runs_a_job_whose_page_follows_it(env: ApiEnv, forge: Replay
         ]
         assert f"failed: {EVENT}/{OTHER}" in rows[1].text()
         assert load(env).projects[(EVENT, PROJECT)].readme.startswith("# PyGitHub")
+
+
+def test_the_sign_in_page_offers_oauth_where_configured_and_sign_in_links_otherwise(
+    tmp_path: Path,
+) -> None:
+    from site_builder.access.oauth import github
+
+    env = make_env(tmp_path)
+    with env.client() as plain:
+        page = plain.get("/console/signin?next=/console/history")
+        assert "jamdat people link USERNAME" in text(page, "#links")
+    provider = github("client-id", "client-secret", url="http://127.0.0.1:9")
+    with env.client(oauth={"github": provider}) as configured:
+        page = configured.get("/console/signin?next=/console/history")
+        link = HTMLParser(page.text).css_first("#oauth a")
+        assert link is not None and link.text(strip=True) == "Sign in with GitHub"
+        assert link.attributes["href"] == "/signin/github?next=/console/history"
+        assert (
+            configured.get(link.attributes["href"] or "", follow_redirects=False)
+            .headers["location"]
+            .startswith("http://127.0.0.1:9/login/oauth/authorize?")
+        )

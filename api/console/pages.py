@@ -16,6 +16,7 @@ from litestar.response import Redirect
 from site_builder.services.errors import EditError, Invalid
 
 from ..auth import editor_of
+from ..context import STATE_KEY, ApiContext
 from ..errors import edit_error
 from ..headers import FORM_CSP
 from ..signin import csrf_of, secure
@@ -51,8 +52,16 @@ def page(
     if flash:
         cookies.append(_flash_cookie(request, "", 0))
     editor = editor_of(request)
+    ctx = request.app.state[STATE_KEY]
+    assert isinstance(ctx, ApiContext)
+    providers = [(p.name, p.label) for p in ctx.settings.oauth.values()]
     html = templates.get_template(template).render(
-        editor=editor, csrf=csrf_of(request), flash=flash, prefix=PREFIX, **values
+        editor=editor,
+        csrf=csrf_of(request),
+        flash=flash,
+        prefix=PREFIX,
+        providers=providers,
+        **values,
     )
     return Response(
         html, status_code=status, media_type=MediaType.HTML, headers=HEADERS, cookies=cookies
