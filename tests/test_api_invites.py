@@ -216,7 +216,8 @@ def test_sign_out_ends_the_session(env: ApiEnv) -> None:
         cookie = browser.cookies["jamdat_session"]
         out = browser.post("/api/v1/me/signout", headers={"X-CSRF-Token": csrf(browser)})
         assert out.status_code == 200
-        assert browser.get("/api/v1/me", cookies={"jamdat_session": cookie}).status_code == 401
+        browser.cookies.set("jamdat_session", cookie)  # the old cookie, replayed
+        assert browser.get("/api/v1/me").status_code == 401
 
 
 def test_personal_token_works_for_scripts_and_is_shown_once(env: ApiEnv) -> None:
