@@ -71,6 +71,9 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
                 "X-CSRF-Token",
             ],
             expose_headers=["ETag", "Retry-After"],
+            # The configured origins (the static site) may act with a visitor's session
+            # cookie; CSRF tokens still guard every change made with it.
+            allow_credentials=True,
             max_age=600,
         )
     openapi = OpenAPIConfig(

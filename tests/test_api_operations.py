@@ -72,6 +72,10 @@ def test_cors_is_off_unless_configured(env: ApiEnv) -> None:
     assert "PATCH" in options.headers["access-control-allow-methods"]
     assert "if-match" in options.headers["access-control-allow-headers"].lower()
     assert "access-control-allow-origin" not in stranger.headers
+    # The static site may act with a visitor's session cookie; another origin gets no
+    # Access-Control-Allow-Origin, so its browser shows it nothing, credentials or not.
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert options.headers["access-control-allow-credentials"] == "true"
 
 
 def test_request_logs_name_the_user_but_never_the_token(
