@@ -15,27 +15,13 @@ from typing import Any
 import pytest
 import uvicorn
 from api_helpers import EVENT, ApiEnv, make_env
+from browser import WATCH, launch, sync_api
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder import archive
 from site_builder.access.db import AccessDb
 from site_builder.access.invites import InviteStore
 from site_builder.services.editor import Editor
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-WATCH = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI);
-});
-"""
 
 
 def _free_port() -> int:
@@ -79,9 +65,7 @@ def test_organiser_invites_and_reorders_pitches_in_chromium(api: str, env: ApiEn
     code = InviteStore(db).create(Editor("orga", "organiser"), EVENT, "organiser", 1)[0]
     db.close()
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        browser = launch(p)
         page = browser.new_page()
         page.add_init_script(WATCH)
         outside: list[str] = []

@@ -12,29 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import WATCH, launch, sync_api
 from conftest import ArchiveFactory
 
 from site_builder.render.templating import DEFAULT_TEMPLATES
 from site_builder.serve.preview import Preview
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "content"
 LOCAL = "http://127.0.0.1"
 TABLE = "\n\n| Year | Visitors | Note |\n|:-----|---------:|:----:|\n| 2023 | 1200 | ok |\n"
-WATCH = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sample);
-});
-"""
 
 
 def site_headers() -> dict[str, str]:
@@ -66,7 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        b = launch(p)
         yield b
         b.close()
 

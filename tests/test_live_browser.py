@@ -19,13 +19,10 @@ import httpx
 import pytest
 import uvicorn
 from api_helpers import EVENT, PROJECT, ApiEnv, make_env, project_url
-from test_deploy_browser import CHROMIUM, WATCH, site_headers
+from browser import WATCH, launch, sync_api
+from test_deploy_browser import site_headers
 
 from site_builder.render.build import build_site
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
 
 
 def _free_port() -> int:
@@ -71,7 +68,7 @@ def _setup(tmp_path: Path, api: str) -> ApiEnv:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        b = launch(p)
         yield b
         b.close()
 

@@ -24,15 +24,11 @@ from typing import Any
 import httpx
 import pytest
 from api_helpers import EVENT, make_env
+from browser import WATCH, launch, sync_api
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from test_deploy_browser import CHROMIUM, WATCH
 from test_live_browser import _free_port, _site
 
 from site_builder.render.build import build_site
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM}", allow_module_level=True)
 
 CHALLENGE = "accessibility-of-cultural-events"
 LIVE_SECONDS = 2.0
@@ -112,7 +108,7 @@ def _text(tree: HTMLParser, css: str) -> str:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        b = launch(p)
         yield b
         b.close()
 

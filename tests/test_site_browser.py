@@ -12,16 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import launch, sync_api
 
 from site_builder.render.build import build_site
-
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
 LOCAL = "http://127.0.0.1"
@@ -51,7 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        b = launch(p)
         yield b
         b.close()
 

@@ -15,18 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import launch, sync_api
 
 from site_builder import archive
 from site_builder.model import Project
 from site_builder.render.build import build_site
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 PdfReader = pytest.importorskip("pypdf", reason="pip install pypdf").PdfReader
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
@@ -124,9 +118,7 @@ def server(site: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        chromium = launch(p)
         yield chromium
         chromium.close()
 
