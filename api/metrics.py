@@ -8,19 +8,18 @@ tell who is active when.
 from __future__ import annotations
 
 import hmac
-import time
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Scope
 
 from site_builder.metrics import CONTENT_TYPE, Metrics
 
 from .auth import CHALLENGE, editor_of
 from .bearer import bearer_token
 from .context import Ctx
+from .observe import observed
 
 UNMATCHED = "unmatched"
 """The route label of requests no route matched (so raw paths never become labels)."""
@@ -53,28 +52,8 @@ def request_metrics(app: ASGIApp, metrics: Metrics) -> ASGIApp:
     """ASGI middleware: count each HTTP request by method, route template and status
     class, and time it."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
+    def count(scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("path_template") if scope.get("route_handler") else None
+        metrics.request(str(scope.get("method", "-")), str(route or UNMATCHED), status, seconds)
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, sending)
-        finally:
-            route = scope.get("path_template") if scope.get("route_handler") else None
-            metrics.request(
-                scope.get("method", "-"),
-                str(route or UNMATCHED),
-                status,
-                time.perf_counter() - start,
-            )
-
-    return middleware
+    return observed(app, count)

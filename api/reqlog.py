@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Scope
+
+from .observe import observed
 
 log = logging.getLogger("jamdat.access")
 _SECRET_PATH = re.compile(r"^/(join|signin/link)/[^/]*")
@@ -21,36 +21,22 @@ def loggable(path: str) -> str:
     return _SECRET_PATH.sub(r"/\1/<code>", path).encode("unicode_escape").decode("ascii")
 
 
+def log_request(scope: Scope, status: int, seconds: float) -> None:
+    """The access log line of one request (an `observe.Reporter`)."""
+    client = scope.get("client")
+    state: dict[str, Any] = scope.get("state", {})
+    editor = state.get("jamdat.editor")
+    log.info(
+        "%s %s %s %d %.1fms%s",
+        client[0] if client else "-",
+        scope.get("method", "-"),
+        loggable(scope["path"]),
+        status,
+        seconds * 1000,
+        f" user={editor.user}" if editor is not None else "",
+    )
+
+
 def request_log(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware factory."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, sending)
-        finally:
-            client = scope.get("client")
-            state: dict[str, Any] = scope.get("state", {})
-            editor = state.get("jamdat.editor")
-            log.info(
-                "%s %s %s %d %.1fms%s",
-                client[0] if client else "-",
-                scope.get("method", "-"),
-                loggable(scope["path"]),
-                status,
-                (time.perf_counter() - start) * 1000,
-                f" user={editor.user}" if editor is not None else "",
-            )
-
-    return middleware
+    """ASGI middleware: one log line per request."""
+    return observed(app, log_request)
