@@ -11,9 +11,7 @@ from .pages import CONSOLE
 def _refusal(editor: Editor) -> str | None:
     if editor.is_organiser:
         return None
-    return (
-        f"You are signed in as {editor.user}, a member: only organisers may use the console."
-    )
+    return f"You are signed in as {editor.user}, a member: only organisers may use the console."
 
 
 console_gate = CONSOLE.gate(_refusal)
