@@ -99,7 +99,8 @@ async def start(ctx: Ctx, request: Req, event: EventSlug) -> Response[str] | Red
 def signin_page(request: Req) -> Response[str]:
     """How to sign in: an invite link (or OAuth, or a sign-in link)."""
     nxt = request.query_params.get("next", "")
-    return page(request, "signin.html", next=nxt if nxt.startswith(f"{PREFIX}/") else "")
+    back = nxt == PREFIX or nxt.startswith(f"{PREFIX}/")
+    return page(request, "signin.html", next=nxt if back else "")
 
 
 @post(f"{PREFIX}/signout", include_in_schema=False)
