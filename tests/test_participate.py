@@ -318,3 +318,33 @@ def test_a_missing_project_is_a_404_page(alice: tuple[TestClient[Litestar], str]
     response = client.get(f"{EVENT_URL}/projects/no-such-project")
     assert response.status_code == 404
     assert "no-such-project" in text(response, "#problem")
+
+
+def test_the_post_quota_refuses_with_a_readable_message(env: ApiEnv) -> None:
+    with env.client(posts_per_hour=1) as client:
+        csrf = join(client, env, "alice")
+        to = started(client, csrf, "Lantern")
+        first = client.post(f"{to}/post", data={"_csrf": csrf, "content": "one"})
+        assert first.status_code == 200
+        second = client.post(f"{to}/post", data={"_csrf": csrf, "content": "two"})
+    assert second.status_code == 429
+    assert "posts_per_hour" in text(second, "#message")
+    assert tree(second).css_first("#content").text() == "two"  # type: ignore[union-attr]
+    posts = [r["content"] for r in rows(env, "activities") if r["action"] == "post"]
+    assert "one" in posts and "two" not in posts
+
+
+def listed(response: httpx.Response) -> list[str]:
+    return [str(r.attributes["data-slug"]) for r in tree(response).css("#projects tr[data-slug]")]
+
+
+def test_hidden_projects_exist_only_for_their_team(env: ApiEnv) -> None:
+    with env.client() as client:
+        join(client, env, "alice")
+        assert PROJECT in listed(client.get(EVENT_URL))
+        url = f"/api/v1/events/{EVENT}/projects/{PROJECT}"
+        headers = {**env.auth("organiser"), "If-Match": etag_of(client, url)}
+        assert client.delete(url, headers=headers).status_code == 204
+        response = client.get(f"{EVENT_URL}/projects/{PROJECT}")
+        assert response.status_code == 404
+        assert PROJECT not in listed(client.get(EVENT_URL))
