@@ -348,3 +348,17 @@ def test_hidden_projects_exist_only_for_their_team(env: ApiEnv) -> None:
         response = client.get(f"{EVENT_URL}/projects/{PROJECT}")
         assert response.status_code == 404
         assert PROJECT not in listed(client.get(EVENT_URL))
+
+
+def test_joining_in_a_browser_leads_to_the_events_participant_page(env: ApiEnv) -> None:
+    db = AccessDb.of(env.content)
+    code = InviteStore(db).create(Editor("orga", "organiser"), EVENT, "member", 1)[0]
+    db.close()
+    with env.client() as client:
+        form = {"username": "carol", "fullname": "Carol"}
+        joined = client.post(f"/join/{code}", data=form)
+        assert joined.status_code == 201, joined.text
+        link = tree(joined).css_first("#take-part")
+        assert link is not None and link.attributes["href"] == EVENT_URL
+        page = client.get(EVENT_URL)
+    assert page.status_code == 200 and text(page, "#who") == "carol (member)"
