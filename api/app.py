@@ -26,6 +26,7 @@ from .errors import HANDLERS
 from .headers import security_headers
 from .limits import RateLimits
 from .metrics import metrics, request_metrics
+from .participate import participate_handlers
 from .reqlog import request_log
 from .routes.builds import BuildController
 from .routes.categories import CategoryController
@@ -121,6 +122,7 @@ def create_app(settings: ApiSettings | None = None) -> Litestar:
             HistoryController,
             PitchOrderController,
             *console_handlers(),
+            *participate_handlers(),
         ],
         dependencies={"ctx": Provide(context_of, sync_to_thread=False)},
         before_request=_before,

@@ -54,9 +54,14 @@ PUBLIC = {
     ("POST", "/signin/link/{code:str}"),
     ("GET", "/console/signin"),
     ("POST", "/console/signout"),  # signing out needs no rights
+    ("GET", "/me/signin"),
+    ("POST", "/me/signout"),
     ("GET", "/console/static/{name:str}"),
 }
 """(method, route) that anyone may call."""
+
+SIGNIN_PAGES = ("/console/signin", "/me/signin")
+"""Where server-rendered pages send anonymous visitors."""
 
 VALUES = {
     "event": EVENT,
@@ -104,7 +109,7 @@ def _open_routes(env: ApiEnv, client: TestClient[Litestar]) -> tuple[list[str], 
         body: dict[str, str] | None = {} if method != "GET" else None
         anonymous = client.request(method, url, json=body, follow_redirects=False)
         location = anonymous.headers.get("location", "")
-        to_signin = anonymous.status_code == 303 and location.startswith("/console/signin")
+        to_signin = anonymous.status_code == 303 and location.startswith(SIGNIN_PAGES)
         if anonymous.status_code not in (401, 403) and not to_signin:
             open_to_anyone.append(f"{method} {path}: {anonymous.status_code}")
         if organiser:

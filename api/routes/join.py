@@ -165,5 +165,6 @@ async def join_submit(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> 
         username=editor.user,
         fullname=form["fullname"].strip(),
         role=editor.role,
+        take_part=f"/me/events/{invite.event}" if event else "/me/",
         site_url=ctx.site().config.site_url + (f"{event.slug}/" if event else ""),
     )
