@@ -120,7 +120,7 @@ def test_api_builds_and_syncs_are_listed_newest_first(env: ApiEnv) -> None:
     raw = history_file(env.content).read_bytes()
     assert b"jdt_" not in raw
     for token in env.tokens.values():
-        assert token.encode() not in raw and token.split("_")[2].encode() not in raw
+        assert token.encode() not in raw and token.split("_", 2)[2].encode() not in raw
     with sqlite3.connect(history_file(env.content)) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     assert not columns & {"token", "hash", "secret"}
