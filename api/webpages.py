@@ -21,11 +21,11 @@ from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN
 from site_builder.services.editor import Editor
 from site_builder.services.errors import EditError, Invalid
 
-from .auth import editor_of
+from .auth import editor_of, session_of
 from .context import STATE_KEY, ApiContext
 from .errors import ApiError, edit_error
 from .headers import FORM_CSP
-from .signin import SAFE, check_csrf, csrf_of, secure
+from .signin import SAFE, check_csrf, csrf_of, secure, sign_out_cookie
 
 FLASH = "jamdat_flash"
 HEADERS = {"Content-Security-Policy": FORM_CSP, "Cache-Control": "no-store"}
@@ -34,6 +34,15 @@ Req = Request[Any, Any, Any]
 Gate = Callable[[Req], Awaitable[Response[str] | Redirect | None]]
 Refusal = Callable[[Editor], str | None]
 """Why a signed-in editor may not use a set of pages (None: they may)."""
+
+
+def sign_out(ctx: ApiContext, request: Req, to: str) -> Redirect:
+    """End this browser's session and go to the sign-in page `to` (the app has checked
+    the post's CSRF token like every cookie post)."""
+    session = session_of(request)
+    if session is not None:
+        ctx.sessions.revoke(session.id)
+    return Redirect(path=to, status_code=303, cookies=[sign_out_cookie(request)], headers=HEADERS)
 
 
 def status_of(exc: EditError) -> int:

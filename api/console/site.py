@@ -9,9 +9,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from ..auth import session_of
 from ..context import Ctx
-from ..signin import sign_out_cookie
+from ..webpages import sign_out
 from .pages import HEADERS, PREFIX, STATIC, Req, page
 
 ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
@@ -26,16 +25,8 @@ def signin_page(request: Req) -> Response[str]:
 
 @post(f"{PREFIX}/signout", include_in_schema=False)
 async def signout(ctx: Ctx, request: Req) -> Redirect:
-    """End this browser's session (CSRF-checked by the app like every cookie post)."""
-    session = session_of(request)
-    if session is not None:
-        ctx.sessions.revoke(session.id)
-    return Redirect(
-        path=f"{PREFIX}/signin",
-        status_code=303,
-        cookies=[sign_out_cookie(request)],
-        headers=HEADERS,
-    )
+    """End this browser's session."""
+    return sign_out(ctx, request, f"{PREFIX}/signin")
 
 
 @get(f"{PREFIX}/static/{{name:str}}", sync_to_thread=False, include_in_schema=False)

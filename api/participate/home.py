@@ -13,11 +13,10 @@ from site_builder.model import Project, Site
 from site_builder.services import teams
 from site_builder.services.errors import EditError, NotFound
 
-from ..auth import current_editor, session_of
+from ..auth import current_editor
 from ..context import Ctx
 from ..routes.common import EventSlug
-from ..signin import sign_out_cookie
-from ..webpages import HEADERS, Req, failure, field
+from ..webpages import Req, failure, field, sign_out
 from .pages import PREFIX, done, page
 
 
@@ -105,13 +104,5 @@ def signin_page(request: Req) -> Response[str]:
 
 @post(f"{PREFIX}/signout", include_in_schema=False)
 async def signout(ctx: Ctx, request: Req) -> Redirect:
-    """End this browser's session (CSRF-checked by the app like every cookie post)."""
-    session = session_of(request)
-    if session is not None:
-        ctx.sessions.revoke(session.id)
-    return Redirect(
-        path=f"{PREFIX}/signin",
-        status_code=303,
-        cookies=[sign_out_cookie(request)],
-        headers=HEADERS,
-    )
+    """End this browser's session."""
+    return sign_out(ctx, request, f"{PREFIX}/signin")
