@@ -59,3 +59,31 @@ def test_each_save_writes_what_a_whole_save_writes(
             assert (content / rel).read_text(encoding="utf-8") == expected[rel], (edit, rel)
         assert seen == archive.snapshot(content)
     assert archive.load(content).projects.keys() == site.projects.keys()
+
+
+def test_a_save_from_another_base_compares_every_row(tmp_archive: ArchiveFactory) -> None:
+    """A saver keeps the rows it last wrote; when the next save starts from another version
+    of the archive (one reloaded from disk after someone else's change), rows the edit did
+    not touch may differ from its own and are compared too."""
+    content = tmp_archive()
+    saver = DeltaSaver(content)
+    work0 = archive.checkout(content)
+    base = work0.site
+    first = _copy(base)
+    _renamed(first)
+    saved = saver.save(base, first, work0.read)
+    # Someone else changes another project on disk; the writer reloads and edits again.
+    outside = archive.checkout(content)
+    key = ("autumn-jam", "leaf-counter")
+    outside.site.projects[key] = dataclasses.replace(
+        outside.site.projects[key], summary="Changed outside"
+    )
+    archive.save(content, outside.site, read=outside.read)
+    reloaded = archive.checkout(content)
+    assert reloaded.read != saved.read
+    work = _copy(reloaded.site)
+    _added_last(work)
+    saver.save(reloaded.site, work, reloaded.read)
+    text = (content / "data/projects.csv").read_text(encoding="utf-8")
+    assert text == archive.render_files(work)["data/projects.csv"]
+    assert "Changed outside" in text and "Renamed by an edit" in text

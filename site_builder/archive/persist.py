@@ -45,20 +45,31 @@ class TableText:
         self.position: dict[Any, int] = {}
         self.records: list[object] = []
         self.rows: list[str] = []
+        self.last: Mapping[Any, object] | None = None
+        """The records the rows were last rendered from."""
 
-    def text(self, records: Mapping[Any, object]) -> str:
-        added = [key for key in records if key not in self.position]
-        if len(records) - len(added) != len(self.keys) or (
-            added and self.keys and min(added) <= self.keys[-1]
+    def text(
+        self, records: Mapping[Any, object], since: Mapping[Any, object], changed: list[Any]
+    ) -> str:
+        """The table's text for `records`, which differ from `since` in the keys `changed`
+        (added, replaced or removed). When `since` is what the last call rendered, only
+        those rows are looked at; otherwise every row is compared."""
+        if since is not self.last:
+            changed = list(records)
+        self.last = records
+        added = sorted(key for key in changed if key not in self.position)
+        if len(self.keys) + len(added) != len(records) or (
+            added and self.keys and added[0] <= self.keys[-1]
         ):
             self._rebuild(records)  # a record was removed, or one sorts between others
         else:
-            for key in sorted(added):  # new records that sort last (new activities do)
+            for key in added:  # new records that sort last (new activities do)
                 self.position[key] = len(self.keys)
                 self.keys.append(key)
                 self.records.append(None)
                 self.rows.append("")
-            for i, key in enumerate(self.keys):
+            for key in changed:
+                i = self.position[key]
                 record = records[key]
                 if self.records[i] is not record:
                     self.records[i] = record
@@ -77,11 +88,6 @@ class TableText:
 
     def _row(self, record: object) -> str:
         return table_text(self.table, [record])[len(self.header) :]
-
-
-def _same(old: Mapping[Any, object], new: Mapping[Any, object]) -> bool:
-    """True when both hold the very same record objects under the same keys."""
-    return len(old) == len(new) and all(new.get(k) is v for k, v in old.items())
 
 
 def _changed(old: Mapping[_K, object], new: Mapping[_K, object]) -> list[_K]:
@@ -124,8 +130,9 @@ class DeltaSaver:
         files: dict[str, str | None] = {}
         for table, attr in TABLES:
             old, new = getattr(before, attr), getattr(after, attr)
-            if not _same(old, new):
-                files[table.path] = self.tables[attr].text(new)
+            changed = _changed(old, new)
+            if changed:
+                files[table.path] = self.tables[attr].text(new, old, changed)
         for slug in _changed(before.events, after.events):
             old_files = _event_files(before.events.get(slug), slug)
             for rel, text in _event_files(after.events.get(slug), slug).items():

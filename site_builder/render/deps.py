@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from ..archive.rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 from ..dribdat import EventRecords
 from .outputs import digest
+from .paging import Head
 
 if TYPE_CHECKING:
     from ..model import Site
@@ -52,6 +53,9 @@ INDEX_TABLES = (
     "activities",
     "event_activities",
     "announcements",
+    "activity_heads",
+    "activity_pages",
+    "project_refs",
     "people",
     "records",
     "zones",
@@ -164,6 +168,8 @@ def viewed(obj: Any) -> Any:
     anything else, an event's records included (see `TrackedDict`), as it is."""
     if isinstance(obj, list):
         return [viewed(x) for x in obj]
+    if isinstance(obj, Head):
+        return obj._replace(entries=viewed(obj.entries))
     table = _TABLE_OF.get(type(obj).__name__)
     return obj if table is None else View(obj, table, TEXTS[table])
 
@@ -435,7 +441,14 @@ def _same(a: object, b: object) -> bool:
 
 _MISSING = object()
 
-_TUPLE_KEYS = {"projects", "categories", "index.by_category", "index.activities"}
+_TUPLE_KEYS = {
+    "projects",
+    "categories",
+    "index.by_category",
+    "index.activities",
+    "index.activity_heads",
+    "index.project_refs",
+}
 
 
 def _parse(table: str, rest: str) -> object:
@@ -443,6 +456,9 @@ def _parse(table: str, rest: str) -> object:
     if table == "index.by_stage":
         event, _, number = rest.partition(SEP)
         return (event, int(number))
+    if table == "index.activity_pages":
+        event, project, number = rest.split(SEP)
+        return (event, project, int(number))
     if table in _TUPLE_KEYS:
         return tuple(rest.split(SEP))
     return rest

@@ -13,6 +13,7 @@ from ..archive.rules import event_zone
 from ..dribdat import EventRecords, group_records
 from ..model import Activity, Category, Event, Person, Project, Site
 from .outputs import digest
+from .paging import Head, paginate
 
 CHALLENGE_BELOW = 5
 """Projects below this stage (Dribdat's "Project") are challenges."""
@@ -76,6 +77,15 @@ class SiteIndex:
     """Each event's log: its visible projects' activities and its announcements, newest first."""
     announcements: dict[str, list[Activity]]
     """Organisers' announcements to each event, newest first."""
+    activity_heads: dict[tuple[str, str], Head]
+    """The newest entries of each stream of activity, by (event, project): a project's,
+    or with project "" the event's whole log (see `paging`)."""
+    activity_pages: dict[tuple[str, str, int], list[Activity]]
+    """The numbered pages of older entries of each stream, by (event, project, number)."""
+    project_refs: dict[tuple[str, str], tuple[str, str]]
+    """What an activity entry shows of its visible project: its name, and the address its
+    links were relative to. Apart from the record, so that pages of older activity do not
+    depend on every field of every project they mention."""
     people: dict[str, Person]
     visible_keys: set[tuple[str, str]]
     records: dict[str, EventRecords]
@@ -128,6 +138,13 @@ class SiteIndex:
                 continue
             activities[(a.event, a.project)].append(a)
             event_activities[a.event].append(a)
+        heads: dict[tuple[str, str], Head] = {}
+        pages: dict[tuple[str, str, int], list[Activity]] = {}
+        streams = [((e, ""), log) for e, log in event_activities.items()]
+        for stream, log in [*streams, *activities.items()]:
+            heads[stream], numbered = paginate(log)
+            for number, page in enumerate(numbered, 1):
+                pages[(*stream, number)] = page
         return cls(
             events=events,
             zones=zones,
@@ -140,6 +157,11 @@ class SiteIndex:
             activities=dict(activities),
             event_activities=dict(event_activities),
             announcements=dict(announcements),
+            activity_heads=heads,
+            activity_pages=pages,
+            project_refs={
+                p.key: (p.name, p.legacy_url) for items in projects.values() for p in items
+            },
             people=dict(site.people),
             visible_keys={p.key for items in projects.values() for p in items},
             records=group_records(site),

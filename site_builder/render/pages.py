@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..model import Event, Project
-from . import seo, urls, views
+from . import paging, seo, urls, views
 from .outputs import RenderContext
 from .sanitize import absolutize
 from .urls import Urls
@@ -160,7 +160,7 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         ],
         latest=[
             views.activity(site, index, u, a, ctx.markdown)
-            for a in index.event_activities.get(slug, [])[:LATEST]
+            for a in _head(ctx, slug, "").entries[:LATEST]
         ],
         live={
             "api": site.config.api_url.rstrip("/"),
@@ -201,20 +201,63 @@ def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
     )
 
 
-def activity_page(ctx: RenderContext, slug: str) -> str:
+def _head(ctx: RenderContext, event: str, project: str) -> paging.Head:
+    return ctx.index.activity_heads.get((event, project)) or paging.Head(0, 0, [])
+
+
+def _pager(ctx: RenderContext, event: str, project: str, number: int) -> dict[str, Any]:
+    """Where a page of activity sits in its stream: the positions of its entries (1 = the
+    oldest) and links to the next older and newer pages. `number` 0 is the stream's own
+    page. A numbered page asks only whether the next page exists, so it is not rendered
+    again for every new entry."""
+    u = Urls.of(ctx.site.config)
+
+    def part(n: int) -> str:
+        return u.link(urls.activity_part_dir(event, project, n))
+
+    if number == 0:
+        head = _head(ctx, event, project)
+        first, last = head.older * paging.PAGE + 1, head.total
+        older, newer = (part(head.older) if head.older else ""), ""
+    else:
+        first = paging.first_number(number)
+        last = first + paging.PAGE - 1
+        older = part(number - 1) if number > 1 else ""
+        if (event, project, number + 1) in ctx.index.activity_pages:
+            newer = part(number + 1)
+        else:
+            newer = u.link(urls.stream_dir(event, project))
+    return {"first": first, "last": last, "older": older, "newer": newer}
+
+
+def activity_page(ctx: RenderContext, slug: str, project: str = "", number: int = 0) -> str:
+    """A page of an event's log (its newest entries, or numbered page `number` of the
+    older ones), or a numbered page of one project's older activity."""
     site, index = ctx.site, ctx.index
     e = site.events[slug]
     u = Urls.of(site.config)
-    items = index.event_activities.get(slug, [])
+    if number:
+        items = index.activity_pages[(slug, project, number)]
+        path = urls.activity_part_dir(slug, project, number)
+    else:
+        items = _head(ctx, slug, project).entries
+        path = urls.activity_dir(slug)
+    # The project's name only: the page need not change when its other fields do.
+    name = index.project_refs[(slug, project)][0] if project else ""
+    of = f"{name} {DASH} {e.name}" if project else e.name
+    part = f" ({number})" if number else ""
     return render_page(
         ctx,
         "activity.html",
-        urls.page_file(urls.activity_dir(slug)),
-        title=f"Activity {DASH} {e.name}",
-        description=f"What happened at {e.name}, newest first.",
+        urls.page_file(path),
+        title=f"Activity{part} {DASH} {of}",
+        description=f"What happened at {of}, newest first.",
         event=e,
+        project=name,
+        project_url=u.link(urls.project_dir(slug, project)) if project else "",
         links=_event_links(ctx, e),
         days=views.activity_days(site, index, u, items, ctx.markdown),
+        pager=_pager(ctx, slug, project, number),
         zone=str(index.zone(slug)),
     )
 
@@ -253,9 +296,8 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
         readme_html=absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url),
         links=links,
         team=[views.person(index, m) for m in p.team_members],
-        days=views.activity_days(
-            site, index, u, index.activities.get((event, slug), []), ctx.markdown
-        ),
+        days=views.activity_days(site, index, u, _head(ctx, event, slug).entries, ctx.markdown),
+        pager=_pager(ctx, event, slug, 0),
         edit_url=f"{api}/edit/{event}/{slug}" if api else "",
     )
 

@@ -133,6 +133,7 @@ def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
     out.append(
         Output(urls.page_file(urls.activity_dir(slug)), partial(pages.activity_page, slug=slug))
     )
+    _activity_parts(index, slug, "", out)
     entries = feeds.event_entries(site, index, slug)
     feed_path = f"{slug}/feed.xml"
     out.append(
@@ -151,12 +152,25 @@ def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
                 partial(pages.project_page, event=slug, slug=p.slug),
             )
         )
+        _activity_parts(index, slug, p.slug, out)
     slides.plan_event(index, slug, out)
     return EventPlan(
         out,
         sorted(o.path for o in out if _listed(o.path)),
         feeds.newest_projects(site, index, index.teams.get(slug, ()), site.config.feed_size),
     )
+
+
+def _activity_parts(index: SiteIndex, event: str, project: str, out: list[Output]) -> None:
+    """The numbered pages of a stream's older activity (see `paging`)."""
+    head = index.activity_heads.get((event, project))
+    for number in range(1, (head.older if head else 0) + 1):
+        out.append(
+            Output(
+                urls.page_file(urls.activity_part_dir(event, project, number)),
+                partial(pages.activity_page, slug=event, project=project, number=number),
+            )
+        )
 
 
 def _listed(path: str) -> bool:

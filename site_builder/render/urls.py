@@ -29,6 +29,18 @@ def activity_dir(event: str) -> str:
     return f"{event}/{ACTIVITY}/"
 
 
+def activity_part_dir(event: str, project: str, number: int) -> str:
+    """Numbered page `number` of older activity: of a project, or with project "" of
+    the whole event (see `paging`)."""
+    stream = project_dir(event, project) if project else event_dir(event)
+    return f"{stream}{ACTIVITY}/{number}/"
+
+
+def stream_dir(event: str, project: str) -> str:
+    """The page that shows a stream's newest activity: the project's, or the event's log."""
+    return project_dir(event, project) if project else activity_dir(event)
+
+
 def slides_dir(directory: str) -> str:
     """The slide deck of a page: `/<event>/slides/`, `/<event>/<project>/slides/`."""
     return f"{directory}{SLIDES}/"

@@ -113,16 +113,16 @@ def is_post(item: Activity) -> bool:
 def activity(
     site: Site, index: SiteIndex, u: Urls, item: Activity, markdown: Callable[[str], str]
 ) -> dict[str, Any]:
-    project = site.projects[(item.event, item.project)] if item.project else None
+    name, legacy_url = index.project_refs[(item.event, item.project)] if item.project else ("", "")
     local = localize(as_utc(item.date), index.zone(item.event))
     content = item.content.strip()
     # Dribdat wrote posts with links relative to its own server.
-    base = (project and project.legacy_url) or site.events[item.event].legacy_url
+    base = legacy_url or site.events[item.event].legacy_url
     return {
         "id": item.id,
         "time": local,
-        "project": project.name if project else "",
-        "url": u.link(urls.project_dir(item.event, item.project)) if project else "",
+        "project": name,
+        "url": u.link(urls.project_dir(item.event, item.project)) if item.project else "",
         "kind": "announcement" if item.action == ANNOUNCE else item.action or item.name or "update",
         "user": person(index, item.user) if item.user else None,
         "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
