@@ -11,9 +11,10 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .archive.rules import EVENT_TEXT_FIELDS, event_zone
@@ -257,34 +258,57 @@ def projects_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _activity_row(site: Site, a: Activity, project_ids: dict[str, int]) -> dict[str, Any]:
-    project = site.projects[(a.event, a.project)]
+class ActivityContext(NamedTuple):
+    """What an activity's row shows besides the activity: its project and the event's zone."""
+
+    project_id: int
+    project_name: str
+    project_phase: str
+    zone: ZoneInfo
+
+
+ActivityRow = Callable[[Activity, ActivityContext], Any]
+
+
+def activity_row(a: Activity, context: ActivityContext) -> dict[str, Any]:
+    """An activity as a row of a data package's `activities` resource."""
     return {
         "id": _id(a.legacy_id, a.event, "a", a.id),
         "time": int(a.date.timestamp()),
-        "date": a.date.astimezone(_zone(site, site.events[a.event])).strftime(DATE_FORMAT),
+        "date": a.date.astimezone(context.zone).strftime(DATE_FORMAT),
         "name": a.name,
         "action": a.action,
         "content": a.content,
         "ref_url": a.ref_url,
         "user_name": a.user,
-        "project_id": project_ids[a.project],
-        "project_name": project.name,
-        "project_phase": site.stages.label(project.stage, a.event),
+        "project_id": context.project_id,
+        "project_name": context.project_name,
+        "project_phase": context.project_phase,
         "key": a.id,
         "legacy_id": a.legacy_id,
     }
 
 
 def event_package(
-    site: Site, records: EventRecords, site_url: str, complete: bool = False
+    site: Site,
+    records: EventRecords,
+    site_url: str,
+    complete: bool = False,
+    row: ActivityRow = activity_row,
 ) -> dict[str, Any]:
     """A Dribdat-style data package (0.2.0, inline data) of one event, full content;
-    `complete` as in `projects_payload`."""
+    `complete` as in `projects_payload`. `row` makes each activity's row (the site's
+    mirror keeps them encoded from one build to the next)."""
     ev = records.event
     event = ev.slug
     projects = projects_payload(site, records, site_url, complete)
-    project_ids = {row["slug"]: row["id"] for row in projects}
+    zone = _zone(site, ev)
+    ids = {row["slug"]: row["id"] for row in projects}
+    contexts = {
+        p.slug: ActivityContext(ids[p.slug], p.name, site.stages.label(p.stage, event), zone)
+        for p in records.projects
+        if p.slug in ids
+    }
     categories = [
         {
             "id": _id(c.legacy_id, event, "c", c.slug),
@@ -299,16 +323,17 @@ def event_package(
         }
         for c in sorted(records.categories, key=lambda c: c.slug)
     ]
-    activities = [
-        _activity_row(site, a, project_ids)
+    logged = [
+        a
         for a in sorted(records.activities, key=lambda a: a.id, reverse=True)
-        if a.project in project_ids
+        if a.project in contexts
     ]
+    activities = [row(a, contexts[a.project]) for a in logged]
     names: set[str] = set()
     for p in records.projects:
         names.update(p.team_members)
         names.add(p.maintainer)
-    names.update(a["user_name"] for a in activities)
+    names.update(a.user for a in logged)
     users = [user_row(u) for name, u in sorted(site.people.items()) if name in names]
     stamps = [p.updated_at for p in records.projects if p.updated_at]
     stamps += [a.date for a in records.activities]
