@@ -1,5 +1,5 @@
-"""A live event in Chromium (Playwright), through the pages people use, against a real
-API on 127.0.0.1 and the static site it rebuilds, served on another port.
+"""A live event in Chromium (Playwright), through the pages people use, against the API
+served by uvicorn on 127.0.0.1 and the static site it rebuilds, served on another port.
 
 An organiser signs in with an invite link from `jamdat invite create` and creates a member
 invite in the console; participant A (own browser context) joins with its link and starts a
