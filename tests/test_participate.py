@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, make_env, patch
+from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, load, make_env, patch
 from conftest import tree_digest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -219,6 +219,66 @@ def test_preview_renders_the_pitch_without_saving_then_save_writes_it(
     assert project_row(env, "lantern")["summary"] == "s"
     pitch = env.content / "projects" / EVENT / "lantern.md"
     assert pitch.read_text(encoding="utf-8").strip() == "**Bright**"
+
+
+LINKS = {
+    "webpage_url": "https://lantern.example/demo",
+    "source_url": "https://git.example/lantern",
+    "download_url": "https://lantern.example/get",
+    "contact_url": "https://lantern.example/issues",
+    "image_url": "https://lantern.example/cover.png",
+}
+
+
+def test_the_team_edits_links_and_image_and_bad_links_are_refused_by_field(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    etag = form_value(client.get(to), f"{to}/edit", "etag")
+    form = {"_csrf": csrf, "etag": etag, "name": "Lantern", "action": "save"}
+    saved = client.post(f"{to}/edit", data={**form, **LINKS}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    row = project_row(env, "lantern")
+    assert {name: row[name] for name in LINKS} == LINKS
+    page = client.get(to)
+    assert form_value(page, f"{to}/edit", "image_url") == LINKS["image_url"]
+    etag = form_value(page, f"{to}/edit", "etag")
+    before = tree_digest(env.content)
+    bad = {"source_url": "javascript:alert(1)", "webpage_url": "not a link"}
+    refused = client.post(f"{to}/edit", data={**form, "etag": etag, **bad, "name": "Dim"})
+    assert refused.status_code == 422
+    assert "http(s) URL" in text(refused, "#error-source_url")
+    assert "http(s) URL" in text(refused, "#error-webpage_url")
+    assert tree(refused).css_first("#error-download_url") is None
+    assert form_value(refused, f"{to}/edit", "webpage_url") == "not a link"
+    assert tree_digest(env.content) == before
+    assert project_row(env, "lantern")["name"] == "Lantern"
+
+
+def test_organisers_pick_any_stage_and_a_members_skip_is_refused_next_to_the_field(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    page = client.get(to)
+    assert tree(page).css_first("#stage-select-form") is None  # members: one step up only
+    before = tree_digest(env.content)
+    etag = form_value(page, f"{to}/stage", "etag")
+    skipped = client.post(f"{to}/stage", data={"_csrf": csrf, "etag": etag, "progress": "40"})
+    assert skipped.status_code == 403
+    assert "one stage up the ladder" in text(skipped, "#error-progress")
+    assert tree_digest(env.content) == before
+    with env.client() as boss:
+        boss_csrf = join(boss, env, "boss", "organiser")
+        menu = tree(boss.get(to)).css("#stage-select-form option")
+        numbers = [str(o.attributes["value"]) for o in menu]
+        assert numbers == [str(s.number) for s in load(env).stages.ladder]
+        etag = form_value(boss.get(to), f"{to}/stage", "etag")
+        data = {"_csrf": boss_csrf, "etag": etag, "progress": numbers[-1]}
+        moved = boss.post(f"{to}/stage", data=data, follow_redirects=False)
+        assert moved.status_code == 303
+    assert project_row(env, "lantern")["progress"] == numbers[-1]
 
 
 def test_stage_moves_one_step_up_and_updates_are_posted(
