@@ -422,3 +422,23 @@ def test_joining_in_a_browser_leads_to_the_events_participant_page(env: ApiEnv) 
         assert link is not None and link.attributes["href"] == EVENT_URL
         page = client.get(EVENT_URL)
     assert page.status_code == 200 and text(page, "#who") == "carol (member)"
+
+
+def test_the_sites_edit_link_takes_a_signed_in_browser_to_the_project_page(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    edit = f"/edit/{EVENT}/lantern"
+    redirected = client.get(edit, follow_redirects=False)
+    assert redirected.status_code == 303 and redirected.headers["location"] == to
+    assert tree(client.get(edit)).css_first("#edit-form") is not None
+    with env.client() as script:  # no session: the token form, and the token edits
+        page = script.get(edit)
+        assert page.status_code == 200 and 'id="token"' in page.text
+        url = f"/api/v1/events/{EVENT}/projects/{PROJECT}"
+        done = patch(script, env, "organiser", url, {"summary": "By token"}, etag_of(script, url))
+        assert done.status_code == 200, done.text
+    assert project_row(env, PROJECT)["summary"] == "By token"
+    client.post("/me/signout", data={"_csrf": csrf})
+    assert client.get(edit, follow_redirects=False).status_code == 200  # session ended
