@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from api.console import GUARDED
 from site_builder.access.db import AccessDb
-from site_builder.access.invites import InviteStore
+from site_builder.access.invites import Invite, InviteStore
 from site_builder.render.build import build_site
 from site_builder.services.editor import Editor
 
@@ -249,27 +249,50 @@ def test_approve_hide_unhide_and_stage(
     assert load(env).projects[(EVENT, PROJECT)].progress == 0
 
 
+def env_invites(env: ApiEnv) -> list[Invite]:
+    """The invites in the state database, as the API's store reads them."""
+    db = AccessDb.of(env.content)
+    try:
+        return InviteStore(db).list()
+    finally:
+        db.close()
+
+
 def test_invites_show_the_link_once_and_it_works(
     console: tuple[TestClient[Litestar], str], env: ApiEnv
 ) -> None:
     client, csrf = console
     form = {"event": EVENT, "role": "member", "uses": "2", "expires_hours": "24", "_csrf": csrf}
-    created = client.post("/console/invites", data=form)
-    assert created.status_code == 201
-    assert created.headers["cache-control"] == "no-store"
-    link_node = tree(created).css_first("#invite-link")
-    assert link_node is not None
-    link = str(link_node.attributes["value"])
-    assert re.search(r"/join/jdi_[A-Za-z0-9_-]{32}$", link)
-    listed = client.get("/console/people")
-    assert listed.status_code == 200 and link.rsplit("/", 1)[1] not in listed.text
-    block = tree(created).css_first("#created-invite")
-    assert block is not None
-    invite_id = str(block.attributes["data-id"])
-    row = tree(listed).css_first(f'#invite-list tr[data-id="{invite_id}"]')
-    assert row is not None
-    assert "member" in row.text() and "0 / 2" in row.text() and "open" in row.text()
+    before = {i.id for i in env_invites(env)}
+    posted = client.post("/console/invites", data=form, follow_redirects=False)
+    assert posted.status_code == 303  # Post/Redirect/Get: a reload creates nothing
+    shown_at = posted.headers["location"]
+    assert "jdi_" not in shown_at  # the secret is in no URL (nor in the log)
     with TestClient(app=client.app) as other:
+        # Another organiser's browser, even at the same address, never sees the link.
+        boss2 = other.post(f"/join/{invite(env)}", json={"username": "boss2", "fullname": "B"})
+        assert boss2.status_code == 201, boss2.text
+        elsewhere = other.get(shown_at)
+        assert elsewhere.status_code == 200 and "jdi_" not in elsewhere.text
+        created = client.get(shown_at)
+        assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
+        link_node = tree(created).css_first("#invite-link")
+        assert link_node is not None
+        link = str(link_node.attributes["value"])
+        assert re.search(r"/join/jdi_[A-Za-z0-9_-]{32}$", link)
+        block = tree(created).css_first("#created-invite")
+        assert block is not None
+        invite_id = str(block.attributes["data-id"])
+        reloaded = client.get(shown_at)
+        assert reloaded.status_code == 200 and link.rsplit("/", 1)[1] not in reloaded.text
+        assert invite_id in text(reloaded, "#invite-shown")
+        members = {i.id for i in env_invites(env) if i.role == "member"}
+        assert members - before == {invite_id}  # reloads create none
+        listed = client.get("/console/people")
+        assert listed.status_code == 200 and link.rsplit("/", 1)[1] not in listed.text
+        row = tree(listed).css_first(f'#invite-list tr[data-id="{invite_id}"]')
+        assert row is not None
+        assert "member" in row.text() and "0 / 2" in row.text() and "open" in row.text()
         joined = other.post(
             link.split("testserver.local", 1)[-1], json={"username": "fresh", "fullname": "F"}
         )
