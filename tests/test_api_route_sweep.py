@@ -28,6 +28,7 @@ PUBLIC = {
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/{event:str}"),
     ("GET", "/api/v1/events/{event:str}/announcements"),
+    ("GET", "/api/v1/events/{event:str}/announcements/{activity:str}"),
     ("GET", "/api/v1/events/{event:str}/categories"),
     ("GET", "/api/v1/events/{event:str}/categories/{slug:str}"),
     ("GET", "/api/v1/events/{event:str}/projects"),
