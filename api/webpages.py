@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN
+from msgspec import Struct
 
+from site_builder.errors import Problem
 from site_builder.services.editor import Editor
 from site_builder.services.errors import EditError, Invalid
 
@@ -58,6 +61,22 @@ def failure(exc: EditError) -> tuple[int, str, dict[str, str]]:
         text = "; ".join(f"{name}: {message}" for name, message in fields.items())
         return status, f"Not saved: {text}", fields
     return status, f"Not saved: {exc}", {}
+
+
+def check_form(values: dict[str, str], body: type[Struct], path: str) -> None:
+    """Check a form's fields as the JSON API checks the same fields of `body` (lengths,
+    links must be http(s) URLs); raises Invalid naming each bad field of file `path`."""
+    problems = []
+    for name, value in values.items():
+        try:
+            msgspec.convert({name: value}, body)
+        except msgspec.ValidationError as exc:
+            message = str(exc).split(" - at ", 1)[0]
+            if name.endswith("_url") and "regex" in message:
+                message = "must be an http(s) URL without spaces, or empty"
+            problems.append(Problem(path, message, None, name))
+    if problems:
+        raise Invalid(problems)
 
 
 def field(form: Any, name: str) -> str:

@@ -307,6 +307,41 @@ def test_invites_show_the_link_once_and_it_works(
     assert refused.status_code == 422 and "between 1 and" in text(refused, "#error-uses")
 
 
+def announcement_rows(env: ApiEnv) -> list[tuple[str, str, str]]:
+    """(id, content, ref_url) of the event's announcements in activities.csv."""
+    found = load(env).activities.values()
+    return [(a.id, a.content, a.ref_url) for a in found if a.action == "announce"]
+
+
+def test_organisers_announce_then_correct_and_delete_an_announcement(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    base = f"/console/events/{EVENT}/announcements"
+    posted = client.post(base, data={"_csrf": csrf, "content": "Pitches at *16:00*"})
+    assert posted.status_code == 200 and text(posted, "#flash") == "Announced."
+    [(one, content, link)] = announcement_rows(env)
+    assert (content, link) == ("Pitches at *16:00*", "")
+    item = tree(posted).css_first(f'#announcement-list li[data-id="{one}"]')
+    assert item is not None and "Pitches at *16:00*" in item.text()
+    edit, delete = f"{base}/{one}/edit", f"{base}/{one}/delete"
+    etag = etag_on(posted, edit)
+    form = {"_csrf": csrf, "etag": etag, "content": "Pitches at 17:00", "ref_url": "javascript:x"}
+    bad = client.post(edit, data=form)
+    assert "ref_url" in text(bad, "#flash") and "http(s) URL" in text(bad, "#flash")
+    assert announcement_rows(env) == [(one, "Pitches at *16:00*", "")]
+    saved = client.post(edit, data={**form, "ref_url": "https://hack.example/plan"})
+    assert text(saved, "#flash") == "Saved the announcement."
+    assert announcement_rows(env) == [(one, "Pitches at 17:00", "https://hack.example/plan")]
+    stale = client.post(delete, data={"_csrf": csrf, "etag": etag})
+    assert "changed since you read it" in text(stale, "#flash")
+    assert [row[0] for row in announcement_rows(env)] == [one]
+    deleted = client.post(delete, data={"_csrf": csrf, "etag": etag_on(saved, delete)})
+    assert text(deleted, "#flash") == "Deleted the announcement."
+    assert announcement_rows(env) == []
+    assert tree(deleted).css_first(f'#announcement-list li[data-id="{one}"]') is None
+
+
 def test_revoking_a_session_signs_that_browser_out(
     console: tuple[TestClient[Litestar], str], env: ApiEnv
 ) -> None:
@@ -329,6 +364,7 @@ PARAMS = {
     "job_id": "0abc",
     "invite_id": "0abc",
     "session_id": "0abc",
+    "activity": "0abc",
 }
 
 
@@ -351,7 +387,7 @@ def snapshot(env: ApiEnv) -> dict[str, bytes]:
 
 
 def test_the_route_list_covers_the_console() -> None:
-    assert len(ROUTES) == 19 and len(POSTS) == 12
+    assert len(ROUTES) == 22 and len(POSTS) == 15
 
 
 class Callers:

@@ -8,12 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from litestar import Response, get, post
 from litestar.response import Redirect
 
 from site_builder.archive import schema
-from site_builder.errors import Problem
 from site_builder.model import Project, Site
 from site_builder.services import projects as ops
 from site_builder.services import teams
@@ -27,7 +25,7 @@ from ..auth import current_editor
 from ..context import Ctx
 from ..routes.common import EntrySlug, EventSlug
 from ..schemas import ProjectPatch
-from ..webpages import Req, failure, field
+from ..webpages import Req, check_form, failure, field
 from .pages import PREFIX, done, page
 
 LINKS = tuple(name for name in ops.MEMBER_FIELDS if name.endswith("_url"))
@@ -80,23 +78,6 @@ def _stage_menu(
     choices = stage_choices(site, editor, project)
     more = any(number not in (project.progress, step) for number, _ in choices)
     return choices if more else []
-
-
-def checked(values: dict[str, str]) -> dict[str, str]:
-    """The form's values, checked as the JSON API checks a PATCH body (lengths, links
-    must be http(s) URLs); raises Invalid naming each bad field."""
-    problems = []
-    for name, value in values.items():
-        try:
-            msgspec.convert({name: value}, ProjectPatch)
-        except msgspec.ValidationError as exc:
-            message = str(exc).split(" - at ", 1)[0]
-            if name in LINKS and "regex" in message:
-                message = "must be an http(s) URL without spaces, or empty"
-            problems.append(Problem(schema.PROJECTS.path, message, None, name))
-    if problems:
-        raise Invalid(problems)
-    return values
 
 
 def _project_page(
@@ -190,7 +171,7 @@ async def edit(
         return _project_page(ctx, request, event, slug, form=shown, preview=html)
     pre = Precondition.parse(field(form, "etag"))
     try:
-        changes = checked(values)
+        check_form(values, ProjectPatch, schema.PROJECTS.path)
     except Invalid as exc:
         status, message, errors = failure(exc)
         return _project_page(
@@ -201,7 +182,7 @@ async def edit(
         request,
         event,
         slug,
-        lambda site, now: ops.update_project(site, editor, event, slug, pre, changes, now),
+        lambda site, now: ops.update_project(site, editor, event, slug, pre, values, now),
         "update_project",
         "Saved the project.",
         form=shown,
