@@ -31,6 +31,8 @@ from .headers import FORM_CSP
 from .signin import SAFE, check_csrf, csrf_of, secure, sign_out_cookie
 
 FLASH = "jamdat_flash"
+LAYOUT = Path(__file__).resolve().parent / "templates" / "pages"
+"""The layout (`layout.html`) every set of pages extends from its own `base.html`."""
 HEADERS = {"Content-Security-Policy": FORM_CSP, "Cache-Control": "no-store"}
 
 Req = Request[Any, Any, Any]
@@ -89,7 +91,7 @@ def field(form: Any, name: str) -> str:
 def _environment(folder: Path) -> Environment:
     # Kept outside `Pages`, which Litestar copies with the handlers bound to it.
     return Environment(
-        loader=FileSystemLoader(folder),
+        loader=FileSystemLoader([folder, LAYOUT]),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -442,3 +442,23 @@ def test_the_sites_edit_link_takes_a_signed_in_browser_to_the_project_page(
     assert project_row(env, PROJECT)["summary"] == "By token"
     client.post("/me/signout", data={"_csrf": csrf})
     assert client.get(edit, follow_redirects=False).status_code == 200  # session ended
+
+
+def test_console_and_participant_pages_share_one_layout(env: ApiEnv) -> None:
+    """Both sets of pages extend api/templates/pages/layout.html: the same head, the
+    sign-out form of their own prefix, and their own navigation."""
+    with env.client() as client:
+        csrf = join(client, env, "boss", "organiser")
+        pages = {"/console": client.get("/console/"), "/me": client.get("/me/")}
+    for prefix, response in pages.items():
+        page = tree(response)
+        link = page.css_first('head link[rel="stylesheet"]')
+        assert link is not None and link.attributes["href"] == "/console/static/console.css"
+        form = page.css_first("header form.signout")
+        assert form is not None and form.attributes["action"] == f"{prefix}/signout"
+        assert form.css_first('input[name="_csrf"]').attributes["value"] == csrf  # type: ignore[union-attr]
+        assert "boss (organiser)" in text(response, "header #who")
+    assert text(pages["/console"], "title").endswith("· Jamdat console")
+    assert text(pages["/me"], "title").endswith("· Jamdat")
+    assert tree(pages["/me"]).css_first('header nav a[href="/console/"]') is not None
+    assert tree(pages["/console"]).css_first('header nav a[href="/console/history"]') is not None
