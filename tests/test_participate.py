@@ -439,9 +439,15 @@ def test_the_sites_edit_link_takes_a_signed_in_browser_to_the_project_page(
         url = f"/api/v1/events/{EVENT}/projects/{PROJECT}"
         done = patch(script, env, "organiser", url, {"summary": "By token"}, etag_of(script, url))
         assert done.status_code == 200, done.text
-    assert project_row(env, PROJECT)["summary"] == "By token"
+        assert project_row(env, PROJECT)["summary"] == "By token"
+        own = f"/api/v1/events/{EVENT}/projects/lantern"
+        headers = {**env.auth("organiser"), "If-Match": etag_of(script, own)}
+        assert script.delete(own, headers=headers).status_code == 204  # hidden
+        assert script.get(edit).status_code == 404
+    hidden = client.get(edit, follow_redirects=False)  # its team still gets there
+    assert hidden.status_code == 303 and hidden.headers["location"] == to
     client.post("/me/signout", data={"_csrf": csrf})
-    assert client.get(edit, follow_redirects=False).status_code == 200  # session ended
+    assert client.get(f"/edit/{EVENT}/{PROJECT}", follow_redirects=False).status_code == 200
 
 
 def test_console_and_participant_pages_share_one_layout(env: ApiEnv) -> None:

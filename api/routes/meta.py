@@ -13,7 +13,7 @@ from msgspec import Struct
 
 from site_builder.config import Stage
 
-from ..auth import session_of
+from ..auth import editor_of, session_of
 from ..context import Ctx
 from ..docs import ANYONE, READ
 from ..headers import PAGE_CSP
@@ -55,9 +55,10 @@ def edit_page(
     participant page (edit, join, post there); anyone else gets a plain HTML form that
     edits with a pasted token."""
     project = ctx.site().projects.get((event, slug))
-    if project is None or project.is_hidden:
+    editor = editor_of(request) if session_of(request) is not None else None
+    if project is None or (project.is_hidden and not (editor and editor.may_edit(project))):
         raise NotFoundException(f"project {slug!r} does not exist in event {event!r}")
-    if session_of(request) is not None:
+    if editor is not None:
         return Redirect(path=project_page_url(event, slug), status_code=303, headers=PAGE_HEADERS)
     return Response(_asset("edit.html"), media_type=MediaType.HTML, headers=PAGE_HEADERS)
 
