@@ -30,6 +30,7 @@ from . import report
 from .buckets import Limiter
 from .live import LiveFeed
 from .rebuild import BuildInfo, BuildRunner, RebuildQueue
+from .reveal import Reveals
 from .settings import ApiSettings
 from .syncjobs import SyncJobs
 
@@ -64,6 +65,8 @@ class ApiContext:
     notifier: Notifier = field(default_factory=Notifier)
     """Chat webhooks of `site.yaml`'s `notify:` (set up at start): `notifier.send(Event)`."""
     live: LiveFeed = field(default_factory=LiveFeed)
+    reveals: Reveals = field(default_factory=Reveals)
+    """Secrets a page shows once after a redirect (a new invite's join link)."""
     rebuilds: RebuildQueue | None = None
     loop: asyncio.AbstractEventLoop | None = None
     started: bool = field(default=False)

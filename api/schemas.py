@@ -274,6 +274,13 @@ class PostCreate(Input):
     ref_url: Url = ""
 
 
+class AnnouncementPatch(Input):
+    """What an organiser may change on an announcement; absent fields keep their value."""
+
+    content: Post | UnsetType = UNSET
+    ref_url: Url | UnsetType = UNSET
+
+
 class Page(Struct, Generic[T], kw_only=True):
     """One page of a list; `total` counts all entries, `page` starts at 1."""
 

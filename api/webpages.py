@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN
+from msgspec import Struct
 
+from site_builder.errors import Problem
 from site_builder.services.editor import Editor
 from site_builder.services.errors import EditError, Invalid
 
@@ -28,6 +31,8 @@ from .headers import FORM_CSP
 from .signin import SAFE, check_csrf, csrf_of, secure, sign_out_cookie
 
 FLASH = "jamdat_flash"
+LAYOUT = Path(__file__).resolve().parent / "templates" / "pages"
+"""The layout (`layout.html`) every set of pages extends from its own `base.html`."""
 HEADERS = {"Content-Security-Policy": FORM_CSP, "Cache-Control": "no-store"}
 
 Req = Request[Any, Any, Any]
@@ -60,6 +65,22 @@ def failure(exc: EditError) -> tuple[int, str, dict[str, str]]:
     return status, f"Not saved: {exc}", {}
 
 
+def check_form(values: dict[str, str], body: type[Struct], path: str) -> None:
+    """Check a form's fields as the JSON API checks the same fields of `body` (lengths,
+    links must be http(s) URLs); raises Invalid naming each bad field of file `path`."""
+    problems = []
+    for name, value in values.items():
+        try:
+            msgspec.convert({name: value}, body)
+        except msgspec.ValidationError as exc:
+            message = str(exc).split(" - at ", 1)[0]
+            if name.endswith("_url") and "regex" in message:
+                message = "must be an http(s) URL without spaces, or empty"
+            problems.append(Problem(path, message, None, name))
+    if problems:
+        raise Invalid(problems)
+
+
 def field(form: Any, name: str) -> str:
     """A form field as text (empty when missing)."""
     value = form.get(name)
@@ -70,7 +91,7 @@ def field(form: Any, name: str) -> str:
 def _environment(folder: Path) -> Environment:
     # Kept outside `Pages`, which Litestar copies with the handlers bound to it.
     return Environment(
-        loader=FileSystemLoader(folder),
+        loader=FileSystemLoader([folder, LAYOUT]),
         autoescape=select_autoescape(default=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import EVENT, PROJECT, ApiEnv, make_env, project_url
+from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, make_env, project_url
+from litestar import Litestar
+from litestar.testing import TestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from api.live import STREAMS_PER_ADDRESS
@@ -141,6 +143,82 @@ def test_an_announcement_keeps_to_the_post_size_limit(tmp_path: Path) -> None:
         )
     assert response.status_code == 413
     assert "max_post_bytes" in response.json()["detail"]
+
+
+def _announce(env: ApiEnv, client: TestClient[Litestar], content: str = "Pitches at 16:00") -> str:
+    news = client.post(ANNOUNCE_URL, json={"content": content}, headers=env.auth("organiser"))
+    assert news.status_code == 201, news.text
+    return str(news.json()["id"])
+
+
+@pytest.mark.parametrize(
+    ("who", "edited", "deleted"),
+    [(None, 401, 401), ("outsider", 403, 403), ("member", 403, 403), ("organiser", 200, 204)],
+)
+def test_only_organisers_edit_and_delete_announcements(
+    tmp_path: Path, who: str | None, edited: int, deleted: int
+) -> None:
+    env = make_env(tmp_path)
+    with env.client() as client:
+        one = _announce(env, client)
+        url = f"{ANNOUNCE_URL}/{one}"
+        got = client.get(url)
+        assert got.status_code == 200 and got.json()["content"] == "Pitches at 16:00"
+        headers = {**(env.auth(who) if who else {}), "If-Match": got.headers["etag"]}
+        body = {"content": "Pitches at *17:00*", "ref_url": "https://hack.example/plan"}
+        changed = client.patch(url, json=body, headers=headers)
+        assert changed.status_code == edited, changed.text
+        row = {r["id"]: r for r in _rows(env)}[one]
+        if edited == 200:
+            assert changed.json()["content"] == "Pitches at *17:00*"
+            assert (row["content"], row["ref_url"]) == (body["content"], body["ref_url"])
+            headers["If-Match"] = changed.headers["etag"]
+        else:
+            assert "detail" in changed.json()
+            assert (row["content"], row["ref_url"]) == ("Pitches at 16:00", "")
+        removed = client.delete(url, headers=headers)
+        assert removed.status_code == deleted, removed.text
+        ids = [r["id"] for r in _rows(env)]
+        assert (one in ids) == (deleted != 204)
+        listed = client.get(ANNOUNCE_URL).json()["items"]
+        assert [a["id"] for a in listed] == ([] if deleted == 204 else [one])
+    archive.load(env.content)
+
+
+def test_announcement_edits_need_a_fresh_etag_and_a_valid_body(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    orga = env.auth("organiser")
+    with env.client(max_post_bytes=40) as client:
+        one = _announce(env, client)
+        url = f"{ANNOUNCE_URL}/{one}"
+        etag = etag_of(client, url)
+        post = client.post(f"{project_url()}/activities", json={"content": "x"}, headers=orga)
+        before = (env.content / "data" / "activities.csv").read_bytes()
+        stale = client.patch(url, json={"content": "new"}, headers={**orga, "If-Match": '"0"'})
+        missing = client.patch(url, json={"content": "new"}, headers=orga)
+        bad_link = client.patch(
+            url, json={"ref_url": "javascript:x"}, headers={**orga, "If-Match": etag}
+        )
+        too_long = client.patch(url, json={"content": "x" * 41}, headers={**orga, "If-Match": etag})
+        not_one = client.patch(
+            f"{ANNOUNCE_URL}/{post.json()['id']}",
+            json={"content": "new"},
+            headers={**orga, "If-Match": '"x"'},
+        )
+        stale_delete = client.delete(url, headers={**orga, "If-Match": '"0"'})
+        assert (env.content / "data" / "activities.csv").read_bytes() == before
+        link_only = client.patch(
+            url, json={"ref_url": "https://hack.example/"}, headers={**orga, "If-Match": etag}
+        )
+    assert stale.status_code == 412 and "changed since you read it" in stale.json()["detail"]
+    assert missing.status_code == 428
+    assert bad_link.status_code == 422 and "ref_url" in bad_link.text
+    assert too_long.status_code == 413
+    assert not_one.status_code == 404 and "announcement" in not_one.json()["detail"]
+    assert stale_delete.status_code == 412
+    assert link_only.status_code == 200, link_only.text
+    row = {r["id"]: r for r in _rows(env)}[one]
+    assert (row["content"], row["ref_url"]) == ("Pitches at 16:00", "https://hack.example/")
 
 
 def test_only_announcements_may_leave_the_project_empty(tmp_path: Path) -> None:

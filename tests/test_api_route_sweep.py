@@ -28,6 +28,7 @@ PUBLIC = {
     ("GET", "/api/v1/events"),
     ("GET", "/api/v1/events/{event:str}"),
     ("GET", "/api/v1/events/{event:str}/announcements"),
+    ("GET", "/api/v1/events/{event:str}/announcements/{activity:str}"),
     ("GET", "/api/v1/events/{event:str}/categories"),
     ("GET", "/api/v1/events/{event:str}/categories/{slug:str}"),
     ("GET", "/api/v1/events/{event:str}/projects"),
@@ -39,7 +40,7 @@ PUBLIC = {
     ("GET", "/api/v1/schema/openapi.json"),
     ("GET", "/api/v1/schema/assets/{asset:str}"),
     ("GET", "/api/v1/schema/{path:str}"),
-    ("GET", "/edit/{event:str}/{slug:str}"),  # a static page; its edits need a token
+    ("GET", "/edit/{event:str}/{slug:str}"),  # a token form, or to /me/ with a session
     ("GET", "/edit/assets/{name:str}"),
     # Joining and signing in are how a caller gets rights (tests/test_api_invites.py,
     # tests/test_oauth.py, tests/test_signin_links.py).

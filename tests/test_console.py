@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from api.console import GUARDED
 from site_builder.access.db import AccessDb
-from site_builder.access.invites import InviteStore
+from site_builder.access.invites import Invite, InviteStore
 from site_builder.render.build import build_site
 from site_builder.services.editor import Editor
 
@@ -249,27 +249,50 @@ def test_approve_hide_unhide_and_stage(
     assert load(env).projects[(EVENT, PROJECT)].progress == 0
 
 
+def env_invites(env: ApiEnv) -> list[Invite]:
+    """The invites in the state database, as the API's store reads them."""
+    db = AccessDb.of(env.content)
+    try:
+        return InviteStore(db).list()
+    finally:
+        db.close()
+
+
 def test_invites_show_the_link_once_and_it_works(
     console: tuple[TestClient[Litestar], str], env: ApiEnv
 ) -> None:
     client, csrf = console
     form = {"event": EVENT, "role": "member", "uses": "2", "expires_hours": "24", "_csrf": csrf}
-    created = client.post("/console/invites", data=form)
-    assert created.status_code == 201
-    assert created.headers["cache-control"] == "no-store"
-    link_node = tree(created).css_first("#invite-link")
-    assert link_node is not None
-    link = str(link_node.attributes["value"])
-    assert re.search(r"/join/jdi_[A-Za-z0-9_-]{32}$", link)
-    listed = client.get("/console/people")
-    assert listed.status_code == 200 and link.rsplit("/", 1)[1] not in listed.text
-    block = tree(created).css_first("#created-invite")
-    assert block is not None
-    invite_id = str(block.attributes["data-id"])
-    row = tree(listed).css_first(f'#invite-list tr[data-id="{invite_id}"]')
-    assert row is not None
-    assert "member" in row.text() and "0 / 2" in row.text() and "open" in row.text()
+    before = {i.id for i in env_invites(env)}
+    posted = client.post("/console/invites", data=form, follow_redirects=False)
+    assert posted.status_code == 303  # Post/Redirect/Get: a reload creates nothing
+    shown_at = posted.headers["location"]
+    assert "jdi_" not in shown_at  # the secret is in no URL (nor in the log)
     with TestClient(app=client.app) as other:
+        # Another organiser's browser, even at the same address, never sees the link.
+        boss2 = other.post(f"/join/{invite(env)}", json={"username": "boss2", "fullname": "B"})
+        assert boss2.status_code == 201, boss2.text
+        elsewhere = other.get(shown_at)
+        assert elsewhere.status_code == 200 and "jdi_" not in elsewhere.text
+        created = client.get(shown_at)
+        assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
+        link_node = tree(created).css_first("#invite-link")
+        assert link_node is not None
+        link = str(link_node.attributes["value"])
+        assert re.search(r"/join/jdi_[A-Za-z0-9_-]{32}$", link)
+        block = tree(created).css_first("#created-invite")
+        assert block is not None
+        invite_id = str(block.attributes["data-id"])
+        reloaded = client.get(shown_at)
+        assert reloaded.status_code == 200 and link.rsplit("/", 1)[1] not in reloaded.text
+        assert invite_id in text(reloaded, "#invite-shown")
+        members = {i.id for i in env_invites(env) if i.role == "member"}
+        assert members - before == {invite_id}  # reloads create none
+        listed = client.get("/console/people")
+        assert listed.status_code == 200 and link.rsplit("/", 1)[1] not in listed.text
+        row = tree(listed).css_first(f'#invite-list tr[data-id="{invite_id}"]')
+        assert row is not None
+        assert "member" in row.text() and "0 / 2" in row.text() and "open" in row.text()
         joined = other.post(
             link.split("testserver.local", 1)[-1], json={"username": "fresh", "fullname": "F"}
         )
@@ -282,6 +305,41 @@ def test_invites_show_the_link_once_and_it_works(
 
     refused = client.post("/console/invites", data={**form, "uses": "0"})
     assert refused.status_code == 422 and "between 1 and" in text(refused, "#error-uses")
+
+
+def announcement_rows(env: ApiEnv) -> list[tuple[str, str, str]]:
+    """(id, content, ref_url) of the event's announcements in activities.csv."""
+    found = load(env).activities.values()
+    return [(a.id, a.content, a.ref_url) for a in found if a.action == "announce"]
+
+
+def test_organisers_announce_then_correct_and_delete_an_announcement(
+    console: tuple[TestClient[Litestar], str], env: ApiEnv
+) -> None:
+    client, csrf = console
+    base = f"/console/events/{EVENT}/announcements"
+    posted = client.post(base, data={"_csrf": csrf, "content": "Pitches at *16:00*"})
+    assert posted.status_code == 200 and text(posted, "#flash") == "Announced."
+    [(one, content, link)] = announcement_rows(env)
+    assert (content, link) == ("Pitches at *16:00*", "")
+    item = tree(posted).css_first(f'#announcement-list li[data-id="{one}"]')
+    assert item is not None and "Pitches at *16:00*" in item.text()
+    edit, delete = f"{base}/{one}/edit", f"{base}/{one}/delete"
+    etag = etag_on(posted, edit)
+    form = {"_csrf": csrf, "etag": etag, "content": "Pitches at 17:00", "ref_url": "javascript:x"}
+    bad = client.post(edit, data=form)
+    assert "ref_url" in text(bad, "#flash") and "http(s) URL" in text(bad, "#flash")
+    assert announcement_rows(env) == [(one, "Pitches at *16:00*", "")]
+    saved = client.post(edit, data={**form, "ref_url": "https://hack.example/plan"})
+    assert text(saved, "#flash") == "Saved the announcement."
+    assert announcement_rows(env) == [(one, "Pitches at 17:00", "https://hack.example/plan")]
+    stale = client.post(delete, data={"_csrf": csrf, "etag": etag})
+    assert "changed since you read it" in text(stale, "#flash")
+    assert [row[0] for row in announcement_rows(env)] == [one]
+    deleted = client.post(delete, data={"_csrf": csrf, "etag": etag_on(saved, delete)})
+    assert text(deleted, "#flash") == "Deleted the announcement."
+    assert announcement_rows(env) == []
+    assert tree(deleted).css_first(f'#announcement-list li[data-id="{one}"]') is None
 
 
 def test_revoking_a_session_signs_that_browser_out(
@@ -306,6 +364,7 @@ PARAMS = {
     "job_id": "0abc",
     "invite_id": "0abc",
     "session_id": "0abc",
+    "activity": "0abc",
 }
 
 
@@ -328,7 +387,7 @@ def snapshot(env: ApiEnv) -> dict[str, bytes]:
 
 
 def test_the_route_list_covers_the_console() -> None:
-    assert len(ROUTES) == 19 and len(POSTS) == 12
+    assert len(ROUTES) == 22 and len(POSTS) == 15
 
 
 class Callers:

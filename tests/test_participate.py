@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, make_env, patch
+from api_helpers import EVENT, PROJECT, ApiEnv, etag_of, load, make_env, patch
 from conftest import tree_digest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -221,6 +221,66 @@ def test_preview_renders_the_pitch_without_saving_then_save_writes_it(
     assert pitch.read_text(encoding="utf-8").strip() == "**Bright**"
 
 
+LINKS = {
+    "webpage_url": "https://lantern.example/demo",
+    "source_url": "https://git.example/lantern",
+    "download_url": "https://lantern.example/get",
+    "contact_url": "https://lantern.example/issues",
+    "image_url": "https://lantern.example/cover.png",
+}
+
+
+def test_the_team_edits_links_and_image_and_bad_links_are_refused_by_field(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    etag = form_value(client.get(to), f"{to}/edit", "etag")
+    form = {"_csrf": csrf, "etag": etag, "name": "Lantern", "action": "save"}
+    saved = client.post(f"{to}/edit", data={**form, **LINKS}, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    row = project_row(env, "lantern")
+    assert {name: row[name] for name in LINKS} == LINKS
+    page = client.get(to)
+    assert form_value(page, f"{to}/edit", "image_url") == LINKS["image_url"]
+    etag = form_value(page, f"{to}/edit", "etag")
+    before = tree_digest(env.content)
+    bad = {"source_url": "javascript:alert(1)", "webpage_url": "not a link"}
+    refused = client.post(f"{to}/edit", data={**form, "etag": etag, **bad, "name": "Dim"})
+    assert refused.status_code == 422
+    assert "http(s) URL" in text(refused, "#error-source_url")
+    assert "http(s) URL" in text(refused, "#error-webpage_url")
+    assert tree(refused).css_first("#error-download_url") is None
+    assert form_value(refused, f"{to}/edit", "webpage_url") == "not a link"
+    assert tree_digest(env.content) == before
+    assert project_row(env, "lantern")["name"] == "Lantern"
+
+
+def test_organisers_pick_any_stage_and_a_members_skip_is_refused_next_to_the_field(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    page = client.get(to)
+    assert tree(page).css_first("#stage-select-form") is None  # members: one step up only
+    before = tree_digest(env.content)
+    etag = form_value(page, f"{to}/stage", "etag")
+    skipped = client.post(f"{to}/stage", data={"_csrf": csrf, "etag": etag, "progress": "40"})
+    assert skipped.status_code == 403
+    assert "one stage up the ladder" in text(skipped, "#error-progress")
+    assert tree_digest(env.content) == before
+    with env.client() as boss:
+        boss_csrf = join(boss, env, "boss", "organiser")
+        menu = tree(boss.get(to)).css("#stage-select-form option")
+        numbers = [str(o.attributes["value"]) for o in menu]
+        assert numbers == [str(s.number) for s in load(env).stages.ladder]
+        etag = form_value(boss.get(to), f"{to}/stage", "etag")
+        data = {"_csrf": boss_csrf, "etag": etag, "progress": numbers[-1]}
+        moved = boss.post(f"{to}/stage", data=data, follow_redirects=False)
+        assert moved.status_code == 303
+    assert project_row(env, "lantern")["progress"] == numbers[-1]
+
+
 def test_stage_moves_one_step_up_and_updates_are_posted(
     env: ApiEnv, alice: tuple[TestClient[Litestar], str]
 ) -> None:
@@ -362,3 +422,49 @@ def test_joining_in_a_browser_leads_to_the_events_participant_page(env: ApiEnv) 
         assert link is not None and link.attributes["href"] == EVENT_URL
         page = client.get(EVENT_URL)
     assert page.status_code == 200 and text(page, "#who") == "carol (member)"
+
+
+def test_the_sites_edit_link_takes_a_signed_in_browser_to_the_project_page(
+    env: ApiEnv, alice: tuple[TestClient[Litestar], str]
+) -> None:
+    client, csrf = alice
+    to = started(client, csrf, "Lantern")
+    edit = f"/edit/{EVENT}/lantern"
+    redirected = client.get(edit, follow_redirects=False)
+    assert redirected.status_code == 303 and redirected.headers["location"] == to
+    assert tree(client.get(edit)).css_first("#edit-form") is not None
+    with env.client() as script:  # no session: the token form, and the token edits
+        page = script.get(edit)
+        assert page.status_code == 200 and 'id="token"' in page.text
+        url = f"/api/v1/events/{EVENT}/projects/{PROJECT}"
+        done = patch(script, env, "organiser", url, {"summary": "By token"}, etag_of(script, url))
+        assert done.status_code == 200, done.text
+        assert project_row(env, PROJECT)["summary"] == "By token"
+        own = f"/api/v1/events/{EVENT}/projects/lantern"
+        headers = {**env.auth("organiser"), "If-Match": etag_of(script, own)}
+        assert script.delete(own, headers=headers).status_code == 204  # hidden
+        assert script.get(edit).status_code == 404
+    hidden = client.get(edit, follow_redirects=False)  # its team still gets there
+    assert hidden.status_code == 303 and hidden.headers["location"] == to
+    client.post("/me/signout", data={"_csrf": csrf})
+    assert client.get(f"/edit/{EVENT}/{PROJECT}", follow_redirects=False).status_code == 200
+
+
+def test_console_and_participant_pages_share_one_layout(env: ApiEnv) -> None:
+    """Both sets of pages extend api/templates/pages/layout.html: the same head, the
+    sign-out form of their own prefix, and their own navigation."""
+    with env.client() as client:
+        csrf = join(client, env, "boss", "organiser")
+        pages = {"/console": client.get("/console/"), "/me": client.get("/me/")}
+    for prefix, response in pages.items():
+        page = tree(response)
+        link = page.css_first('head link[rel="stylesheet"]')
+        assert link is not None and link.attributes["href"] == "/console/static/console.css"
+        form = page.css_first("header form.signout")
+        assert form is not None and form.attributes["action"] == f"{prefix}/signout"
+        assert form.css_first('input[name="_csrf"]').attributes["value"] == csrf  # type: ignore[union-attr]
+        assert "boss (organiser)" in text(response, "header #who")
+    assert text(pages["/console"], "title").endswith("· Jamdat console")
+    assert text(pages["/me"], "title").endswith("· Jamdat")
+    assert tree(pages["/me"]).css_first('header nav a[href="/console/"]') is not None
+    assert tree(pages["/console"]).css_first('header nav a[href="/console/history"]') is not None

@@ -13,7 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from site_builder.services.errors import EditError
 
-from . import detail, events, people, site, sync
+from . import announcements, detail, events, people, site, sync
 from .gate import console_gate
 from .pages import error_page
 
@@ -29,6 +29,9 @@ GUARDED: list[HTTPRouteHandler] = [
     detail.visibility,
     detail.stage,
     detail.pitch_order,
+    announcements.announce,
+    announcements.edit,
+    announcements.delete,
     people.people_page,
     people.create_invite,
     people.revoke_invite,

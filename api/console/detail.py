@@ -14,10 +14,11 @@ from litestar.response import Redirect
 from site_builder.model import Project, Site
 from site_builder.render.index import is_challenge
 from site_builder.render.slides import pitch_key
+from site_builder.services import announcements as announcement_ops
 from site_builder.services import projects as project_ops
 from site_builder.services import teams
 from site_builder.services.common import Outcome
-from site_builder.services.entries import Precondition, project_etag
+from site_builder.services.entries import Precondition, activity_etag, project_etag
 from site_builder.services.errors import EditError, NotFound
 from site_builder.services.pitches import reorder_pitches
 
@@ -49,6 +50,8 @@ def event_page(ctx: Ctx, request: Req, event: EventSlug) -> Response[str]:
         ladder=site.stages.ladder,
         stage_of=site.stages.stage_for,
         etag_of=project_etag,
+        announcements=announcement_ops.announcements(site, event),
+        activity_etag=activity_etag,
     )
 
 

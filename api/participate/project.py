@@ -1,5 +1,5 @@
-"""A project's page for participants: its team edits it (with a pitch preview rendered
-server-side), moves it one stage up, posts updates; others join its team. Every form
+"""A project's page for participants: its team edits it (texts, links, image; a pitch
+preview rendered server-side), moves its stage, posts updates; others join its team. Every form
 calls the service the JSON API calls, so locks, the ladder and quotas are the same."""
 
 from __future__ import annotations
@@ -11,22 +11,35 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.response import Redirect
 
+from site_builder.archive import schema
 from site_builder.model import Project, Site
 from site_builder.services import projects as ops
 from site_builder.services import teams
 from site_builder.services.common import Outcome
+from site_builder.services.editor import Editor
 from site_builder.services.entries import Precondition, project_etag
-from site_builder.services.errors import EditError, NotFound
+from site_builder.services.errors import EditError, Invalid, NotFound
 from site_builder.services.preview import preview_pitch
 
 from ..auth import current_editor
 from ..context import Ctx
 from ..routes.common import EntrySlug, EventSlug
-from ..webpages import Req, failure, field
+from ..schemas import ProjectPatch
+from ..webpages import Req, check_form, failure, field
 from .pages import PREFIX, done, page
 
-EDITED = ("name", "summary", "pitch")
-"""The fields of the edit form (the JSON API's PATCH takes more)."""
+LINKS = tuple(name for name in ops.MEMBER_FIELDS if name.endswith("_url"))
+"""The links (and the image) a team member may change, as the JSON API's PATCH does."""
+EDITED = ("name", "summary", "pitch", *LINKS)
+"""The fields of the edit form; one the form leaves out keeps its value."""
+LABELS = {
+    "webpage_url": "Demo or web page",
+    "source_url": "Source code",
+    "autotext_url": "README to sync from",
+    "download_url": "Download",
+    "contact_url": "Contact or issues",
+    "image_url": "Cover image",
+}
 
 Op = Callable[[Site, datetime], Outcome]
 
@@ -40,6 +53,31 @@ def next_stage(site: Site, project: Project) -> int | None:
     current = site.stages.stage_for(project.stage).number
     later = [s.number for s in site.stages.ladder if s.number > current]
     return later[0] if later and project.stage >= 0 else None
+
+
+def stage_choices(site: Site, editor: Editor, project: Project) -> list[tuple[int, str]]:
+    """(number, label) of each stage `editor` may move the project to, by the ladder rule
+    the stage service applies (organisers: any stage)."""
+    choices = []
+    for stage in site.stages.ladder:
+        try:
+            ops.check_ladder(site, editor, project, stage.number)
+        except EditError:
+            continue
+        choices.append((stage.number, site.stages.label(stage.number, project.event)))
+    return choices
+
+
+def _stage_menu(
+    site: Site, editor: Editor, project: Project, step: int | None
+) -> list[tuple[int, str]]:
+    """The stage menu of the page: only when there is more to choose than the current
+    stage and the one-step button (organisers)."""
+    if not editor.may_edit(project):
+        return []
+    choices = stage_choices(site, editor, project)
+    more = any(number not in (project.progress, step) for number, _ in choices)
+    return choices if more else []
 
 
 def _project_page(
@@ -57,6 +95,7 @@ def _project_page(
     )
     step = next_stage(site, project)
     values.setdefault("form", {name: getattr(project, name) for name in EDITED})
+    values.setdefault("errors", {})
     return page(
         request,
         "project.html",
@@ -69,6 +108,8 @@ def _project_page(
         stage=site.stages.label(project.stage, event),
         next_stage=step,
         next_label=site.stages.label(step, event) if step is not None else "",
+        stages=_stage_menu(site, editor, project, step),
+        links=[(name, LABELS[name]) for name in LINKS],
         updates=updates[:20],
         **values,
     )
@@ -91,33 +132,51 @@ async def _act(
     op: Op,
     kind: str,
     success: str,
+    at: str = "",
     **values: Any,
 ) -> Response[str] | Redirect:
     """Run `op`; on success back to the project page with `success`, else the page again
-    with the refusal and its status (4xx)."""
+    with the refusal and its status (4xx), shown next to the form field `at` when the
+    refusal names no field itself."""
     try:
         await ctx.apply(op, kind)
     except EditError as exc:
         status, message, errors = failure(exc)
+        if at and not errors:
+            errors = {at: message}
         return _project_page(
             ctx, request, event, slug, status, message=message, errors=errors, **values
         )
     return done(request, url(event, slug), success)
 
 
+def _project_fields(ctx: Ctx, event: str, slug: str) -> dict[str, str]:
+    """What the edit form shows for the saved project."""
+    project = ops.find_project(ctx.site(), event, slug)
+    return {name: getattr(project, name) for name in EDITED}
+
+
 @post(f"{PREFIX}/events/{{event:str}}/projects/{{slug:str}}/edit", include_in_schema=False)
 async def edit(
     ctx: Ctx, request: Req, event: EventSlug, slug: EntrySlug
 ) -> Response[str] | Redirect:
-    """Save name, summary and pitch, or (the Preview button) show the pitch as the site
-    will render it, keeping what was typed."""
+    """Save the texts, links and image, or (the Preview button) show the pitch as the
+    site will render it, keeping what was typed."""
     editor = current_editor(request)
     form = await request.form()
-    values = {name: field(form, name) for name in EDITED}
+    values = {name: field(form, name) for name in EDITED if name in form}
+    shown = {**_project_fields(ctx, event, slug), **values}
     if field(form, "action") == "preview":
-        html = preview_pitch(ctx.site(), editor, values["pitch"], event, slug)
-        return _project_page(ctx, request, event, slug, form=values, preview=html)
+        html = preview_pitch(ctx.site(), editor, shown["pitch"], event, slug)
+        return _project_page(ctx, request, event, slug, form=shown, preview=html)
     pre = Precondition.parse(field(form, "etag"))
+    try:
+        check_form(values, ProjectPatch, schema.PROJECTS.path)
+    except Invalid as exc:
+        status, message, errors = failure(exc)
+        return _project_page(
+            ctx, request, event, slug, status, message=message, errors=errors, form=shown
+        )
     return await _act(
         ctx,
         request,
@@ -126,7 +185,7 @@ async def edit(
         lambda site, now: ops.update_project(site, editor, event, slug, pre, values, now),
         "update_project",
         "Saved the project.",
-        form=values,
+        form=shown,
     )
 
 
@@ -134,7 +193,8 @@ async def edit(
 async def stage(
     ctx: Ctx, request: Req, event: EventSlug, slug: EntrySlug
 ) -> Response[str] | Redirect:
-    """Move the project to the stage the form names (the ladder allows one step up)."""
+    """Move the project to the stage the form names, as the ladder allows (members one
+    step up, organisers any stage)."""
     editor = current_editor(request)
     form = await request.form()
     pre = Precondition.parse(field(form, "etag"))
@@ -142,7 +202,10 @@ async def stage(
     try:
         progress = int(text)
     except ValueError:
-        return _project_page(ctx, request, event, slug, 400, message=f"{text!r} is not a stage.")
+        message = f"{text!r} is not a stage."
+        return _project_page(
+            ctx, request, event, slug, 400, message=message, errors={"progress": message}
+        )
     return await _act(
         ctx,
         request,
@@ -151,6 +214,7 @@ async def stage(
         lambda site, now: ops.change_stage(site, editor, event, slug, pre, progress, now),
         "change_stage",
         f"Moved the project to stage {progress}.",
+        at="progress",
     )
 
 

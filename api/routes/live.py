@@ -1,11 +1,12 @@
-"""/api/v1/events/{event}: organisers' announcements, and the event's live activity stream."""
+"""/api/v1/events/{event}: organisers' announcements (post, edit, delete), and the
+event's live activity stream."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -14,15 +15,36 @@ from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from site_builder.model import Activity
 from site_builder.services import announcements as ops
+from site_builder.services.entries import activity_etag
 from site_builder.services.errors import NotFound
 
 from ..auth import current_editor, require_organiser
 from ..context import Ctx
-from ..docs import ANYONE, CREATE, EDITORS, READ_ENTRY, errors
+from ..docs import (
+    ANYONE,
+    CHANGE,
+    CREATE,
+    DELETE,
+    EDITORS,
+    READ_ENTRY,
+    READ_ETAG,
+    NeedsIfMatch,
+    errors,
+)
 from ..errors import ApiError
 from ..live import TooManyStreams
-from ..schemas import Page, PostCreate
-from .common import ETAG_HEADER, EventSlug, PageNumber, PerPage, outcome_response, paginate
+from ..schemas import AnnouncementPatch, Page, PostCreate
+from .common import (
+    ETAG_HEADER,
+    ActivityId,
+    EventSlug,
+    PageNumber,
+    PerPage,
+    entry,
+    outcome_response,
+    paginate,
+    precondition,
+)
 
 After = Annotated[
     str,
@@ -75,6 +97,63 @@ class LiveController(Controller):
             )
         )
         return outcome_response(request, outcome)
+
+    @get(
+        "/announcements/{activity:str}",
+        sync_to_thread=False,
+        response_headers=ETAG_HEADER,
+        security=ANYONE,
+        responses=READ_ETAG,
+    )
+    def get_announcement(
+        self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, activity: ActivityId
+    ) -> Response[Activity]:
+        """One announcement, with the ETag an edit or delete needs."""
+        found = ops.find_announcement(ctx.site(), event, activity)
+        return entry(request, found, activity_etag(found))
+
+    @patch(
+        "/announcements/{activity:str}",
+        guards=[require_organiser],
+        response_headers=ETAG_HEADER,
+        security=EDITORS,
+        responses=CHANGE,
+        operation_class=NeedsIfMatch,
+    )
+    async def edit_announcement(
+        self,
+        ctx: Ctx,
+        request: Request[Any, Any, Any],
+        event: EventSlug,
+        activity: ActivityId,
+        data: JSONBody[AnnouncementPatch],
+    ) -> Response[Activity]:
+        """Correct an announcement's text or link (organisers); it keeps its id and date."""
+        editor, pre = current_editor(request), precondition(request)
+        changes = data.changes()
+        content, ref_url = changes.get("content"), changes.get("ref_url")
+        outcome = await ctx.apply(
+            lambda site, now: ops.edit_announcement(
+                site, editor, event, activity, pre, content, ref_url, now, ctx.posts
+            )
+        )
+        return outcome_response(request, outcome)
+
+    @delete(
+        "/announcements/{activity:str}",
+        guards=[require_organiser],
+        security=EDITORS,
+        responses=DELETE,
+        operation_class=NeedsIfMatch,
+    )
+    async def delete_announcement(
+        self, ctx: Ctx, request: Request[Any, Any, Any], event: EventSlug, activity: ActivityId
+    ) -> None:
+        """Remove an announcement from the event (organisers)."""
+        editor, pre = current_editor(request), precondition(request)
+        await ctx.apply(
+            lambda site, now: ops.delete_announcement(site, editor, event, activity, pre, now)
+        )
 
     @get(
         "/stream",
