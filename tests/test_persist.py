@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import ArchiveFactory
 
 from site_builder import archive
-from site_builder.archive.persist import DeltaSaver
+from site_builder.archive.persist import DeltaSaver, Edits
 from site_builder.model import Project, Site
-from site_builder.services.writer import _copy
+from site_builder.services.audit import AuditEntry
+from site_builder.services.common import Outcome
+from site_builder.services.writer import ContentWriter, _copy
 
 
 def _renamed(site: Site) -> None:
@@ -87,3 +90,26 @@ def test_a_save_from_another_base_compares_every_row(tmp_archive: ArchiveFactory
     text = (content / "data/projects.csv").read_text(encoding="utf-8")
     assert text == archive.render_files(work)["data/projects.csv"]
     assert "Changed outside" in text and "Renamed by an edit" in text
+
+
+def test_saved_copies_let_go_of_the_versions_before_them(tmp_archive: ArchiveFactory) -> None:
+    """Each edit's copy notes its base to find what changed; once saved it must not keep
+    it, or a long-running writer would hold every version of every table."""
+    content = tmp_archive()
+    writer = ContentWriter(content)
+    try:
+        for n in range(3):
+
+            def rename(site: Site, now: datetime, n: int = n) -> Outcome:
+                _renamed(site)
+                key = ("spring-hack", "river-levels")
+                site.projects[key] = dataclasses.replace(site.projects[key], name=f"Name {n}")
+                return Outcome(None, "", AuditEntry(now, "admin", "organiser", "update", "x"))
+
+            writer.apply(rename)
+        tables = writer.site().projects
+        assert isinstance(tables, Edits)
+        assert tables.base == {} and not tables.touched
+        assert archive.load(content).projects[("spring-hack", "river-levels")].name == "Name 2"
+    finally:
+        writer.close()

@@ -23,6 +23,7 @@ from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 from .save import Saved, table_text
 
 _K = TypeVar("_K")
+_V = TypeVar("_V")
 
 TABLES: tuple[tuple[schema.Table, str], ...] = (
     (schema.EVENTS, "events"),
@@ -34,8 +35,9 @@ TABLES: tuple[tuple[schema.Table, str], ...] = (
 
 
 class TableText:
-    """One table's CSV text, kept row by row so that a save re-renders only the rows of
-    records that changed (at 10,000 projects a whole table is rendered once, not per edit)."""
+    """One table's CSV file, kept row by row (encoded) so that a save re-renders only the
+    rows of records that changed (at 10,000 projects a whole table is rendered once, not
+    per edit) and joins the rest as they are."""
 
     def __init__(self, table: schema.Table) -> None:
         self.table = table
@@ -44,14 +46,14 @@ class TableText:
         """Record keys in file order (sorted)."""
         self.position: dict[Any, int] = {}
         self.records: list[object] = []
-        self.rows: list[str] = []
+        self.rows: list[bytes] = []
         self.last: Mapping[Any, object] | None = None
         """The records the rows were last rendered from."""
 
-    def text(
+    def data(
         self, records: Mapping[Any, object], since: Mapping[Any, object], changed: list[Any]
-    ) -> str:
-        """The table's text for `records`, which differ from `since` in the keys `changed`
+    ) -> bytes:
+        """The table's file for `records`, which differ from `since` in the keys `changed`
         (added, replaced or removed). When `since` is what the last call rendered, only
         those rows are looked at; otherwise every row is compared."""
         if since is not self.last:
@@ -67,14 +69,15 @@ class TableText:
                 self.position[key] = len(self.keys)
                 self.keys.append(key)
                 self.records.append(None)
-                self.rows.append("")
+                self.rows.append(b"")
             for key in changed:
                 i = self.position[key]
                 record = records[key]
                 if self.records[i] is not record:
                     self.records[i] = record
                     self.rows[i] = self._row(record)
-        return self.header + "".join(self.rows)
+        # One join: a file of thousands of rows is copied once, not once per step.
+        return b"".join((self.header.encode("utf-8"), *self.rows))
 
     def _rebuild(self, records: Mapping[Any, object]) -> None:
         known = {id(r): (r, row) for r, row in zip(self.records, self.rows, strict=True)}
@@ -86,12 +89,67 @@ class TableText:
             hit = known.get(id(record))
             self.rows.append(hit[1] if hit is not None and hit[0] is record else self._row(record))
 
-    def _row(self, record: object) -> str:
-        return table_text(self.table, [record])[len(self.header) :]
+    def _row(self, record: object) -> bytes:
+        return table_text(self.table, [record])[len(self.header) :].encode("utf-8")
+
+
+class Edits(dict[_K, _V]):
+    """A copy of a table that notes the keys an edit sets or removes, so that saving it
+    looks at those records only, not at every record of the table."""
+
+    def __init__(self, base: dict[_K, _V]) -> None:
+        super().__init__(base)
+        self.base = base
+        self.touched: set[_K] = set()
+
+    def __setitem__(self, key: _K, value: _V) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: _K) -> None:
+        self.touched.add(key)
+        super().__delitem__(key)
+
+    def pop(self, key: _K, *default: Any) -> Any:
+        self.touched.add(key)
+        return super().pop(key, *default)
+
+    def setdefault(self, key: _K, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def popitem(self) -> tuple[_K, _V]:
+        key, value = super().popitem()
+        self.touched.add(key)
+        return key, value
+
+    def clear(self) -> None:
+        self.touched.update(self)
+        super().clear()
+
+    def settle(self) -> None:
+        """Forget the base and the keys once saved (a chain of copies, each holding the
+        one before, would keep every version of the table alive)."""
+        self.base = {}
+        self.touched = set()
+
+
+def settle(site: Site) -> None:
+    """Let go of what the `Edits` tables of `site` noted, once it is saved or dropped."""
+    for table in (site.events, site.categories, site.projects, site.activities, site.people):
+        if isinstance(table, Edits):
+            table.settle()
 
 
 def _changed(old: Mapping[_K, object], new: Mapping[_K, object]) -> list[_K]:
-    """Keys whose record was added, replaced or removed (one pass over each mapping)."""
+    """Keys whose record was added, replaced or removed: of those an `Edits` copy of `old`
+    noted, or else found in one pass over each mapping."""
+    if isinstance(new, Edits) and new.base is old:
+        return [key for key in new.touched if old.get(key) is not new.get(key)]
     keys = [key for key, record in new.items() if old.get(key) is not record]
     if len(old) + sum(1 for key in keys if key not in old) != len(new):
         keys += [key for key in old if key not in new]
@@ -127,32 +185,36 @@ class DeltaSaver:
         when another writer committed since `read`, or one of the files changed on disk."""
         if before.config != after.config or before.stages != after.stages:
             raise ValueError("settings are changed with archive.save, not by edits")
-        files: dict[str, str | None] = {}
+        changed = {
+            attr: _changed(getattr(before, attr), getattr(after, attr)) for _, attr in TABLES
+        }
+        files: dict[str, bytes | None] = {}
         for table, attr in TABLES:
-            old, new = getattr(before, attr), getattr(after, attr)
-            changed = _changed(old, new)
-            if changed:
-                files[table.path] = self.tables[attr].text(new, old, changed)
-        for slug in _changed(before.events, after.events):
+            if changed[attr]:
+                old, new = getattr(before, attr), getattr(after, attr)
+                files[table.path] = self.tables[attr].data(new, old, changed[attr])
+        texts: dict[str, str | None] = {}
+        for slug in changed["events"]:
             old_files = _event_files(before.events.get(slug), slug)
             for rel, text in _event_files(after.events.get(slug), slug).items():
                 if text != old_files[rel]:
-                    files[rel] = text
-        for key in _changed(before.projects, after.projects):
+                    texts[rel] = text
+        for key in changed["projects"]:
             old_files = _project_files(before.projects.get(key), key)
             for rel, text in _project_files(after.projects.get(key), key).items():
                 if text != old_files[rel]:
-                    files[rel] = text
+                    texts[rel] = text
+        files.update((rel, None if t is None else t.encode("utf-8")) for rel, t in texts.items())
         with txn.exclusive(self.content):
             # Only the files about to be written are stat'ed (cheap at any size); a
             # commit by any other writer shows in the token.
             changes: dict[str, bytes | None] = {}
-            for rel, text in sorted(files.items()):
+            for rel, data in sorted(files.items()):
                 path = self.content / rel
-                if text is None:
+                if data is None:
                     if path.exists():
                         changes[rel] = None
-                elif not holds(path, data := text.encode("utf-8")):
+                elif not holds(path, data):
                     changes[rel] = data
             if not changes:
                 return Saved([], read)

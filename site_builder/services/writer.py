@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import archive
-from ..archive import txn
-from ..archive.persist import DeltaSaver
+from ..archive import persist, txn
+from ..archive.persist import DeltaSaver, Edits
 from ..errors import ContentError, JamdatError
 from ..model import Activity, Site
 from . import audit
@@ -56,15 +56,17 @@ class _Job:
 
 
 def _copy(site: Site) -> Site:
-    """A copy readers never see: operations replace records, they never mutate them."""
+    """A copy readers never see: operations replace records, they never mutate them. Its
+    tables note which keys the operations set or remove (`Edits`), so the save looks at
+    those records only."""
     return Site(
         site.config,
         site.stages,
-        dict(site.events),
-        dict(site.categories),
-        dict(site.projects),
-        dict(site.activities),
-        dict(site.people),
+        Edits(site.events),
+        Edits(site.categories),
+        Edits(site.projects),
+        Edits(site.activities),
+        Edits(site.people),
     )
 
 
@@ -260,7 +262,10 @@ class ContentWriter:
         changed: list[str] = []
         if edits:
             try:
-                saved = self.saver.save(base, work, self._read)
+                try:
+                    saved = self.saver.save(base, work, self._read)
+                finally:
+                    persist.settle(work)
             except txn.Conflict:
                 if attempt >= 3:
                     error = Unavailable("the archive keeps changing on disk: try again")
