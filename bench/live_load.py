@@ -8,7 +8,8 @@ The demo archive is copied to a temporary folder, built, and served by `jamdat a
 child process with its default limits. An invite for --participants is created with
 `jamdat invite create`. Each participant connects from its own loopback address
 (127.0.0.N, as people in a room behind different addresses), joins through the invite
-(the real JSON join POST, which sets the session cookie), starts a project in the event,
+(the real JSON join POST, which sets the session cookie; participants arrive evenly over
+--ramp seconds), starts a project in the event,
 then loops until the time is up: edits its project's summary (PATCH with If-Match and the
 session's CSRF token; on 412 it reads the project again and retries), posts an update
 every few rounds, and now and then reads the project and the event's updates. A watcher
@@ -16,7 +17,8 @@ polls the project pages in `public/` and notes when each edit first shows there.
 
 At the end the archive on disk is checked: every participant's last accepted summary is
 in projects.csv and every accepted post is in activities.csv with its text. Reported:
-requests, statuses, lost edits and posts, write latency percentiles and edit-to-live.
+requests, statuses, lost edits and posts, the latency of joining and starting, the latency
+of every edit and post ("write") and edit-to-live.
 The exit status is 1 when an edit or post was lost or any answer was a 5xx.
 """
 
@@ -55,13 +57,17 @@ class Participant:
 
     n: int
     address: str
+    arrives: float = 0.0
+    """Seconds after the start when this participant opens the invite link."""
     user: str = ""
     slug: str = ""
     cookie: str = ""
     csrf: str = ""
     statuses: dict[int, int] = field(default_factory=dict)
     writes: list[float] = field(default_factory=list)
-    """Latency of every write request (join, start, edit, post), in seconds."""
+    """Latency of every edit and post, in seconds."""
+    setup: list[float] = field(default_factory=list)
+    """Latency of joining and starting the project."""
     accepted: list[float] = field(default_factory=list)
     """Monotonic time of each accepted edit, by sequence number."""
     last_summary: str = ""
@@ -107,7 +113,7 @@ class Client(Connection):
         status, found, answer = await self.request(method, path, sent, data)
         self.used = time.monotonic()
         if method != "GET":
-            self.me.writes.append(time.monotonic() - began)
+            (self.me.writes if self.me.slug else self.me.setup).append(time.monotonic() - began)
         self.me.statuses[status] = self.me.statuses.get(status, 0) + 1
         return status, found, answer
 
@@ -132,6 +138,7 @@ async def _retry_after(status: int, headers: dict[str, str]) -> bool:
 async def participant(
     me: Participant, port: int, code: str, until: float, think: float, post_every: int
 ) -> None:
+    await asyncio.sleep(me.arrives)
     conn = Client(port, me)
     rng = random.Random(me.n)
     while True:
@@ -281,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
         "--think", type=float, default=1.0, help="Seconds between rounds, on average."
     )
     parser.add_argument("--post-every", type=int, default=5, help="Post every N edits.")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=10.0,
+        help="Participants arrive evenly over this many seconds (0: all at once).",
+    )
     parser.add_argument("--settle", type=float, default=10.0, help="Wait for the last edits.")
     parser.add_argument("--json", type=Path, help="Also write the figures as JSON here.")
     parser.add_argument("--keep", action="store_true", help="Keep the working copy.")
@@ -313,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
              "--log-level", "warning"],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
-    people = [Participant(n, f"127.0.0.{n + 2}") for n in range(args.participants)]
+    people = [
+        Participant(n, f"127.0.0.{n + 2}", args.ramp * n / args.participants)
+        for n in range(args.participants)
+    ]
     try:
         _wait_healthy(port, server, log_path)
         print(f"{args.participants} participants for {args.seconds:g} s ...", flush=True)
@@ -328,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         for status, count in p.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
     writes = [x for p in people for x in p.writes]
+    setup = [x for p in people for x in p.setup]
     live = [p.live[s] - t for p in people for s, t in enumerate(p.accepted) if s in p.live]
     edits = sum(len(p.accepted) for p in people)
     server_errors = sum(n for s, n in statuses.items() if s >= 500)
@@ -342,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         "lost_edits": len(lost_edits),
         "lost_posts": len(lost_posts),
         "server_errors": server_errors,
+        "ramp_seconds": args.ramp,
+        "join_start_p50_ms": round(percentile(setup, 50) * 1000, 1),
+        "join_start_p99_ms": round(percentile(setup, 99) * 1000, 1),
         "writes": len(writes),
         "write_p50_ms": round(percentile(writes, 50) * 1000, 1),
         "write_p95_ms": round(percentile(writes, 95) * 1000, 1),
