@@ -145,8 +145,11 @@ async def join(
     problems = profile_problems(profile)
     if problems:
         raise Invalid(problems)
-    if profile.username.casefold() in names_in_archive(site):
-        raise _taken(profile.username)  # early, so a refused name spends no use
+    folded = profile.username.casefold()
+    if any(name.casefold() == folded for name in site.people):
+        # Early, so a taken name spends no use; the edit checks every name the archive
+        # speaks of (a pass over all its activity, too long to make twice per join).
+        raise _taken(profile.username)
     invite = invites.claim(code, profile.username)
     try:
         await apply(add_person(profile, invite))
