@@ -117,6 +117,11 @@ def test_uses_and_expiry_are_enforced(env: ApiEnv) -> None:
         ("Admin", "username", "is reserved"),
         ("a,b", "username", "without commas"),
         (" padded", "username", "leading and trailing"),
+        # lookalikes of the existing "akohler": they would pass for that person
+        ("akohler\u200b", "username", "invisible"),
+        ("\u202eakohler", "username", "text-direction"),
+        ("\uff41kohler", "username", "usual form ('akohler')"),
+        ("\u0430kohler", "username", "several scripts"),  # a Cyrillic a
     ],
 )
 def test_usernames_that_are_taken_or_invalid_are_refused(
