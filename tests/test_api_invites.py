@@ -293,6 +293,31 @@ def test_join_is_rate_limited_per_address_and_per_invite(env: ApiEnv) -> None:
     assert "newbie" not in load(env).people
 
 
+def test_organisers_set_the_join_limits_for_a_room_behind_one_address(
+    env: ApiEnv, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A venue's participants share one address: an organiser expecting 200 of them at
+    once must be able to let them in, and the refusal names the options."""
+    import api.server
+    from api.settings import ApiSettings
+
+    started: list[ApiSettings] = []
+
+    def serve(settings: ApiSettings, *_: object) -> bool:
+        started.append(settings)
+        return True
+
+    monkeypatch.setattr(api.server, "serve", serve)
+    args = ["api", "--content", env.content, "--join-rate-limit", "200"]
+    assert cli(*args, "--invite-rate-limit", "0").exit_code == 0
+    assert (started[0].join_per_address, started[0].join_per_invite) == (200, 0)
+    code = invite(env)
+    with env.client(join_per_address=1, join_per_invite=0) as client:
+        join(client, code, username="a,b")
+        answer = client.post(f"/join/{code}", json=FORM)
+    assert answer.status_code == 429 and "--join-rate-limit" in answer.json()["detail"]
+
+
 ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/v1/invites", None),
     ("POST", "/api/v1/invites", {"event": EVENT}),
