@@ -5,7 +5,8 @@ that it reloads), never from an edit still in progress. It keeps a bounded backl
 client reconnecting with `Last-Event-ID` gets what it missed; activity ids are in time
 order, so "missed" is every id after the client's last. At startup the backlog is seeded
 with the archive's newest activities, so a reconnect across a restart loses nothing
-recent. Activities of hidden projects are never published.
+recent. Activities of hidden projects are never published, and a replay sends what the
+archive holds now: not entries deleted or projects hidden since, and edits as edited.
 """
 
 from __future__ import annotations
@@ -85,9 +86,16 @@ class LiveFeed:
                     self._subscribers.pop(queue, None)  # its reader ends when it gets here
                     break
 
-    def missed(self, event: str, last_id: str) -> list[Activity]:
-        """The backlog's activities of `event` after `last_id`, oldest first."""
-        return [a for a in self._backlog if a.event == event and a.id > last_id]
+    def missed(self, site: Site, event: str, last_id: str) -> list[Activity]:
+        """The backlog's activities of `event` after `last_id`, oldest first, as `site`
+        (the archive now) has them: deleted ones and those of projects hidden since are
+        left out, edited ones sent as edited."""
+        current = (site.activities.get(a.id) for a in self._backlog)
+        return [
+            a
+            for a in current
+            if a is not None and a.event == event and a.id > last_id and public(site, a)
+        ]
 
     def claim(self, address: str) -> Callable[[], None]:
         """Take one of `address`'s streams (TooManyStreams when it has them all); call what
@@ -107,14 +115,17 @@ class LiveFeed:
 
         return release
 
-    async def follow(self, event: str, last_id: str = "") -> AsyncIterator[Activity | None]:
-        """What the client missed since `last_id`, then new activities of `event` as they
-        are committed; None when a heartbeat is due. Ends when the feed closes."""
+    async def follow(
+        self, site: Site, event: str, last_id: str = ""
+    ) -> AsyncIterator[Activity | None]:
+        """What the client missed since `last_id` (as `site`, the archive now, has it), then
+        new activities of `event` as they are committed; None when a heartbeat is due.
+        Ends when the feed closes."""
         queue: asyncio.Queue[Activity | None] = asyncio.Queue(maxsize=256)
         self._subscribers[queue] = event
         try:
             if last_id:
-                for activity in self.missed(event, last_id):
+                for activity in self.missed(site, event, last_id):
                     yield activity
             while not self._closed and queue in self._subscribers:
                 try:

@@ -77,6 +77,7 @@ Post = Annotated[
 FRIENDLY = {
     SLUG_PATTERN: f"is not a valid slug: use {SLUG_HELP} (no spaces, '/', '.', '%' or NUL)",
     TEXT_PATTERN: "must not contain NUL characters",
+    NAME_PATTERN: "must not be blank (nor contain NUL characters)",
     URL_PATTERN: "is not a link: use an http:// or https:// URL without spaces, or ''",
     "with no timezone component": (
         "must be a local wall-clock time without offset or Z (the event's `timezone` "

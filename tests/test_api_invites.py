@@ -117,6 +117,11 @@ def test_uses_and_expiry_are_enforced(env: ApiEnv) -> None:
         ("Admin", "username", "is reserved"),
         ("a,b", "username", "without commas"),
         (" padded", "username", "leading and trailing"),
+        # lookalikes of the existing "akohler": they would pass for that person
+        ("akohler\u200b", "username", "invisible"),
+        ("\u202eakohler", "username", "text-direction"),
+        ("\uff41kohler", "username", "usual form ('akohler')"),
+        ("\u0430kohler", "username", "several scripts"),  # a Cyrillic a
     ],
 )
 def test_usernames_that_are_taken_or_invalid_are_refused(
@@ -286,6 +291,31 @@ def test_join_is_rate_limited_per_address_and_per_invite(env: ApiEnv) -> None:
         answer = client.post(f"/join/{code}", json=FORM)
         assert answer.status_code == 429 and "too many" in answer.json()["detail"]
     assert "newbie" not in load(env).people
+
+
+def test_organisers_set_the_join_limits_for_a_room_behind_one_address(
+    env: ApiEnv, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A venue's participants share one address: an organiser expecting 200 of them at
+    once must be able to let them in, and the refusal names the options."""
+    import api.server
+    from api.settings import ApiSettings
+
+    started: list[ApiSettings] = []
+
+    def serve(settings: ApiSettings, *_: object) -> bool:
+        started.append(settings)
+        return True
+
+    monkeypatch.setattr(api.server, "serve", serve)
+    args = ["api", "--content", env.content, "--join-rate-limit", "200"]
+    assert cli(*args, "--invite-rate-limit", "0").exit_code == 0
+    assert (started[0].join_per_address, started[0].join_per_invite) == (200, 0)
+    code = invite(env)
+    with env.client(join_per_address=1, join_per_invite=0) as client:
+        join(client, code, username="a,b")
+        answer = client.post(f"/join/{code}", json=FORM)
+    assert answer.status_code == 429 and "--join-rate-limit" in answer.json()["detail"]
 
 
 ROUTES: list[tuple[str, str, object]] = [

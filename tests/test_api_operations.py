@@ -16,10 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from api_helpers import EVENT, MEMBER, PROJECT, ApiEnv, etag_of, make_env, patch, project_url
+from conftest import Cli
 
 from site_builder import archive
 from site_builder.archive.validate import validate_archive
 from site_builder.render.build import build_site
+from site_builder.services.gitlog import COMMITTER, OUTSIDE
 
 
 @pytest.fixture
@@ -173,6 +175,31 @@ def test_git_option_commits_each_edit_as_its_editor(
     assert log[0] == f"orga|post activities/{log[0].split('activities/')[1]}"
     assert log[1] == f"{MEMBER}|update projects/{EVENT}/{PROJECT}: summary"
     assert log[2] == "setup|initial"
+    assert _git(env.root, "status", "--porcelain") == ""
+
+
+def test_git_commits_changes_made_outside_the_api_apart_from_the_next_edit(
+    env: ApiEnv, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jamdat new` during the event (or an edit saved just before a crash) leaves files
+    uncommitted; the next edit's commit must not sweep them in under its editor's name."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    (env.root / ".gitignore").write_text(".jamdat/\npublic/\n", encoding="utf-8")
+    _git(env.root, "init", "-q", "-b", "main")
+    _git(env.root, "add", "-A")
+    _git(env.root, "commit", "-q", "-m", "initial")
+    with env.client(git=True) as client:
+        made = cli("new", "project", EVENT, "Sidecar", "--content", env.content)
+        assert made.exit_code == 0, made.output
+        posted = client.post(
+            f"{project_url()}/activities", json={"content": "Two"}, headers=env.auth("organiser")
+        )
+    assert posted.status_code == 201
+    outside = _git(env.root, "log", "--format=%an|%s", "-2").splitlines()[1]
+    assert outside == f"{COMMITTER[0]}|{OUTSIDE}"
+    ours = _git(env.root, "show", "--format=%an", "--stat", "HEAD")
+    assert ours.startswith("orga\n") and "activities.csv | 1 +" in ours, ours
     assert _git(env.root, "status", "--porcelain") == ""
 
 

@@ -67,6 +67,22 @@ def test_posts_per_project_hour_count_the_archive_across_restarts(env: ApiEnv) -
     assert {"Update 0", "Update 2", "From the jury", "With a higher limit"} <= set(posts)
 
 
+def test_organisers_posts_do_not_use_up_the_teams_hour(env: ApiEnv) -> None:
+    """The hourly count is the team's: a jury commenting on a project's log must not lock
+    its team out of posting for the rest of the hour."""
+    with env.client(posts_per_hour=2) as client:
+        jury = [
+            client.post(POSTS, json={"content": f"Jury {n}"}, headers=env.auth("organiser"))
+            for n in range(3)
+        ]
+        team = [
+            client.post(POSTS, json={"content": f"Team {n}"}, headers=env.auth("member"))
+            for n in range(3)
+        ]
+    assert [r.status_code for r in jury + team] == [201, 201, 201, 201, 201, 429]
+    assert {"Jury 2", "Team 1"} <= set(_posts(env)) and "Team 2" not in _posts(env)
+
+
 def test_posts_by_another_writer_count_after_a_reload(env: ApiEnv) -> None:
     member = env.auth("member")
     with env.client(posts_per_hour=2) as client:

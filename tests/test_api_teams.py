@@ -160,6 +160,25 @@ def test_the_last_member_may_not_leave_but_an_organiser_may_remove_it(env: ApiEn
     assert (project_row(env, slug)["team"], project_row(env, slug)["maintainer"]) == ("", "")
 
 
+def test_outsiders_may_not_join_or_start_from_what_organisers_hid(env: ApiEnv) -> None:
+    """A hidden project is 404 to outsiders when read; joining it (which answered with the
+    whole project) or starting from a hidden challenge must be refused the same way."""
+    with env.client() as client:
+        for slug in (PROJECT, CHALLENGE):
+            url = project_url(slug=slug)
+            hidden = patch(client, env, "organiser", url, {"is_hidden": True}, etag_of(client, url))
+            assert hidden.status_code == 200, hidden.text
+        before = tree_digest(env.content)
+        joined = client.put(team_url("nobody"), headers=env.auth("outsider"))
+        started = client.post(
+            START, json={"name": "Hid", "challenge": CHALLENGE}, headers=env.auth("outsider")
+        )
+        assert tree_digest(env.content) == before
+        for answer in (joined, started):
+            assert answer.status_code == 404 and "does not exist" in answer.json()["detail"]
+        assert client.put(team_url("nobody"), headers=env.auth("organiser")).status_code == 200
+
+
 def test_challenges_have_no_team_to_join(env: ApiEnv) -> None:
     before = tree_digest(env.content)
     with env.client() as client:

@@ -80,6 +80,15 @@ CASES = [
     ),
     Bad("empty name", "PATCH", project_url(), 422, {"name": ""}, fields=("name",)),
     Bad(
+        "blank name",
+        "PATCH",
+        project_url(),
+        422,
+        {"name": " \u3000\t"},
+        fields=("name",),
+        says="must not be blank",
+    ),
+    Bad(
         "script link",
         "PATCH",
         project_url(),

@@ -32,22 +32,51 @@ def test_heartbeats_hidden_projects_and_the_bounded_backlog(tmp_path: Path) -> N
     async def run() -> None:
         feed = LiveFeed(backlog=3, heartbeat=0.05)
         feed.start(site)
-        stream = feed.follow(EVENT)
+        stream = feed.follow(site, EVENT)
         shown.append(await anext(stream))  # idle: a heartbeat
         visible = [_activity(n) for n in range(5)]
         feed.committed(site, visible)
+        now = dataclasses.replace(site, activities={a.id: a for a in visible})
         projects = {**site.projects, key: hidden}
         secret = Site(site.config, site.stages, site.events, site.categories, projects, {}, {})
         feed.committed(secret, [_activity(9)])
         for _ in range(5):
             shown.append(await anext(stream))
-        assert [a.id for a in feed.missed(EVENT, "")] == [a.id for a in visible[-3:]]
+        assert [a.id for a in feed.missed(now, EVENT, "")] == [a.id for a in visible[-3:]]
         feed.close()
         assert [a async for a in stream if a is not None] == []
 
     asyncio.run(run())
     assert shown[0] is None
     assert [a.id for a in shown[1:] if a is not None] == [_activity(n).id for n in range(5)]
+
+
+def test_a_replay_sends_the_archive_as_it_is_now(tmp_path: Path) -> None:
+    """A client reconnecting (or opening the stream with `after`) must not get back an
+    entry deleted since, one of a project hidden since, or an announcement's old text."""
+    site = archive.load(make_env(tmp_path).content)
+    post, kept = _activity(1), _activity(2)
+    gone, said = _activity(3, project=""), _activity(4, project="")
+    replayed: list[Activity | None] = []
+
+    async def run() -> None:
+        feed = LiveFeed()
+        feed.start(site)
+        feed.committed(site, [post, kept, gone, said])
+        await asyncio.sleep(0)  # the feed publishes on the loop
+        corrected = dataclasses.replace(said, content="Pitches at 17:00")
+        key = (EVENT, PROJECT)
+        hidden = {**site.projects, key: dataclasses.replace(site.projects[key], is_hidden=True)}
+        now = dataclasses.replace(
+            site, projects=hidden, activities={a.id: a for a in (post, kept, corrected)}
+        )
+        stream = feed.follow(now, EVENT, post.id[:-1])
+        replayed.append(await anext(stream))
+        feed.close()
+        replayed.extend([a async for a in stream if a is not None])
+
+    asyncio.run(run())
+    assert [(a.id, a.content) for a in replayed if a] == [(said.id, "Pitches at 17:00")]
 
 
 def test_the_writer_tells_of_activities_once_they_are_saved(tmp_path: Path) -> None:

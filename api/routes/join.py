@@ -93,7 +93,8 @@ def _limit(ctx: Ctx, request: Request[Any, Any, Any], code: Code) -> None:
         seconds = str(math.ceil(wait))
         raise ApiError(
             HTTP_429_TOO_MANY_REQUESTS,
-            f"too many attempts to join: wait {seconds} s",
+            f"too many attempts to join: wait {seconds} s (organisers expecting a room to join "
+            "at once raise `jamdat api --join-rate-limit` / `--invite-rate-limit`)",
             headers={"Retry-After": seconds},
         )
 

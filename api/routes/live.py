@@ -191,7 +191,7 @@ class LiveController(Controller):
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             try:
-                async for activity in feed.follow(event, last):
+                async for activity in feed.follow(ctx.site(), event, last):
                     if activity is None:
                         yield ServerSentEventMessage(comment="heartbeat")
                     else:

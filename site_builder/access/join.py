@@ -3,10 +3,13 @@ the person's public profile to `people.csv`, all or nothing."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
+
+from confusable_homoglyphs import confusables
 
 from ..archive import schema
 from ..errors import Problem
@@ -71,6 +74,8 @@ def profile_problems(profile: Profile) -> list[Problem]:
                 "username",
             )
         )
+    elif lookalike := _lookalike(name):
+        problems.append(Problem(path, lookalike, None, "username"))
     elif name.casefold() in RESERVED:
         problems.append(Problem(path, f"{name!r} is reserved: choose another", None, "username"))
     full = profile.fullname.strip()
@@ -94,6 +99,22 @@ def profile_problems(profile: Profile) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _lookalike(name: str) -> str:
+    """Why `name` could pass for another username (invisible or direction characters,
+    compatibility forms such as fullwidth letters, letters of several scripts that look
+    alike), or "" when it cannot."""
+    if any(unicodedata.category(c) == "Cf" for c in name):
+        return "must not contain invisible or text-direction characters"
+    if unicodedata.normalize("NFKC", name) != name:
+        return (
+            f"must be written in its usual form ({unicodedata.normalize('NFKC', name)!r}), "
+            "so that it cannot pass for another name"
+        )
+    if confusables.is_dangerous(name):
+        return "mixes letters of several scripts that look alike: use one script"
+    return ""
 
 
 def names_in_archive(site: Site) -> set[str]:

@@ -133,6 +133,21 @@ def token_revoke(content: Path, token: str) -> None:
     help="Requests per minute per token (0: unlimited).",
 )
 @click.option(
+    "--join-rate-limit",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Joins per minute per client address, in one burst at most (0: unlimited); "
+    "a room behind one router shares one address.",
+)
+@click.option(
+    "--invite-rate-limit",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Joins per minute with one invite link, in one burst at most (0: unlimited).",
+)
+@click.option(
     "--posts-per-hour",
     type=click.IntRange(min=0),
     default=POSTS_PER_HOUR,
@@ -173,6 +188,8 @@ def api_command(
     cors: tuple[str, ...],
     rate_limit: int,
     token_rate_limit: int,
+    join_rate_limit: int,
+    invite_rate_limit: int,
     posts_per_hour: int,
     max_post_bytes: int,
     max_body: int,
@@ -207,6 +224,8 @@ def api_command(
         max_body=max_body,
         rate_per_address=rate_limit,
         rate_per_token=token_rate_limit,
+        join_per_address=join_rate_limit,
+        join_per_invite=invite_rate_limit,
         posts_per_hour=posts_per_hour,
         max_post_bytes=max_post_bytes,
         # A secret: from the environment only, never a command-line option (ps shows those).

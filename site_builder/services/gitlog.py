@@ -11,6 +11,8 @@ from .audit import AuditEntry
 
 COMMITTER = ("Jamdat API", "jamdat@localhost")
 """Who commits when the repository has no identity configured (the author is the editor)."""
+OUTSIDE = "Changes to the archive made outside the API, or saved before it stopped"
+"""The message of a commit of what the API found on disk uncommitted."""
 
 
 class GitLog:
@@ -39,6 +41,25 @@ class GitLog:
         if check and result.returncode != 0:
             raise JamdatError(f"git {args[0]} failed: {result.stderr.strip() or result.stdout}")
         return result
+
+    def commit_pending(self) -> None:
+        """Commit what the content folder holds uncommitted (another writer's edits, such
+        as `jamdat new` during the event, or an edit saved just before a crash), so that
+        the next edit's commit holds that edit alone, under its editor's name."""
+        folder = str(self.content)
+        if not self._git("status", "--porcelain", "--", folder).stdout.strip():
+            return
+        self._git("add", "-A", "--", folder)
+        self._git(
+            "commit",
+            "--quiet",
+            "--no-verify",
+            f"--author={COMMITTER[0]} <{COMMITTER[1]}>",
+            "-m",
+            OUTSIDE,
+            "--",
+            folder,
+        )
 
     def commit(self, changed: list[str], entry: AuditEntry) -> None:
         """Commit `changed` (paths relative to the content folder) with the editor as author."""

@@ -70,6 +70,15 @@ def find_project(site: Site, event: str, slug: str) -> Project:
     return project
 
 
+def find_visible(site: Site, editor: Editor, event: str, slug: str) -> Project:
+    """Like `find_project`, but a hidden project exists only for organisers and its own
+    team, as the API's reads have it: outsiders may not join it or start from it."""
+    project = find_project(site, event, slug)
+    if project.is_hidden and not editor.may_edit(project):
+        raise NotFound(f"project {slug!r} does not exist in event {event!r}")
+    return project
+
+
 def _editable(site: Site, editor: Editor, event: str, slug: str) -> Project:
     project = find_project(site, event, slug)
     if not editor.may_edit(project):

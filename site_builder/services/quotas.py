@@ -70,7 +70,9 @@ class PostQuota:
         per_hour = self.settings.posts_per_hour
         if not per_hour or editor.is_organiser:
             return
-        recent = self.recent(site, event, project, now)
+        # The team's own posts: an organiser's feedback on the log must not use them up.
+        team = set(site.projects[(event, project)].team_members)
+        recent = [a for a in self.recent(site, event, project, now) if a.user in team]
         if len(recent) >= per_hour:
             oldest = _utc(recent[-per_hour].date)
             wait = max(1, math.ceil((oldest + WINDOW - _utc(now)).total_seconds()))

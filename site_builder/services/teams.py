@@ -18,7 +18,7 @@ from .common import Outcome, audit, log_activity, require_organiser
 from .editor import Editor
 from .entries import Precondition, project_etag
 from .errors import Conflict, Forbidden, NotFound
-from .projects import add_project, check_unlocked, find_project
+from .projects import add_project, check_unlocked, find_project, find_visible
 
 JOIN, LEAVE = "star", "unstar"
 """Dribdat's activity names for joining and leaving a team."""
@@ -75,7 +75,7 @@ def start_project(
         )
     category = ""
     if challenge:
-        source = find_project(site, event, challenge)
+        source = find_visible(site, editor, event, challenge)
         if not source.is_challenge:
             raise Conflict(f"{event}/{challenge} is not a challenge: join its team instead")
         category = _challenge_category(site, source)
@@ -95,7 +95,7 @@ def start_project(
 
 
 def _member_change(site: Site, editor: Editor, event: str, slug: str, user: str) -> Project:
-    project = find_project(site, event, slug)
+    project = find_visible(site, editor, event, slug)
     if user != editor.user and not editor.is_organiser:
         raise Forbidden(f"members may add or remove only themselves, not {user!r}")
     check_unlocked(site, editor, event)

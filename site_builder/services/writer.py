@@ -261,6 +261,11 @@ class ContentWriter:
         edits = [o.audit for _, o in accepted if o.audit is not None]
         changed: list[str] = []
         if edits:
+            if self.git is not None:
+                try:
+                    self.git.commit_pending()
+                except (OSError, JamdatError):
+                    log.exception("committing changes found on disk before an edit failed")
             try:
                 try:
                     saved = self.saver.save(base, work, self._read)
