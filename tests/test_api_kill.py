@@ -22,7 +22,7 @@ from site_builder import archive
 from site_builder.archive import txn
 from site_builder.render.build import build_site
 
-KILLS = 20
+KILLS = 10
 WORKERS = 3
 STEPS = ("absent", "created", "edited", "posted", "deleted")
 """What each worker does to each of its projects, in order (see `_disk_step`)."""
