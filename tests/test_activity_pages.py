@@ -181,3 +181,30 @@ def test_a_renamed_project_re_renders_its_numbered_pages_only_then(
     assert page in rendered
     title = HTMLParser((content.parent / "public" / page).read_text(encoding="utf-8"))
     assert "Rivers, renamed" in _text(title, "h1")
+
+
+def test_feed_entries_link_to_the_page_that_lists_them(tmp_archive: ArchiveFactory) -> None:
+    """The event's feed carries its newest 50 entries, more than a project page shows: each
+    entry's link must lead to the page holding it, while its id stays what it always was."""
+    content = tmp_archive()
+    total = 3 * PAGE + 7
+    _add(content, range(1, total + 1))
+    out = content.parent / "public"
+    build_site(content, out)
+    feed = HTMLParser((out / EVENT / "feed.xml").read_text(encoding="utf-8"))
+    checked = numbered = 0
+    for entry in feed.css("entry"):
+        link = entry.css_first("link")
+        ident = entry.css_first("id")
+        assert link is not None and ident is not None
+        href = link.attributes["href"] or ""
+        if "#activity-" not in href:
+            continue
+        page, anchor = href.split("#")
+        path = page.split("://", 1)[-1].split("/", 1)[1]
+        html = HTMLParser((out / path / "index.html").read_text(encoding="utf-8"))
+        assert html.css_first(f"li#{anchor}") is not None, href
+        assert ident.text().endswith(f"/{EVENT}/{PROJECT}/#{anchor}")
+        checked += 1
+        numbered += "/activity/" in path
+    assert checked > PAGE and numbered > 0

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from ..model import Event, Project, Site
-from . import urls
+from ..model import Activity, Event, Project, Site
+from . import paging, urls
 from .index import SiteIndex, as_utc
 from .outputs import RenderContext
 from .urls import Urls
@@ -77,6 +77,18 @@ def site_entries(site: Site, index: SiteIndex, candidates: Iterable[Project]) ->
     return _newest(events + _newest_projects(site, index, candidates, size), size)
 
 
+def _page_showing(index: SiteIndex, a: Activity) -> str:
+    """The page that lists activity `a`: its project's page (the event's activity page for
+    an announcement), or the numbered page of older entries that holds it."""
+    stream = (a.event, a.project)
+    items = index.activities.get(stream, []) if a.project else index.event_activities[a.event]
+    position = next(i for i, item in enumerate(items) if item.id == a.id)
+    number = paging.number_of(index.activity_heads[stream], position)
+    if number:
+        return urls.activity_part_dir(a.event, a.project, number)
+    return urls.stream_dir(a.event, a.project)
+
+
 def event_entries(site: Site, index: SiteIndex, slug: str) -> list[Entry]:
     """An event's projects and its activity, newest first."""
     u = Urls.of(site.config)
@@ -92,9 +104,9 @@ def event_entries(site: Site, index: SiteIndex, slug: str) -> list[Entry]:
         text = a.content.strip()
         entries.append(
             Entry(
-                f"{url}#activity-{a.id}",
+                f"{url}#activity-{a.id}",  # its id since before activity was paged: kept
                 title,
-                url,
+                f"{u.absolute(_page_showing(index, a))}#activity-{a.id}",
                 as_utc(a.date),
                 text if len(text) <= 600 else text[:600] + " …",
                 a.user,

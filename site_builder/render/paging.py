@@ -45,3 +45,11 @@ def paginate(items: list[Activity]) -> tuple[Head, list[list[Activity]]]:
 def first_number(number: int) -> int:
     """The position (1 = the oldest entry) of the first entry of numbered page `number`."""
     return (number - 1) * PAGE + 1
+
+
+def number_of(head: Head, position: int) -> int:
+    """The numbered page holding the entry at `position` of its stream (0 = the newest),
+    or 0 when the stream's own page shows it."""
+    if position < len(head.entries):
+        return 0
+    return (head.total - 1 - position) // PAGE + 1
