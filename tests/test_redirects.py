@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from conftest import ArchiveFactory, Cli
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder.config import SiteConfig
 from site_builder.model import Event, Site
@@ -79,3 +80,34 @@ def test_event_and_project_are_reserved_slugs(
     result = cli("build", "--content", tmp_archive(edit=clash), "--out", tmp_path / "p")
     assert result.exit_code == 1
     assert "slug 'project' is reserved for the site's own pages" in result.output
+
+
+def test_stub_page_is_styled_and_readable_on_a_phone(
+    cli: Cli, tmp_path: Path, tmp_archive: ArchiveFactory
+) -> None:
+    content = tmp_archive(edit=_legacy)
+    out = tmp_path / "public"
+    result = cli("build", "--content", content, "--out", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    tree = HTMLParser((out / "project" / "7" / "index.html").read_text(encoding="utf-8"))
+    viewport = tree.css_first('head meta[name="viewport"]')
+    assert viewport is not None and "width=device-width" in str(viewport.attributes["content"])
+    sheets = [str(n.attributes["href"]) for n in tree.css('head link[rel="stylesheet"]')]
+    assert sheets and all((out / s.removeprefix("/sub/")).is_file() for s in sheets)
+    # The CSP allows style sheets from the site only: no <style>, no style attributes.
+    assert not tree.css("style") and not tree.css("[style]")
+    refresh = tree.css_first('head meta[http-equiv="refresh"]')
+    assert refresh is not None
+    assert refresh.attributes["content"] == "0; url=/sub/spring-hack/river-levels/"
+    canonical = tree.css_first('head link[rel="canonical"]')
+    assert canonical is not None
+    assert canonical.attributes["href"] == "https://archive.example/sub/spring-hack/river-levels/"
+    assert len(tree.css('head link[rel="canonical"]')) == 1
+    robots = tree.css_first('meta[name="robots"]')
+    assert robots is not None and robots.attributes["content"] == "noindex"
+    links = tree.css("main a")
+    assert [(a.attributes["href"], a.text()) for a in links] == [
+        ("/sub/spring-hack/river-levels/", "River levels")
+    ]
+    heading = tree.css_first("main h1")
+    assert heading is not None and heading.text() == "This page has moved"

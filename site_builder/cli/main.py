@@ -132,6 +132,8 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
         )
     )
     click.echo(summary)
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
 main.add_command(sync_command)

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from .. import __version__, archive, onterm
 from ..archive import contentfs, txn
 from ..archive.contentfs import FileStat
+from ..config import load_config
 from ..errors import JamdatError
 from ..locks import locked
 from . import publish, sqlitefile
@@ -59,6 +60,7 @@ from .state import (
     stats_digest,
     tree_signature,
 )
+from .urls import is_absolute
 
 if TYPE_CHECKING:
     from ..model import Site
@@ -91,6 +93,8 @@ class BuildReport:
     markdown_rendered: int = 0
     markdown_cached: int = 0
     phases: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the site gets wrong though it builds, each said once, for the CLI to print."""
 
     @property
     def unchanged(self) -> int:
@@ -134,6 +138,19 @@ def build_site(
     line, or the output being rendered, when rendering fails; `out` is then untouched.
     """
     return BuildSession(content, out, base_url=base_url, jobs=jobs).build(clean=clean)
+
+
+def base_url_problem(base_url: str) -> str | None:
+    """Why a base URL cannot serve as the site's address, or None: the sitemap, feeds,
+    canonical links and link previews need an absolute one."""
+    if is_absolute(base_url):
+        return None
+    return (
+        f"base_url is {base_url!r}, not an absolute URL: the sitemap, feed ids, canonical "
+        "links and link previews (og:url) point nowhere outside the site. Set it with "
+        "`jamdat build --base-url https://your.host/` or `base_url: https://your.host/` "
+        "in site.yaml"
+    )
 
 
 class BuildSession:
@@ -188,6 +205,7 @@ class BuildSession:
                     raise
                 self._entries = None
                 report = self._locked_build(state_dir, clean, warm)
+        report.warnings.extend(self._warnings())
         if self._settle:
             # What a session keeps (the archive, its plan, digests) lives as long as the
             # session: frozen, its million objects are not scanned again by every full
@@ -217,6 +235,17 @@ class BuildSession:
         except sqlite3.OperationalError as exc:
             raise JamdatError(f"{state_dir}: {exc}") from exc
         return report
+
+    def _warnings(self) -> list[str]:
+        """The settings' faults a build cannot fix, up to date or not."""
+        if self.base_url is not None:
+            base_url = self.base_url
+        elif self._site is not None:
+            base_url = self._site.config.base_url
+        else:
+            base_url = load_config(self.content).base_url
+        problem = base_url_problem(base_url)
+        return [problem] if problem else []
 
     def _discard_damaged(self, state_dir: Path) -> bool:
         """After a build met a damaged page in its state or cache (which the cheap check on

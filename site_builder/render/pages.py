@@ -122,6 +122,7 @@ def _event_links(ctx: RenderContext, e: Event) -> dict[str, str]:
         "activity": u.link(urls.activity_dir(e.slug)),
         "feed": u.link(f"{e.slug}/feed.xml"),
         "ics": u.link(f"{e.slug}/event.ics"),
+        "hackathon": u.link(urls.hackathon_file(e.slug)),
         "package": u.link(f"{urls.api_dir(e.slug)}datapackage.json"),
         "csv": u.link(f"{urls.api_dir(e.slug)}projects.csv"),
     }

@@ -145,6 +145,7 @@ def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
         )
     )
     out.append(Output(f"{slug}/event.ics", partial(feeds.ical, slug=slug)))
+    out.append(Output(urls.hackathon_file(slug), partial(seo.hackathon_json, slug=slug)))
     for p in index.projects.get(slug, ()):
         out.append(
             Output(

@@ -3,9 +3,9 @@ content came from (its `legacy_url`s and their `legacy_aliases`) lead to the new
 
 Two outputs, for two kinds of host: a Netlify `_redirects` file (301s, per origin host and,
 where no two servers share the path, for any host pointed at the site), and small HTML
-pages at `event/<id>/` and `project/<id>/` (meta refresh, canonical link, a plain link)
-for hosts that cannot redirect. When two servers used the same path, that page lists
-both instead of guessing.
+pages at `event/<id>/` and `project/<id>/` (meta refresh, canonical link and a link, in
+the site's style) for hosts that cannot redirect. When two servers used the same path,
+that page lists both instead of guessing.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
-from html import escape
 from urllib.parse import urlsplit
 
 from ..model import Site
-from . import urls
+from . import pages, urls
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .urls import Urls
@@ -97,43 +96,22 @@ def netlify(u: Urls, redirects: list[Redirect]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stub(u: Urls, language: str, group: list[Redirect]) -> str:
-    """A page that sends visitors on: refresh, canonical and a link; a list when the old
-    path meant different pages on different servers."""
-    lang = escape(language, quote=True)
-    targets = sorted({(r.target, r.title, r.host) for r in group})
-    if len({t for t, _, _ in targets}) == 1:
-        target, title, _ = targets[0]
-        link = escape(u.link(target), quote=True)
-        canonical = escape(u.absolute(target), quote=True)
-        return (
-            f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape(title)}</title>\n"
-            '<meta name="robots" content="noindex">\n'
-            f'<link rel="canonical" href="{canonical}">\n'
-            f'<meta http-equiv="refresh" content="0; url={link}">\n'
-            f'</head>\n<body>\n<p>This page has moved: <a href="{link}">{escape(title)}</a>'
-            "</p>\n</body>\n</html>\n"
-        )
-    items = "\n".join(
-        f'<li><a href="{escape(u.link(t), quote=True)}">{escape(title)}</a> '
-        f"(formerly on {escape(host)})</li>"
-        for t, title, host in targets
-    )
-    return (
-        f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        '<title>This page has moved</title>\n<meta name="robots" content="noindex">\n'
-        f"</head>\n<body>\n<p>This address was used by several archives:</p>\n<ul>\n{items}\n"
-        "</ul>\n</body>\n</html>\n"
-    )
+def stub(ctx: RenderContext, path: str, group: list[Redirect]) -> str:
+    """A page in the site's style that sends visitors on: refresh, canonical and a link;
+    a list when the old path meant different pages on different servers."""
+    u = Urls.of(ctx.site.config)
+    targets = [
+        {"url": u.link(t), "canonical": u.absolute(t), "title": title, "host": host}
+        for t, title, host in sorted({(r.target, r.title, r.host) for r in group})
+    ]
+    if len({t["url"] for t in targets}) == 1:
+        targets = targets[:1]
+    title = targets[0]["title"] if len(targets) == 1 else "This page has moved"
+    return pages.render_page(ctx, "redirect.html", path, title=title, targets=targets)
 
 
 def _netlify_output(ctx: RenderContext, redirects: list[Redirect]) -> str:
     return netlify(Urls.of(ctx.site.config), redirects)
-
-
-def _stub_output(ctx: RenderContext, group: list[Redirect]) -> str:
-    return stub(Urls.of(ctx.site.config), ctx.site.config.language, group)
 
 
 def plan(site: Site, index: SiteIndex, out: list[Output]) -> None:
@@ -146,12 +124,8 @@ def plan(site: Site, index: SiteIndex, out: list[Output]) -> None:
     for path, group in sorted(_by_path(redirects).items()):
         if path.count("/") != 2:
             continue  # a server in a folder: only the host-qualified redirects apply
-        out.append(
-            Output(
-                urls.page_file(path.lstrip("/") + "/"),
-                partial(_stub_output, group=group),
-            )
-        )
+        page = urls.page_file(path.lstrip("/") + "/")
+        out.append(Output(page, partial(stub, path=page, group=group)))
 
 
 # ---------------------------------------------------------------- reading rules back

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from ..model import Event, Project, Site
 from . import urls
 from .index import SiteIndex, as_utc
+from .outputs import RenderContext
 from .urls import Urls
 
 CONTEXT = "https://schema.org"
@@ -74,6 +75,33 @@ def event(site: Site, index: SiteIndex, u: Urls, e: Event) -> dict[str, Any]:
     )
 
 
+def _work(site: Site, u: Urls, p: Project) -> dict[str, Any]:
+    """A project as an event's `workPerformed` (Dribdat's fields, our stage label)."""
+    source = urls.outbound(p.source_url)
+    return _drop_empty(
+        {
+            "@type": "SoftwareSourceCode" if source else "CreativeWork",
+            "name": p.name,
+            "description": p.summary,
+            "url": u.absolute(urls.project_dir(p.event, p.slug)),
+            "image": u.media_absolute(p.image_url),
+            "codeRepository": source,
+            "creativeWorkStatus": site.stages.label(p.stage, p.event),
+            "discussionUrl": urls.outbound(p.contact_url),
+            "dateCreated": as_utc(p.created_at).isoformat() if p.created_at else "",
+            "dateModified": as_utc(p.updated_at).isoformat() if p.updated_at else "",
+        }
+    )
+
+
+def hackathon(site: Site, index: SiteIndex, u: Urls, e: Event) -> dict[str, Any]:
+    """An event as Dribdat publishes it at `/hackathon.json` (its issue #437): a schema.org
+    `Hackathon` with its visible projects, challenges included, as `workPerformed`."""
+    works = [_work(site, u, p) for p in index.projects.get(e.slug, ())]
+    extra = {"mainEntityOfPage": e.webpage_url, "workPerformed": works}
+    return event(site, index, u, e) | {"@type": "Hackathon"} | _drop_empty(extra)
+
+
 def project(site: Site, index: SiteIndex, u: Urls, p: Project) -> dict[str, Any]:
     e = site.events[p.event]
     authors = [
@@ -106,6 +134,13 @@ def project(site: Site, index: SiteIndex, u: Urls, p: Project) -> dict[str, Any]
             },
         }
     )
+
+
+def hackathon_json(ctx: RenderContext, slug: str) -> str:
+    """`<event>/hackathon.json`: the event's `Hackathon` description as a document."""
+    u = Urls.of(ctx.site.config)
+    data = hackathon(ctx.site, ctx.index, u, ctx.site.events[slug])
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def sitemap(u: Urls, pages: list[str]) -> str:

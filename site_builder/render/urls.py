@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..archive.rules import ACTIVITY, CHALLENGE, SLIDES, STAGE
 from ..config import SiteConfig
@@ -46,6 +47,11 @@ def slides_dir(directory: str) -> str:
     return f"{directory}{SLIDES}/"
 
 
+def hackathon_file(event: str) -> str:
+    """The event's schema.org `Hackathon` JSON-LD, where Dribdat serves it."""
+    return f"{event}/hackathon.json"
+
+
 def api_dir(event: str) -> str:
     return f"api/event/{event}/"
 
@@ -53,6 +59,12 @@ def api_dir(event: str) -> str:
 def page_file(directory: str) -> str:
     """The file of a pretty URL: `a/b/` -> `a/b/index.html`."""
     return f"{directory}index.html"
+
+
+def is_absolute(url: str) -> bool:
+    """Whether a base URL names its scheme and host (`https://example.org/archive/`)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def is_external(url: str) -> bool:
