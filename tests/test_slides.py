@@ -4,9 +4,12 @@ decks, presenting order, notes, timer setting, relative links and rebuilds."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tinycss2
 from conftest import ArchiveFactory
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
@@ -258,3 +261,52 @@ def test_decks_load_only_their_own_small_script_and_style_sheet(
         assert not any("//" in url for url in scripts + sheets)
         size = sum((deck.parent / url).stat().st_size for url in scripts + sheets)
         assert size < 30_000, f"the deck's JS and CSS weigh {size} bytes"
+
+
+def test_challenges_can_stay_out_of_the_event_deck(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content = tmp_archive(edit=_pitches)
+    (content / "site.yaml").write_text("title: Test archive\ndeck_challenges: false\n")
+    out = tmp_path / "public"
+    build_site(content, out, jobs=1)
+    event = HTMLParser((out / "spring-hack" / "slides" / "index.html").read_text())
+    names = [n.text(strip=True) for n in event.css("section.slide-title .title-name")]
+    assert names == ["Zebra crossing", "River levels"]
+    agenda = [n.text(strip=True) for n in event.css(".agenda-name")]
+    assert agenda == ["Zebra crossing", "River levels"]
+    assert "2 pitches" in one(event, "section.slide-event").text()
+    # The challenge keeps its own deck.
+    assert (out / "spring-hack" / "find-data" / "slides" / "index.html").exists()
+    (content / "site.yaml").write_text("deck_challenges: no thanks\n")
+    with pytest.raises(ContentError) as error:
+        load_config(content)
+    assert "deck_challenges': expected true or false" in str(error.value.problems[0])
+
+
+def _fades(rules: list[Any], screen: bool = False) -> Iterator[str]:
+    """Selectors of `.slide` rules that fade or animate, outside `@media screen` blocks."""
+    for rule in rules:
+        if rule.type == "at-rule" and rule.lower_at_keyword == "media" and rule.content:
+            inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
+            on_screen = screen or "screen" in tinycss2.serialize(rule.prelude)
+            yield from _fades(inner, on_screen)
+        elif rule.type == "qualified-rule" and not screen:
+            selector = tinycss2.serialize(rule.prelude).strip()
+            declarations = tinycss2.parse_declaration_list(
+                rule.content, skip_comments=True, skip_whitespace=True
+            )
+            for d in declarations:
+                value = tinycss2.serialize(d.value).strip() if d.type == "declaration" else ""
+                fades = d.type == "declaration" and d.lower_name in ("animation", "opacity")
+                if ".slide" in selector and fades and value not in ("none", "1"):
+                    yield f"{selector} {{ {d.name}: {value} }}"
+
+
+def test_printed_slides_are_not_faded() -> None:
+    """A fade-in kept for print leaves the slide on screen at its first, faded frame."""
+    sheet = Path(__file__).resolve().parents[1] / "templates" / "assets" / "slides.css"
+    rules = tinycss2.parse_stylesheet(
+        sheet.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True
+    )
+    assert list(_fades(rules)) == []

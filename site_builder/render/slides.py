@@ -157,9 +157,11 @@ def pitch_key(p: Project) -> tuple[bool, int, bool, str, str]:
     )
 
 
-def presenting_order(index: SiteIndex, event: str) -> list[Project]:
-    """The event's visible projects in pitch order (`pitch_key`)."""
-    return sorted(index.projects.get(event, ()), key=pitch_key)
+def presenting_order(index: SiteIndex, event: str, challenges: bool = True) -> list[Project]:
+    """The event's visible projects in pitch order (`pitch_key`); challenges only if
+    `challenges`."""
+    shown = [p for p in index.projects.get(event, ()) if challenges or not is_challenge(p)]
+    return sorted(shown, key=pitch_key)
 
 
 def _rendered(ctx: RenderContext, text: str, base: str) -> str:
@@ -336,7 +338,8 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     site, index = ctx.site, ctx.index
     e = site.events[event]
     info: DeckEvent = deck_event(site, index, e, qr=True)
-    cards = [card(site, index, p, qr=False) for p in presenting_order(index, event)]
+    shown = presenting_order(index, event, challenges=site.config.deck_challenges)
+    cards = [card(site, index, p, qr=False) for p in shown]
     deck = Deck("event", info, len(cards), _minutes(ctx))
     sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))
