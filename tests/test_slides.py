@@ -24,19 +24,28 @@ from site_builder.render.slides import split_pitch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
 SEPARATED = (
-    # (fixture, event, project, separator lines in its pitch)
-    ("2021-multilingual-media.v0.1.0.datapackage.json", "multilingual-media", "made-to-measure", 1),
+    # (fixture, event, project, separator lines in its pitch, Dribdat's "slide mode"
+    # `is_webembed`: without it the separators are rules in a long text)
+    (
+        "2021-multilingual-media.v0.1.0.datapackage.json",
+        "multilingual-media",
+        "made-to-measure",
+        1,
+        False,
+    ),
     (
         "2024-open-legal-lab.datapackage.json",
         "open-legal-lab-2024",
         "legal-lens-tailored-case-notification",
         3,
+        True,
     ),
     (
         "2025-innovation-mapping-festival.datapackage.json",
         "innovation-and-mapping-festival",
         "unlocking-autumn",
         5,
+        False,
     ),
 )
 
@@ -64,16 +73,29 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return content, out
 
 
-@pytest.mark.parametrize(("fixture", "event", "slug", "separators"), SEPARATED)
-def test_real_pitches_split_at_their_separators(
-    imported: tuple[Path, Path], fixture: str, event: str, slug: str, separators: int
+@pytest.mark.parametrize(("fixture", "event", "slug", "separators", "slide_mode"), SEPARATED)
+def test_real_pitches_split_at_their_separators_in_slide_mode_only(
+    imported: tuple[Path, Path],
+    fixture: str,
+    event: str,
+    slug: str,
+    separators: int,
+    slide_mode: bool,
 ) -> None:
-    _, out = imported
-    labels = slides_of(out / event / slug / "slides" / "index.html")
-    # A title slide, then one slide per part between separators; no generated links slide.
-    assert len(labels) == 1 + separators + 1
+    content, out = imported
+    assert (archive.load(content).projects[(event, slug)].is_webembed is True) == slide_mode
+    deck = HTMLParser((out / event / slug / "slides" / "index.html").read_text(encoding="utf-8"))
+    labels = [n.attributes.get("aria-label") or "" for n in deck.css("section.slide")]
     assert labels[0].startswith(f"1 of {len(labels)}: ")
-    assert not any(": Links" in label for label in labels)
+    rules = len(deck.css(".prose > hr"))
+    if slide_mode:
+        # A title slide, then one slide per part between separators; no generated links slide.
+        assert len(labels) == 1 + separators + 1
+        assert not any(": Links" in label for label in labels)
+        assert rules == 0
+    else:
+        # A generated deck: the separators stay rules on its slides.
+        assert rules == separators
 
 
 def test_event_deck_holds_every_pitch_in_order(imported: tuple[Path, Path]) -> None:
@@ -225,6 +247,7 @@ def test_editing_a_pitch_rebuilds_its_decks_only(
     build_site(content, out, jobs=1)
     site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "One\n\n---\n\nTwo\n\n---\n\nThree"
+    site.projects[("spring-hack", "river-levels")].is_webembed = True
     archive.save(content, site, read=archive.snapshot(content))
     report = build_site(content, out, jobs=1)
     assert "spring-hack/river-levels/slides/index.html" in report.written

@@ -84,6 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pitch_order=1,
         image_url="https://images.example.org/cover.png",
         pitch=PITCH,
+        is_webembed=True,  # Dribdat's slide mode: `---` and `***` end a slide
     )
     archive.save(content, site, read=archive.snapshot(content))
     out = root / "public"
