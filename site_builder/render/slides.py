@@ -107,9 +107,7 @@ def split_pitch(markdown: str, slide_mode: bool = True) -> Pitch:
     text = markdown.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     free = _outside_fences(lines, text)
-    cuts = [
-        i for i, line in enumerate(lines) if slide_mode and free[i] and _SEPARATOR.match(line)
-    ]
+    cuts = [i for i, line in enumerate(lines) if slide_mode and free[i] and _SEPARATOR.match(line)]
     level = 0
     if cuts:
         bounds = [(a + 1, b) for a, b in zip([-1, *cuts], [*cuts, len(lines)], strict=True)]
