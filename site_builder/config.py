@@ -116,6 +116,10 @@ class SiteConfig:
     """Length of each team's countdown in the slide decks, in seconds; a deck's URL can
     override it for one showing (`?timer=5` minutes, `?timer=90s`, `?timer=2:30`)."""
 
+    deck_challenges: bool = True
+    """Show challenges in an event's slide deck (agenda and pitches) with the teams. Set
+    false when the session is the teams' alone; challenges keep their own decks."""
+
     minify_html: bool = False
     """Publish HTML pages without the whitespace and comments the templates carry (about
     a fifth smaller before compression). Off by default: pages stay readable as source."""

@@ -4,9 +4,12 @@ decks, presenting order, notes, timer setting, relative links and rebuilds."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tinycss2
 from conftest import ArchiveFactory
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
@@ -21,19 +24,28 @@ from site_builder.render.slides import split_pitch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
 SEPARATED = (
-    # (fixture, event, project, separator lines in its pitch)
-    ("2021-multilingual-media.v0.1.0.datapackage.json", "multilingual-media", "made-to-measure", 1),
+    # (fixture, event, project, separator lines in its pitch, Dribdat's "slide mode"
+    # `is_webembed`: without it the separators are rules in a long text)
+    (
+        "2021-multilingual-media.v0.1.0.datapackage.json",
+        "multilingual-media",
+        "made-to-measure",
+        1,
+        False,
+    ),
     (
         "2024-open-legal-lab.datapackage.json",
         "open-legal-lab-2024",
         "legal-lens-tailored-case-notification",
         3,
+        True,
     ),
     (
         "2025-innovation-mapping-festival.datapackage.json",
         "innovation-and-mapping-festival",
         "unlocking-autumn",
         5,
+        False,
     ),
 )
 
@@ -61,16 +73,29 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return content, out
 
 
-@pytest.mark.parametrize(("fixture", "event", "slug", "separators"), SEPARATED)
-def test_real_pitches_split_at_their_separators(
-    imported: tuple[Path, Path], fixture: str, event: str, slug: str, separators: int
+@pytest.mark.parametrize(("fixture", "event", "slug", "separators", "slide_mode"), SEPARATED)
+def test_real_pitches_split_at_their_separators_in_slide_mode_only(
+    imported: tuple[Path, Path],
+    fixture: str,
+    event: str,
+    slug: str,
+    separators: int,
+    slide_mode: bool,
 ) -> None:
-    _, out = imported
-    labels = slides_of(out / event / slug / "slides" / "index.html")
-    # A title slide, then one slide per part between separators; no generated links slide.
-    assert len(labels) == 1 + separators + 1
+    content, out = imported
+    assert (archive.load(content).projects[(event, slug)].is_webembed is True) == slide_mode
+    deck = HTMLParser((out / event / slug / "slides" / "index.html").read_text(encoding="utf-8"))
+    labels = [n.attributes.get("aria-label") or "" for n in deck.css("section.slide")]
     assert labels[0].startswith(f"1 of {len(labels)}: ")
-    assert not any(": Links" in label for label in labels)
+    rules = len(deck.css(".prose > hr"))
+    if slide_mode:
+        # A title slide, then one slide per part between separators; no generated links slide.
+        assert len(labels) == 1 + separators + 1
+        assert not any(": Links" in label for label in labels)
+        assert rules == 0
+    else:
+        # A generated deck: the separators stay rules on its slides.
+        assert rules == separators
 
 
 def test_event_deck_holds_every_pitch_in_order(imported: tuple[Path, Path]) -> None:
@@ -222,6 +247,7 @@ def test_editing_a_pitch_rebuilds_its_decks_only(
     build_site(content, out, jobs=1)
     site = archive.load(content)
     site.projects[("spring-hack", "river-levels")].pitch = "One\n\n---\n\nTwo\n\n---\n\nThree"
+    site.projects[("spring-hack", "river-levels")].is_webembed = True
     archive.save(content, site, read=archive.snapshot(content))
     report = build_site(content, out, jobs=1)
     assert "spring-hack/river-levels/slides/index.html" in report.written
@@ -258,3 +284,52 @@ def test_decks_load_only_their_own_small_script_and_style_sheet(
         assert not any("//" in url for url in scripts + sheets)
         size = sum((deck.parent / url).stat().st_size for url in scripts + sheets)
         assert size < 30_000, f"the deck's JS and CSS weigh {size} bytes"
+
+
+def test_challenges_can_stay_out_of_the_event_deck(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content = tmp_archive(edit=_pitches)
+    (content / "site.yaml").write_text("title: Test archive\ndeck_challenges: false\n")
+    out = tmp_path / "public"
+    build_site(content, out, jobs=1)
+    event = HTMLParser((out / "spring-hack" / "slides" / "index.html").read_text())
+    names = [n.text(strip=True) for n in event.css("section.slide-title .title-name")]
+    assert names == ["Zebra crossing", "River levels"]
+    agenda = [n.text(strip=True) for n in event.css(".agenda-name")]
+    assert agenda == ["Zebra crossing", "River levels"]
+    assert "2 pitches" in one(event, "section.slide-event").text()
+    # The challenge keeps its own deck.
+    assert (out / "spring-hack" / "find-data" / "slides" / "index.html").exists()
+    (content / "site.yaml").write_text("deck_challenges: no thanks\n")
+    with pytest.raises(ContentError) as error:
+        load_config(content)
+    assert "deck_challenges': expected true or false" in str(error.value.problems[0])
+
+
+def _fades(rules: list[Any], screen: bool = False) -> Iterator[str]:
+    """Selectors of `.slide` rules that fade or animate, outside `@media screen` blocks."""
+    for rule in rules:
+        if rule.type == "at-rule" and rule.lower_at_keyword == "media" and rule.content:
+            inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
+            on_screen = screen or "screen" in tinycss2.serialize(rule.prelude)
+            yield from _fades(inner, on_screen)
+        elif rule.type == "qualified-rule" and not screen:
+            selector = tinycss2.serialize(rule.prelude).strip()
+            declarations = tinycss2.parse_declaration_list(
+                rule.content, skip_comments=True, skip_whitespace=True
+            )
+            for d in declarations:
+                value = tinycss2.serialize(d.value).strip() if d.type == "declaration" else ""
+                fades = d.type == "declaration" and d.lower_name in ("animation", "opacity")
+                if ".slide" in selector and fades and value not in ("none", "1"):
+                    yield f"{selector} {{ {d.name}: {value} }}"
+
+
+def test_printed_slides_are_not_faded() -> None:
+    """A fade-in kept for print leaves the slide on screen at its first, faded frame."""
+    sheet = Path(__file__).resolve().parents[1] / "templates" / "assets" / "slides.css"
+    rules = tinycss2.parse_stylesheet(
+        sheet.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True
+    )
+    assert list(_fades(rules)) == []

@@ -1,5 +1,6 @@
-"""The slide decks in a real browser (Debian's Chromium driven by Playwright): keys, deep
-links, countdown, presenter view, print, fit at projector sizes and pages opened from disk."""
+"""The slide decks in a real browser (Debian's Chromium driven by Playwright): keys, swipes,
+black screen, deep links, countdown, presenter view, print, fit at projector sizes, the
+agenda of a long session and pages opened from disk."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from browser import launch, sync_api
+from conftest import sample_site
 
 from site_builder import archive
 from site_builder.model import Project
@@ -82,6 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pitch_order=1,
         image_url="https://images.example.org/cover.png",
         pitch=PITCH,
+        is_webembed=True,  # Dribdat's slide mode: `---` and `***` end a slide
     )
     archive.save(content, site, read=archive.snapshot(content))
     out = root / "public"
@@ -261,6 +264,11 @@ def test_presenter_view_follows_the_audience_window(context: Any, server: str) -
     # The countdown runs in both windows.
     presenter.keyboard.press("t")
     sync_api.expect(audience.locator(".deck-timer")).to_have_class(re.compile(r"\brunning\b"))
+    # So does the black screen, the presenter's clicker sends b or `.`.
+    presenter.keyboard.press(".")
+    sync_api.expect(audience.locator("html")).to_have_class(re.compile(r"\bblackout\b"))
+    presenter.keyboard.press(".")
+    sync_api.expect(audience.locator("html")).not_to_have_class(re.compile(r"\bblackout\b"))
 
 
 CLIPPED = """() => [...document.querySelectorAll('section.slide')]
@@ -269,6 +277,9 @@ CLIPPED = """() => [...document.querySelectorAll('section.slide')]
     return body.scrollHeight > body.clientHeight + 1 || body.scrollWidth > body.clientWidth + 1;
   })
   .map(s => s.getAttribute('aria-label'))"""
+
+
+FADE = "getComputedStyle(document.querySelector('.slide.current')).animationName"
 
 
 def test_print_gives_one_page_per_slide(context: Any, server: str) -> None:
@@ -285,6 +296,8 @@ def test_print_gives_one_page_per_slide(context: Any, server: str) -> None:
         # cut-off text is no handout. (The page keeps the layout it was printed with.)
         page.emulate_media(media="print")
         assert page.evaluate(CLIPPED) == [], path
+        # No fade-in on paper: it printed the slide on screen at its faded first frame.
+        assert page.evaluate(FADE) == "none", path
         page.emulate_media(media="null")
 
 
@@ -348,3 +361,106 @@ def test_deck_works_from_a_copy_opened_from_disk(context: Any, site: Path, tmp_p
     assert back.endswith("/index.html")
     target = (copy / EVENT / PROJECT / "slides" / back).resolve()
     assert target == (copy / EVENT / PROJECT / "index.html").resolve()
+
+
+def test_touch_swipe_right_goes_back_a_slide(browser: Any, server: str) -> None:
+    """A real touch gesture (Chromium's input pipeline, not a synthetic DOM event): the
+    browser leaves sideways swipes to the deck instead of scrolling or going back."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, has_touch=True)
+    page = context.new_page()
+    page.goto(server + f"{EVENT}/{PROJECT}/index.html")
+    page.goto(server + DECK + "#/3")
+    assert page.evaluate("getComputedStyle(document.documentElement).overscrollBehaviorX") == "none"
+    assert "pan-y" in page.evaluate("getComputedStyle(document.getElementById('deck')).touchAction")
+    cdp = context.new_cdp_session(page)
+
+    def touch(kind: str, x: int) -> None:
+        points = [] if kind == "touchEnd" else [{"x": x, "y": 360}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 300)
+    for x in range(350, 750, 50):
+        touch("touchMove", x)
+    touch("touchEnd", 700)
+    assert current(page) == 2
+    assert page.url.startswith(server + DECK)
+    context.close()
+
+
+def test_b_and_period_black_the_screen_out_and_back(context: Any, server: str) -> None:
+    page = context.new_page()
+    page.goto(server + DECK + "#/2")
+    slide = page.locator("section.slide.current")
+    for key in ("b", "."):
+        page.keyboard.press(key)
+        assert slide.is_hidden(), key
+        assert page.locator(".deck-bar").is_hidden(), key
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+        page.keyboard.press(key)
+        assert slide.is_visible(), key
+    assert current(page) == 2
+
+
+CONTRAST = """() => {
+  const el = document.querySelector('.deck-timer');
+  let opacity = 1;
+  for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+  const style = getComputedStyle(el);
+  return [style.color, style.backgroundColor, opacity];
+}"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(v) / 255 for v in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_idle_countdown_is_readable(context: Any, server: str, scheme: str) -> None:
+    page = context.new_page()
+    page.emulate_media(color_scheme=scheme)
+    page.goto(server + DECK + "#/2")
+    assert page.locator(".deck-timer").is_visible()
+    color, background, opacity = page.evaluate(CONTRAST)
+    assert opacity == 1, "the countdown does not fade with the idle controls"
+    hi, lo = sorted((_luminance(color), _luminance(background)), reverse=True)
+    assert (hi + 0.05) / (lo + 0.05) >= 4.5
+
+
+# A number is whole when it fits its own box, and that box lies inside its list item (a
+# list marker hung outside it, in the column gap, which clips it) and inside the slide.
+WHOLE_NUMBERS = """() => [...document.querySelectorAll('.slide.current .agenda li')].flatMap(li => {
+  const n = li.querySelector('.agenda-number');
+  const box = n.getBoundingClientRect();
+  const inside = frame => box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5;
+  const whole = n.scrollWidth <= n.clientWidth && inside(li.getBoundingClientRect())
+    && inside(li.closest('.slide-body').getBoundingClientRect());
+  return whole ? [] : [n.textContent];
+})"""
+
+
+def test_agenda_of_a_long_session_shows_every_number_whole(context: Any, tmp_path: Path) -> None:
+    site = sample_site()
+    site.activities.clear()
+    site.projects = {k: p for k, p in site.projects.items() if p.event != "spring-hack"}
+    for i in range(1, 121):
+        slug = f"team-{i:03}"
+        site.projects[("spring-hack", slug)] = Project(
+            event="spring-hack", slug=slug, name=f"Team {i}", team="ada", pitch_order=i
+        )
+    content, out = tmp_path / "content", tmp_path / "public"
+    content.mkdir()
+    archive.save(content, site, read=archive.snapshot(content))
+    build_site(content, out, jobs=2)
+    page = context.new_page()
+    page.goto((out / "spring-hack" / "slides" / "index.html").as_uri())
+    numbers = page.locator(".agenda-number")
+    assert numbers.count() == 120
+    assert numbers.nth(12).text_content() == "13."
+    bad: list[str] = []
+    for _ in range(10):  # the ten agenda slides follow the event's title slide
+        page.keyboard.press("ArrowRight")
+        assert "Agenda" in page.locator("section.slide.current").get_attribute("aria-label")
+        bad += page.evaluate(WHOLE_NUMBERS)
+    assert bad == []

@@ -74,7 +74,7 @@ def render_everything(text: str) -> Any:
     """What a build does with one pitch: its page's HTML and its slides."""
     ctx = _Ctx()
     html = ctx.markdown(text)
-    project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+    project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
     card = SimpleNamespace(name="Project", links=[])
     return html, slides._cut_pitch(ctx, project, card)  # type: ignore[arg-type]
 

@@ -1,9 +1,10 @@
 """Slide decks: a project's pitch as slides, and an event's whole pitch session.
 
-A pitch written as a deck is split on lines of `---` or `***` (outside code fences), as
-Dribdat's reveal.js slides were; any other pitch gets a generated deck with one slide per
-top-level section. A paragraph starting with `Note:` begins the slide's speaker notes.
-Decks link to their assets relatively, so a copy of the site works from disk.
+A pitch written as a deck (Dribdat's "slide mode", `is_webembed`) is split on lines of
+`---` or `***` (outside code fences), as Dribdat's reveal.js slides are; any other pitch
+gets a generated deck with one slide per top-level section, its rules kept as rules. A
+paragraph starting with `Note:` begins the slide's speaker notes. Decks link to their
+assets relatively, so a copy of the site works from disk.
 """
 
 from __future__ import annotations
@@ -100,13 +101,13 @@ def _part(lines: list[str], free: list[bool], noted: bool) -> Part:
     return Part("\n".join(lines).strip("\n"))
 
 
-def split_pitch(markdown: str) -> Pitch:
-    """The slides of a pitch: at `---`/`***` lines if it has any, else one slide per
-    top-level section; blank slides are left out."""
+def split_pitch(markdown: str, slide_mode: bool = True) -> Pitch:
+    """The slides of a pitch: in `slide_mode`, at `---`/`***` lines if it has any; else one
+    slide per top-level section. Blank slides are left out."""
     text = markdown.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     free = _outside_fences(lines, text)
-    cuts = [i for i, line in enumerate(lines) if free[i] and _SEPARATOR.match(line)]
+    cuts = [i for i, line in enumerate(lines) if slide_mode and free[i] and _SEPARATOR.match(line)]
     level = 0
     if cuts:
         bounds = [(a + 1, b) for a, b in zip([-1, *cuts], [*cuts, len(lines)], strict=True)]
@@ -157,9 +158,11 @@ def pitch_key(p: Project) -> tuple[bool, int, bool, str, str]:
     )
 
 
-def presenting_order(index: SiteIndex, event: str) -> list[Project]:
-    """The event's visible projects in pitch order (`pitch_key`)."""
-    return sorted(index.projects.get(event, ()), key=pitch_key)
+def presenting_order(index: SiteIndex, event: str, challenges: bool = True) -> list[Project]:
+    """The event's visible projects in pitch order (`pitch_key`); challenges only if
+    `challenges`."""
+    shown = [p for p in index.projects.get(event, ()) if challenges or not is_challenge(p)]
+    return sorted(shown, key=pitch_key)
 
 
 def _rendered(ctx: RenderContext, text: str, base: str) -> str:
@@ -243,7 +246,9 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
     """A pitch's slides after its title slide: its parts; a generated deck continues long
     sections on further slides and ends with the project's links, if it has any."""
     base = p.legacy_url or ctx.site.events[p.event].legacy_url
-    pitch = split_pitch(p.pitch)
+    # Dribdat reads separators as slide breaks only in its "slide mode": elsewhere they are
+    # rules inside a long text, and cutting there gives slides too full to read.
+    pitch = split_pitch(p.pitch, slide_mode=p.is_webembed is True)
     if len(pitch.parts) > MAX_PITCH_PARTS:
         pitch = Pitch([Part(p.pitch)], separated=False)
     bodies: Sequence[tuple[str, list[Span] | None]] | None = None
@@ -336,7 +341,8 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     site, index = ctx.site, ctx.index
     e = site.events[event]
     info: DeckEvent = deck_event(site, index, e, qr=True)
-    cards = [card(site, index, p, qr=False) for p in presenting_order(index, event)]
+    shown = presenting_order(index, event, challenges=site.config.deck_challenges)
+    cards = [card(site, index, p, qr=False) for p in shown]
     deck = Deck("event", info, len(cards), _minutes(ctx))
     sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))

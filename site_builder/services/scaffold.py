@@ -183,6 +183,7 @@ SITE_YAML_HEAD = """\
 #   search                false leaves out the static project search (default true)
 #   feed_size             entries in the Atom feeds (default 50)
 #   pitch_seconds         countdown per team in the slide decks (default 180)
+#   deck_challenges       false leaves challenges out of the event's slide deck (default true)
 #   sync                  how `jamdat sync` reaches the forges (see the README's "Sync")
 """
 

@@ -1,4 +1,4 @@
-/* Slide decks: keys, swipes, #/n links, countdown, overview and a presenter view kept in
+/* Slide decks: keys, swipes, a black screen, #/n links, countdown, overview and a presenter view kept in
    step with the audience window (BroadcastChannel, or postMessage between the two windows).
    Loaded in <head> without defer, so the one-slide layout applies before the first paint. */
 (function () {
@@ -21,7 +21,7 @@
     var live = find('.deck-live'), nowEl = find('.deck-now'), gotoEl = find('.deck-goto');
     var help = find('#deck-help'), helpButton = find('.deck-keys'), bar = find('.deck-bar');
     var clocks = [find('.deck-timer')];
-    var now = -1, typed = '', typedAt = 0, warned = '', hashAt = 0, hashTimer = 0;
+    var now = -1, typed = '', typedAt = 0, warned = '', hashAt = 0, hashTimer = 0, black = false;
     var timer = { team: '', running: false, since: 0, spent: 0 };
     var pv = null;
 
@@ -144,9 +144,19 @@
       go(now);
     }
 
+    /* A black screen between talks or while the audience should listen: the key clickers
+       send for it (b or .) turns it on and off, in both windows. */
+    function blackout(on, quiet) {
+      black = on;
+      root.classList.toggle('blackout', black);
+      announce(black ? 'Screen black: press b to show the slides' : 'Slides shown');
+      if (pv) drawPresenter();
+      if (!quiet) send();
+    }
+
     /* Keeping the audience and presenter windows in step. */
     function send(type) {
-      var message = { deck: key, type: type || 'state', slide: now, timer: timer };
+      var message = { deck: key, type: type || 'state', slide: now, timer: timer, black: black };
       if (channel) channel.postMessage(message);
       if (peer && !peer.closed) peer.postMessage(message, '*');
     }
@@ -156,6 +166,7 @@
       if (message.type === 'hello') { send(); return; }
       if (typeof message.slide !== 'number') return;
       go(message.slide, true);
+      if (typeof message.black === 'boolean' && message.black !== black) blackout(message.black, true);
       timer = message.timer;
       tick();
     }
@@ -221,7 +232,7 @@
       pv.notes.replaceChildren();
       if (notes) [].forEach.call(notes.childNodes, function (n) { pv.notes.append(n.cloneNode(true)); });
       else pv.notes.textContent = 'No notes for this slide.';
-      pv.count.textContent = 'Slide ' + (now + 1) + ' of ' + total;
+      pv.count.textContent = 'Slide ' + (now + 1) + ' of ' + total + (black ? ' · screen black (b)' : '');
       [pv.now, pv.next].forEach(function (p) {
         var s = p.querySelector('.slide');
         if (s) fit(s);
@@ -286,6 +297,7 @@
       else if (k === 't') toggleTimer();
       else if (k === 'o') toggleOverview();
       else if (k === 'p') openPresenter();
+      else if (k === 'b' || k === 'B' || k === '.') blackout(!black);
       else if (k === '?' || k === 'h') toggleHelp();
       else if (k === 'Escape') dismiss();
       else return;
