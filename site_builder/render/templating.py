@@ -90,7 +90,10 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
         cache_size=-1,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Labels are written `{{ _("Label") }}`; until catalogs are installed they read as written.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = _date
     env.filters["iso"] = _iso
     env.filters["outbound"] = outbound
