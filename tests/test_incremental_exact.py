@@ -226,7 +226,11 @@ def work_dir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _small_demo(content: Path) -> None:
+@pytest.fixture(scope="module")
+def small_demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo cut down to the `KEPT` events, written once per module (loading and saving
+    the whole demo is what costs); each test works on a copy (`small_demo`)."""
+    content = tmp_path_factory.mktemp("small-demo") / "content"
     shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
     site = archive.load(content)
     site.events = {k: v for k, v in site.events.items() if k in KEPT}
@@ -234,15 +238,26 @@ def _small_demo(content: Path) -> None:
     site.categories = {k: v for k, v in site.categories.items() if v.event in KEPT}
     site.activities = {k: v for k, v in site.activities.items() if v.event in KEPT}
     archive.save(content, site, read=archive.snapshot(content))
+    return content
+
+
+@pytest.fixture
+def small_demo(small_demo_source: Path) -> Callable[[Path], None]:
+    """Copy the cut-down demo (without any build state) to a test's folder."""
+
+    def copy(content: Path) -> None:
+        shutil.copytree(small_demo_source, content, ignore=shutil.ignore_patterns(".jamdat"))
+
+    return copy
 
 
 @pytest.mark.parametrize("table", list(PICK))
 def test_incremental_builds_equal_clean_builds_after_every_change(
-    work_dir: Path, table: str
+    work_dir: Path, small_demo: Callable[[Path], None], table: str
 ) -> None:
     tmp_path = work_dir
     content = tmp_path / "content"
-    _small_demo(content)
+    small_demo(content)
     warm_out, fresh_out = tmp_path / "warm", tmp_path / "fresh"
     original_site = archive.load(content)
     build_site(content, fresh_out, jobs=1)
@@ -277,10 +292,12 @@ UNSHOWN: set[str] = set()
 """Fields no output shows (none so far: the Dribdat mirrors carry every field)."""
 
 
-def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
+def test_a_fresh_process_builds_what_a_clean_build_does(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
     """`jamdat build` as its own process after edits: nothing carried over but the state."""
     content = work_dir / "content"
-    _small_demo(content)
+    small_demo(content)
     out, clean = work_dir / "public", work_dir / "clean"
     command = [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content)]
     subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
@@ -299,11 +316,13 @@ def test_a_fresh_process_builds_what_a_clean_build_does(work_dir: Path) -> None:
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
-def test_templates_a_page_looked_for_are_its_sources(work_dir: Path) -> None:
+def test_templates_a_page_looked_for_are_its_sources(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
     """Partials included by a list (the first found wins) or by a `./` path: editing,
     adding or removing one re-renders the pages that looked for it."""
     content = work_dir / "content"
-    _small_demo(content)
+    small_demo(content)
     own = work_dir / "templates"
     own.mkdir()
     project = (TEMPLATES / "project.html").read_text(encoding="utf-8")
@@ -335,11 +354,13 @@ def test_templates_a_page_looked_for_are_its_sources(work_dir: Path) -> None:
         assert _differences(_tree(warm_out), expected) == [], label
 
 
-def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(work_dir: Path) -> None:
+def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
     """`rsync --inplace -t` and `touch -d` can give a changed file its old size and
     modification time; its change time still moves, and the build sees it."""
     content = work_dir / "content"
-    _small_demo(content)
+    small_demo(content)
     media = content / "media"
     media.mkdir()
     (media / "logo.png").write_bytes(b"A" * 64)
