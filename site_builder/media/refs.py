@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..archive.layout import event_text_path, project_text_path
 from ..archive.rules import EVENT_TEXTS, PROJECT_TEXT_FIELDS
@@ -82,61 +82,79 @@ class Reference:
 
 
 def find(site: Site, ordered: bool = True) -> list[Reference]:
-    """Every remote image reference of the archive, in a stable order unless `ordered` is
-    false (counting needs none, and sorting 10,000 projects costs)."""
+    """Every remote image reference of the archive (not those on the site's own address,
+    where texts point at pulled copies), in a stable order unless `ordered` is false:
+    counting needs none, and sorting 10,000 projects costs."""
 
-    def order(records: list[_R], key: Callable[[_R], object]) -> list[_R]:
+    def order(records: list[_R], key: Callable[[_R], Any]) -> list[_R]:
         return sorted(records, key=key) if ordered else records
 
+    own = site.config.site_url
+    own = own if is_remote(own) else "\0"
+
+    def remote(url: str) -> bool:
+        return is_remote(url) and not url.startswith(own)
+
+    def images(text: str) -> tuple[str, ...]:
+        found = text_images(text)
+        return tuple(u for u in found if not u.startswith(own)) if found else found
+
     refs: list[Reference] = []
-    avatars = any(is_remote(p.avatar_url) for p in site.people.values())
+    avatars = any(remote(p.avatar_url) for p in site.people.values())
     for e in order(list(site.events.values()), lambda e: e.slug):
         page = f"{e.slug}/"
-        if is_remote(e.logo_url):
+        if remote(e.logo_url):
             where = f"data/events.csv, event {e.slug}, field 'logo_url'"
             refs.append(Reference(e.logo_url, where, "logo", ("", page)))
-        if is_remote(e.gallery_url):
+        if remote(e.gallery_url):
             where = f"data/events.csv, event {e.slug}, field 'gallery_url'"
             refs.append(Reference(e.gallery_url, where, "image", (page,)))
         for name in EVENT_MARKDOWN:
-            for url in text_images(getattr(e, name)):
+            for url in images(getattr(e, name)):
                 refs.append(Reference(url, event_text_path(e.slug, name), "text", (page,)))
     for c in order(list(site.categories.values()), lambda c: (c.event, c.slug)):
-        for url in text_images(c.description):
+        for url in images(c.description):
             where = f"data/categories.csv, challenge {c.event}/{c.slug}, field 'description'"
             refs.append(Reference(url, where, "text", (f"{c.event}/",)))
     # Hidden projects and their activities are on no page (but their images are pulled).
     member_of: dict[str, list[str]] = defaultdict(list)
     hidden = set()
+    nowhere: tuple[str, ...] = ()
     for p in order(list(site.projects.values()), lambda p: p.key):
-        page = f"{p.event}/{p.slug}/"
         if p.is_hidden:
             hidden.add(p.key)
-        shown: tuple[str, ...] = () if p.is_hidden else (page,)
-        if avatars and p.team:
+        texts = [
+            (name, found) for name in PROJECT_TEXT_FIELDS if (found := images(getattr(p, name)))
+        ]
+        image = remote(p.image_url)
+        if not (texts or image or (avatars and p.team)):
+            continue  # most projects: nothing to allocate
+        page = f"{p.event}/{p.slug}/"
+        shown = nowhere if p.is_hidden else (page,)
+        if avatars:
             for member in p.team_members:
                 member_of[member].extend(shown)
-        if is_remote(p.image_url):
+        if image:
             where = f"data/projects.csv, project {p.event}/{p.slug}, field 'image_url'"
             refs.append(Reference(p.image_url, where, "image", shown and (f"{p.event}/", page)))
-        for name in PROJECT_TEXT_FIELDS:
-            for url in text_images(getattr(p, name)):
-                where = project_text_path(p.event, p.slug, name)
-                refs.append(Reference(url, where, "text", shown))
-    shown_nowhere: tuple[str, ...] = ()
+        for name, found in texts:
+            where = project_text_path(p.event, p.slug, name)
+            refs.extend(Reference(url, where, "text", shown) for url in found)
     for a in order(list(site.activities.values()), lambda a: a.id):
+        found = images(a.content)
+        if not (found or (avatars and a.user)):
+            continue
         listed = f"{a.event}/activity/"
         if a.project and (a.event, a.project) in hidden:
-            pages = shown_nowhere
+            pages = nowhere
         else:
             pages = (f"{a.event}/{a.project}/", listed) if a.project else (listed,)
         if avatars and a.user:
             member_of[a.user].extend(pages)
-        for url in text_images(a.content):
-            where = f"data/activities.csv, activity {a.id}, field 'content'"
-            refs.append(Reference(url, where, "text", pages))
+        where = f"data/activities.csv, activity {a.id}, field 'content'"
+        refs.extend(Reference(url, where, "text", pages) for url in found)
     for person in order(list(site.people.values()), lambda p: p.username):
-        if is_remote(person.avatar_url):
+        if remote(person.avatar_url):
             where = f"data/people.csv, person {person.username}, field 'avatar_url'"
             pages = tuple(dict.fromkeys(member_of.get(person.username, ())))
             refs.append(Reference(person.avatar_url, where, "avatar", pages))
