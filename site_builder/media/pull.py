@@ -105,7 +105,9 @@ async def _download(http: Http, url: str, types: Sequence[str], width: int, squa
     if kind not in types:
         return _Got(url, reason=f"{kind} images are not allowed (allowed: {', '.join(types)})")
     try:
-        body = fit(fetched.body, kind, width, square).body if width else fetched.body
+        # In a thread: decoding and scaling a photo takes long enough to stall downloads.
+        fitted = await asyncio.to_thread(fit, fetched.body, kind, width, square) if width else None
+        body = fitted.body if fitted else fetched.body
     except ImageProblem as exc:
         return _Got(url, reason=str(exc))
     return _Got(url, _name(body, kind), body)

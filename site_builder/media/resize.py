@@ -14,7 +14,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 QUALITY = 82
 
@@ -34,6 +34,8 @@ _SAVE: dict[str, tuple[str, dict[str, object]]] = {
     "webp": ("WEBP", {"quality": QUALITY, "method": 4}),
     "avif": ("AVIF", {"quality": QUALITY}),
 }
+_AVIF = bool(features.check("avif"))
+"""Pillow builds without AVIF keep such images as they came, as before."""
 _MAX_PIXELS = 80_000_000
 """Larger images are refused, not decoded: a small file can claim a huge canvas."""
 
@@ -53,7 +55,7 @@ def fit(body: bytes, kind: str, max_width: int, square: bool = False) -> Fitted:
     """`body` (an image of sniffed type `kind`) as it is to be stored: no wider than
     `max_width` (nor higher, when `square`), oriented and without metadata. Raises
     ImageProblem when it cannot be decoded."""
-    if kind not in _SAVE and kind != "gif":  # svg
+    if (kind not in _SAVE and kind != "gif") or (kind == "avif" and not _AVIF):  # svg
         return Fitted(body, (0, 0))
     try:
         with warnings.catch_warnings():
