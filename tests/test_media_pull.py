@@ -9,13 +9,15 @@ from pathlib import Path
 
 from conftest import ArchiveFactory, Cli
 from replay_server import Answer, Replay
+from sample_images import jpeg, png
 
 from site_builder import archive
 from site_builder.config import SiteConfig
+from site_builder.media.resize import fit
 from site_builder.model import Site
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+PNG = png()
+JPEG = jpeg(60, 40)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
@@ -64,8 +66,10 @@ def test_pull_copies_rewrites_and_reports(
         first_requests = list(server.requests)
         again = cli("media", "pull", "--content", content, "--max-size", "1", "--strict")
 
-    logo, photo = name(PNG, ".png"), name(JPEG, ".jpg")
-    assert sorted(p.name for p in (content / "media").iterdir()) == sorted([logo, photo])
+    logo, photo = name(PNG, ".png"), name(fit(JPEG, "jpeg", 1200).body, ".jpg")
+    assert sorted(p.name for p in (content / "media").iterdir()) == sorted(
+        [logo, photo, "SOURCES.csv"]
+    )
     assert (content / "media" / logo).read_bytes() == PNG
     out = result.output
     assert "2 image(s) downloaded, 1 already in media/, 4 reference(s) rewritten, 4 failed" in out
@@ -107,13 +111,15 @@ def test_dry_run_changes_nothing(cli: Cli, tmp_archive: ArchiveFactory) -> None:
         content = tmp_archive(edit=remote(server.url))
         before = (content / "data" / "events.csv").read_bytes()
         result = cli("media", "pull", "--content", content, "--dry-run")
-    assert result.exit_code == 0 and "3 image(s) downloaded" in result.output
+    # Within the size limit now: stored without its padding, it is the logo once more.
+    assert result.exit_code == 0, result.output
+    assert "2 image(s) downloaded, 2 already in media/" in result.output
     assert not (content / "media").exists()
     assert (content / "data" / "events.csv").read_bytes() == before
 
 
 def test_downloads_in_flight_are_bounded(cli: Cli, tmp_archive: ArchiveFactory) -> None:
-    images = {f"/photo-{n}.png": Answer(PNG + bytes([n]), "image/png") for n in range(12)}
+    images = {f"/photo-{n}.png": Answer(png(color=(n, 0, 0, 255)), "image/png") for n in range(12)}
 
     def many(base: str) -> Callable[[Site], None]:
         def edit(site: Site) -> None:

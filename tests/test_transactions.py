@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ArchiveFactory, Cli, tree_digest
+from sample_images import png
 
 from site_builder import archive
 from site_builder.archive import txn
@@ -204,7 +205,7 @@ def _assert_added(content: Path, slug: str) -> Site:
     return site
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 def _images(base: str) -> Callable[[Site], None]:

@@ -1,6 +1,10 @@
 """`jamdat media pull`: download the archive's remote images into `content/media/` under
 names made of their content hash, and point the content at the copies.
 
+Each copy is scaled down to what the site shows it at (`resize.py`; the hash is of the
+stored bytes), and `SOURCES.csv` beside the copies records where each came from
+(`manifest.py`).
+
 Downloads go through sync's polite HTTP client (bounded concurrency, retries, per-host
 circuit breaker, a size limit). A body is kept only when its first bytes say it is an image
 of an allowed type. What fails keeps its remote URL and is listed in the summary. URLs
@@ -21,8 +25,11 @@ import httpx
 from .. import archive
 from ..archive import txn
 from ..fsutil import atomic_write
+from ..model import Site
 from ..sync.http import FetchError, Http, HttpOptions
+from . import manifest
 from .refs import Reference, find, rewrite
+from .resize import MAX_WIDTH, ImageProblem, fit
 from .sniff import DEFAULT_TYPES, IMAGE_TYPES, describe, sniff
 
 FOLDER = "media"
@@ -39,6 +46,14 @@ class PullOptions:
     max_bytes: int = 10_000_000
     concurrency: int = 4
     dry_run: bool = False
+    max_width: tuple[tuple[str, int], ...] = ()
+    """Per use (`refs.USES`), the largest width kept, over MAX_WIDTH; 0 keeps the size."""
+
+    def width(self, uses: set[str]) -> int:
+        """The width an image used as each of `uses` is kept at: the largest they need."""
+        widths = {**MAX_WIDTH, **dict(self.max_width)}
+        needed = [widths[u] for u in uses]
+        return 0 if 0 in needed else max(needed, default=0)
 
 
 @dataclass(slots=True)
@@ -78,7 +93,7 @@ def _name(body: bytes, kind: str) -> str:
     return hashlib.sha256(body).hexdigest()[:32] + IMAGE_TYPES[kind]
 
 
-async def _download(http: Http, url: str, types: Sequence[str]) -> _Got:
+async def _download(http: Http, url: str, types: Sequence[str], width: int, square: bool) -> _Got:
     try:
         fetched = await http.get(url, accept=ACCEPT)
     except FetchError as exc:
@@ -89,15 +104,26 @@ async def _download(http: Http, url: str, types: Sequence[str]) -> _Got:
         return _Got(url, reason=f"not an image ({declared}; {describe(fetched.body)})")
     if kind not in types:
         return _Got(url, reason=f"{kind} images are not allowed (allowed: {', '.join(types)})")
-    return _Got(url, _name(fetched.body, kind), fetched.body)
+    try:
+        # In a thread: decoding and scaling a photo takes long enough to stall downloads.
+        fitted = await asyncio.to_thread(fit, fetched.body, kind, width, square) if width else None
+        body = fitted.body if fitted else fetched.body
+    except ImageProblem as exc:
+        return _Got(url, reason=str(exc))
+    return _Got(url, _name(body, kind), body)
 
 
 async def _download_all(
-    urls: list[str], options: PullOptions, transport: httpx.AsyncBaseTransport | None
+    urls: dict[str, set[str]], options: PullOptions, transport: httpx.AsyncBaseTransport | None
 ) -> list[_Got]:
+    """Download each URL and fit it to its uses (`urls`)."""
     http_options = HttpOptions(concurrency=options.concurrency, max_body=options.max_bytes)
     async with Http(http_options, transport=transport) as http:
-        return list(await asyncio.gather(*(_download(http, u, options.types) for u in urls)))
+        jobs = (
+            _download(http, u, options.types, options.width(uses), uses == {"avatar"})
+            for u, uses in urls.items()
+        )
+        return list(await asyncio.gather(*jobs))
 
 
 def _load_index(content: Path) -> dict[str, str]:
@@ -120,13 +146,15 @@ def pull_media(
     site = work.site
     refs = find(site)
     first: dict[str, Reference] = {}
+    uses: dict[str, set[str]] = {}
     for ref in refs:
         first.setdefault(ref.url, ref)
+        uses.setdefault(ref.url, set()).add(ref.use)
     report = PullReport()
     index = _load_index(content)
     known = {u: n for u, n in index.items() if u in first and (content / FOLDER / n).is_file()}
     report.reused = len(known)
-    wanted = [u for u in first if u not in known]
+    wanted = {u: uses[u] for u in first if u not in known}
     got = asyncio.run(_download_all(wanted, options, transport)) if wanted else []
     local = dict(known)
     present = set(known.values())
@@ -147,12 +175,13 @@ def pull_media(
         return report
     fields = {url: f"{FOLDER}/{name}" for url, name in local.items()}
     texts = _text_targets(site.config.site_url, local)
-    if not texts and any(not r.where.startswith("data/") for r in refs if r.url in local):
+    if not texts and any(r.use == "text" for r in refs if r.url in local):
         report.note = (
             "images in texts keep their remote URL: set an absolute base_url in site.yaml "
             "(texts are shown as written, their links resolved against the old page)"
         )
     report.rewritten = rewrite(site, fields, texts)
+    images[f"{FOLDER}/{manifest.NAME}"] = _manifest(content, site, refs, local, present)
     for attempt in range(1, _ATTEMPTS + 1):
         with txn.last_attempt(content, attempt == _ATTEMPTS):
             if attempt > 1:
@@ -170,6 +199,24 @@ def pull_media(
     text = json.dumps(dict(sorted(index.items())), indent=1) + "\n"
     atomic_write(archive.state_dir(content) / INDEX, text.encode("utf-8"))
     return report
+
+
+def _manifest(
+    content: Path, site: Site, refs: list[Reference], local: dict[str, str],
+    present: set[str],
+) -> str:  # fmt: skip
+    """SOURCES.csv with rows for the images of this run; `present` are the files in media/."""
+    used_in: dict[str, list[str]] = {}
+    for ref in refs:
+        if ref.url in local:
+            used_in.setdefault(ref.url, []).append(ref.where)
+    rows = [
+        manifest.Row(name, url, "; ".join(dict.fromkeys(used_in[url])), site.config.license)
+        for url, name in local.items()
+    ]
+    folder = content / FOLDER
+    files = present | ({p.name for p in folder.iterdir()} if folder.is_dir() else set())
+    return manifest.merge(manifest.read(folder / manifest.NAME), rows, files)
 
 
 _ATTEMPTS = 3

@@ -226,8 +226,10 @@ class BuildSession:
                     inputs = input_signature(self.content, self.base_url, sources)
                     up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
                     if up_to_date and not warm:
+                        report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
                 self._build(clean, state, inputs, (sources, token), report)
+                report.warnings.extend(self._hotlinks(state_dir, inputs))
             finally:
                 state.close()
         except OSError as exc:
@@ -246,6 +248,20 @@ class BuildSession:
             base_url = load_config(self.content).base_url
         problem = base_url_problem(base_url)
         return [problem] if problem else []
+
+    def _hotlinks(self, state_dir: Path, inputs: str) -> list[str]:
+        """The warning about images linked from other hosts, once per build. Counted from
+        the loaded archive, or remembered from the last build with these inputs, so that
+        a build with nothing to do does not load the archive for it."""
+        from ..media import hotlinks
+
+        found = hotlinks.remembered(state_dir, inputs)
+        if found is None:
+            site = self._site if self._site is not None else archive.load(self.content)
+            found = hotlinks.count(site)
+            hotlinks.remember(state_dir, inputs, found)
+        text = found.warning()
+        return [text] if text else []
 
     def _discard_damaged(self, state_dir: Path) -> bool:
         """After a build met a damaged page in its state or cache (which the cheap check on

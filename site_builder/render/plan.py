@@ -191,12 +191,16 @@ def _mirrors(index: SiteIndex) -> list[Output]:
     return out
 
 
+MEDIA_MANIFEST = "media/SOURCES.csv"
+"""Where `jamdat media pull` records its sources: kept in the archive, not published."""
+
+
 def media_outputs(content: Path) -> list[Output]:
-    """The files under `content/media/`, published as `media/...`. Known by their stat
-    (`contentfs.FileStat`), so unchanged files are not read."""
+    """The files under `content/media/` but their manifest, published as `media/...`.
+    Known by their stat (`contentfs.FileStat`), so unchanged files are not read."""
     out: list[Output] = []
     for rel, stat in sorted(contentfs.scan(content, "media").items()):
-        if any(part.startswith(".") for part in rel.split("/")):
+        if any(part.startswith(".") for part in rel.split("/")) or rel == MEDIA_MANIFEST:
             continue
         out.append(Output(rel, _Read(content, rel), digest(rel, stat)))
     return out
