@@ -119,13 +119,19 @@
   }
   function card(doc, r) {
     var li = el("li", "search-result"), media = el("div", "search-media");
-    if (r[3]) {
-      var img = el("img");
-      img.src = r[3]; img.alt = ""; img.loading = "lazy"; img.decoding = "async";
-      media.appendChild(img);
-    } else {
+    function placeholder() {
+      media.textContent = "";
       media.classList.add("search-placeholder");
       media.textContent = Array.from(r[0] || "?")[0].toUpperCase();
+    }
+    if (r[3]) {
+      var img = el("img");
+      img.alt = ""; img.loading = "lazy"; img.decoding = "async";
+      img.addEventListener("error", placeholder);
+      img.src = r[3];
+      media.appendChild(img);
+    } else {
+      placeholder();
     }
     media.setAttribute("aria-hidden", "true");
     var body = el("div", "search-body"), h = el("h2", "search-title"), a = marked("a", "", r[0]);
