@@ -139,7 +139,7 @@ def test_event_page_cards_challenges_and_filters(sample: Path) -> None:
 
 def test_hidden_projects_have_no_page_and_no_trace(sample: Path) -> None:
     assert not (sample / "spring-hack" / "secret").exists()
-    for rel in ("search/index.json", "sitemap.xml", "spring-hack/feed.xml", "feed.xml"):
+    for rel in ("search/d/0.json", "sitemap.xml", "spring-hack/feed.xml", "feed.xml"):
         assert "Secret thing" not in (sample / rel).read_text(encoding="utf-8")
         assert "/secret/" not in (sample / rel).read_text(encoding="utf-8")
 
@@ -241,15 +241,23 @@ def test_sitemap_robots_and_404(sample: Path) -> None:
 
 
 def test_search_index_and_page(sample: Path) -> None:
-    data = json.loads((sample / "search" / "index.json").read_text(encoding="utf-8"))
-    by_name = {r["n"]: r for r in data["projects"]}
+    shown = json.loads((sample / "search" / "d" / "0.json").read_text(encoding="utf-8"))
+    by_name = {r[0]: r for r in shown}
     assert set(by_name) == {"River levels", "Find the data", "Leaf counter"}
-    river = by_name["River levels"]
-    assert river["u"] == "/sub/spring-hack/river-levels/"
-    assert river["g"] == "Building" and river["c"] == "Open data" and river["e"] == "Spring Hack"
-    assert river["x"] == "We map rivers. --- Slide two."
+    assert by_name["River levels"][1:] == [
+        "Live river levels on a map.",
+        "/sub/spring-hack/river-levels/",
+        "https://img.example/river.png",
+        "ada, grace",
+    ]
     search = page(sample, "search/index.html")
     assert one(search, "noscript") is not None
+    assert [text(o) for o in search.css("#search-event option")] == [
+        "All events",
+        "Spring Hack",
+        "Autumn Jam",
+    ]
+    assert "Prototype" in [text(o) for o in search.css("#search-stage option")]
     src = one(search, "script[src]").attributes["src"] or ""
     assert re.fullmatch(r"/sub/assets/immutable/search\.[0-9a-f]{10}\.js", src)
     assert (sample / src.removeprefix("/sub/")).read_bytes() == (
@@ -295,7 +303,7 @@ def test_editing_a_pitch_changes_only_what_shows_it(tmp_archive: Archive, tmp_pa
         "api/event/spring-hack/datapackage.json",
         "api/event/spring-hack/projects.csv",
         "api/event/spring-hack/projects.json",
-        "search/index.json",
+        "search/t/0.json",
         "spring-hack/river-levels/index.html",
         "spring-hack/river-levels/slides/index.html",
         "spring-hack/slides/index.html",

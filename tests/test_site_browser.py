@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,7 +14,10 @@ from typing import Any
 
 import pytest
 from browser import launch, sync_api
+from conftest import sample_site
+from test_search import ranked
 
+from site_builder import archive
 from site_builder.render.build import build_site
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
@@ -32,11 +36,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     shutil.copytree(DEMO, root / "content", ignore=shutil.ignore_patterns(".jamdat"))
     out = root / "public"
     build_site(root / "content", out, base_url="/", jobs=1)
+    with _serve(out) as base:
+        yield base, out
+
+
+@contextmanager
+def _serve(out: Path) -> Iterator[str]:
+    """A built site served on 127.0.0.1, as any static host would."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"{LOCAL}:{server.server_address[1]}", out
+        yield f"{LOCAL}:{server.server_address[1]}"
     finally:
         server.shutdown()
 
@@ -111,14 +122,59 @@ def test_search_finds_projects_and_links_to_them(site: tuple[str, Path], browser
     page.fill("header input[type=search]", "wikidata")
     page.press("header input[type=search]", "Enter")
     page.wait_for_url("**/search/?q=wikidata")
-    first = page.locator("main .card-title a").first
+    first = page.locator("#search-results h2 a").first
     first.wait_for()
-    titles = page.locator("main .card-title").all_inner_texts()
+    titles = page.locator("#search-results h2").all_inner_texts()
     assert any("Wikidata" in t for t in titles), titles
     first.click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == titles[0].strip()
     page.close()
+    assert not errors
+
+
+def test_search_ranks_highlights_and_filters(
+    tmp_path_factory: pytest.TempPathFactory, browser: Any
+) -> None:
+    """On a small archive through the real search.js: a name hit ranks above a summary hit
+    above a pitch-only hit, an event's name alone finds nothing, filters narrow."""
+    root = tmp_path_factory.mktemp("search")
+    site = sample_site()
+    ranked(site)
+    archive.save(root / "content", site, read=archive.snapshot(root / "content"))
+    build_site(root / "content", root / "public", base_url="/", jobs=1)
+    with _serve(root / "public") as base:
+        page = browser.new_page()
+        errors = _offline(page)
+
+        def results(query: str) -> list[str]:
+            page.goto(f"{base}/search/?{query}")
+            page.wait_for_selector("#search-results[aria-busy=false]", state="attached")
+            titles: list[str] = page.locator("#search-results h2").all_inner_texts()
+            return titles
+
+        assert results("q=river") == ["River levels", "Flood watch", "Tide tables"]
+        assert page.locator("#search-results h2 mark").all_inner_texts() == ["River"]
+        assert page.locator("#search-results .meta").first.inner_text() == "Spring Hack · Prototype"
+        assert results("q=zurich") == ["Flood watch"]
+        assert page.locator("#search-results mark").all_inner_texts() == ["Zürich"]
+        assert results("q=spring") == []
+        assert "No projects match" in page.locator("#search-status").inner_text()
+        assert results("q=lea") == ["Leaf counter"]  # the last word is a prefix
+        assert results("q=lea+") == []  # ... unless followed by a space
+        assert results("q=river&stage=30") == ["River levels"]
+        assert results("q=river&event=autumn-jam") == []
+        assert results("event=autumn-jam") == ["Leaf counter"]
+        page.select_option("#search-event", "spring-hack")
+        page.select_option("#search-stage", "10")
+        page.fill("#q", "river")
+        page.wait_for_function("document.querySelectorAll('#search-results h2').length === 2")
+        assert page.locator("#search-results h2").all_inner_texts() == [
+            "Flood watch",
+            "Tide tables",
+        ]
+        page.wait_for_url("**/search/?q=river&event=spring-hack&stage=10")
+        page.close()
     assert not errors
 
 

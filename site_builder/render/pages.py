@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..model import Event, Project
-from . import paging, seo, urls, views
+from . import paging, search, seo, urls, views
 from .outputs import RenderContext
 from .sanitize import absolutize
 from .urls import Urls
@@ -310,6 +310,8 @@ def search_page(ctx: RenderContext) -> str:
         "search/index.html",
         title=f"Search {DASH} {ctx.site.config.title}",
         description=f"Search the projects of {ctx.site.config.title}.",
+        events=ctx.index.events,
+        stages=search.stage_options(ctx.site),
     )
 
 

@@ -252,7 +252,7 @@ def plan_outputs(
         )
     )
     if site.config.search:
-        out.append(Output("search/index.json", search.search_index))
+        out.extend(search.outputs(index))
         out.append(Output("search/index.html", pages.search_page))
     out.append(Output("404.html", pages.not_found))
     # `out` holds the site-wide files so far; each event plan lists its own pages.

@@ -1,71 +1,78 @@
-"""The static search index: a compact JSON of every visible project, read by search.js."""
+"""The static search index's files, rendered from the archive for search.js (see searchindex)."""
 
 from __future__ import annotations
 
-import json
 from functools import partial
-from typing import Any
 
-from ..model import Event, Site
-from . import urls, views
-from .deps import Memo
+from ..model import Site
+from . import searchindex, urls
+from .deps import Memo, read_all, recording
 from .index import SiteIndex
-from .outputs import RenderContext
+from .outputs import Output, RenderContext
+from .searchindex import Doc, Index
 from .urls import Urls
 
-FIELDS = {
-    "n": "name",
-    "s": "summary",
-    "e": "event",
-    "u": "url",
-    "g": "stage",
-    "c": "challenge",
-    "t": "team",
-    "i": "image",
-    "x": "text",
-}
-"""The index's short keys and what they hold."""
 
-
-def entries(site: Site, index: SiteIndex, event: Event) -> list[dict[str, Any]]:
-    """One small record per visible project of an event."""
+def event_docs(site: Site, index: SiteIndex, slug: str) -> list[Doc]:
+    """One document per visible project of an event, in the event page's order. The event's
+    name is not among its terms: it is a filter, and would match every project of the event."""
     u = Urls.of(site.config)
-    out: list[dict[str, Any]] = []
-    for p in index.projects.get(event.slug, ()):
-        category = views.category_of(site, u, p)
-        out.append(
-            {
-                "n": p.name,
-                "s": p.summary,
-                "e": event.name,
-                "u": u.link(urls.project_dir(p.event, p.slug)),
-                "g": site.stages.label(p.stage, p.event),
-                "c": category["name"] if category else "",
-                "t": p.team,
-                "i": u.media(p.image_url),
-                "x": views.plain_words(p.pitch),
-            }
+    return [
+        searchindex.make_doc(
+            p.name,
+            p.summary,
+            ", ".join(p.team_members),
+            p.pitch,
+            site.stages.stage_for(p.stage).number,
+            u.link(urls.project_dir(p.event, p.slug)),
+            u.media(p.image_url),
         )
-    return out
+        for p in index.projects.get(slug, ())
+    ]
 
 
-def _encode(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def stage_options(site: Site) -> list[tuple[int, str]]:
+    """The ladder's stages as (number, label), for the stage filter."""
+    return [(s.number, s.label) for s in site.stages.ladder]
 
 
-_PARTS: Memo[bytes] = Memo()
-"""Each event's part of the index, encoded, kept while what it shows is unchanged."""
+_PARTS: Memo[list[Doc]] = Memo()
+"""Each event's documents, kept while what they hold is unchanged: a one-pitch edit
+re-reads one event's texts, not the whole archive's."""
+
+_BUILT: tuple[object, frozenset[str], Index] | None = None
+"""The index of the current build (its sources object), shared by all its files."""
 
 
-def search_index(ctx: RenderContext) -> bytes:
-    """`{"fields": ..., "projects": [...]}` of every event, newest first. A session keeps
-    each event's part encoded and re-encodes only the events that changed: joining
-    megabytes of text with non-ASCII characters costs ten times more than bytes."""
+def site_index(ctx: RenderContext) -> Index:
+    """The whole index, made once per build and noted as read by every file of it."""
+    global _BUILT
+    if _BUILT is not None and _BUILT[0] is ctx.sources:
+        read_all(_BUILT[1])
+        return _BUILT[2]
     site, index = ctx.site, ctx.index
+    with recording() as recorder:
+        events = [
+            (
+                e.slug,
+                e.name,
+                _PARTS.get(e.slug, ctx.sources, partial(event_docs, site, index, e.slug)),
+            )
+            for e in index.events
+        ]
+        built = searchindex.build(events, stage_options(site))
+    _BUILT = (ctx.sources, frozenset(recorder.keys), built)
+    return built
 
-    def part(slug: str) -> bytes:
-        return _encode(entries(site, index, site.events[slug]))[1:-1]
 
-    parts = [_PARTS.get(e.slug, ctx.sources, partial(part, e.slug)) for e in index.events]
-    encoded = b",".join(p for p in parts if p)
-    return b'{"fields":%s,"projects":[%s]}' % (_encode(FIELDS), encoded)
+def index_file(ctx: RenderContext, name: str) -> bytes:
+    """One file of the index, by its path under `search/`."""
+    return site_index(ctx).files[name]
+
+
+def outputs(index: SiteIndex) -> list[Output]:
+    """Every file of the index; how many depends only on how many projects are visible."""
+    docs = sum(len(index.projects.get(e.slug, ())) for e in index.events)
+    return [
+        Output(f"search/{name}", partial(index_file, name=name)) for name in searchindex.paths(docs)
+    ]

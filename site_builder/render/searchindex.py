@@ -1,0 +1,145 @@
+"""A compact search index split into shards, so a browser downloads only what a query needs.
+
+Terms are folded (lower case, no diacritics: "Zürich" -> "zurich") and hashed into shards
+by their first two letters, so every term a prefix of two or more letters can complete is in
+one shard. A posting is a document number (delta-coded) and a bit mask of the fields the term
+occurs in; the mask is also its weight: name 8, summary 4, team 2, pitch 1. `search.js`
+mirrors `fold`, `terms` and `shard_of`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NAME, SUMMARY, TEAM, PITCH = 8, 4, 2, 1
+"""Field bits of a posting, which are also their weights in ranking."""
+
+CHUNK = 50
+"""Documents per file of display records (`search/d/<k>.json`)."""
+
+_WORD = re.compile(r"[^\W_]{2,}")
+_MARKS = re.compile(r"[\u0300-\u036f]")
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+
+PITCH_CHARS = 20_000
+"""How much of a pitch is indexed: enough for any real one, bounded for pasted dumps."""
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, as search.js folds a query."""
+    return _MARKS.sub("", unicodedata.normalize("NFD", text)).lower().replace("ß", "ss")
+
+
+def terms(text: str) -> list[str]:
+    """The folded words of a text, two letters or more."""
+    return _WORD.findall(fold(text))
+
+
+def shard_count(docs: int) -> int:
+    """A power of two growing with the archive: ~40 documents' worth of terms per shard."""
+    return 1 << min(8, (docs // 40).bit_length())
+
+
+def shard_of(term: str, shards: int) -> int:
+    """The shard holding `term` and every term sharing its first two letters."""
+    return (ord(term[0]) * 31 + ord(term[1])) % shards
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """One project as the index holds it: its terms with field masks, and what a result shows."""
+
+    masks: dict[str, int]
+    stage: int
+    """The stage's number on the ladder, for the stage filter."""
+    show: tuple[str, str, str, str, str]
+    """Name, summary, link, image and team, as a result shows them."""
+
+
+_ASCII_WORDS = bytes(c | 32 if chr(c).isalnum() and c < 128 else 32 for c in range(256))
+"""Lower-cases ASCII letters and digits and blanks everything else: with `bytes.split`,
+ASCII text is read into the same terms as by `_WORD`, three times faster."""
+
+
+def _term_set(text: str) -> set[str]:
+    if not text.isascii():
+        return set(_WORD.findall(fold(text)))
+    words = set(text.encode().translate(_ASCII_WORDS).split())
+    return {w.decode() for w in words if len(w) > 1}
+
+
+def make_doc(
+    name: str, summary: str, team: str, pitch: str, stage: int, url: str, image: str
+) -> Doc:
+    """A project's document; its pitch is read as plain words (link targets left out)."""
+    if "](" in pitch:
+        pitch = _LINK_TARGET.sub("]", pitch)
+    masks = dict.fromkeys(_term_set(pitch[:PITCH_CHARS]), PITCH)
+    for bit, text in ((TEAM, team), (SUMMARY, summary), (NAME, name)):
+        for term in _term_set(text):
+            masks[term] = masks.get(term, 0) | bit
+    return Doc(masks, stage, (name, summary, url, image, team))
+
+
+def _encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """Every file of the index, by path under `search/`."""
+
+    files: dict[str, bytes]
+
+
+def build(
+    events: Sequence[tuple[str, str, Sequence[Doc]]], stages: Iterable[tuple[int, str]]
+) -> Index:
+    """The index of `(slug, name, docs)` per event, documents numbered in that order;
+    `stages` are the ladder's (number, label), listed for the filter where a project has them."""
+    docs = [d for _, _, ds in events for d in ds]
+    shards = shard_count(len(docs))
+    postings: dict[str, list[int]] = {}
+    last: dict[str, int] = {}
+    for n, doc in enumerate(docs):
+        for term, mask in doc.masks.items():
+            found = postings.get(term)
+            if found is None:
+                postings[term] = [n, mask]
+            else:
+                found += (n - last[term], mask)
+            last[term] = n
+    parts: list[dict[str, list[int]]] = [{} for _ in range(shards)]
+    for term in sorted(postings):
+        parts[shard_of(term, shards)][term] = postings[term]
+    files = {f"t/{i}.json": _encode(part) for i, part in enumerate(parts)}
+    for k in range(0, max(len(docs), 1), CHUNK):
+        files[f"d/{k // CHUNK}.json"] = _encode([d.show for d in docs[k : k + CHUNK]])
+    present = {d.stage for d in docs}
+    meta = {
+        "v": 1,
+        "docs": len(docs),
+        "shards": shards,
+        "chunk": CHUNK,
+        "events": [[slug, name, len(ds)] for slug, name, ds in events],
+        "stages": [[n, label] for n, label in stages if n in present],
+        "stage": [d.stage for d in docs],
+    }
+    files["meta.json"] = _encode(meta)
+    return Index(files)
+
+
+def paths(docs: int) -> list[str]:
+    """The files an index of `docs` documents is written to, known before it is built."""
+    shards = shard_count(docs)
+    chunks = max(1, -(-docs // CHUNK))
+    return (
+        ["meta.json"]
+        + [f"t/{i}.json" for i in range(shards)]
+        + [f"d/{k}.json" for k in range(chunks)]
+    )
