@@ -68,7 +68,7 @@ def test_headings_shift_down_and_get_anchors() -> None:
     assert tree.css_first("h1") is None
     assert one(tree, "h2").attributes["id"] == "our-idea"
     assert one(tree, "h3").attributes["id"] == "the-data"
-    assert one(tree, "h6").text() == "Deep"
+    assert one(tree, "h4").text() == "Deep", "no level is skipped"
 
 
 def test_code_keeps_language_class_and_images_keep_their_attributes() -> None:

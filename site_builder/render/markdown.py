@@ -12,16 +12,9 @@ from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
 
 from ..archive import textlimits
+from .accessible import accessible
 from .sanitize import sanitize_html
 from .tasklists import task_lists
-
-
-def _shift_headings(state: StateCore) -> None:
-    """h1 becomes h2 (and so on, h6 stays h6): the page has its own h1."""
-    for token in state.tokens:
-        if token.type in ("heading_open", "heading_close"):
-            level = min(int(token.tag[1]) + 1, 6)
-            token.tag = f"h{level}"
 
 
 class _Linkify(LinkifyIt):  # type: ignore[misc]
@@ -103,7 +96,6 @@ def _parser() -> MarkdownIt:
     md.normalizeLink = normalize_link  # type: ignore[method-assign]
     md.use(task_lists)
     md.core.ruler.push("heading_ids", _heading_ids)
-    md.core.ruler.push("shift_headings", _shift_headings)
     md.core.ruler.push("align_classes", _align_classes)
     return md
 
@@ -121,7 +113,8 @@ def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
 
 
 def render_markdown(text: str) -> str:
-    """Sanitized HTML of a Markdown text; pure, so results can be cached by content hash."""
+    """Sanitized, accessible HTML of a Markdown text (headings from h2, since the page has
+    its own h1); pure, so results can be cached by content hash."""
     if not text.strip():
         return ""
-    return sanitize_html(_parser().render(bound_markdown(text)))
+    return accessible(sanitize_html(_parser().render(bound_markdown(text))))

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..model import Event, Project
 from . import paging, search, seo, urls, views
+from .accessible import demote_headings
 from .outputs import RenderContext
 from .sanitize import absolutize
 from .urls import Urls
@@ -294,7 +295,10 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
         event_url=u.link(urls.event_dir(event)),
         when=views.when(index, e),
         pitch_html=views.pitch_html(ctx.markdown, p.pitch, views.pitch_base(p, e)),
-        readme_html=absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url),
+        # Under the page's "README" h2: the README's outline starts at h3.
+        readme_html=demote_headings(
+            absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url), 1
+        ),
         links=links,
         team=[views.person(index, m) for m in p.team_members],
         days=views.activity_days(site, index, u, _head(ctx, event, slug).entries, ctx.markdown),

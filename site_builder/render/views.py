@@ -12,6 +12,7 @@ from typing import Any
 from ..archive.rules import ANNOUNCE, POST
 from ..model import Activity, Event, Project, Site
 from . import urls
+from .accessible import demote_headings
 from .index import SiteIndex, as_utc, is_challenge, localize
 from .sanitize import absolutize
 from .urls import Urls
@@ -126,7 +127,10 @@ def activity(
         "kind": "announcement" if item.action == ANNOUNCE else item.action or item.name or "update",
         "user": person(index, item.user) if item.user else None,
         "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
-        "html": absolutize(markdown(item.content), base) if is_post(item) else "",
+        # Under a day's h3 in a timeline: a post's outline starts at h4.
+        "html": demote_headings(absolutize(markdown(item.content), base), 2)
+        if is_post(item)
+        else "",
         "ref_url": urls.outbound(item.ref_url),
     }
 
