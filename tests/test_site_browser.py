@@ -182,7 +182,8 @@ def test_the_gallery_comes_first_on_a_phone_and_every_card_is_one_link(
                     links: card.querySelectorAll('a').length,
                     covers: !!hit && hit.closest('a') === link,
                     named: link.textContent.trim() === card.querySelector('h3').textContent.trim(),
-                    picture: !!card.querySelector('.ph-initials, img') || card.matches('.card-challenge'),
+                    picture: !!card.querySelector('.ph-initials, img')
+                        || card.matches('.card-challenge'),
                 };
             })"""
         )
