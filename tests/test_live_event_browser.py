@@ -246,7 +246,7 @@ def test_a_live_event_runs_in_the_browser_and_the_static_site_follows(
             event_page,
             lambda t: (
                 _card(t, slug, ".card-title") == [NAME]
-                and len(_card(t, slug, ".card-category a")) == 1
+                and len(_card(t, slug, ".card-category")) == 1
             ),
         )
         assert httpx.get(f"{origin}/{EVENT}/{CHALLENGE}/").status_code == 200  # it stays
@@ -263,7 +263,7 @@ def test_a_live_event_runs_in_the_browser_and_the_static_site_follows(
         delays["join: event page"] = _live(
             origin,
             event_page,
-            lambda t: _card(t, slug, ".card-team") == ["Team: ada-live, bo-live"],
+            lambda t: _card(t, slug, ".team-names") == ["Ada Live, Bo Live"],
         )
 
         # A posts an update from the project's participant page.

@@ -138,7 +138,11 @@ def test_evil_pitch_is_harmless_on_the_project_page(
     pitch = one(tree, "section.pitch")
     assert pitch is not None and "Our pitch." in pitch.text()
     assert pitch.css("script, style, iframe") == []
-    assert [s.attributes.get("type") for s in tree.css("script")] == ["application/ld+json"]
+    # Only the page's own: its JSON-LD and the site's picture script, nothing from the pitch.
+    scripts = [s.attributes.get("type") or s.attributes.get("src") for s in tree.css("script")]
+    assert scripts[0] == "application/ld+json"
+    assert [s.rsplit("/", 1)[-1].split(".")[0] for s in scripts[1:] if s] == ["pictures"]
+    assert len(scripts) == 2
     assert "pwned" not in html and "onerror" not in html and "steal" not in html
     assert not [a for a in tree.css("a") if "javascript" in (a.attributes.get("href") or "")]
     assert one(tree, "h1").text() == "River levels"

@@ -265,3 +265,51 @@ def test_axe_finds_no_violations(site: tuple[str, Path], browser: Any) -> None:
                         found.append(f"/{path} {width}px {theme}: {rule['id']} at {target}")
     page.close()
     assert not found, "axe-core violations:\n" + "\n".join(found)
+
+
+def test_the_gallery_comes_first_on_a_phone_and_every_card_is_one_link(
+    site: tuple[str, Path], browser: Any
+) -> None:
+    """On a 375 px phone the first project of the biggest demo event shows within 1.5
+    screens; every card on it and on the index is one link covering the card, with a
+    picture or a generated placeholder."""
+    base, out = site
+    sizes = {
+        slug: (out / slug / "index.html").read_text(encoding="utf-8").count('class="card"')
+        for slug in ("innovation-and-mapping-festival", "glamhack-2023")
+    }
+    biggest = max(sizes, key=lambda slug: sizes[slug])
+    page = browser.new_page(viewport={"width": 375, "height": 667})
+    errors = _offline(page)
+    page.goto(f"{base}/{biggest}/")
+    first = page.locator(".gallery .card").first.bounding_box()
+    assert first is not None
+    media_bottom = first["y"] + first["width"] * 9 / 16
+    assert media_bottom <= 1.5 * 667, f"first project's picture ends at {media_bottom:.0f}px"
+    for path in (f"{biggest}/", ""):
+        page.goto(f"{base}/{path}")
+        found = page.evaluate(
+            """() => [...document.querySelectorAll('.card, .event-card')].map(card => {
+                card.scrollIntoView();
+                const box = card.getBoundingClientRect();
+                const x = box.left + box.width / 2, y = box.top + box.height / 2;
+                const hit = document.elementFromPoint(x, y);
+                const link = card.querySelector('a');
+                return {
+                    links: card.querySelectorAll('a').length,
+                    covers: !!hit && hit.closest('a') === link,
+                    named: link.textContent.trim() === card.querySelector('h3').textContent.trim(),
+                    picture: !!card.querySelector('.ph-initials, img')
+                        || card.matches('.card-challenge'),
+                };
+            })"""
+        )
+        assert len(found) > 5, path
+        bad = [
+            c
+            for c in found
+            if not (c["links"] == 1 and c["covers"] and c["named"] and c["picture"])
+        ]
+        assert not bad, (path, bad)
+    page.close()
+    assert not errors

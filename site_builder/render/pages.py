@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..model import Event, Project
-from . import paging, search, seo, urls, views
+from . import paging, placeholders, search, seo, urls, views
 from .accessible import demote_headings
 from .outputs import RenderContext
 from .sanitize import absolutize
@@ -54,6 +54,8 @@ def _event_summary(ctx: RenderContext, e: Event) -> dict[str, Any]:
         "when": views.when(ctx.index, e),
         "location": e.location,
         "logo": u.media(e.logo_url),
+        "initials": placeholders.initials(e.name),
+        "color": placeholders.color(e.name),
         "projects": len(ctx.index.teams.get(e.slug, ())),
         "challenges": len(ctx.index.challenges.get(e.slug, ())),
     }
@@ -147,6 +149,8 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         image=e.logo_url or e.gallery_url,
         ld=seo.event(site, index, u, e),
         event=e,
+        event_color=placeholders.color(e.name),
+        event_initials=placeholders.initials(e.name),
         when=views.when(index, e),
         description_html=absolutize(ctx.markdown(e.description), e.legacy_url),
         instruction_html=absolutize(ctx.markdown(e.instruction), e.legacy_url),
@@ -154,8 +158,8 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         map_url=map_url,
         links=_event_links(ctx, e),
         filters=filters(ctx, e),
-        challenges=[views.card(site, u, p) for p in index.challenges.get(slug, ())],
-        projects=[views.card(site, u, p) for p in index.teams.get(slug, ())],
+        challenges=[views.card(site, index, u, p) for p in index.challenges.get(slug, ())],
+        projects=[views.card(site, index, u, p) for p in index.teams.get(slug, ())],
         announcements=[
             views.activity(site, index, u, a, ctx.markdown)
             for a in index.announcements.get(slug, [])[:LATEST]
@@ -199,7 +203,7 @@ def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
         intro=intro,
         links=_event_links(ctx, e),
         filters=filters(ctx, e),
-        items=[views.card(site, u, p) for p in items],
+        items=[views.card(site, index, u, p) for p in items],
     )
 
 
@@ -290,7 +294,7 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
         image=p.image_url,
         ld=seo.project(site, index, u, p),
         project=p,
-        card=views.card(site, u, p),
+        card=views.card(site, index, u, p),
         event=e,
         event_url=u.link(urls.event_dir(event)),
         when=views.when(index, e),
@@ -300,7 +304,7 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
             absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url), 1
         ),
         links=links,
-        team=[views.person(index, m) for m in p.team_members],
+        team=[views.person(index, m, u) for m in p.team_members],
         days=views.activity_days(site, index, u, _head(ctx, event, slug).entries, ctx.markdown),
         pager=_pager(ctx, event, slug, 0),
         edit_url=f"{api}/edit/{event}/{slug}" if api else "",

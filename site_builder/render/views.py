@@ -11,7 +11,7 @@ from typing import Any
 
 from ..archive.rules import ANNOUNCE, POST
 from ..model import Activity, Event, Project, Site
-from . import urls
+from . import placeholders, urls
 from .accessible import demote_headings
 from .index import SiteIndex, as_utc, is_challenge, localize
 from .sanitize import absolutize
@@ -64,8 +64,15 @@ def category_of(site: Site, u: Urls, project: Project) -> dict[str, str] | None:
     }
 
 
-def card(site: Site, u: Urls, project: Project) -> dict[str, Any]:
-    """What a project card shows."""
+TEAM_SHOWN = 5
+"""Avatars a card shows; the rest of the team is counted."""
+
+
+def card(site: Site, index: SiteIndex, u: Urls, project: Project) -> dict[str, Any]:
+    """What a project card shows: its picture or a placeholder of initials on the
+    project's colour (or its challenge's), stage, challenge and team."""
+    category = category_of(site, u, project)
+    members = project.team_members
     return {
         "slug": project.slug,
         "name": project.name,
@@ -73,18 +80,28 @@ def card(site: Site, u: Urls, project: Project) -> dict[str, Any]:
         "url": u.link(urls.project_dir(project.event, project.slug)),
         "image": u.media(project.image_url),
         "stage": stage(site, project),
-        "team": project.team_members,
-        "category": category_of(site, u, project),
+        "team": [person(index, m, u) for m in members[:TEAM_SHOWN]],
+        "team_more": max(0, len(members) - TEAM_SHOWN),
+        "category": category,
         "challenge": is_challenge(project),
-        "color": project.logo_color,
+        "initials": placeholders.initials(project.name),
+        "color": placeholders.color(
+            project.name, project.logo_color or (category["color"] if category else "")
+        ),
     }
 
 
-def person(index: SiteIndex, username: str) -> dict[str, str]:
+def person(index: SiteIndex, username: str, u: Urls | None = None) -> dict[str, str]:
+    """A participant's public name, page and avatar (with `u`: a picture, or initials on
+    a colour of their name when they have none)."""
     found = index.people.get(username)
-    if found is None:
-        return {"name": username, "url": ""}
-    return {"name": found.fullname or username, "url": urls.outbound(found.webpage_url)}
+    name = (found.fullname if found else "") or username
+    shown = {"name": name, "url": urls.outbound(found.webpage_url) if found else ""}
+    if u is not None:
+        shown["avatar"] = u.media(found.avatar_url) if found else ""
+        shown["initials"] = placeholders.initials(name)
+        shown["color"] = placeholders.color(username)
+    return shown
 
 
 def when(index: SiteIndex, event: Event) -> dict[str, Any]:
@@ -125,7 +142,7 @@ def activity(
         "project": name,
         "url": u.link(urls.project_dir(item.event, item.project)) if item.project else "",
         "kind": "announcement" if item.action == ANNOUNCE else item.action or item.name or "update",
-        "user": person(index, item.user) if item.user else None,
+        "user": person(index, item.user, u) if item.user else None,
         "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
         # Under a day's h3 in a timeline: a post's outline starts at h4.
         "html": demote_headings(absolutize(markdown(item.content), base), 2)
