@@ -316,7 +316,9 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
 def parse_event_languages(value: object, where: str) -> tuple[dict[str, str], list[Problem]]:
     """`event_languages`: event slugs mapped to language codes Babel knows."""
     if not isinstance(value, dict):
-        return {}, [Problem(where, "must map event slugs to language codes", None, "event_languages")]
+        return {}, [
+            Problem(where, "must map event slugs to language codes", None, "event_languages")
+        ]
     found: dict[str, str] = {}
     problems: list[Problem] = []
     for event, code in value.items():

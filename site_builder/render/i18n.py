@@ -221,8 +221,8 @@ def format_value(value: datetime | date, fmt: str) -> str:
 
 
 def date_range(start: datetime, end: datetime) -> str:
-    """An event's dates in the current language: `5–7 June 2023`, `5.–7. Juni 2023`, or
-    the day and its hours when it fits in one."""
+    """An event's dates in the current language (`5-7 June 2023`, `5.-7. Juni 2023`, with
+    an en dash), or the day and its hours when it fits in one."""
     locale = current().locale
     if start.date() == end.date():
         hours = f"{format_time(start, 'HH:mm', locale=locale)}{DASH}"
@@ -248,7 +248,7 @@ def _full_month(pattern: str) -> str:
 
 
 def date_times(start: datetime, end: datetime) -> str:
-    """Start and end, each with its day and hour: `23 March 2024 09:00 – 24 March ...`."""
+    """Start and end, each with its day and hour: `23 March 2024 09:00` to `24 March ...`."""
     locale = current().locale
 
     def one(moment: datetime) -> str:

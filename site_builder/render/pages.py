@@ -251,9 +251,9 @@ def activity_page(ctx: RenderContext, slug: str, project: str = "", number: int 
     name = index.project_refs[(slug, project)][0] if project else ""
     of = f"{name} {DASH} {e.name}" if project else e.name
     if number:
-        title = _("Activity (page %(number)s) – %(of)s", number=number, of=of)
+        title = _("Activity (page %(number)s) \u2013 %(of)s", number=number, of=of)
     else:
-        title = _("Activity – %(of)s", of=of)
+        title = _("Activity \u2013 %(of)s", of=of)
     return render_page(
         ctx,
         "activity.html",
@@ -306,7 +306,7 @@ def search_page(ctx: RenderContext) -> str:
         ctx,
         "search.html",
         "search/index.html",
-        title=_("Search – %(title)s", title=ctx.site.config.title),
+        title=_("Search \u2013 %(title)s", title=ctx.site.config.title),
         description=_("Search the projects of %(title)s.", title=ctx.site.config.title),
     )
 

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from ..archive.textlimits import MAX_PITCH_PARTS
 from ..model import Project
-from . import i18n, urls, views
+from . import i18n, urls
 from .deps import Memo
 from .i18n import _
 from .index import SiteIndex, is_challenge
@@ -275,7 +275,9 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
             slides.append(Slide("content", label, page, notes, c, titled=titled))
             notes = ""
     if not pitch.separated and c.links:
-        slides.append(Slide("links", _("Links: %(name)s", name=c.name), card=c, links=tuple(c.links)))
+        slides.append(
+            Slide("links", _("Links: %(name)s", name=c.name), card=c, links=tuple(c.links))
+        )
     return slides
 
 
@@ -330,7 +332,7 @@ def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
     return _deck(
         ctx,
         urls.page_file(slides_dir(event, slug)),
-        _("%(name)s – slides", name=p.name),
+        _("%(name)s \u2013 slides", name=p.name),
         deck,
         [_pitch(ctx, deck, p, c, 1)],
         back=c.url,
@@ -355,14 +357,19 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     for n, c in numbered:
         if n > 1:
             sections.append(
-                _slide(ctx, Slide("next", _("Next up: %(name)s", name=c.name), card=c, number=n), deck, 0)
+                _slide(
+                    ctx,
+                    Slide("next", _("Next up: %(name)s", name=c.name), card=c, number=n),
+                    deck,
+                    0,
+                )
             )
         sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n))
     sections.append(_slide(ctx, Slide("end", _("Thank you")), deck, 0))
     return _deck(
         ctx,
         urls.page_file(event_slides_dir(event)),
-        _("%(name)s – pitches", name=e.name),
+        _("%(name)s \u2013 pitches", name=e.name),
         deck,
         sections,
         back=info.url,

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import escape
 from jinja2.loaders import split_template_path
+from markupsafe import escape
 
 from ..archive import contentfs
 from ..errors import ContentError
