@@ -52,13 +52,21 @@ class Language:
     locale: Locale
     translations: NullTranslations
     keys: tuple[str, ...] = field(default=())
+    noted: deps.Recorder | None = field(default=None, repr=False)
+    """The recording last told that it read the catalog: a page reads dozens of labels."""
+
+    def _note(self) -> None:
+        recorder = deps.active()
+        if recorder is not self.noted:
+            deps.read_all(self.keys)
+            self.noted = recorder
 
     def gettext(self, message: str) -> str:
-        deps.read_all(self.keys)
+        self._note()
         return self.translations.gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        deps.read_all(self.keys)
+        self._note()
         return self.translations.ngettext(singular, plural, n)
 
 
