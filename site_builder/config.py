@@ -12,6 +12,7 @@ import yaml
 from .archive import contentfs
 from .archive.rules import zone_problem
 from .errors import ContentError, Problem
+from .locales import locale_problem
 from .notify.settings import NotifyTarget, notify_config_data, parse_notify_config
 from .sync.settings import SyncConfig, parse_sync_config, sync_config_data
 
@@ -86,7 +87,12 @@ class SiteConfig:
     absolute with it in feeds, sitemaps and link previews."""
 
     language: str = "en"
-    """Language of the site's own texts (BCP 47), set on `<html lang>`."""
+    """Language of the site's own labels and dates (BCP 47: `en`, `de`, `fr-CH`), set on
+    `<html lang>`. Catalogs ship for en, de, fr and it; see README, Translations."""
+
+    event_languages: dict[str, str] = field(default_factory=dict)
+    """Events whose pages (event, projects, activity, filters, slide decks) speak another
+    language than the site, by event slug: `{imf-2021: fr}`."""
 
     timezone: str = "UTC"
     """IANA time zone of events that do not name their own."""
@@ -132,6 +138,10 @@ class SiteConfig:
     """Chat webhooks told about failed builds and syncs, new projects and announcements
     while `jamdat api` runs, e.g. `[{kind: slack, url_env: JAMDAT_SLACK_URL}]` (see
     NotifyTarget). Only variable names: URLs and keys come from the environment."""
+
+    def language_of(self, event: str) -> str:
+        """The language of an event's pages: its own, or the site's."""
+        return self.event_languages.get(event, self.language)
 
     @property
     def site_url(self) -> str:
@@ -269,6 +279,10 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
             except ContentError as exc:
                 problems.extend(exc.problems)
             continue
+        if key == "event_languages":
+            values[key], wrong = parse_event_languages(value, str(path))
+            problems.extend(wrong)
+            continue
         if key == "contributors":
             values[key], wrong = parse_contributors(value, str(path))
             problems.extend(wrong)
@@ -288,12 +302,32 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
     config = SiteConfig(**values)
     if config.pitch_seconds <= 0:
         problems.append(Problem(str(path), "must be a positive number", None, "pitch_seconds"))
+    language_error = locale_problem(config.language)
+    if language_error:
+        problems.append(Problem(str(path), language_error, None, "language"))
     zone_error = zone_problem(config.timezone)
     if zone_error:
         problems.append(Problem(str(path), zone_error, None, "timezone"))
     if problems:
         raise ContentError(problems)
     return config
+
+
+def parse_event_languages(value: object, where: str) -> tuple[dict[str, str], list[Problem]]:
+    """`event_languages`: event slugs mapped to language codes Babel knows."""
+    if not isinstance(value, dict):
+        return {}, [
+            Problem(where, "must map event slugs to language codes", None, "event_languages")
+        ]
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    for event, code in value.items():
+        problem = locale_problem(code) if isinstance(code, str) else "expected a language code"
+        if problem:
+            problems.append(Problem(where, problem, None, f"event_languages.{event}"))
+        else:
+            found[str(event)] = code
+    return dict(sorted(found.items())), problems
 
 
 def explicit_timezone(content: Path) -> str | None:

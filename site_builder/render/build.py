@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-ENGINE_VERSION = f"{__version__}/2"
+ENGINE_VERSION = f"{__version__}/3"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"
@@ -489,6 +489,7 @@ def _libraries() -> list[tuple[str, int, int]]:
         "linkify_it",
         "nh3",
         "minify_html",
+        "babel",
     ):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:

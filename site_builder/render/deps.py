@@ -89,6 +89,11 @@ def read(key: str) -> None:
         _active.keys.add(key)
 
 
+def active() -> Recorder | None:
+    """The recording in progress, if any."""
+    return _active
+
+
 def read_all(keys: Iterable[str]) -> None:
     """Note several keys at once: what a reused part of a render had read."""
     if _active is not None:

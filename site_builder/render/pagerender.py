@@ -16,7 +16,7 @@ import jinja2
 
 from .. import forkpool
 from ..errors import ContentError, JamdatError
-from . import deps, publish
+from . import deps, i18n, publish
 from .mdcache import MarkdownCache
 from .minify import minify
 from .outputs import Output, RenderContext
@@ -53,7 +53,8 @@ class _Done:
 def render_output(output: Output, ctx: RenderContext) -> bytes:
     """Render one output; failures name the template file and line and the output path."""
     try:
-        data = output.render(ctx)
+        with i18n.speaking(ctx.env, ctx.site.config.language):
+            data = output.render(ctx)
         if ctx.site.config.minify_html and output.path.endswith(".html"):
             data = minify(data.decode("utf-8") if isinstance(data, bytes) else data)
     except ContentError:

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from ..model import Event, Project
-from . import paging, placeholders, search, seo, urls, views
+from . import i18n, paging, placeholders, search, seo, urls, views
 from .accessible import demote_headings
+from .i18n import _
 from .outputs import RenderContext
 from .sanitize import absolutize
 from .urls import Urls
@@ -131,6 +132,7 @@ def _event_links(ctx: RenderContext, e: Event) -> dict[str, str]:
     }
 
 
+@i18n.in_event_language("slug")
 def event_page(ctx: RenderContext, slug: str) -> str:
     site, index = ctx.site, ctx.index
     e = site.events[slug]
@@ -175,6 +177,7 @@ def event_page(ctx: RenderContext, slug: str) -> str:
     )
 
 
+@i18n.in_event_language("slug")
 def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
     """A static filter: the event's projects in one category (`challenge`) or `stage`."""
     site, index = ctx.site, ctx.index
@@ -236,6 +239,7 @@ def _pager(ctx: RenderContext, event: str, project: str, number: int) -> dict[st
     return {"first": first, "last": last, "older": older, "newer": newer}
 
 
+@i18n.in_event_language("slug")
 def activity_page(ctx: RenderContext, slug: str, project: str = "", number: int = 0) -> str:
     """A page of an event's log (its newest entries, or numbered page `number` of the
     older ones), or a numbered page of one project's older activity."""
@@ -251,13 +255,16 @@ def activity_page(ctx: RenderContext, slug: str, project: str = "", number: int 
     # The project's name only: the page need not change when its other fields do.
     name = index.project_refs[(slug, project)][0] if project else ""
     of = f"{name} {DASH} {e.name}" if project else e.name
-    part = f" ({number})" if number else ""
+    if number:
+        title = _("Activity (page %(number)s) \u2013 %(of)s", number=number, of=of)
+    else:
+        title = _("Activity \u2013 %(of)s", of=of)
     return render_page(
         ctx,
         "activity.html",
         urls.page_file(path),
-        title=f"Activity{part} {DASH} {of}",
-        description=f"What happened at {of}, newest first.",
+        title=title,
+        description=_("What happened at %(of)s, newest first.", of=of),
         event=e,
         project=name,
         project_url=u.link(urls.project_dir(slug, project)) if project else "",
@@ -268,23 +275,14 @@ def activity_page(ctx: RenderContext, slug: str, project: str = "", number: int 
     )
 
 
+@i18n.in_event_language("event")
 def project_page(ctx: RenderContext, event: str, slug: str) -> str:
     site, index = ctx.site, ctx.index
     p: Project = site.projects[(event, slug)]
     e = site.events[event]
     u = Urls.of(site.config)
     api = site.config.api_url.rstrip("/")
-    links = [
-        (label, urls.outbound(url))
-        for label, url in (
-            ("Website", p.webpage_url),
-            ("Source code", p.source_url),
-            ("Download", p.download_url),
-            ("Contact", p.contact_url),
-            ("Documentation", p.autotext_url),
-        )
-        if urls.outbound(url)
-    ]
+    links = views.project_links(p)
     return render_page(
         ctx,
         "project.html",
@@ -316,12 +314,12 @@ def search_page(ctx: RenderContext) -> str:
         ctx,
         "search.html",
         "search/index.html",
-        title=f"Search {DASH} {ctx.site.config.title}",
-        description=f"Search the projects of {ctx.site.config.title}.",
+        title=_("Search \u2013 %(title)s", title=ctx.site.config.title),
+        description=_("Search the projects of %(title)s.", title=ctx.site.config.title),
         events=ctx.index.events,
         stages=search.stage_options(ctx.site),
     )
 
 
 def not_found(ctx: RenderContext) -> str:
-    return render_page(ctx, "404.html", "404.html", title="Page not found")
+    return render_page(ctx, "404.html", "404.html", title=_("Page not found"))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ..model import Site
 from . import pages, urls
+from .i18n import _
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .urls import Urls
@@ -106,7 +107,7 @@ def stub(ctx: RenderContext, path: str, group: list[Redirect]) -> str:
     ]
     if len({t["url"] for t in targets}) == 1:
         targets = targets[:1]
-    title = targets[0]["title"] if len(targets) == 1 else "This page has moved"
+    title = targets[0]["title"] if len(targets) == 1 else _("This page has moved")
     return pages.render_page(ctx, "redirect.html", path, title=title, targets=targets)
 
 

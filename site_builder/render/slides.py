@@ -20,8 +20,9 @@ from markupsafe import Markup
 
 from ..archive.textlimits import MAX_PITCH_PARTS
 from ..model import Project
-from . import urls, views
+from . import i18n, urls
 from .deps import Memo
+from .i18n import _
 from .index import SiteIndex, is_challenge
 from .outputs import Output, RenderContext, digest
 from .pages import render_page
@@ -268,13 +269,15 @@ def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
             if titled:
                 label = heading
             elif heading:
-                label = f"{heading} (continued)"
+                label = _("%(heading)s (continued)", heading=heading)
             else:
                 label = f"{c.name} ({len(slides) + 2})"  # slide 1 is the title
             slides.append(Slide("content", label, page, notes, c, titled=titled))
             notes = ""
     if not pitch.separated and c.links:
-        slides.append(Slide("links", f"Links: {c.name}", card=c, links=tuple(c.links)))
+        slides.append(
+            Slide("links", _("Links: %(name)s", name=c.name), card=c, links=tuple(c.links))
+        )
     return slides
 
 
@@ -319,6 +322,7 @@ def _minutes(ctx: RenderContext) -> str:
     return f"{round(ctx.site.config.pitch_seconds / 60, 1):g}"
 
 
+@i18n.in_event_language("event")
 def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
     """`/<event>/<project>/slides/`: one project's pitch."""
     p = ctx.site.projects[(event, slug)]
@@ -328,14 +332,15 @@ def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
     return _deck(
         ctx,
         urls.page_file(slides_dir(event, slug)),
-        f"{p.name} {views.DASH} slides",
+        _("%(name)s \u2013 slides", name=p.name),
         deck,
         [_pitch(ctx, deck, p, c, 1)],
         back=c.url,
-        back_label="Project page",
+        back_label=_("Project page"),
     )
 
 
+@i18n.in_event_language("event")
 def event_deck(ctx: RenderContext, event: str) -> str:
     """`/<event>/slides/`: every pitch in presenting order, with agenda and "next up"."""
     site, index = ctx.site, ctx.index
@@ -347,23 +352,28 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))
     for i in range(0, len(numbered), AGENDA_SIZE):
-        agenda = Slide("agenda", "Agenda", items=tuple(numbered[i : i + AGENDA_SIZE]))
+        agenda = Slide("agenda", _("Agenda"), items=tuple(numbered[i : i + AGENDA_SIZE]))
         sections.append(_slide(ctx, agenda, deck, 0))
     for n, c in numbered:
         if n > 1:
             sections.append(
-                _slide(ctx, Slide("next", f"Next up: {c.name}", card=c, number=n), deck, 0)
+                _slide(
+                    ctx,
+                    Slide("next", _("Next up: %(name)s", name=c.name), card=c, number=n),
+                    deck,
+                    0,
+                )
             )
         sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n))
-    sections.append(_slide(ctx, Slide("end", "Thank you"), deck, 0))
+    sections.append(_slide(ctx, Slide("end", _("Thank you")), deck, 0))
     return _deck(
         ctx,
         urls.page_file(event_slides_dir(event)),
-        f"{e.name} {views.DASH} pitches",
+        _("%(name)s \u2013 pitches", name=e.name),
         deck,
         sections,
         back=info.url,
-        back_label="Event page",
+        back_label=_("Event page"),
     )
 
 

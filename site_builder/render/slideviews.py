@@ -83,17 +83,7 @@ def card(site: Site, index: SiteIndex, p: Project, *, qr: bool) -> Card:
     page = urls.project_dir(p.event, p.slug)
     address = _address(u, page)
     category = site.categories.get((p.event, p.category)) if p.category else None
-    links = [
-        (label, urls.outbound(url))
-        for label, url in (
-            ("Website", p.webpage_url),
-            ("Source code", p.source_url),
-            ("Download", p.download_url),
-            ("Contact", p.contact_url),
-            ("Documentation", p.autotext_url),
-        )
-        if urls.outbound(url)
-    ]
+    links = views.project_links(p)
     return Card(
         slug=p.slug,
         name=p.name.strip(),

@@ -11,10 +11,11 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from markupsafe import escape
 
 from ..archive import contentfs
 from ..errors import ContentError
-from . import deps
+from . import deps, i18n
 from .state import stats_digest
 from .urls import outbound
 
@@ -36,7 +37,18 @@ def template_dirs(content: Path) -> list[Path]:
 
 
 def _date(value: datetime, fmt: str = "%-d %B %Y") -> str:
-    return value.strftime(fmt)
+    """A date or time in the language of the page (a strftime format names the parts)."""
+    return i18n.format_value(value, fmt)
+
+
+class _Language:
+    """`{{ language }}`: the code of the language the page is rendered in."""
+
+    def __str__(self) -> str:
+        return i18n.current().code
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
 
 
 def _iso(value: datetime) -> str:
@@ -92,8 +104,11 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
         cache_size=-1,
         extensions=["jinja2.ext.i18n"],
     )
-    # Labels are written `{{ _("Label") }}`; until catalogs are installed they read as written.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Labels are written `{{ _("Label") }}`, in the language of the render in progress.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals["language"] = _Language()
     env.filters["date"] = _date
     env.filters["iso"] = _iso
     env.filters["outbound"] = outbound

@@ -11,8 +11,9 @@ from typing import Any
 
 from ..archive.rules import ANNOUNCE, POST
 from ..model import Activity, Event, Project, Site
-from . import placeholders, urls
+from . import i18n, placeholders, urls
 from .accessible import demote_headings
+from .i18n import _
 from .index import SiteIndex, as_utc, is_challenge, localize
 from .sanitize import absolutize
 from .urls import Urls
@@ -91,6 +92,21 @@ def card(site: Site, index: SiteIndex, u: Urls, project: Project) -> dict[str, A
     }
 
 
+def project_links(project: Project) -> list[tuple[str, str]]:
+    """(label, URL) of a project's own links that may be shown, labels in the page's language."""
+    return [
+        (label, urls.outbound(url))
+        for label, url in (
+            (_("Website"), project.webpage_url),
+            (_("Source code"), project.source_url),
+            (_("Download"), project.download_url),
+            (_("Contact"), project.contact_url),
+            (_("Documentation"), project.autotext_url),
+        )
+        if urls.outbound(url)
+    ]
+
+
 def person(index: SiteIndex, username: str, u: Urls | None = None) -> dict[str, str]:
     """A participant's public name, page and avatar (with `u`: a picture, or initials on
     a colour of their name when they have none)."""
@@ -105,19 +121,14 @@ def person(index: SiteIndex, username: str, u: Urls | None = None) -> dict[str, 
 
 
 def when(index: SiteIndex, event: Event) -> dict[str, Any]:
-    """Start and end in the event's own zone, with a readable range and the zone's name."""
+    """Start and end in the event's own zone, with a readable range and the zone's name,
+    written in the language of the page."""
     start, end = index.start(event), index.end(event)
-    if start.date() == end.date():
-        text = f"{start:%-d %B %Y}, {start:%H:%M}{DASH}{end:%H:%M}"
-    elif (start.year, start.month) == (end.year, end.month):
-        text = f"{start:%-d}{DASH}{end:%-d %B %Y}"
-    else:
-        text = f"{start:%-d %B %Y} {DASH} {end:%-d %B %Y}"
     return {
         "start": start,
         "end": end,
-        "text": text,
-        "times": f"{start:%-d %B %Y %H:%M} {DASH} {end:%-d %B %Y %H:%M}",
+        "text": i18n.date_range(start, end),
+        "times": i18n.date_times(start, end),
         "zone": str(index.zone(event.slug)),
     }
 

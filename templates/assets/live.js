@@ -16,6 +16,17 @@
   var seen = {};
   var newest = "";
   var timer = null;
+  // The page's words for what this script writes, by their English (`{user}` marks where
+  // the value goes): the section's data-labels, as JSON; English without them.
+  var labels = {};
+  try { labels = JSON.parse(section.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+
+  function t(english, values) {
+    var text = labels[english] || english;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
 
   Array.prototype.forEach.call(list.querySelectorAll("li.entry[id^='activity-']"), function (li) {
     var id = li.id.slice("activity-".length);
@@ -48,8 +59,8 @@
       var link = add(li, "a", "", a.project);
       link.href = site + encodeURIComponent(event) + "/" + encodeURIComponent(a.project) + "/";
     }
-    add(li, "span", "kind", a.action === "announce" ? "announcement" : a.action || a.name || "update");
-    if (a.user) li.appendChild(document.createTextNode("by " + a.user + " "));
+    add(li, "span", "kind", t(a.action === "announce" ? "announcement" : a.action || a.name || "update"));
+    if (a.user) li.appendChild(document.createTextNode(t("by {user}", { user: a.user }) + " "));
     var text = (a.content || "").trim();
     if (text) add(li, "p", "entry-text", text.length > 600 ? text.slice(0, 600) + " …" : text);
     var empty = section.querySelector("p.meta");

@@ -25,7 +25,22 @@
     var timer = { team: '', running: false, since: 0, spent: 0 };
     var pv = null;
 
+    var labels = readLabels();
+
     function find(selector) { return document.querySelector(selector); }
+
+    // The deck's words in the page's language: slides.html writes them as JSON in
+    // data-labels, with `{name}` where a value goes; English when a deck has none.
+    function readLabels() {
+      try { return JSON.parse(deck.dataset.labels || '{}'); } catch (e) { return {}; }
+    }
+
+    function t(english, values) {
+      var text = labels[english] || english;
+      return text.replace(/\{(\w+)\}/g, function (all, name) {
+        return values && name in values ? String(values[name]) : all;
+      });
+    }
 
     function announce(text) { if (live) live.textContent = text; }
 
@@ -79,7 +94,7 @@
         if (clocks[0]) clocks[0].hidden = !team;
         fit(slide);
         if (root.classList.contains('overview')) slide.scrollIntoView({ block: 'nearest' });
-        announce('Slide ' + slide.getAttribute('aria-label'));
+        announce(t('Slide {label}', { label: slide.getAttribute('aria-label') }));
         if (pv) drawPresenter();
       }
       tick();
@@ -114,11 +129,11 @@
         el.classList.toggle('running', timer.running);
         if (el.textContent === text) return;
         el.textContent = text;
-        el.setAttribute('aria-label', (over ? 'Time is up: ' : 'Time left: ') + text);
+        el.setAttribute('aria-label', t(over ? 'Time is up: {time}' : 'Time left: {time}', { time: text }));
       });
       if (over && warned !== timer.team) {
         warned = timer.team;
-        announce('Time is up');
+        announce(t('Time is up'));
       }
       if (typed && Date.now() - typedAt > 3000) {
         typed = '';
@@ -140,7 +155,7 @@
         timer.running = true;
       }
       if (warned === team && seconds * 1000 > elapsed()) warned = '';
-      announce(timer.running ? 'Timer running' : 'Timer paused');
+      announce(t(timer.running ? 'Timer running' : 'Timer paused'));
       go(now);
     }
 
@@ -149,7 +164,7 @@
     function blackout(on, quiet) {
       black = on;
       root.classList.toggle('blackout', black);
-      announce(black ? 'Screen black: press b to show the slides' : 'Slides shown');
+      announce(t(black ? 'Screen black: press b to show the slides' : 'Slides shown'));
       if (pv) drawPresenter();
       if (!quiet) send();
     }
@@ -183,7 +198,7 @@
       url.hash = '#/' + (now + 1);
       var win = window.open(url.href, 'jamdat-presenter');
       if (win) peer = win;
-      else announce('The browser blocked the presenter window: allow pop-ups for this page');
+      else announce(t('The browser blocked the presenter window: allow pop-ups for this page'));
     }
 
     function pane(name, label) {
@@ -194,17 +209,17 @@
     }
 
     function buildPresenter() {
-      var box = pane('presenter', 'Presenter view');
+      var box = pane('presenter', t('Presenter view'));
       box.setAttribute('role', 'region');
       pv = {
-        now: pane('pv-now', 'Current slide'), next: pane('pv-next', 'Next slide'),
-        notes: pane('pv-notes', 'Speaker notes'), info: pane('pv-info'),
+        now: pane('pv-now', t('Current slide')), next: pane('pv-next', t('Next slide')),
+        notes: pane('pv-notes', t('Speaker notes')), info: pane('pv-info'),
         count: document.createElement('span'), clock: document.createElement('span'),
         timer: document.createElement('button')
       };
       pv.timer.type = 'button';
       pv.timer.className = 'pv-timer';
-      pv.timer.title = 'Start or pause the countdown (t)';
+      pv.timer.title = t('Start or pause the countdown (t)');
       pv.timer.addEventListener('click', toggleTimer);
       pv.clock.className = 'pv-clock';
       pv.count.className = 'pv-count';
@@ -214,7 +229,7 @@
       document.body.append(box);
       clocks.push(pv.timer);
       root.classList.add('presenting');
-      document.title = 'Presenter: ' + document.title;
+      document.title = t('Presenter: {title}', { title: document.title });
     }
 
     function copy(slide) {
@@ -227,12 +242,12 @@
 
     function drawPresenter() {
       pv.now.replaceChildren(copy(slides[now]));
-      pv.next.replaceChildren(now + 1 < total ? copy(slides[now + 1]) : 'End of the deck');
+      pv.next.replaceChildren(now + 1 < total ? copy(slides[now + 1]) : t('End of the deck'));
       var notes = slides[now].querySelector('.notes');
       pv.notes.replaceChildren();
       if (notes) [].forEach.call(notes.childNodes, function (n) { pv.notes.append(n.cloneNode(true)); });
-      else pv.notes.textContent = 'No notes for this slide.';
-      pv.count.textContent = 'Slide ' + (now + 1) + ' of ' + total + (black ? ' · screen black (b)' : '');
+      else pv.notes.textContent = t('No notes for this slide.');
+      pv.count.textContent = t('Slide {n} of {total}', { n: now + 1, total: total }) + (black ? ' · ' + t('screen black (b)') : '');
       [pv.now, pv.next].forEach(function (p) {
         var s = p.querySelector('.slide');
         if (s) fit(s);
@@ -256,7 +271,7 @@
 
     function fullscreen() {
       var request = document.fullscreenElement ? document.exitFullscreen() : root.requestFullscreen();
-      if (request && request.catch) request.catch(function () { announce('Full screen is not available here'); });
+      if (request && request.catch) request.catch(function () { announce(t('Full screen is not available here')); });
     }
 
     function fromHash() {
@@ -278,7 +293,7 @@
       if (/^[0-9]$/.test(k)) {
         typed += k;
         typedAt = Date.now();
-        gotoEl.textContent = 'Go to slide ' + typed;
+        gotoEl.textContent = t('Go to slide {n}', { n: typed });
         gotoEl.hidden = false;
       } else if (k === 'Enter' && typed) {
         go(Number(typed) - 1);
