@@ -223,13 +223,6 @@ a deck with pitch images and code (decks are checked in their overview, every sl
 A11Y_WIDTHS = (375, 1280)
 A11Y_THEMES = ("light", "dark")
 
-HANDED_ON: dict[str, set[str]] = {
-    "search/?q=map": {"heading-order"},
-}
-"""Rules known to fail on pages being redesigned on other branches (search results use
-`<h3>` cards under the page's `<h1>`). Not exclusions: empty this once those branches
-are merged."""
-
 
 def _axe_script() -> str:
     axe = pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
@@ -258,8 +251,6 @@ def test_axe_finds_no_violations(site: tuple[str, Path], browser: Any) -> None:
                 page.set_viewport_size({"width": width, "height": 800})
                 result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
                 for rule in result["violations"]:
-                    if rule["id"] in HANDED_ON.get(path, set()):
-                        continue
                     for node in rule["nodes"]:
                         target = " ".join(map(str, node["target"]))
                         found.append(f"/{path} {width}px {theme}: {rule['id']} at {target}")

@@ -133,6 +133,39 @@ def when(index: SiteIndex, event: Event) -> dict[str, Any]:
     }
 
 
+def N_(message: str) -> str:
+    """Marks a label for extraction; it is translated where it is shown."""
+    return message
+
+
+KINDS = {
+    "announcement": N_("announcement"),
+    "update": N_("update"),
+    "post": N_("post"),
+    "star": N_("joined"),
+    "unstar": N_("left"),
+    "create": N_("created"),
+    "commit": N_("commit"),
+    "review": N_("review"),
+    "boost": N_("boost"),
+    "auto": N_("automatic"),
+}
+"""What each kind of activity is called, by Dribdat's names ("star" is joining a team)."""
+
+
+def kind_label(kind: str) -> str:
+    """The page's word for an activity's kind; a kind Jamdat does not know, as written."""
+    label = KINDS.get(kind)
+    return i18n.gettext(label) if label else kind
+
+
+def live_labels() -> dict[str, str]:
+    """What live.js writes, by its English words (`{user}` marks where the name goes)."""
+    labels = {"by {user}": _("by %(user)s", user="{user}")}
+    labels.update({kind: kind_label(kind) for kind in KINDS})
+    return labels
+
+
 def is_post(item: Activity) -> bool:
     """Posts and announcements are Markdown written by people; commits and syncs are shown
     as plain text."""

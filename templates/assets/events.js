@@ -16,6 +16,9 @@
     groups[start > today ? "upcoming" : end >= today ? "current" : "past"].push(item);
   });
   groups.upcoming.reverse();
+  // The page's words for the headings, by their English (the section's data-labels).
+  var labels = {};
+  try { labels = JSON.parse(section.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
   var headings = [["current", "Happening now"], ["upcoming", "Upcoming events"], ["past", "Past events"]];
   var parent = section.parentNode;
   headings.forEach(function (pair) {
@@ -25,7 +28,7 @@
     group.setAttribute("aria-labelledby", "events-" + pair[0]);
     var h2 = document.createElement("h2");
     h2.id = "events-" + pair[0];
-    h2.textContent = pair[1];
+    h2.textContent = labels[pair[1]] || pair[1];
     var list = document.createElement("ul");
     list.className = "events";
     found.forEach(function (item) { list.appendChild(item); });
