@@ -13,6 +13,7 @@ from conftest import ArchiveFactory, Cli
 from PIL import Image
 from replay_server import Answer, Replay
 from sample_images import jpeg, png, size
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder import archive
 from site_builder.config import SiteConfig
@@ -114,6 +115,15 @@ def test_pull_resizes_pulls_avatars_records_sources_and_silences_the_warning(
     )
 
     assert hotlink_warnings(content, out) == []
+    # Every image of every page, texts' images included, loads from the copy being read:
+    # a text's link to the site's own address is a site path (a local build, a preview).
+    shown = {
+        img.attributes.get("src") or ""
+        for page in out.rglob("*.html")
+        for img in HTMLParser(page.read_text(encoding="utf-8")).css("img")
+    }
+    assert shown and not [src for src in shown if "://" in src or src.startswith("//")]
+    assert f"/{turned_url}" in shown
     assert not (out / "media" / "SOURCES.csv").exists()  # the archive's record, not the site's
     assert (out / river.image_url).read_bytes() == wide
 

@@ -154,8 +154,8 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         event_color=placeholders.color(e.name),
         event_initials=placeholders.initials(e.name),
         when=views.when(index, e),
-        description_html=absolutize(ctx.markdown(e.description), e.legacy_url),
-        instruction_html=absolutize(ctx.markdown(e.instruction), e.legacy_url),
+        description_html=absolutize(ctx.markdown(e.description), e.legacy_url, u),
+        instruction_html=absolutize(ctx.markdown(e.instruction), e.legacy_url, u),
         hashtags=[t for t in _HASHTAG_SPLIT.split(e.hashtags) if t],
         map_url=map_url,
         links=_event_links(ctx, e),
@@ -296,10 +296,10 @@ def project_page(ctx: RenderContext, event: str, slug: str) -> str:
         event=e,
         event_url=u.link(urls.event_dir(event)),
         when=views.when(index, e),
-        pitch_html=views.pitch_html(ctx.markdown, p.pitch, views.pitch_base(p, e)),
+        pitch_html=views.pitch_html(ctx.markdown, p.pitch, views.pitch_base(p, e), u),
         # Under the page's "README" h2: the README's outline starts at h3.
         readme_html=demote_headings(
-            absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url), 1
+            absolutize(ctx.markdown(p.readme), p.autotext_url or p.source_url, u), 1
         ),
         links=links,
         team=[views.person(index, m, u) for m in p.team_members],

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from html import escape, unescape
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import nh3
 
 from ..archive import textlimits
 from .nesting import flatten_deep
+
+if TYPE_CHECKING:
+    from .urls import Urls
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"input", "picture", "source"}) - {"map", "area"}
 
@@ -84,16 +88,29 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _URL_ATTR = re.compile(r'\b(href|src)="([^"]*)"')
 
 
-def absolutize(html: str, base: str) -> str:
+def absolutize(html: str, base: str, own: Urls | None = None) -> str:
     """Resolve relative links and images of sanitized HTML against `base` (where the text
-    came from: a README's URL, the original Dribdat page), so they do not break here."""
-    if not base or "://" not in base:
+    came from: a README's URL, the original Dribdat page), so they do not break here.
+    With `own`, links to the site's own absolute address become site paths: a text's image
+    pulled into `media/` then loads from the copy being read (a local build, a preview
+    deploy), not from the published site."""
+    site = own.site_url if own is not None and "://" in own.site_url else ""
+    resolve = bool(base) and "://" in base
+    if not resolve and not (site and site in html):
         return html
 
     def fix(match: re.Match[str]) -> str:
         value = unescape(match.group(2))
-        if not value or value.startswith(("#", "//")) or _SCHEME.match(value):
+        if not value or value.startswith("#"):
             return match.group(0)
-        return f'{match.group(1)}="{escape(urljoin(base, value), quote=True)}"'
+        if not (value.startswith("//") or _SCHEME.match(value)):
+            if not resolve:
+                return match.group(0)
+            value = urljoin(base, value)
+        elif not (site and value.startswith(site)):
+            return match.group(0)
+        if own is not None and site and value.startswith(site):
+            value = own.base_path + value[len(site) :]
+        return f'{match.group(1)}="{escape(value, quote=True)}"'
 
     return _URL_ATTR.sub(fix, html)

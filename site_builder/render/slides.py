@@ -167,7 +167,7 @@ def presenting_order(index: SiteIndex, event: str, challenges: bool = True) -> l
 
 
 def _rendered(ctx: RenderContext, text: str, base: str) -> str:
-    return clean_html(absolutize(ctx.markdown(text), base))
+    return clean_html(absolutize(ctx.markdown(text), base, Urls.of(ctx.site.config)))
 
 
 @dataclass(frozen=True, slots=True)

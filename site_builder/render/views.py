@@ -189,7 +189,7 @@ def activity(
         "user": person(index, item.user, u) if item.user else None,
         "content": content if len(content) <= 600 else content[:600].rstrip() + " …",
         # Under a day's h3 in a timeline: a post's outline starts at h4.
-        "html": demote_headings(absolutize(markdown(item.content), base), 2)
+        "html": demote_headings(absolutize(markdown(item.content), base, u), 2)
         if is_post(item)
         else "",
         "ref_url": urls.outbound(item.ref_url),
@@ -218,6 +218,9 @@ def pitch_base(project: Project, event: Event | None) -> str:
     return project.legacy_url or (event.legacy_url if event else "")
 
 
-def pitch_html(markdown: Callable[[str], str], text: str, base: str) -> str:
-    """A pitch as the project page shows it: sanitized Markdown, links made absolute."""
-    return absolutize(markdown(text), base)
+def pitch_html(
+    markdown: Callable[[str], str], text: str, base: str, own: Urls | None = None
+) -> str:
+    """A pitch as the project page shows it: sanitized Markdown, links made absolute (and
+    links to the site itself, with `own`, site paths)."""
+    return absolutize(markdown(text), base, own)
