@@ -114,6 +114,26 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+BARE_LABEL = re.compile(
+    r'>\s*([A-Z][A-Za-z]+(?: [A-Za-z()]+)*)\s*<|(?:aria-label|title|placeholder|alt)="([A-Z][^"{]*)"'
+)
+"""Words written straight into a template's markup: a text node or a label attribute."""
+NOT_LABELS = {"Home End", "Esc"}
+"""Key names the deck's help shows as printed on the keyboard."""
+
+
+def test_no_template_writes_a_label_without_marking_it() -> None:
+    """A label left as plain markup is English in every language, and no catalog check can
+    see it: every word a page shows comes through `_()` or from the content."""
+    bare = [
+        f"{path.relative_to(ROOT)}: {text}"
+        for path in sorted((ROOT / "templates").glob("*.html"))
+        for match in BARE_LABEL.finditer(path.read_text(encoding="utf-8"))
+        if (text := match.group(1) or match.group(2)) not in NOT_LABELS
+    ]
+    assert not bare, "labels not marked for translation:\n" + "\n".join(bare)
+
+
 def test_site_pages_speak_the_site_language_with_its_dates(multilingual: Path) -> None:
     index = _page(multilingual, "index.html")
     assert _lang(index) == "de"

@@ -136,3 +136,34 @@ def test_downloads_in_flight_are_bounded(cli: Cli, tmp_archive: ArchiveFactory) 
     assert "12 image(s) downloaded" in result.output
     assert sorted(server.requests) == sorted(images)
     assert 1 < server.most_at_once <= 3
+
+
+def test_svg_is_pulled_only_when_asked_and_never_with_active_content(
+    cli: Cli, tmp_archive: ArchiveFactory
+) -> None:
+    """`--type svg` lets plain drawings in; an SVG that could run or load anything when
+    opened from the site (script, event handler, embedded HTML) stays refused."""
+    plain = b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'
+    handler = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+
+    def edit(site: Site) -> None:
+        river = site.projects[("spring-hack", "river-levels")]
+        river.image_url = f"{base}/plain.svg"
+        site.events["spring-hack"].logo_url = f"{base}/handler.svg"
+        river.readme = f"![vector]({base}/vector.svg)"
+
+    svg = {"/plain.svg": plain, "/handler.svg": handler, "/vector.svg": SVG}
+    with Replay({p: Answer(b, "image/svg+xml") for p, b in svg.items()}) as server:
+        base = server.url
+        content = tmp_archive(edit=edit)
+        result = cli("media", "pull", "--content", content, "--type", "svg")
+    assert result.exit_code == 0, result.output
+    assert "1 image(s) downloaded" in result.output
+    refused = "an SVG with scripts, event handlers or embedded content"
+    assert f"failed {base}/handler.svg" in result.output
+    assert result.output.count(refused) == 2
+    site = archive.load(content)
+    assert (
+        site.projects[("spring-hack", "river-levels")].image_url == f"media/{name(plain, '.svg')}"
+    )
+    assert site.events["spring-hack"].logo_url == f"{base}/handler.svg"

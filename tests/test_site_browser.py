@@ -90,7 +90,7 @@ def _pages(out: Path) -> list[str]:
     return found
 
 
-WIDTHS = (360, 1280)
+WIDTHS = (320, 1280)
 
 
 def test_no_page_scrolls_sideways_or_logs_errors(site: tuple[str, Path], browser: Any) -> None:

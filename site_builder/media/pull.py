@@ -30,7 +30,7 @@ from ..sync.http import FetchError, Http, HttpOptions
 from . import manifest
 from .refs import Reference, find, rewrite
 from .resize import MAX_WIDTH, ImageProblem, fit
-from .sniff import DEFAULT_TYPES, IMAGE_TYPES, describe, sniff
+from .sniff import DEFAULT_TYPES, IMAGE_TYPES, active_svg, describe, sniff
 
 FOLDER = "media"
 INDEX = "media-pull.json"
@@ -104,6 +104,8 @@ async def _download(http: Http, url: str, types: Sequence[str], width: int, squa
         return _Got(url, reason=f"not an image ({declared}; {describe(fetched.body)})")
     if kind not in types:
         return _Got(url, reason=f"{kind} images are not allowed (allowed: {', '.join(types)})")
+    if kind == "svg" and active_svg(fetched.body):
+        return _Got(url, reason="an SVG with scripts, event handlers or embedded content")
     try:
         # In a thread: decoding and scaling a photo takes long enough to stall downloads.
         fitted = await asyncio.to_thread(fit, fetched.body, kind, width, square) if width else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 IMAGE_TYPES: dict[str, str] = {
     "png": ".png",
     "jpeg": ".jpg",
@@ -33,6 +35,20 @@ def sniff(body: bytes) -> str | None:
     if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
         return "svg"
     return None
+
+
+_ACTIVE_SVG = re.compile(
+    rb"<\s*(script|foreignobject|iframe|embed|object|handler)\b|\bon[a-z]+\s*=|javascript:"
+    rb"|<!entity|href\s*=\s*[\"']?\s*data:",
+    re.IGNORECASE,
+)
+
+
+def active_svg(body: bytes) -> bool:
+    """Whether an SVG can run or pull in anything when opened from the site: a script, an
+    event handler, a `javascript:` or `data:` link, embedded HTML or an entity. Such a file
+    is refused even with `--type svg`; a plain drawing has none of them."""
+    return _ACTIVE_SVG.search(body) is not None
 
 
 def describe(body: bytes) -> str:
