@@ -115,7 +115,8 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 BARE_LABEL = re.compile(
-    r'>\s*([A-Z][A-Za-z]+(?: [A-Za-z()]+)*)\s*<|(?:aria-label|title|placeholder|alt)="([A-Z][^"{]*)"'
+    r">\s*([A-Z][A-Za-z]+(?: [A-Za-z()]+)*)\s*<"
+    r'|(?:aria-label|title|placeholder|alt)="([A-Z][^"{]*)"'
 )
 """Words written straight into a template's markup: a text node or a label attribute."""
 NOT_LABELS = {"Home End", "Esc"}
