@@ -13,6 +13,7 @@ from conftest import ArchiveFactory, Cli
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder.archive.textlimits import MAX_HTML_DEPTH, MAX_TEXT_CHARS
+from site_builder.config import SiteConfig
 from site_builder.model import Site
 from site_builder.render import markdown, slides
 from site_builder.render.markdown import render_markdown
@@ -60,7 +61,7 @@ class _Ctx:
     """What cutting a pitch into slides reads from a render context; like the build's
     Markdown cache, it renders each distinct text once."""
 
-    site = SimpleNamespace(events={"e": SimpleNamespace(legacy_url="")})
+    site = SimpleNamespace(events={"e": SimpleNamespace(legacy_url="")}, config=SiteConfig())
 
     def __init__(self) -> None:
         self.cache: dict[str, str] = {}
