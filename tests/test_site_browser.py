@@ -130,6 +130,15 @@ def test_search_finds_projects_and_links_to_them(site: tuple[str, Path], browser
     first.click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == titles[0].strip()
+    # An event's 21 projects and challenges: 20 shown, then "Show more" by keyboard hands
+    # the focus to the first new result, not back to the top of the page.
+    page.goto(f"{base}/search/?event=glamhack-2023")
+    page.wait_for_function("document.querySelectorAll('#search-results h2').length === 20")
+    page.focus("#search-more")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#search-results h2').length === 21")
+    focused = page.evaluate("document.activeElement.closest('#search-results li') !== null")
+    assert focused and page.locator("#search-more").is_hidden()
     page.close()
     assert not errors
 

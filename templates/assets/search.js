@@ -147,14 +147,19 @@
     return li;
   }
 
-  function showMore(token) {
+  // `focus`: the visitor asked for more, so the first new result takes the keyboard focus
+  // (the button may disappear, and focus must not fall back to the page's top).
+  function showMore(token, focus) {
     var page = hits.slice(shown, shown + PAGE);
     var needed = page.map(function (d) { return Math.floor(d / meta.chunk); });
     return Promise.all(needed.map(function (k) { return load(chunks, "d/" + k + ".json"); })).then(function (got) {
       if (token !== run) return;
       var frag = document.createDocumentFragment();
       page.forEach(function (doc, i) { frag.appendChild(card(doc, got[i][doc % meta.chunk])); });
+      var first = frag.firstChild;
       list.appendChild(frag);
+      var link = focus && first ? first.querySelector("a") : null;
+      if (link) link.focus();
       shown += page.length;
       more.hidden = shown >= hits.length;
     });
@@ -200,7 +205,7 @@
     input.addEventListener("input", later);
     eventSel.addEventListener("change", search);
     stageSel.addEventListener("change", search);
-    more.addEventListener("click", function () { showMore(run); });
+    more.addEventListener("click", function () { showMore(run, true); });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); search(); });
     window.jamdatSearch = { search: search, ready: true };
     return search();
