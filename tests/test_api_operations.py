@@ -154,15 +154,21 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def test_git_option_commits_each_edit_as_its_editor(
-    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _git_repository(env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's folder as a git repository with one commit, away from the user's
+    own git settings."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     (env.root / ".gitignore").write_text(".jamdat/\npublic/\n", encoding="utf-8")
     _git(env.root, "init", "-q", "-b", "main")
     _git(env.root, "add", "-A")
     _git(env.root, "commit", "-q", "-m", "initial")
+
+
+def test_git_option_commits_each_edit_as_its_editor(
+    env: ApiEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _git_repository(env, monkeypatch)
     with env.client(git=True) as client:
         first = patch(
             client, env, "member", project_url(), {"summary": "One"}, etag_of(client, project_url())
@@ -183,12 +189,7 @@ def test_git_commits_changes_made_outside_the_api_apart_from_the_next_edit(
 ) -> None:
     """`jamdat new` during the event (or an edit saved just before a crash) leaves files
     uncommitted; the next edit's commit must not sweep them in under its editor's name."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    (env.root / ".gitignore").write_text(".jamdat/\npublic/\n", encoding="utf-8")
-    _git(env.root, "init", "-q", "-b", "main")
-    _git(env.root, "add", "-A")
-    _git(env.root, "commit", "-q", "-m", "initial")
+    _git_repository(env, monkeypatch)
     with env.client(git=True) as client:
         made = cli("new", "project", EVENT, "Sidecar", "--content", env.content)
         assert made.exit_code == 0, made.output

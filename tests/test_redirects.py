@@ -24,13 +24,18 @@ def _legacy(site: Site) -> None:
     leaf.legacy_url = "https://other.example/dribdat/project/3"  # a server in a folder
 
 
+def _built(cli: Cli, tmp_path: Path, tmp_archive: ArchiveFactory) -> Path:
+    """The site of the sample archive with old Dribdat addresses (`_legacy`), built."""
+    out = tmp_path / "public"
+    result = cli("build", "--content", tmp_archive(edit=_legacy), "--out", out, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return out
+
+
 def test_redirects_file_and_stub_pages(
     cli: Cli, tmp_path: Path, tmp_archive: ArchiveFactory
 ) -> None:
-    content = tmp_archive(edit=_legacy)
-    out = tmp_path / "public"
-    result = cli("build", "--content", content, "--out", out, "--jobs", "1")
-    assert result.exit_code == 0, result.output
+    out = _built(cli, tmp_path, tmp_archive)
     rules = (out / "_redirects").read_text(encoding="utf-8")
     lines = set(rules.splitlines())
     assert "https://old.example/project/7 /sub/spring-hack/river-levels/ 301!" in lines
@@ -85,10 +90,7 @@ def test_event_and_project_are_reserved_slugs(
 def test_stub_page_is_styled_and_readable_on_a_phone(
     cli: Cli, tmp_path: Path, tmp_archive: ArchiveFactory
 ) -> None:
-    content = tmp_archive(edit=_legacy)
-    out = tmp_path / "public"
-    result = cli("build", "--content", content, "--out", out, "--jobs", "1")
-    assert result.exit_code == 0, result.output
+    out = _built(cli, tmp_path, tmp_archive)
     tree = HTMLParser((out / "project" / "7" / "index.html").read_text(encoding="utf-8"))
     viewport = tree.css_first('head meta[name="viewport"]')
     assert viewport is not None and "width=device-width" in str(viewport.attributes["content"])
