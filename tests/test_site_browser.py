@@ -166,6 +166,12 @@ def test_search_ranks_highlights_and_filters(
         assert results("q=river") == ["River levels", "Flood watch", "Tide tables"]
         assert page.locator("#search-results h2 mark").all_inner_texts() == ["River"]
         assert page.locator("#search-results .meta").first.inner_text() == "Spring Hack · Prototype"
+        # Found in its pitch alone, a result shows where, read from its page.
+        page.wait_for_selector(".search-excerpt mark")
+        assert page.locator(".search-excerpt").all_inner_texts() == [
+            "Tides, and where a river meets the sea."
+        ]
+        assert page.locator(".search-excerpt mark").all_inner_texts() == ["river"]
         assert results("q=zurich") == ["Flood watch"]
         assert page.locator("#search-results mark").all_inner_texts() == ["Zürich"]
         assert results("q=spring") == []

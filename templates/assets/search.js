@@ -12,7 +12,8 @@
   var input = form.elements.q, eventSel = form.elements.event, stageSel = form.elements.stage;
   var PAGE = 20, PREFIX = 0.7;
   var WORD = /[\p{L}\p{N}]{2,}/gu, ANY = /[\p{L}\p{N}]+/gu;
-  var meta = null, starts = {}, shards = {}, chunks = {}, hits = [], shown = 0, words = [], run = 0;
+  var EXCERPT = 220;
+  var meta = null, starts = {}, shards = {}, chunks = {}, pitches = {}, hits = [], shown = 0, words = [], run = 0;
 
   function fold(text) {
     return (text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/ß/g, "ss");
@@ -110,6 +111,35 @@
     node.appendChild(document.createTextNode(text.slice(last)));
     return node;
   }
+  function matches(text) {
+    return (fold(text).match(ANY) || []).some(function (f) {
+      return words.some(function (w) { return f.lastIndexOf(w, 0) === 0; });
+    });
+  }
+  /* The pitch's text, read from the project page itself: the index stays small, and a
+     result found only in its pitch still shows why it was found. */
+  function pitchOf(url) {
+    if (!pitches[url]) {
+      pitches[url] = fetch(url).then(function (res) { return res.ok ? res.text() : ""; }).then(function (html) {
+        var section = new DOMParser().parseFromString(html, "text/html").querySelector("section.pitch");
+        return section ? section.textContent.replace(/\s+/g, " ").trim() : "";
+      }).catch(function () { return ""; });
+    }
+    return pitches[url];
+  }
+  /* About EXCERPT characters of `text` around its first word a query term starts, cut at spaces. */
+  function excerpt(text) {
+    var at = -1;
+    text.replace(ANY, function (word, i) {
+      if (at < 0 && matches(word)) at = i;
+      return word;
+    });
+    if (at < 0) return "";
+    var from = at < EXCERPT / 3 ? 0 : text.lastIndexOf(" ", at - EXCERPT / 3) + 1;
+    var to = from + EXCERPT >= text.length ? text.length : text.lastIndexOf(" ", from + EXCERPT);
+    if (to <= at) to = Math.min(text.length, from + EXCERPT);
+    return (from > 0 ? "… " : "") + text.slice(from, to) + (to < text.length ? " …" : "");
+  }
   function eventOf(doc) {
     for (var i = 0; i < meta.events.length; i++) {
       var e = meta.events[i];
@@ -142,6 +172,14 @@
     body.appendChild(el("p", "meta", eventOf(doc) + (stage ? " · " + stage.textContent : "")));
     if (r[1]) body.appendChild(marked("p", "search-summary", r[1]));
     if (r[4]) body.appendChild(marked("p", "search-team", label("by", { team: r[4] })));
+    if (words.length && !matches(r[0]) && !matches(r[1]) && !matches(r[4])) {
+      var slot = el("p", "search-excerpt");
+      body.appendChild(slot);
+      pitchOf(r[2]).then(function (text) {
+        var part = excerpt(text);
+        if (part) body.replaceChild(marked("p", "search-excerpt", part), slot);
+      });
+    }
     li.appendChild(media);
     li.appendChild(body);
     return li;
