@@ -118,6 +118,10 @@ class SiteConfig:
     feed_size: int = 50
     """How many entries the Atom feeds carry."""
 
+    gallery_size: int = 48
+    """Project cards per page of an event's gallery and of each filter; the rest go to
+    numbered pages (`/<event>/page/2/`). 0 puts every card on one page."""
+
     pitch_seconds: int = 180
     """Length of each team's countdown in the slide decks, in seconds; a deck's URL can
     override it for one showing (`?timer=5` minutes, `?timer=90s`, `?timer=2:30`)."""
@@ -302,6 +306,8 @@ def load_config(content: Path, raw: bytes | Unread | None = UNREAD) -> SiteConfi
     config = SiteConfig(**values)
     if config.pitch_seconds <= 0:
         problems.append(Problem(str(path), "must be a positive number", None, "pitch_seconds"))
+    if config.gallery_size < 0:
+        problems.append(Problem(str(path), "must be 0 or more", None, "gallery_size"))
     language_error = locale_problem(config.language)
     if language_error:
         problems.append(Problem(str(path), language_error, None, "language"))

@@ -26,7 +26,7 @@ GLAM_PROJECTS = FIXTURES / "dribdat_csv" / "hack.glam.opendata.ch-event-10-proje
 EVENT = "example-hackathon"
 
 RESERVED_EVENTS = ("api", "assets", "search", "media", "slides", "project", "event")
-RESERVED_PROJECTS = ("activity", "slides", "challenge", "stage")
+RESERVED_PROJECTS = ("activity", "slides", "challenge", "stage", "page")
 MALFORMED = ("ok\n", "Upper", "a b", "a/b", "..", "-lead", "trail-", "a--b", "")
 GOOD_EVENTS = ("search-party", "slides-2", "events", "2025")
 GOOD_PROJECTS = ("activity-log", "slides-2", "challenges", "stage-light", "search", "api")

@@ -443,3 +443,52 @@ def test_mirror_package_date_with_naive_and_aware_times(
     build_site(tmp_archive(edit=mixed), out, jobs=1)
     api = out / "api" / "event" / "spring-hack" / "datapackage.json"
     assert json.loads(api.read_text(encoding="utf-8"))["created"].startswith("2024-03-25")
+
+
+def test_a_big_gallery_is_split_into_numbered_pages(tmp_path: Path, tmp_archive: Archive) -> None:
+    """200 projects: the event page shows the first 48 cards, numbered pages the rest, each
+    linking every other; a stage filter of 100 is paged the same way; `gallery_size: 0`
+    puts every card back on one page."""
+
+    def crowd(site: Site) -> None:
+        for n in range(200):
+            slug = f"team-{n:03d}"
+            site.projects[("spring-hack", slug)] = Project(
+                event="spring-hack", slug=slug, name=f"Team {n:03d}", progress=30 if n % 2 else 10
+            )
+
+    content, out = tmp_archive(edit=crowd), tmp_path / "public"
+    build_site(content, out, base_url="/", jobs=1)
+    event = page(out, "spring-hack/index.html")
+    assert "201 projects" in text(one(event, ".event-meta"))
+    names: list[str] = []
+    for number, rel in enumerate(
+        ["spring-hack/index.html"] + [f"spring-hack/page/{n}/index.html" for n in range(2, 6)], 1
+    ):
+        tree = page(out, rel)
+        cards = [text(h) for h in one(tree, ".cards").css("h3")]
+        assert len(cards) == (48 if number < 5 else 9), rel
+        names += cards
+        pager = one(tree, "nav.gallery-pager")
+        links = [a.attributes["href"] for a in pager.css("a[aria-label]")]
+        assert links == ["/spring-hack/"] + [f"/spring-hack/page/{n}/" for n in range(2, 6)]
+        assert text(one(pager, "a[aria-current=page]")) == str(number)
+        first = (number - 1) * 48 + 1
+        assert f"Projects {first}\u2013{first + len(cards) - 1} of 201" in text(pager)
+        assert bool(pager.css_first("a[rel=next]")) == (number < 5)
+    assert len(names) == len(set(names)) == 201
+    assert not (out / "spring-hack/page/6").exists()
+    assert "Projects (page 2) \u2013 Spring Hack" in text(
+        one(page(out, "spring-hack/page/2/index.html"), "title")
+    )
+    stage = [f"spring-hack/stage/30/page/{n}/index.html" for n in (2, 3)]
+    assert all((out / rel).is_file() for rel in stage)
+    assert len(one(page(out, stage[1]), ".cards").css("li")) == 101 - 96
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert "/spring-hack/page/5/" in sitemap
+
+    (content / "site.yaml").write_text("gallery_size: 0\n", encoding="utf-8")
+    build_site(content, out, base_url="/", jobs=1)
+    assert len(one(page(out, "spring-hack/index.html"), ".cards").css("h3")) == 201
+    assert not (out / "spring-hack/page").exists()
+    assert one(page(out, "spring-hack/index.html"), "body").css_first("nav.gallery-pager") is None

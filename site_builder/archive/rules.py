@@ -38,10 +38,11 @@ POST, ANNOUNCE = "post", "announce"
 """Activity actions written by people: a team's update ("drib", Markdown, on a project) and
 an organiser's announcement (Markdown, to the whole event: its `project` is empty)."""
 
-ACTIVITY, SLIDES, CHALLENGE, STAGE = "activity", "slides", "challenge", "stage"
-"""Folders of an event's own pages (`/<event>/activity/`, `/<event>/challenge/<c>/` ...)."""
+ACTIVITY, SLIDES, CHALLENGE, STAGE, PAGE = "activity", "slides", "challenge", "stage", "page"
+"""Folders of an event's own pages (`/<event>/activity/`, `/<event>/challenge/<c>/`,
+`/<event>/page/2/` for the gallery's second page ...)."""
 
-EVENT_PAGES = frozenset({ACTIVITY, SLIDES, CHALLENGE, STAGE})
+EVENT_PAGES = frozenset({ACTIVITY, SLIDES, CHALLENGE, STAGE, PAGE})
 """Slugs no project may use: its page would be, or sit among, the event's own pages."""
 
 SITE_PAGES = frozenset({"api", "assets", "search", "media", SLIDES, "project", "event"})

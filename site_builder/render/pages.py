@@ -119,6 +119,34 @@ def filters(ctx: RenderContext, e: Event) -> dict[str, Any]:
     }
 
 
+def gallery_pages(cards: int, size: int) -> int:
+    """How many pages a gallery of `cards` fills at `size` cards a page (0: all on one)."""
+    return max(1, -(-cards // size)) if size > 0 else 1
+
+
+def _gallery(
+    ctx: RenderContext, directory: str, items: list[Project], number: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The cards of page `number` of the gallery first shown at `directory`, and, when
+    there are more pages, where this one sits among them."""
+    site, index = ctx.site, ctx.index
+    u = Urls.of(site.config)
+    size = site.config.gallery_size
+    count = gallery_pages(len(items), size)
+    shown = items[(number - 1) * size : number * size] if count > 1 else items
+    cards = [views.card(site, index, u, p) for p in shown]
+    if count == 1:
+        return cards, None
+    first = (number - 1) * size + 1
+    return cards, {
+        "number": number,
+        "links": [u.link(urls.gallery_dir(directory, n)) for n in range(1, count + 1)],
+        "first": first,
+        "last": first + len(shown) - 1,
+        "total": len(items),
+    }
+
+
 def _event_links(ctx: RenderContext, e: Event) -> dict[str, str]:
     u = Urls.of(ctx.site.config)
     return {
@@ -138,6 +166,8 @@ def event_page(ctx: RenderContext, slug: str) -> str:
     e = site.events[slug]
     u = Urls.of(site.config)
     path = urls.page_file(urls.event_dir(slug))
+    teams = index.teams.get(slug, [])
+    projects, pager = _gallery(ctx, urls.event_dir(slug), teams, 1)
     map_url = ""
     if coordinates := e.coordinates():
         lat, lon = coordinates
@@ -161,7 +191,9 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         links=_event_links(ctx, e),
         filters=filters(ctx, e),
         challenges=[views.card(site, index, u, p) for p in index.challenges.get(slug, ())],
-        projects=[views.card(site, index, u, p) for p in index.teams.get(slug, ())],
+        project_count=len(teams),
+        projects=projects,
+        pager=pager,
         announcements=[
             views.activity(site, index, u, a, ctx.markdown)
             for a in index.announcements.get(slug, [])[:LATEST]
@@ -178,26 +210,39 @@ def event_page(ctx: RenderContext, slug: str) -> str:
 
 
 @i18n.in_event_language("slug")
-def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
-    """A static filter: the event's projects in one category (`challenge`) or `stage`."""
+def filter_page(ctx: RenderContext, slug: str, kind: str, key: str, number: int = 1) -> str:
+    """A static filter: the event's projects in one category (`challenge`) or `stage`,
+    or with `kind` "" all of them; page `number` of it when it has more pages."""
     site, index = ctx.site, ctx.index
     e = site.events[slug]
-    u = Urls.of(site.config)
-    if kind == "challenge":
+    if kind == "":
+        items = index.teams.get(slug, [])
+        heading, path = _("Projects"), urls.event_dir(slug)
+        intro = ""
+    elif kind == "challenge":
         category = site.categories[(slug, key)]
         items = index.by_category.get((slug, key), [])
         heading, path = category.name, urls.challenge_dir(slug, key)
         intro = category.description
     else:
-        number = int(key)
-        items = index.by_stage.get((slug, number), [])
-        heading, path = site.stages.label(number, slug), urls.stage_dir(slug, number)
-        intro = site.stages.stage_for(number).description
+        stage = int(key)
+        items = index.by_stage.get((slug, stage), [])
+        heading, path = site.stages.label(stage, slug), urls.stage_dir(slug, stage)
+        intro = site.stages.stage_for(stage).description
+    cards, pager = _gallery(ctx, path, items, number)
+    title = f"{heading} {DASH} {e.name}"
+    if number > 1:
+        title = _(
+            "%(heading)s (page %(number)s) \u2013 %(event)s",
+            heading=heading,
+            number=number,
+            event=e.name,
+        )
     return render_page(
         ctx,
         "filter.html",
-        urls.page_file(path),
-        title=f"{heading} {DASH} {e.name}",
+        urls.page_file(urls.gallery_dir(path, number)),
+        title=title,
         description=intro,
         event=e,
         kind=kind,
@@ -206,7 +251,9 @@ def filter_page(ctx: RenderContext, slug: str, kind: str, key: str) -> str:
         intro=intro,
         links=_event_links(ctx, e),
         filters=filters(ctx, e),
-        items=[views.card(site, index, u, p) for p in items],
+        count=len(items),
+        items=cards,
+        pager=pager,
     )
 
 

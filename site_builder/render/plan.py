@@ -114,22 +114,24 @@ def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
     """An event's page, its filters, timeline, feed, calendar, project pages and decks.
     Outputs name what they render, not what they show: the render records that."""
     e = site.events[slug]
+    size = site.config.gallery_size
     out = [Output(urls.page_file(urls.event_dir(slug)), partial(pages.event_page, slug=slug))]
+    galleries = [("", "", urls.event_dir(slug), len(index.teams.get(slug, ())))]
     for c in index.categories.get(slug, ()):
-        if index.by_category.get((slug, c.slug)):
+        if cards := len(index.by_category.get((slug, c.slug), ())):
+            galleries.append(("challenge", c.slug, urls.challenge_dir(slug, c.slug), cards))
+    for number in sorted(n for (ev, n) in index.by_stage if ev == slug):
+        cards = len(index.by_stage[(slug, number)])
+        galleries.append(("stage", str(number), urls.stage_dir(slug, number), cards))
+    for kind, key, directory, cards in galleries:
+        first = 2 if kind == "" else 1  # the event page is the first page of its gallery
+        for n in range(first, pages.gallery_pages(cards, size) + 1):
             out.append(
                 Output(
-                    urls.page_file(urls.challenge_dir(slug, c.slug)),
-                    partial(pages.filter_page, slug=slug, kind="challenge", key=c.slug),
+                    urls.page_file(urls.gallery_dir(directory, n)),
+                    partial(pages.filter_page, slug=slug, kind=kind, key=key, number=n),
                 )
             )
-    for number in sorted(n for (ev, n) in index.by_stage if ev == slug):
-        out.append(
-            Output(
-                urls.page_file(urls.stage_dir(slug, number)),
-                partial(pages.filter_page, slug=slug, kind="stage", key=str(number)),
-            )
-        )
     out.append(
         Output(urls.page_file(urls.activity_dir(slug)), partial(pages.activity_page, slug=slug))
     )

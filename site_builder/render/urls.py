@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..archive.rules import ACTIVITY, CHALLENGE, SLIDES, STAGE
+from ..archive.rules import ACTIVITY, CHALLENGE, PAGE, SLIDES, STAGE
 from ..config import SiteConfig
 
 
@@ -24,6 +24,12 @@ def challenge_dir(event: str, category: str) -> str:
 
 def stage_dir(event: str, number: int) -> str:
     return f"{event}/{STAGE}/{number}/"
+
+
+def gallery_dir(directory: str, number: int) -> str:
+    """Page `number` of a gallery whose first page is `directory`: the event's or a
+    filter's (`/<event>/page/2/`, `/<event>/stage/30/page/2/`)."""
+    return directory if number == 1 else f"{directory}{PAGE}/{number}/"
 
 
 def activity_dir(event: str) -> str:

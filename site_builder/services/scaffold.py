@@ -182,6 +182,7 @@ SITE_YAML_HEAD = """\
 #   api_url               address of the edit API (`jamdat api`); pages link its edit form
 #   search                false leaves out the static project search (default true)
 #   feed_size             entries in the Atom feeds (default 50)
+#   gallery_size          project cards per page of an event's gallery (default 48, 0: all)
 #   pitch_seconds         countdown per team in the slide decks (default 180)
 #   deck_challenges       false leaves challenges out of the event's slide deck (default true)
 #   sync                  how `jamdat sync` reaches the forges (see the README's "Sync")
