@@ -27,6 +27,7 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
 from ..errors import ContentError
 from ..locales import parse_locale
@@ -169,6 +170,19 @@ def gettext(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for `n` in the current language."""
     return current().ngettext(singular, plural, n)
+
+
+def template_gettext(message: str, **variables: Any) -> Markup:
+    """`_()` in templates: the label in the current language, trusted as markup, with its
+    placeholders filled by escaped values (jinja2's "newstyle" gettext, called directly:
+    its wrapper costs two context calls per label, a fifth of rendering a page)."""
+    return Markup(current().gettext(message)) % variables
+
+
+def template_ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+    """`ngettext()` in templates: the form for `num`, which also fills `%(num)d`."""
+    variables.setdefault("num", num)
+    return Markup(current().ngettext(singular, plural, num)) % variables
 
 
 def _(message: str, **values: Any) -> str:

@@ -102,12 +102,10 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         auto_reload=False,
         cache_size=-1,
-        extensions=["jinja2.ext.i18n"],
     )
     # Labels are written `{{ _("Label") }}`, in the language of the render in progress.
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
-    )
+    env.globals["_"] = env.globals["gettext"] = i18n.template_gettext
+    env.globals["ngettext"] = i18n.template_ngettext
     env.globals["language"] = _Language()
     env.filters["date"] = _date
     env.filters["iso"] = _iso
