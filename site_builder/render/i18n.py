@@ -245,7 +245,18 @@ def format_value(value: datetime | date, fmt: str) -> str:
 def date_range(start: datetime, end: datetime) -> str:
     """An event's dates in the current language (`5-7 June 2023`, `5.-7. Juni 2023`, with
     an en dash), or the day and its hours when it fits in one."""
-    locale = current().locale
+    return _date_range(_wall(start), _wall(end), current().locale)
+
+
+def _wall(moment: datetime) -> datetime:
+    """The clock time a date is written with: a cache key, where two aware datetimes of
+    one instant in different zones are equal but are written differently."""
+    return moment.replace(tzinfo=None)
+
+
+# Every page of an event writes its dates: Babel takes half a millisecond each time.
+@functools.lru_cache(maxsize=4096)
+def _date_range(start: datetime, end: datetime, locale: Locale) -> str:
     if start.date() == end.date():
         hours = f"{format_time(start, 'HH:mm', locale=locale)}{DASH}"
         hours += format_time(end, "HH:mm", locale=locale)
@@ -271,8 +282,11 @@ def _full_month(pattern: str) -> str:
 
 def date_times(start: datetime, end: datetime) -> str:
     """Start and end, each with its day and hour: `23 March 2024 09:00` to `24 March ...`."""
-    locale = current().locale
+    return _date_times(_wall(start), _wall(end), current().locale)
 
+
+@functools.lru_cache(maxsize=4096)
+def _date_times(start: datetime, end: datetime, locale: Locale) -> str:
     def one(moment: datetime) -> str:
         day = format_date(moment, "long", locale=locale)
         return f"{day} {format_time(moment, 'HH:mm', locale=locale)}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from ..model import Event, Project
 from . import i18n, paging, placeholders, search, seo, urls, views
 from .accessible import demote_headings
+from .deps import Memo
 from .i18n import _
 from .outputs import RenderContext
 from .sanitize import absolutize
@@ -119,6 +121,26 @@ def filters(ctx: RenderContext, e: Event) -> dict[str, Any]:
     }
 
 
+_CARDS: Memo[str] = Memo(limit=1_000_000)
+"""Each project's card as drawn in a language: an event page and its filter pages show
+the same cards, and a session's next build redraws only the cards whose records changed."""
+
+
+def cards_html(ctx: RenderContext, items: list[Project]) -> list[str]:
+    """The cards of `items`, drawn by the `card` macro of `_macros.html` (the site's own
+    when it has one), in the language of the page."""
+    u = Urls.of(ctx.site.config)
+    code = i18n.current().code
+
+    def draw(p: Project) -> str:
+        # Read through the context, so the memo knows what the card depends on.
+        record = ctx.site.projects[p.key]
+        card = views.card(ctx.site, ctx.index, u, record)
+        return str(ctx.env.get_template("_macros.html").module.card(card))  # type: ignore[attr-defined]
+
+    return [_CARDS.get((p.event, p.slug, code), ctx.sources, partial(draw, p)) for p in items]
+
+
 def gallery_pages(cards: int, size: int) -> int:
     """How many pages a gallery of `cards` fills at `size` cards a page (0: all on one)."""
     return max(1, -(-cards // size)) if size > 0 else 1
@@ -126,15 +148,14 @@ def gallery_pages(cards: int, size: int) -> int:
 
 def _gallery(
     ctx: RenderContext, directory: str, items: list[Project], number: int
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[str], dict[str, Any] | None]:
     """The cards of page `number` of the gallery first shown at `directory`, and, when
     there are more pages, where this one sits among them."""
-    site, index = ctx.site, ctx.index
-    u = Urls.of(site.config)
-    size = site.config.gallery_size
+    u = Urls.of(ctx.site.config)
+    size = ctx.site.config.gallery_size
     count = gallery_pages(len(items), size)
     shown = items[(number - 1) * size : number * size] if count > 1 else items
-    cards = [views.card(site, index, u, p) for p in shown]
+    cards = cards_html(ctx, shown)
     if count == 1:
         return cards, None
     first = (number - 1) * size + 1
@@ -190,7 +211,7 @@ def event_page(ctx: RenderContext, slug: str) -> str:
         map_url=map_url,
         links=_event_links(ctx, e),
         filters=filters(ctx, e),
-        challenges=[views.card(site, index, u, p) for p in index.challenges.get(slug, ())],
+        challenges=cards_html(ctx, index.challenges.get(slug, [])),
         project_count=len(teams),
         projects=projects,
         pager=pager,
