@@ -295,13 +295,16 @@ def event_package(
     site_url: str,
     complete: bool = False,
     row: ActivityRow = activity_row,
+    projects: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A Dribdat-style data package (0.2.0, inline data) of one event, full content;
     `complete` as in `projects_payload`. `row` makes each activity's row (the site's
-    mirror keeps them encoded from one build to the next)."""
+    mirror keeps them encoded from one build to the next); `projects` are the event's
+    rows of `projects_payload` when they were made already."""
     ev = records.event
     event = ev.slug
-    projects = projects_payload(site, records, site_url, complete)
+    if projects is None:
+        projects = projects_payload(site, records, site_url, complete)
     zone = _zone(site, ev)
     ids = {row["slug"]: row["id"] for row in projects}
     contexts = {

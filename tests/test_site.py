@@ -3,7 +3,9 @@ JSON-LD, sitemap, search index, API mirrors, base URL and fingerprints."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -277,10 +279,16 @@ def test_api_mirrors(sample: Path) -> None:
     assert {e["name"] for e in events["events"]} == {"Spring Hack", "Autumn Jam"}
     api = sample / "api" / "event" / "spring-hack"
     projects = json.loads((api / "projects.json").read_text(encoding="utf-8"))
-    assert "River levels" in {p["name"] for p in projects["projects"]}
-    assert "River levels" in (api / "projects.csv").read_text(encoding="utf-8")
+    (river,) = (p for p in projects["projects"] if p["name"] == "River levels")
+    assert river["longtext"] == "We map rivers.\n\n---\n\nSlide two."
+    # As in Dribdat's own CSV: an excerpt, not the whole pitch (the JSON mirrors carry it).
+    table = list(csv.DictReader(io.StringIO((api / "projects.csv").read_text(encoding="utf-8"))))
+    (row,) = (r for r in table if r["name"] == "River levels")
+    assert "longtext" not in row and "autotext" not in row
+    assert row["excerpt"] == river["longtext"]  # its first 500 characters, as Dribdat writes
     package = json.loads((api / "datapackage.json").read_text(encoding="utf-8"))
-    assert package["resources"]
+    (rows,) = (r["data"] for r in package["resources"] if r["name"] == "projects")
+    assert rows == projects["projects"]
     link = one(page(sample, "spring-hack/index.html"), 'a[href$="datapackage.json"]')
     assert link.attributes["href"] == "/sub/api/event/spring-hack/datapackage.json"
 

@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-ENGINE_VERSION = f"{__version__}/3"
+ENGINE_VERSION = f"{__version__}/4"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"

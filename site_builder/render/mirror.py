@@ -8,6 +8,7 @@ import msgspec
 
 from .. import dribdat
 from ..model import Activity
+from .deps import Memo
 from .index import as_utc
 from .outputs import RenderContext
 
@@ -25,21 +26,40 @@ def events_json(ctx: RenderContext) -> bytes:
     return _json({"events": dribdat.events_payload(ctx.site, ctx.site.config.site_url)})
 
 
+_PAYLOADS: Memo[list[dict[str, Any]]] = Memo(limit=8)
+"""Each event's project rows, made once for its three mirrors (JSON, CSV, data package),
+which the plan lists one after the other; a few events' worth, as the rows hold pitches."""
+
+
 def _projects(ctx: RenderContext, slug: str) -> list[dict[str, Any]]:
-    return dribdat.projects_payload(ctx.site, ctx.index.records[slug], ctx.site.config.site_url)
+    def make() -> list[dict[str, Any]]:
+        return dribdat.projects_payload(ctx.site, ctx.index.records[slug], ctx.site.config.site_url)
+
+    return _PAYLOADS.get(slug, ctx.sources, make)
 
 
 def projects_json(ctx: RenderContext, slug: str) -> bytes:
     return _json({"projects": _projects(ctx, slug)})
 
 
+CSV_LEFT_OUT = ("longtext", "autotext")
+"""Whole pitches and READMEs stay out of the CSV, as in Dribdat's own `projects.csv`: a
+spreadsheet cuts a cell at 32,767 characters, and they made the file ten times larger.
+The JSON mirror and the data package carry them."""
+
+
 def projects_csv(ctx: RenderContext, slug: str) -> str:
-    return dribdat.projects_csv(_projects(ctx, slug))
+    rows = [{k: v for k, v in row.items() if k not in CSV_LEFT_OUT} for row in _projects(ctx, slug)]
+    return dribdat.projects_csv(rows)
 
 
 def datapackage(ctx: RenderContext, slug: str) -> bytes:
     package = dribdat.event_package(
-        ctx.site, ctx.index.records[slug], ctx.site.config.site_url, row=_encoded_row
+        ctx.site,
+        ctx.index.records[slug],
+        ctx.site.config.site_url,
+        row=_encoded_row,
+        projects=_projects(ctx, slug),
     )
     return _json(package)
 
