@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import jinja2
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 DASH = "\u2013"
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def catalog_name(lang: str) -> str:
@@ -55,12 +56,24 @@ class Language:
     keys: tuple[str, ...] = field(default=())
     noted: deps.Recorder | None = field(default=None, repr=False)
     """The recording last told that it read the catalog: a page reads dozens of labels."""
+    made: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Sets of labels made once in this language (see `made_once`)."""
 
     def _note(self) -> None:
         recorder = deps.active()
         if recorder is not self.noted:
             deps.read_all(self.keys)
             self.noted = recorder
+
+    def made_once(self, name: str, make: Callable[[], T]) -> T:
+        """What `make` writes from this language's labels (e.g. a script's labels as JSON),
+        made on first use and noted as read like any label: every deck page carries the
+        same ones."""
+        self._note()
+        found = self.made.get(name)
+        if found is None:
+            found = self.made[name] = make()
+        return cast(T, found)
 
     def gettext(self, message: str) -> str:
         self._note()

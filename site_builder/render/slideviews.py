@@ -8,10 +8,12 @@ from functools import lru_cache
 from html import escape
 
 import segno
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from ..model import Event, Project, Site
-from . import urls, views
+from . import i18n, urls, views
+from .i18n import _
 from .index import SiteIndex, is_challenge
 from .urls import Urls
 
@@ -131,3 +133,39 @@ def deck_event(site: Site, index: SiteIndex, e: Event, *, qr: bool) -> DeckEvent
         address=address,
         qr=qr_svg(address) if qr and address else Markup(""),
     )
+
+
+def _deck_labels() -> Markup:
+    labels = {
+        "Slide {label}": _("Slide %(label)s", label="{label}"),
+        "Time is up: {time}": _("Time is up: %(time)s", time="{time}"),
+        "Time left: {time}": _("Time left: %(time)s", time="{time}"),
+        "Time is up": _("Time is up"),
+        "Timer running": _("Timer running"),
+        "Timer paused": _("Timer paused"),
+        "Screen black: press b to show the slides": _("Screen black: press b to show the slides"),
+        "Slides shown": _("Slides shown"),
+        "The browser blocked the presenter window: allow pop-ups for this page": _(
+            "The browser blocked the presenter window: allow pop-ups for this page"
+        ),
+        "Presenter view": _("Presenter view"),
+        "Current slide": _("Current slide"),
+        "Next slide": _("Next slide"),
+        "Speaker notes": _("Speaker notes"),
+        "Start or pause the countdown (t)": _("Start or pause the countdown (t)"),
+        "Presenter: {title}": _("Presenter: %(title)s", title="{title}"),
+        "End of the deck": _("End of the deck"),
+        "No notes for this slide.": _("No notes for this slide."),
+        "Slide {n} of {total}": _("Slide %(n)s of %(total)s", n="{n}", total="{total}"),
+        "screen black (b)": _("screen black (b)"),
+        "Full screen is not available here": _("Full screen is not available here"),
+        "Go to slide {n}": _("Go to slide %(n)s", n="{n}"),
+    }
+    return htmlsafe_json_dumps(labels, sort_keys=True)
+
+
+def deck_labels() -> Markup:
+    """What slides.js says, by its English words (`{name}` marks where a value goes), as a
+    deck's `data-labels` JSON (a strict CSP allows no inline script, not even a JSON
+    block); the same on every deck of a language, so written once per language."""
+    return i18n.current().made_once("deck_labels", _deck_labels)

@@ -111,11 +111,13 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
     env.filters["iso"] = _iso
     env.filters["outbound"] = outbound
     from .assets import AssetLinks
+    from .slideviews import deck_labels
     from .views import kind_label, live_labels
 
     env.globals["asset"] = AssetLinks(dirs)
     env.globals["kind_label"] = kind_label
     env.globals["live_labels"] = live_labels
+    env.globals["deck_labels"] = deck_labels
     return env
 
 
