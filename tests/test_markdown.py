@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from markdown_it.common.normalize_url import normalizeLink
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
 from site_builder.model import Site
 from site_builder.render.build import build_site
-from site_builder.render.markdown import normalize_link, render_markdown
+from site_builder.render.markdown import render_markdown
 from site_builder.render.sanitize import absolutize, sanitize_html
 
 EVIL = (
@@ -147,17 +144,3 @@ def test_evil_pitch_is_harmless_on_the_project_page(
     assert not [a for a in tree.css("a") if "javascript" in (a.attributes.get("href") or "")]
     assert one(tree, "h1").text() == "River levels"
     assert one(pitch, "h2").text() == "Plan"
-
-
-@settings(max_examples=1500, deadline=None)
-@given(
-    scheme=st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "//", ""]),
-    host=st.text(alphabet="aZ09.-_äß", max_size=20),
-    port=st.sampled_from(["", ":", ":8080", ":123456"]),
-    rest=st.text(alphabet="aZ09;/?:@&=+$,-_.!~*'()#%[] \\é", max_size=30),
-)
-def test_link_normalization_shortcut_agrees_with_markdown_it(
-    scheme: str, host: str, port: str, rest: str
-) -> None:
-    url = scheme + host + port + rest
-    assert normalize_link(url) == normalizeLink(url)
