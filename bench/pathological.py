@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
 from site_builder.archive import textlimits  # noqa: E402
+from site_builder.config import SiteConfig  # noqa: E402
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 
@@ -98,7 +99,9 @@ class _Ctx:
 
     def __init__(self, text_html: dict[str, str]) -> None:
         self.cache = text_html
-        self.site = SimpleNamespace(events={"e": SimpleNamespace(legacy_url="")})
+        self.site = SimpleNamespace(
+            events={"e": SimpleNamespace(legacy_url="")}, config=SiteConfig()
+        )
 
     def markdown(self, text: str) -> str:
         html = self.cache.get(text)
@@ -121,7 +124,7 @@ def stages(text: str) -> dict[str, float]:
     times["finish"], raw = _timed(lambda: markdown._finish(raw))
     times["sanitize"], html = _timed(lambda: sanitize_html(raw))
     ctx = _Ctx({text: html})
-    project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+    project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
     card = SimpleNamespace(name="Project", links=[])
     times["slides"], _ = _timed(lambda: slides._cut_pitch(ctx, project, card))  # type: ignore[arg-type]
     times["plain text"], _ = _timed(lambda: (views.plain_words(text), views.plain_words(text, 30)))
@@ -137,7 +140,7 @@ def cpu_time(text: str) -> float:
         raw = markdown._engine().render(markdown.bound_nesting(text), xhtml=False)
         html = sanitize_html(markdown._finish(raw))
         ctx = _Ctx({text: html})
-        project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+        project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
         card = SimpleNamespace(name="Project", links=[])
         slides._cut_pitch(ctx, project, card)  # type: ignore[arg-type]
         views.plain_words(text)
