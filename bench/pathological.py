@@ -4,8 +4,8 @@ a whole `jamdat build` of a small archive whose one pitch is that text.
     python bench/pathological.py [--only NAME ...] [--no-build] [--build-timeout S]
     python bench/pathological.py --sizes 25000 50000 100000 [--only NAME ...]
 
-Stages: `markdown` (markdown-it, heading ids excluded), `heading ids` (the core rule that
-gives headings their ids), `sanitize`, `slides` (cutting the rendered pitch into slides),
+Stages: `markdown` (markdown-it-pyrs), `finish` (heading ids, alignment classes and task
+boxes, on the engine's HTML), `sanitize`, `slides` (cutting the rendered pitch into slides),
 `plain text` (search index and page descriptions). Every text is what a participant may
 put in a pitch, an event text, an activity post or a synced README.
 
@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
 from site_builder.archive import textlimits  # noqa: E402
+from site_builder.config import SiteConfig  # noqa: E402
 from site_builder.render import markdown, slides, views  # noqa: E402
 from site_builder.render.sanitize import sanitize_html  # noqa: E402
 
@@ -98,7 +99,9 @@ class _Ctx:
 
     def __init__(self, text_html: dict[str, str]) -> None:
         self.cache = text_html
-        self.site = SimpleNamespace(events={"e": SimpleNamespace(legacy_url="")})
+        self.site = SimpleNamespace(
+            events={"e": SimpleNamespace(legacy_url="")}, config=SiteConfig()
+        )
 
     def markdown(self, text: str) -> str:
         html = self.cache.get(text)
@@ -113,40 +116,15 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
-def _heading_rule(md: Any) -> tuple[str, Callable[[Any], None]] | None:
-    for rule in md.core.ruler.__rules__:
-        if rule.name in ("anchor", "heading_ids"):
-            return rule.name, rule.fn
-    return None
-
-
 def stages(text: str) -> dict[str, float]:
     """Seconds per stage of rendering one text."""
-    md = markdown._parser()
-    from markdown_it.rules_core import StateCore
-
-    found = _heading_rule(md)
     times: dict[str, float] = {}
-    prepare = getattr(markdown, "bound_markdown", None)
-    if prepare is not None:
-        times["bound"], text = _timed(lambda: prepare(text))
-    if found is not None:
-        name, rule = found
-        md.disable(name)
-        try:
-            times["markdown"], tokens = _timed(lambda: md.parse(text))
-        finally:
-            md.enable(name)
-        state = StateCore(text, md, {})
-        state.tokens = tokens
-        times["heading ids"], _ = _timed(lambda: rule(state))
-        t, raw = _timed(lambda: md.renderer.render(tokens, md.options, {}))
-        times["markdown"] += t
-    else:
-        times["markdown"], raw = _timed(lambda: md.render(text))
+    times["bound"], text = _timed(lambda: markdown.bound_markdown(text))
+    times["markdown"], raw = _timed(lambda: markdown._engine().render(text, xhtml=False))
+    times["finish"], raw = _timed(lambda: markdown._finish(raw))
     times["sanitize"], html = _timed(lambda: sanitize_html(raw))
     ctx = _Ctx({text: html})
-    project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+    project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
     card = SimpleNamespace(name="Project", links=[])
     times["slides"], _ = _timed(lambda: slides._cut_pitch(ctx, project, card))  # type: ignore[arg-type]
     times["plain text"], _ = _timed(lambda: (views.plain_words(text), views.plain_words(text, 30)))
@@ -159,9 +137,10 @@ def cpu_time(text: str) -> float:
     best = float("inf")
     for _ in range(2):
         start = time.process_time()
-        html = sanitize_html(markdown._parser().render(text))
+        raw = markdown._engine().render(markdown.bound_nesting(text), xhtml=False)
+        html = sanitize_html(markdown._finish(raw))
         ctx = _Ctx({text: html})
-        project = SimpleNamespace(pitch=text, legacy_url="", event="e")
+        project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
         card = SimpleNamespace(name="Project", links=[])
         slides._cut_pitch(ctx, project, card)  # type: ignore[arg-type]
         views.plain_words(text)
@@ -211,7 +190,7 @@ def main() -> None:
     if args.sizes:
         by_size(args.only, args.sizes)
         return
-    cols = ["bound", "markdown", "heading ids", "sanitize", "slides", "plain text"]
+    cols = ["bound", "markdown", "finish", "sanitize", "slides", "plain text"]
     print(f"{'text':28} {'KB':>6} " + " ".join(f"{c:>11}" for c in cols) + f" {'build':>8}")
     for name, text in texts().items():
         if args.only and not any(o in name for o in args.only):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from markdown_it.common.normalize_url import normalizeLink
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 
+from site_builder.archive.textlimits import MAX_MARKDOWN_NESTING
 from site_builder.model import Site
 from site_builder.render.build import build_site
-from site_builder.render.markdown import normalize_link, render_markdown
+from site_builder.render.markdown import render_markdown
 from site_builder.render.sanitize import absolutize, sanitize_html
 
 EVIL = (
@@ -149,15 +149,36 @@ def test_evil_pitch_is_harmless_on_the_project_page(
     assert one(pitch, "h2").text() == "Plan"
 
 
-@settings(max_examples=1500, deadline=None)
-@given(
-    scheme=st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "//", ""]),
-    host=st.text(alphabet="aZ09.-_äß", max_size=20),
-    port=st.sampled_from(["", ":", ":8080", ":123456"]),
-    rest=st.text(alphabet="aZ09;/?:@&=+$,-_.!~*'()#%[] \\é", max_size=30),
-)
-def test_link_normalization_shortcut_agrees_with_markdown_it(
-    scheme: str, host: str, port: str, rest: str
-) -> None:
-    url = scheme + host + port + rest
-    assert normalize_link(url) == normalizeLink(url)
+def test_markers_nested_beyond_the_limit_are_text() -> None:
+    quotes = parse(render_markdown("> " * 30 + "deep"))
+    assert len(quotes.css("blockquote")) == MAX_MARKDOWN_NESTING
+    assert "> " * 9 + "> deep" in quotes.text()
+    ordered = parse(render_markdown("1. " * 25 + "x"))
+    assert len(ordered.css("ol")) == MAX_MARKDOWN_NESTING
+    assert "1. 1. 1. 1. 1. x" in ordered.text() and "\\" not in ordered.text()
+    assert parse(render_markdown("- " * 30)).css("hr"), "a thematic break stays one"
+    assert parse(render_markdown("> " + "- " * 30)).css("blockquote > hr")
+
+
+_NESTED = """
+import threading
+from site_builder.render.markdown import render_markdown
+threading.stack_size(1 << 20)
+texts = ["- " * 19_999 + "x", "> " * 19_999 + "x", "1. " * 13_000 + "x", ">" * 39_999 + "x"]
+done = []
+worker = threading.Thread(target=lambda: done.extend(render_markdown(t) for t in texts))
+worker.start()
+worker.join()
+print(len(done))
+"""
+
+
+def test_deep_nesting_renders_on_a_small_stack() -> None:
+    """The engine follows nested quotes and list items by recursion, without a limit:
+    20,000 of them, which fit in a text, overflowed a thread's stack and killed the
+    process. (In a child process, so that a crash fails only this test.)"""
+    done = subprocess.run(
+        [sys.executable, "-c", _NESTED], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "4"

@@ -484,9 +484,8 @@ def _libraries() -> list[tuple[str, int, int]]:
     for name in (
         "jinja2",
         "markupsafe",
-        "markdown_it",
-        "mdit_py_plugins",
-        "linkify_it",
+        "markdown_it_pyrs",
+        "selectolax",
         "nh3",
         "minify_html",
         "babel",

@@ -1,59 +1,105 @@
 """Markdown to safe HTML: CommonMark plus tables, strikethrough, autolinks, task lists
-and heading anchors; raw HTML is allowed and then sanitized."""
+and heading anchors, by markdown-it-pyrs (markdown-it's Rust port, about ten times faster
+than markdown-it-py with the same rules); raw HTML is allowed and then sanitized."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-from linkify_it import LinkifyIt
-from markdown_it import MarkdownIt
-from markdown_it.common.normalize_url import normalizeLink
-from markdown_it.rules_core import StateCore
+from markdown_it_pyrs import MarkdownIt, Node
+from selectolax.lexbor import LexborHTMLParser
 
 from ..archive import textlimits
 from .accessible import accessible
+from .nesting import flatten_deep
 from .sanitize import sanitize_html
-from .tasklists import task_lists
 
 
-class _Linkify(LinkifyIt):  # type: ignore[misc]
-    """linkify-it behind a substring check: most text has no bare link, and linkify-it's
-    regexes, run on every paragraph, cost as much as parsing the whole document. The
-    paragraph-level `pretest` is only the substring check (a Markdown link's target
-    would trigger the regex for nothing); each text node still gets the full `test`."""
+@lru_cache(maxsize=1)
+def _engine() -> MarkdownIt:
+    """CommonMark with raw HTML, GFM tables, strikethrough and task lists; `https://`,
+    `www.` and e-mail addresses become links, bare domains (`example.org`) do not, as on
+    GitHub."""
+    return MarkdownIt("commonmark").enable_many(
+        ["table", "strikethrough", "linkify", "autolink_ext", "tasklist"]
+    )
 
-    @staticmethod
-    def _maybe(text: str) -> bool:
-        return "://" in text or "www." in text or "@" in text
 
-    def pretest(self, text: str) -> bool:
-        return self._maybe(text)
+_MARKER = r"[ \t]*+(>|[-+*](?=[ \t]|$)|[0-9]{1,9}[.)](?=[ \t]|$))"
+_CONTAINERS = re.compile(f"^(?>{_MARKER}){{{textlimits.MAX_MARKDOWN_NESTING}}}", re.M)
+"""A line that opens `MAX_MARKDOWN_NESTING` block containers (quotes, list items) or more."""
 
-    def test(self, text: str) -> bool:
-        return self._maybe(text) and bool(super().test(text))
+_NEXT_MARKER = re.compile(_MARKER)
+
+
+def _in_break(line: str, at: int) -> bool:
+    """Whether `line[at]` is part of the thematic break (`- - -`, `***`) the line ends
+    with: a break opens no container, so its marks must not be escaped."""
+    mark = line[at]
+    if mark not in ("-", "*"):
+        return False
+    start = len(line.rstrip(mark + " \t"))
+    return start <= at and line.count(mark, start) >= 3
+
+
+def bound_nesting(text: str) -> str:
+    """The text with the container markers beyond `MAX_MARKDOWN_NESTING` on a line escaped,
+    so shown as text. The engine follows nested quotes and lists by recursion without a
+    limit: 25,000 nested list items overflow its stack and kill the process."""
+    if not _CONTAINERS.search(text):
+        return text
+    out: list[str] = []
+    done = 0
+    for line in _CONTAINERS.finditer(text):
+        end = text.find("\n", line.end())
+        end = len(text) if end < 0 else end
+        marker = _NEXT_MARKER.match(text, line.end(), end)
+        if marker is None or _in_break(text[line.start() : end], marker.start(1) - line.start()):
+            continue
+        at = marker.end(1) - 1  # `1.` is escaped as `1\.`: a backslash before a digit stays
+        out.append(text[done:at])
+        out.append("\\")
+        done = at
+    out.append(text[done:])
+    return "".join(out)
+
+
+def markdown_tree(text: str) -> Node:
+    """The engine's syntax tree of a Markdown text (nesting bounded as for rendering)."""
+    return _engine().tree(bound_nesting(text))
+
+
+def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
+    """The text, or its first `limit` characters (to the last line break) and a note: what
+    `validate` refuses may still reach a build, and must not take minutes to render."""
+    if len(text) <= limit:
+        return bound_nesting(text)
+    head = text[:limit]
+    newline = head.rfind("\n")
+    if newline > limit // 2:
+        head = head[:newline]
+    note = f"*This text is longer than {limit:,} characters and was cut here.*"
+    return f"{bound_nesting(head.rstrip())}\n\n{note}"
 
 
 _NOT_IN_SLUG = re.compile(r"[^\w\u4e00-\u9fff\- ]")
+_HEADINGS = "h1, h2, h3, h4, h5, h6"
+_ALIGNED = 'style="text-align:'
+_TASKS = 'class="contains-task-list"'
 
 
-def _heading_ids(state: StateCore) -> None:
+def _heading_ids(root: LexborHTMLParser) -> None:
     """An id on every heading, GitHub-style: its text slugified, then `-1`, `-2` ... for
-    repeats. Each slug's next free number is remembered, so 10,000 identical headings cost
-    10,000 steps, not 50 million (mdit-py-plugins' anchors tries every number again)."""
-    tokens = state.tokens
-    taken = {
-        str(given)
-        for token in tokens
-        if token.type == "heading_open" and (given := token.attrGet("id"))
-    }
+    repeats; ids a heading already has are kept and never given again. Each slug's next
+    free number is remembered, so 10,000 identical headings cost 10,000 steps."""
+    headings = root.css(_HEADINGS)
+    taken = {given for h in headings if (given := h.attributes.get("id"))}
     tried: dict[str, int] = {}
-    for i, token in enumerate(tokens):
-        if token.type != "heading_open" or token.attrGet("id"):
+    for heading in headings:
+        if heading.attributes.get("id"):
             continue
-        children = tokens[i + 1].children or []
-        title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
-        base = _NOT_IN_SLUG.sub("", title.lower().replace(" ", "-"))
+        base = _NOT_IN_SLUG.sub("", heading.text(deep=True).lower().replace(" ", "-"))
         n = tried.get(base, 0)
         slug = f"{base}-{n}" if n else base
         while slug in taken:
@@ -61,55 +107,53 @@ def _heading_ids(state: StateCore) -> None:
             slug = f"{base}-{n}"
         tried[base] = n + 1
         taken.add(slug)
-        token.attrSet("id", slug)
+        heading.attrs["id"] = slug
 
 
-def _align_classes(state: StateCore) -> None:
+def _align_classes(root: LexborHTMLParser) -> None:
     """Table column alignment as a class (`align-right`), not a style attribute: pages
     carry no inline styles, so the site's CSP can forbid them."""
-    for token in state.tokens:
-        if token.type in ("th_open", "td_open"):
-            style = str(token.attrs.pop("style", ""))
-            if style.startswith("text-align:"):
-                token.attrSet("class", "align-" + style.removeprefix("text-align:"))
+    for cell in root.css("th[style], td[style]"):
+        style = cell.attributes.get("style") or ""
+        if style.startswith("text-align:"):
+            del cell.attrs["style"]
+            cell.attrs["class"] = "align-" + style.removeprefix("text-align:")
 
 
-_PLAIN_URL = re.compile(
-    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*)?\Z"
-)
-"""http(s) URLs that markdown-it's `normalizeLink` returns unchanged: an ASCII host name
-and only characters it never encodes (tests/test_markdown.py checks the two agree)."""
+def _boxes_in_paragraphs(root: LexborHTMLParser) -> None:
+    """A loose task item's checkbox moved into its paragraph, as GitHub has it: the engine
+    puts it before the paragraph, which shows it on a line of its own."""
+    for box in root.css("li.task-list-item > input"):
+        after = box.next
+        while after is not None and after.tag == "-text" and not (after.text_content or "").strip():
+            after = after.next
+        if after is None or after.tag != "p":
+            continue
+        first = after.first_child
+        if first is None:
+            after.insert_child(box)
+        else:
+            first.insert_before(box)
+        box.decompose()
 
 
-def normalize_link(url: str) -> str:
-    """markdown-it's link normalization, skipped for URLs it would return unchanged:
-    parsing and re-encoding every link costs a tenth of rendering a typical pitch."""
-    return url if _PLAIN_URL.match(url) else normalizeLink(url)
-
-
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
-    md.options["maxNesting"] = textlimits.MAX_MARKDOWN_NESTING
-    md.enable(["table", "strikethrough", "linkify"])
-    md.linkify = _Linkify()
-    md.normalizeLink = normalize_link  # type: ignore[method-assign]
-    md.use(task_lists)
-    md.core.ruler.push("heading_ids", _heading_ids)
-    md.core.ruler.push("align_classes", _align_classes)
-    return md
-
-
-def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
-    """The text, or its first `limit` characters (to the last line break) and a note: what
-    `validate` refuses may still reach a build, and must not take minutes to render."""
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    newline = head.rfind("\n")
-    if newline > limit // 2:
-        head = head[:newline]
-    return f"{head.rstrip()}\n\n*This text is longer than {limit:,} characters and was cut here.*"
+def _finish(html: str) -> str:
+    """The engine's HTML with heading ids, alignment classes and loose task items as
+    GitHub has them; parsed only when it has any of these, and nested no deeper than the
+    sanitizer would keep it, so the parser's work stays bounded."""
+    headings, aligned, tasks = "<h" in html, _ALIGNED in html, _TASKS in html
+    if not (headings or aligned or tasks):
+        return html
+    # Parsed as the content of <body>, so that a leading <title> or <meta> stays in it.
+    tree = LexborHTMLParser("<body>" + flatten_deep(html, textlimits.MAX_HTML_DEPTH))
+    if headings:
+        _heading_ids(tree)
+    if aligned:
+        _align_classes(tree)
+    if tasks:
+        _boxes_in_paragraphs(tree)
+    body = tree.body
+    return str(body.inner_html or "") if body is not None else html
 
 
 def render_markdown(text: str) -> str:
@@ -117,4 +161,5 @@ def render_markdown(text: str) -> str:
     its own h1); pure, so results can be cached by content hash."""
     if not text.strip():
         return ""
-    return accessible(sanitize_html(_parser().render(bound_markdown(text))))
+    html = _engine().render(bound_markdown(text), xhtml=False)
+    return accessible(sanitize_html(_finish(html)))

@@ -70,7 +70,7 @@ def renderer_version(module: ModuleType) -> str:
         source = getattr(used, "__file__", None)
         if source:
             h.update(Path(source).read_bytes())
-    for dist in ("markdown-it-py", "mdit-py-plugins", "linkify-it-py", "nh3", "selectolax"):
+    for dist in ("markdown-it-pyrs", "nh3", "selectolax"):
         try:
             h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
         except importlib.metadata.PackageNotFoundError:

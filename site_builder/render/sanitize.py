@@ -52,7 +52,9 @@ _URL_ATTRIBUTES = {"href", "src", "srcset", "cite"}
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:
     """Keep `data:` URLs only for images; keep only language, task-list and alignment
-    classes."""
+    classes; spell a checked box one way (`checked="checked"`), whoever wrote it."""
+    if attribute == "checked":
+        return "checked"
     if attribute in _URL_ATTRIBUTES and value.strip().lower().startswith("data:"):
         ok = tag in ("img", "source") and value.strip().lower().startswith("data:image/")
         return value if ok else None

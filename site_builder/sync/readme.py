@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from markdown_it import MarkdownIt
+from markdown_it_pyrs import Node
 
 from ..archive.textlimits import MAX_TEXT_CHARS
+from ..render.markdown import markdown_tree
 from .providers.base import Readme
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -148,17 +149,24 @@ def first_paragraph(text: str, limit: int = _SUMMARY_CHARS) -> str:
     """The first top-level paragraph of a Markdown text that is prose, as plain text: what
     a README says a project is. Headings, HTML, lists, code and paragraphs of only
     badges or images are passed over; only the first `MAX_TEXT_CHARS` are read."""
-    tokens = MarkdownIt("commonmark").parse(text[:MAX_TEXT_CHARS])
-    for i, token in enumerate(tokens[:-1]):
-        if token.type != "paragraph_open" or token.level != 0:
+    for node in markdown_tree(text[:MAX_TEXT_CHARS]).children:
+        if node.name != "paragraph":
             continue
         words: list[str] = []
-        for child in tokens[i + 1].children or []:
-            if child.type in ("text", "code_inline"):
-                words.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                words.append(" ")
+        _words(node, words)
         plain = " ".join("".join(words).split())
         if _WORDS.search(plain):
             return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
     return ""
+
+
+def _words(node: Node, out: list[str]) -> None:
+    """The text of an inline node, line breaks as spaces; images and raw HTML left out
+    (the engine bounds inline nesting, so the recursion is shallow)."""
+    for child in node.children:
+        if child.name in ("text", "text_special"):
+            out.append(str(child.meta.get("content", "")))
+        elif child.name in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.name not in ("image", "html_inline"):
+            _words(child, out)
