@@ -1,22 +1,26 @@
-"""Benchmark the build: cold, no-op, one pitch edited, one event renamed; Hugo alongside.
+"""Benchmark the build against the issue's targets; Hugo alongside, with and without decks.
 
 Run from the repository root:  python bench/bench.py --events 100 --projects 100
-Every build runs as a `python -m site_builder.cli build` child process; its wall time and
-peak memory (ru_maxrss from wait4, the largest of it and its worker processes) are shown.
-Cold builds and Hugo's builds alternate for `--rounds` rounds and the fastest of each are
-compared (as timeit does: on a shared machine noise only ever adds time), so a slow
-minute weighs on neither side.
+(`--compare` then runs three times as many events too and prints how each row scales).
+Every build runs as a child process; each row shows its wall time, its CPU time (user+sys
+from wait4, which counts the worker processes the child waited for), the peak of the summed
+PSS of the child and all its descendants (sampled every 20 ms, so a peak shorter than that
+can be missed) and the ru_maxrss of the largest single process. Each round runs every
+Jamdat row and both Hugo builds in turn, and the fastest of the rounds is shown (as timeit
+does: on a shared machine noise only ever adds time), so a slow minute weighs on no side.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,15 +30,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 from corpus import generate  # noqa: E402
 
 from site_builder import archive  # noqa: E402
+from site_builder.archive import txn  # noqa: E402
+
+SAMPLE_EVERY = 0.02
+MARKDOWN_CACHE = "markdown.sqlite"
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One measured child process."""
+    """One measured child process (or, for the warm session, one rebuild inside it)."""
 
     name: str
     seconds: float
-    peak_mb: float
+    cpu: float
+    pss_mb: float
+    maxrss_mb: float
     output: str
 
 
@@ -46,25 +56,82 @@ def settle() -> None:
     time.sleep(1.0)
 
 
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it, from /proc/<pid>/task/<tid>/children."""
+    found, i = [pid], 0
+    while i < len(found):
+        task = f"/proc/{found[i]}/task"
+        i += 1
+        try:
+            tids = os.listdir(task)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"{task}/{tid}/children") as f:
+                    found += [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+    return found
+
+
+def pss_kb(pid: int) -> int:
+    """Proportional set size of one process: shared pages (a forked worker's copy-on-write
+    memory) count once across the tree, not once per process as RSS does."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed PSS of a process tree until stopped; keeps the peak (kB)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak = pid, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, sum(pss_kb(p) for p in descendants(self.pid)))
+            self.done.wait(SAMPLE_EVERY)
+
+
 def run(name: str, argv: list[str], cwd: Path = ROOT) -> Run:
-    """Run a command, returning wall time and peak memory of it and its children."""
+    """Run a command: wall and CPU time, tree PSS peak and largest ru_maxrss."""
     settle()
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    memory = TreeMemory(proc.pid)
+    memory.start()
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    memory.done.set()
+    memory.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{name} failed ({proc.returncode}):\n{output}")
-    return Run(name, seconds, usage.ru_maxrss / 1024, output.strip())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(name, seconds, cpu, memory.peak / 1024, usage.ru_maxrss / 1024, output.strip())
 
 
-HUGO_PAGES = "hugo: project and event pages only"
-HUGO_WITH_DECKS = "hugo: the same pages (with decks)"
+COLD = "cold build, empty caches"
+CACHED = "cold build, Markdown cached"
+NOOP = "no-op rebuild"
+EDIT = "one pitch edited, fresh process"
+WARM = "one pitch edited, warm session"
+RENAME = "one event renamed"
+HUGO_PAGES = "hugo: the same pages, no decks"
+HUGO_WITH_DECKS = "hugo: the same pages with decks"
 
 
 def fastest(runs: list[Run]) -> Run:
@@ -79,9 +146,27 @@ def build(name: str, content: Path, out: Path, jobs: int | None) -> Run:
     return run(name, argv)
 
 
-def edit_pitch(content: Path) -> None:
+def clear_caches(content: Path, keep_markdown: bool) -> None:
+    """Remove the build state and caches of `content/.jamdat/` (the Markdown cache too
+    unless `keep_markdown`), keeping the archive's own transaction records."""
+    state = archive.state_dir(content)
+    if not state.is_dir():
+        return
+    for entry in state.iterdir():
+        if entry.name in (txn.TOKEN, txn.STAGING, txn.LOCK, txn.JOURNAL):
+            continue
+        if keep_markdown and entry.name.startswith(MARKDOWN_CACHE):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def edit_pitch(content: Path, n: int) -> None:
     site = archive.load(content)
-    project = sorted(site.projects.values(), key=lambda p: p.key)[len(site.projects) // 2]
+    projects = sorted(site.projects.values(), key=lambda p: p.key)
+    project = projects[(len(projects) // 2 + n) % len(projects)]
     project.pitch += "\n\nEdited: one more paragraph with a [link](https://example.org/)."
     archive.save(content, site, read=archive.snapshot(content))
 
@@ -93,21 +178,46 @@ def rename_event(content: Path) -> None:
     archive.save(content, site, read=archive.snapshot(content))
 
 
-def warm_edits(content: Path, out: Path) -> None:
+def warm_edits(content: Path, out: Path, edits: int) -> None:
     """Child process: a build session as `jamdat serve` and the edit API keep it; a pitch is
-    saved twice (as an editor would) and the second, warm rebuild's summary is printed."""
+    saved `edits` + 1 times (as an editor would), and the fastest of the rebuilds after the
+    first is printed with its CPU time, then its summary."""
     from site_builder.render.build import BuildSession
 
     session = BuildSession(content, out, long_lived=True)
     session.build()
-    pitch = sorted((content / "projects").glob("*/*.md"))[
-        len(list((content / "projects").glob("*/*.md"))) // 3
-    ]
-    for n in (1, 2):
+    pitches = sorted((content / "projects").glob("*/*.md"))
+    pitch = pitches[len(pitches) // 3]
+    best: tuple[float, float, str] | None = None
+    for n in range(edits + 1):
         with pitch.open("a", encoding="utf-8") as f:
             f.write(f"\nSaved again ({n}).\n")
+        start, cpu = time.perf_counter(), _cpu()
         report = session.build()
-    print(report.summary())
+        took = (time.perf_counter() - start, _cpu() - cpu, report.summary())
+        if n and (best is None or took[0] < best[0]):
+            best = took
+    assert best is not None
+    print(f"warm rebuild: {best[0]:.4f} {best[1]:.4f}")
+    print(best[2])
+
+
+def _cpu() -> float:
+    """User+sys time of this process and the children it waited for."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def warm_run(content: Path, out: Path, edits: int) -> Run:
+    """The warm-session row: one rebuild's wall and CPU time, the whole session's memory."""
+    argv = [sys.executable, __file__, "--warm-child", str(content), str(out), str(edits)]
+    child = run(WARM, argv)
+    line = next(x for x in child.output.splitlines() if x.startswith("warm rebuild: "))
+    seconds, cpu = (float(x) for x in line.split()[2:4])
+    return replace(child, seconds=seconds, cpu=cpu)
 
 
 HUGO_SINGLE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -177,34 +287,115 @@ def hugo_site(content: Path, root: Path, decks: bool) -> None:
         )
 
 
-def clone_cost(out: Path) -> float:
-    """Seconds to hardlink-clone `out` and remove the clone (the cost the engine avoids)."""
-    clone = out.parent / f".{out.name}.clone"
-    start = time.perf_counter()
-    for folder, _dirs, files in os.walk(out):
-        target = clone / os.path.relpath(folder, out)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            os.link(os.path.join(folder, name), target / name)
-    shutil.rmtree(clone)
-    return time.perf_counter() - start
+def summary(output: str) -> str:
+    """The build's summary line ('public: cold build of 22579 files: ...'); warnings
+    may follow it."""
+    return next((x for x in reversed(output.splitlines()) if " build of " in x), "")
 
 
 def internal(output: str) -> str:
     """The build's own time from its summary line (the rest is interpreter start-up)."""
-    line = output.splitlines()[-1] if output else ""
-    if " files: " not in line or "s (" not in line:
+    line = summary(output)
+    if "s (" not in line:
         return ""
     return line.rsplit("s (", 1)[0].rsplit(" ", 1)[-1]
 
 
 def counts(output: str) -> str:
     """'12 rendered, 3 written' from the build's summary line."""
-    line = output.splitlines()[-1] if output else ""
+    line = summary(output)
     if "files:" not in line:
         return ""
     parts = line.split("files:", 1)[1].split(";")[0].split(",")
     return ", ".join(p.strip() for p in parts[:2])
+
+
+def machine(when: str) -> str:
+    one, five, fifteen = os.getloadavg()
+    cores = len(os.sched_getaffinity(0))
+    return f"{when}: load {one:.2f} {five:.2f} {fifteen:.2f} on {cores} cores"
+
+
+def bench(events: int, projects: int, args: argparse.Namespace) -> dict[str, Run]:
+    """Generate an archive of this size, run every row, print the table; the rows by name."""
+    work = args.dir / f"{events}x{projects}"
+    content, out = work / "content", work / "public"
+    if work.exists():
+        shutil.rmtree(work)
+    start = time.perf_counter()
+    generate(content, events, projects)
+    size = sum(len(p.pitch) for p in archive.load(content).projects.values())
+    print(
+        f"archive: {events} events x {projects} projects, "
+        f"{size / 1e6:.1f} MB of pitches, generated in {time.perf_counter() - start:.1f}s",
+        flush=True,
+    )
+    hugo = None if args.no_hugo else shutil.which("hugo")
+    hugo_roots = {HUGO_PAGES: work / "hugo-pages", HUGO_WITH_DECKS: work / "hugo-decks"}
+    if hugo:
+        for name, root in hugo_roots.items():
+            hugo_site(content, root, decks=name == HUGO_WITH_DECKS)
+
+    rounds: dict[str, list[Run]] = {}
+
+    def note(r: Run) -> None:
+        rounds.setdefault(r.name, []).append(r)
+        print(f"  {r.name:<34} {r.seconds:7.2f}s wall {r.cpu:7.2f}s CPU", flush=True)
+
+    # Every cold build writes a directory of its own, deleted only at the end: deleting a
+    # 20,000-file tree just before a build slows it by a third, even after a sync.
+    outputs: list[Path] = []
+    hugo_out = out
+    for i in range(args.rounds):
+        print(f"round {i + 1} of {args.rounds}", flush=True)
+        clear_caches(content, keep_markdown=False)
+        outputs.append(work / f"public-{i}")
+        note(build(COLD, content, outputs[-1], args.jobs))
+        note(build(NOOP, content, outputs[-1], args.jobs))
+        edit_pitch(content, i)
+        note(build(EDIT, content, outputs[-1], args.jobs))
+        clear_caches(content, keep_markdown=True)
+        outputs.append(out if i == args.rounds - 1 else work / f"public-cached-{i}")
+        note(build(CACHED, content, outputs[-1], args.jobs))
+        if hugo:
+            for name, root in hugo_roots.items():
+                hugo_out = root / f"public-{i}"
+                outputs.append(hugo_out)
+                note(run(name, [hugo, "--quiet", "-s", str(root), "-d", str(hugo_out)]))
+    # The last cached build's state is the only one left: the warm session starts from it.
+    note(warm_run(content, out, args.rounds))
+    rename_event(content)
+    note(build(RENAME, content, out, args.jobs))
+    files = sum(len(f) for _, _, f in os.walk(out))
+    hugo_files = sum(len(f) for _, _, f in os.walk(hugo_out)) if hugo else 0
+    best = {name: fastest(runs) for name, runs in rounds.items()}
+
+    print(f"\n{events} x {projects}: {files} files in {out}; Hugo with decks {hugo_files} files")
+    print(
+        f"| {'row (fastest of rounds)':<34} | {'wall s':>7} | {'CPU s':>7} | {'in build':>8} "
+        f"| {'PSS MB':>6} | {'maxRSS':>6} | {'work':<30} |"
+    )
+    print(f"|{'-' * 36}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 8}|{'-' * 8}|{'-' * 32}|")
+    for r in best.values():
+        print(
+            f"| {r.name:<34} | {r.seconds:>7.2f} | {r.cpu:>7.2f} | {internal(r.output):>8} "
+            f"| {r.pss_mb:>6.0f} | {r.maxrss_mb:>6.0f} | {counts(r.output):<30} |"
+        )
+    print("\nevery round, wall s:")
+    for name, runs in rounds.items():
+        print(f"  {name:<34} " + "  ".join(f"{r.seconds:7.2f}" for r in runs))
+    if hugo:
+        decks, pages = best[HUGO_WITH_DECKS].seconds, best[HUGO_PAGES].seconds
+        print(
+            f"cold / Hugo with decks: {best[COLD].seconds / decks:.2f}x; "
+            f"Markdown cached / Hugo with decks: {best[CACHED].seconds / decks:.2f}x; "
+            f"cold / Hugo without decks: {best[COLD].seconds / pages:.2f}x"
+        )
+    print("last build:", summary(best[RENAME].output))
+    for path in outputs:
+        if path != out:
+            shutil.rmtree(path, ignore_errors=True)
+    return best
 
 
 def main() -> None:
@@ -215,84 +406,28 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--no-hugo", action="store_true")
     parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "out")
-    parser.add_argument("--rounds", type=int, default=3, help="cold builds to take the fastest of")
-    parser.add_argument("--warm-child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds to take the fastest of")
+    parser.add_argument(
+        "--compare", action="store_true", help="also run 3x the events; print the scaling"
+    )
+    parser.add_argument("--warm-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_child:
-        warm_edits(*args.warm_child)
+        content, out, edits = args.warm_child
+        warm_edits(Path(content), Path(out), int(edits))
         return
     if args.quick:
         args.events, args.projects = 5, 20
-
-    work = args.dir / f"{args.events}x{args.projects}"
-    content, out = work / "content", work / "public"
-    if work.exists():
-        shutil.rmtree(work)
-    start = time.perf_counter()
-    generate(content, args.events, args.projects)
-    size = sum(len(p.pitch) for p in archive.load(content).projects.values())
-    print(
-        f"archive: {args.events} events x {args.projects} projects, "
-        f"{size / 1e6:.1f} MB of pitches, generated in {time.perf_counter() - start:.1f}s"
-    )
-
-    hugo = None if args.no_hugo else shutil.which("hugo")
-    hugo_roots = {"pages": work / "hugo-pages", "decks": work / "hugo-decks"}
-    if hugo:
-        for kind, root in hugo_roots.items():
-            hugo_site(content, root, decks=kind == "decks")
-    cold: dict[str, list[Run]] = {"jamdat": [], "pages": [], "decks": []}
-    # Every cold build writes a directory of its own, deleted only at the end: deleting a
-    # 20,000-file tree just before a build slows it by a third, even after a sync.
-    for i in range(args.rounds):
-        (archive.state_dir(content) / "markdown.sqlite").unlink(missing_ok=True)
-        target = out if i == 0 else work / f"public-{i}"
-        cold["jamdat"].append(build("cold build (empty caches)", content, target, args.jobs))
-        if hugo:
-            for kind, name in (("pages", HUGO_PAGES), ("decks", HUGO_WITH_DECKS)):
-                root = hugo_roots[kind]
-                argv = [hugo, "--quiet", "-s", str(root), "-d", str(root / f"public-{i}")]
-                cold[kind].append(run(name, argv))
-    runs = [fastest(cold["jamdat"]), build("no-op rebuild", content, out, args.jobs)]
-    edit_pitch(content)
-    runs.append(build("one pitch edited", content, out, args.jobs))
-    argv = [sys.executable, __file__, "--warm-child", str(content), str(out)]
-    runs.append(run("one pitch edited (warm: serve, API)", argv))
-    rename_event(content)
-    runs.append(build("one event renamed", content, out, args.jobs))
-    runs.append(build("no-op rebuild", content, out, args.jobs))
-    cached_out = work / "public-cached"
-    runs.append(build("cold build (Markdown cached)", content, cached_out, args.jobs))
-    files = sum(len(f) for _, _, f in os.walk(cached_out))
-    if hugo:
-        runs += [fastest(cold["pages"]), fastest(cold["decks"])]
-        hugo_files = sum(len(f) for _, _, f in os.walk(hugo_roots["decks"] / "public-0"))
-
-    print(f"\noutput: {files} files in {out}")
-    print(f"hardlink clone + removal of the output tree: {clone_cost(out):.2f}s (not used)\n")
-    print(f"| {'step':<38} | {'seconds':>7} | {'in build':>8} | {'peak MB':>7} | {'work':<30} |")
-    print(f"|{'-' * 40}|{'-' * 9}|{'-' * 10}|{'-' * 9}|{'-' * 32}|")
-    for r in runs:
-        print(
-            f"| {r.name:<38} | {r.seconds:>7.2f} | {internal(r.output):>8} | {r.peak_mb:>7.0f} "
-            f"| {counts(r.output):<30} |"
-        )
-    cached = next(r for r in runs if r.name.startswith("cold build (Markdown"))
-    if hugo:
-        ratio = runs[0].seconds / runs[-1].seconds
-        warm = cached.seconds / runs[-1].seconds
-        pages_only = runs[0].seconds / runs[-2].seconds
-        print(f"\ncold builds, Hugo's alternating with them ({args.rounds} rounds, s):")
-        for kind, items in cold.items():
-            print(f"  {kind:<7} " + "  ".join(f"{r.seconds:6.2f}" for r in items))
-        print(
-            f"cold build / hugo with decks ({hugo_files} files), fastest: {ratio:.2f}x "
-            f"(Markdown cached: {warm:.2f}x); / hugo pages only: {pages_only:.2f}x"
-        )
-    print("\nlast build:", cached.output.splitlines()[-1] if cached.output else "")
-    for i in range(1, args.rounds):
-        shutil.rmtree(work / f"public-{i}", ignore_errors=True)
-    shutil.rmtree(cached_out, ignore_errors=True)
+    print(machine("start"), flush=True)
+    small = bench(args.events, args.projects, args)
+    if args.compare:
+        print(machine("\nbetween sizes"), flush=True)
+        large = bench(args.events * 3, args.projects, args)
+        print(f"\n{args.events * 3} x {args.projects} against {args.events} x {args.projects}:")
+        for name in (COLD, CACHED, NOOP, EDIT, WARM):
+            ratio = large[name].seconds / small[name].seconds
+            print(f"  {name:<34} {ratio:5.2f}x")
+    print(machine("end"))
 
 
 if __name__ == "__main__":

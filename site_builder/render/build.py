@@ -621,9 +621,8 @@ def _incremental(
                 changed.append((path, data))
                 entries[path] = Entry(fingerprints[path], hashed, size, 0, 0, read)
     with report.phase("publish"):
-        publish.apply_changes(out, changed, removed)
-        for path, _ in changed:
-            st = os.stat(out / path)
+        written = publish.apply_changes(out, changed, removed)
+        for path, st in written.items():
             entries[path] = dataclasses.replace(
                 entries[path], mtime_ns=st.st_mtime_ns, inode=st.st_ino
             )

@@ -3,7 +3,8 @@
 A cold build writes a complete tree next to `out` and exchanges the two directories in
 one `renameat2(RENAME_EXCHANGE)` system call (two renames where that is unavailable). An
 incremental build writes every changed file to a private folder inside `out` first (where
-a full disk fails) and only then moves them into place, each with `os.replace`; a failure
+a full disk fails) and only then moves them into place, each exchanged with the file it
+replaces in one `renameat2(RENAME_EXCHANGE)` (a link and `os.replace` without it); a failure
 at any point (SIGTERM included) moves the previous files back. Folders and temporary
 files are named after the build's pid, and whatever a killed build left is swept away by
 the next one.
@@ -120,14 +121,18 @@ def _remove(path: Path) -> None:
 _WORK_PREFIX = ".jamdat-publish-"
 
 
-def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Iterable[str]) -> None:
+def apply_changes(
+    out: Path, writes: Sequence[tuple[str, bytes]], deletes: Iterable[str]
+) -> dict[str, os.stat_result]:
     """Replace changed files and remove outputs no longer made, all or nothing: when
-    anything fails (a full disk, SIGTERM), `out` is left exactly as it was."""
+    anything fails (a full disk, SIGTERM), `out` is left exactly as it was. Returns the
+    stat of each file written (rename keeps its inode and mtime), for the build state."""
     deletes = list(deletes)
     if not writes and not deletes:
-        return
+        return {}
     work = out / f"{_WORK_PREFIX}{os.getpid()}"
     undo: list[Callable[[], object]] = []
+    written: dict[str, os.stat_result] = {}
 
     def roll_back() -> None:
         for step in reversed(undo):
@@ -136,19 +141,21 @@ def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Itera
         undo.clear()
         discard(work)
 
-    # Each undo step is registered before its action, so that SIGTERM between the two
-    # finds nothing to undo (a missing file) rather than an action it does not know of.
+    # Each undo step is registered before its action and does nothing when the action has
+    # not happened, so that SIGTERM between the two is harmless.
     with onterm.undo_on_term(roll_back):
         try:
             discard(work)
             work.mkdir()
             for i, (rel, data) in enumerate(writes):
                 try:
-                    _write(work / str(i), data)
+                    written[rel] = _write(work / str(i), data)
                 except OSError as exc:
                     raise cannot_write(out / rel, exc) from exc
+            folders: set[Path] = set()
             for i, (rel, _) in enumerate(writes):
-                _move_in(work / str(i), out, rel, work / f"{i}.old", undo)
+                _make_parent(out / rel, folders, undo)
+                _move_in(work / str(i), out / rel, written[rel].st_ino, undo)
             for i, rel in enumerate(deletes):
                 target, kept = out / rel, work / f"{i}.deleted"
                 undo.append(partial(os.rename, kept, target))
@@ -164,25 +171,55 @@ def apply_changes(out: Path, writes: Sequence[tuple[str, bytes]], deletes: Itera
         while parent != out and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
+    return written
 
 
-def _move_in(
-    new: Path, out: Path, rel: str, backup: Path, undo: list[Callable[[], object]]
-) -> None:
-    """Put `new` at `out/rel`, keeping a hard link to the file it replaces for undo."""
-    target = out / rel
-    if not target.parent.is_dir():
-        top = target.parent
+def _make_parent(target: Path, folders: set[Path], undo: list[Callable[[], object]]) -> None:
+    """Make the folder of `target` unless it exists (checked once per folder), with an undo
+    step removing the topmost folder made."""
+    parent = target.parent
+    if parent in folders:
+        return
+    if not parent.is_dir():
+        top = parent
         while not top.parent.is_dir():
             top = top.parent
         undo.append(partial(shutil.rmtree, top))
-        target.parent.mkdir(parents=True)
+        parent.mkdir(parents=True)
+    folders.add(parent)
+
+
+def _move_in(new: Path, target: Path, inode: int, undo: list[Callable[[], object]]) -> None:
+    """Put `new` (inode `inode`) at `target`. The file it replaces goes to `new`'s name in
+    the same system call (RENAME_EXCHANGE), kept there for undo; with no renameat2, a hard
+    link keeps it instead (one more directory entry to make and remove per file)."""
+    undo.append(partial(_exchange_back, new, target, inode))
     try:
-        undo.append(partial(os.replace, backup, target))
+        if exchange(new, target):
+            return
+    except FileNotFoundError:  # a new output: nothing to replace
+        undo[-1] = partial(_remove_if, target, inode)
+        os.rename(new, target)
+        return
+    backup = new.with_name(f"{new.name}.old")
+    undo[-1] = partial(os.replace, backup, target)
+    try:
         os.link(target, backup, follow_symlinks=False)
     except FileNotFoundError:
-        undo[-1] = partial(os.unlink, target)
+        undo[-1] = partial(_remove_if, target, inode)
     os.replace(new, target)
+
+
+def _exchange_back(kept: Path, target: Path, inode: int) -> None:
+    """Undo an exchange, if it happened: the new file (by its inode) is at `target`."""
+    if os.stat(target, follow_symlinks=False).st_ino == inode:
+        exchange(kept, target)
+
+
+def _remove_if(target: Path, inode: int) -> None:
+    """Undo moving a new file in, if it happened."""
+    if os.stat(target, follow_symlinks=False).st_ino == inode:
+        os.unlink(target)
 
 
 def sweep(out: Path) -> None:
