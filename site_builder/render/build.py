@@ -531,8 +531,8 @@ def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> di
     """The current value of every source read by the outputs just rendered, and of the
     sources that changed: what the state records for the next build to compare with."""
     keys = set(changed)
-    for entry in entries:
-        keys.update(entry.deps)
+    for deps in {id(entry.deps): entry.deps for entry in entries}.values():
+        keys.update(deps)
     return {k: sources.value(k) for k in keys}
 
 

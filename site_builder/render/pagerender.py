@@ -93,10 +93,13 @@ def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
 def _render_slice(batch: Batch, start: int, end: int) -> list[Result]:
     results: list[Result] = []
     made: set[str] = set()
+    # Outputs reading the same sources share one set: sent, kept and stored once.
+    shared: dict[frozenset[str], frozenset[str]] = {}
     for output in batch.outputs[start:end]:
         with deps.recording() as recorder:
             data = render_output(output, batch.ctx)
         read = frozenset(recorder.keys)
+        read = shared.setdefault(read, read)
         hashed = content_hash(data)
         if batch.stage is not None:
             parent = output.path.rpartition("/")[0]

@@ -3,7 +3,9 @@
 One sqlite file per output directory in the archive's state dir. A row of `outputs`
 records the output's fingerprint (the arguments its plan gave it, the settings and the
 engine), the sources its render read (`deps.py`), the digest of the bytes written and the
-file's size, mtime and inode; `sources` records what each of those sources held. A later
+file's size, mtime and inode; `sources` records what each of those sources held. Many
+outputs read the same sources (every file of the search index reads every project), so
+each distinct set of sources is stored once, in `depsets`, and shared when loaded. A later
 build knows, without reading any file, what to re-render (fingerprint changed, a source
 it read changed, or the file was touched or removed) and what to re-write (bytes
 changed). It is written only after a successful publish.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from . import sqlitefile
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _DEPS_SEP = "\x1d"
 
@@ -67,6 +69,7 @@ class BuildState:
             with self.db:
                 self.db.execute("DROP TABLE IF EXISTS outputs")
                 self.db.execute("DROP TABLE IF EXISTS sources")
+                self.db.execute("DROP TABLE IF EXISTS depsets")
                 self.db.execute("DELETE FROM meta")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
@@ -75,6 +78,9 @@ class BuildState:
         )
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS depsets (id TEXT PRIMARY KEY, keys TEXT) WITHOUT ROWID"
         )
 
     def close(self) -> None:
@@ -85,13 +91,20 @@ class BuildState:
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("schema") != SCHEMA_VERSION or meta.get("engine") != self.engine:
             return None
+        sets = {
+            key: frozenset(keys.split(_DEPS_SEP)) if keys else frozenset()
+            for key, keys in self.db.execute("SELECT id, keys FROM depsets")
+        }
         rows = self.db.execute(
             "SELECT path, fingerprint, hash, size, mtime_ns, inode, deps FROM outputs"
         ).fetchall()
-        return {
-            path: Entry(fp, hashed, size, mtime, inode, frozenset(read.split(_DEPS_SEP)))
-            for path, fp, hashed, size, mtime, inode, read in rows
-        }
+        try:
+            return {
+                path: Entry(fp, hashed, size, mtime, inode, sets[read])
+                for path, fp, hashed, size, mtime, inode, read in rows
+            }
+        except KeyError:
+            return None  # a set lost (the file edited by hand): build as if there were none
 
     def sources(self) -> dict[str, str]:
         """What each source held when the outputs that read it were last rendered."""
@@ -124,20 +137,28 @@ class BuildState:
         out_id: str,
     ) -> None:
         """Store the outcome of a published build in one transaction."""
+        ids: dict[frozenset[str], str] = {}
+        rows = [
+            (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _set_id(e.deps, ids))
+            for p, e in entries
+        ]
         with self.db:
             self.db.execute("BEGIN")
             if replace_all:
                 self.db.execute("DELETE FROM outputs")
                 self.db.execute("DELETE FROM sources")
+                self.db.execute("DELETE FROM depsets")
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany(
-                "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _DEPS_SEP.join(e.deps))
-                    for p, e in entries
-                ),
+                "INSERT OR IGNORE INTO depsets VALUES (?, ?)",
+                ((key, _DEPS_SEP.join(sorted(keys))) for keys, key in ids.items()),
             )
             self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
+            if not replace_all:
+                self.db.execute(
+                    "DELETE FROM depsets WHERE id NOT IN (SELECT DISTINCT deps FROM outputs)"
+                )
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 (
@@ -147,6 +168,16 @@ class BuildState:
                     ("out", out_id),
                 ),
             )
+
+
+def _set_id(keys: frozenset[str], ids: dict[frozenset[str], str]) -> str:
+    """The id of a set of sources: a digest of its sorted keys, computed once per distinct
+    set (a frozenset's hash is kept by the set itself, so the lookup is cheap)."""
+    found = ids.get(keys)
+    if found is None:
+        joined = _DEPS_SEP.join(sorted(keys)).encode("utf-8", "surrogatepass")
+        found = ids[keys] = hashlib.blake2b(joined, digest_size=12).hexdigest()
+    return found
 
 
 FileStat = tuple[int, int, int]
