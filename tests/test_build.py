@@ -446,3 +446,37 @@ def test_a_session_reload_reuses_rows_and_texts_but_sees_every_change(
     assert text_of(out / PROJECT_PAGE, ".pitch strong") == "bolder"
     build_site(content, fresh)
     assert tree_digest(out) == tree_digest(fresh)
+
+
+def test_the_state_stores_each_set_of_sources_once(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """Every file of the search index reads every project: the state keeps that set once,
+    loads it as one shared set, and drops sets no output reads any more."""
+    import sqlite3
+
+    from site_builder.render.build import ENGINE_VERSION
+    from site_builder.render.state import BuildState, state_file
+
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    path = state_file(archive.state_dir(content), out)
+    with sqlite3.connect(path) as db:
+        outputs = db.execute("SELECT count(*), count(DISTINCT deps) FROM outputs").fetchone()
+        sets = db.execute("SELECT count(*) FROM depsets").fetchone()[0]
+    assert outputs[1] == sets < outputs[0]
+    state = BuildState(path, ENGINE_VERSION)
+    entries = state.entries()
+    state.close()
+    assert entries is not None
+    search = [e.deps for p, e in entries.items() if p.startswith("search/") and p.endswith(".json")]
+    assert len(search) > 1 and all(d is search[0] for d in search)
+    assert any(k.endswith("river-levels\x1fpitch") for k in search[0])
+
+    edit(content, lambda site: site.projects.pop(("autumn-jam", "leaf-counter")))
+    build_site(content, out)
+    with sqlite3.connect(path) as db:
+        used = {r[0] for r in db.execute("SELECT DISTINCT deps FROM outputs")}
+        kept = {r[0] for r in db.execute("SELECT id FROM depsets")}
+    assert used == kept
+    assert build_site(content, out).rendered == []
