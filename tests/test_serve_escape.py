@@ -127,7 +127,7 @@ def test_a_host_beyond_this_machine_is_warned_about_once(
             assert lines[-1], "".join(lines)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
+        proc.communicate(timeout=30)
     warnings = [line for line in lines if "warning" in line.lower()]
     assert len(warnings) == 1 and "0.0.0.0" in warnings[0], lines
     assert "development server" in warnings[0]

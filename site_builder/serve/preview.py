@@ -38,6 +38,9 @@ DEBOUNCE_MS = 400
 WAKE_MS = 250
 """The watcher wakes this often without events (to notice it is ready and to stop)."""
 
+STOP_SECONDS = 5.0
+"""How long Ctrl+C waits for the server and the watcher to finish what they are doing."""
+
 Echo = Callable[[str, bool], None]
 """Prints one message for the terminal; the flag marks errors."""
 
@@ -225,8 +228,11 @@ class Preview:
         self.live.hub.close()
         self.server.shutdown()
         self.server.server_close()
+        # One deadline for all threads: a watcher busy rebuilding must not add its own wait
+        # to the server's (both are daemons, and end with the process).
+        deadline = time.monotonic() + STOP_SECONDS
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> Preview:
         return self.start()
