@@ -5,7 +5,6 @@ the former engine: bare domains (`example.org`) are not links, as on GitHub."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +15,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from site_builder.archive import textlimits
 from site_builder.render.accessible import accessible
+from site_builder.render.markdown import heading_id
 from site_builder.render.sanitize import sanitize_html
 
 
@@ -29,9 +29,6 @@ class _Linkify(LinkifyIt):  # type: ignore[misc]
         return found or None
 
 
-_NOT_IN_SLUG = re.compile(r"[^\w\u4e00-\u9fff\- ]")
-
-
 def _heading_ids(state: StateCore) -> None:
     tokens = state.tokens
     taken: set[str] = set()
@@ -41,15 +38,7 @@ def _heading_ids(state: StateCore) -> None:
             continue
         children = tokens[i + 1].children or []
         title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
-        base = _NOT_IN_SLUG.sub("", title.lower().replace(" ", "-"))
-        n = tried.get(base, 0)
-        slug = f"{base}-{n}" if n else base
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        tried[base] = n + 1
-        taken.add(slug)
-        token.attrSet("id", slug)
+        token.attrSet("id", heading_id(title, taken, tried))
 
 
 def _align_classes(state: StateCore) -> None:

@@ -89,25 +89,29 @@ _ALIGNED = 'style="text-align:'
 _TASKS = 'class="contains-task-list"'
 
 
+def heading_id(title: str, taken: set[str], tried: dict[str, int]) -> str:
+    """A heading's id, GitHub-style: its text slugified, then `-1`, `-2` ... for repeats,
+    never one in `taken` (which it joins). `tried` remembers each slug's next free number,
+    so 10,000 identical headings cost 10,000 steps."""
+    base = _NOT_IN_SLUG.sub("", title.lower().replace(" ", "-"))
+    n = tried.get(base, 0)
+    slug = f"{base}-{n}" if n else base
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    tried[base] = n + 1
+    taken.add(slug)
+    return slug
+
+
 def _heading_ids(root: LexborHTMLParser) -> None:
-    """An id on every heading, GitHub-style: its text slugified, then `-1`, `-2` ... for
-    repeats; ids a heading already has are kept and never given again. Each slug's next
-    free number is remembered, so 10,000 identical headings cost 10,000 steps."""
+    """An id on every heading; ids a heading already has are kept and never given again."""
     headings = root.css(_HEADINGS)
     taken = {given for h in headings if (given := h.attributes.get("id"))}
     tried: dict[str, int] = {}
     for heading in headings:
-        if heading.attributes.get("id"):
-            continue
-        base = _NOT_IN_SLUG.sub("", heading.text(deep=True).lower().replace(" ", "-"))
-        n = tried.get(base, 0)
-        slug = f"{base}-{n}" if n else base
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        tried[base] = n + 1
-        taken.add(slug)
-        heading.attrs["id"] = slug
+        if not heading.attributes.get("id"):
+            heading.attrs["id"] = heading_id(heading.text(deep=True), taken, tried)
 
 
 def _align_classes(root: LexborHTMLParser) -> None:
