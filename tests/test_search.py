@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ArchiveFactory
+from conftest import ArchiveFactory, tree_digest
 
 from site_builder.model import Project, Site
 from site_builder.render import searchindex
@@ -98,3 +98,79 @@ def test_terms_are_folded_and_sharded_by_their_first_two_letters() -> None:
     assert searchindex.shard_count(70) == 2 and searchindex.shard_count(10_000) == 256
     assert searchindex.paths(120)[:3] == ["meta.json", "t/0.json", "t/1.json"]
     assert searchindex.paths(120)[-1] == "d/2.json"
+
+
+def _doc(name: str, pitch: str, stage: int = 10) -> searchindex.Doc:
+    return searchindex.make_doc(name, "", "Ada", pitch, stage, f"/e/{name}/", "")
+
+
+def test_a_patched_index_is_the_index_made_anew() -> None:
+    """A session patches its last index when a few documents changed: each patch gives the
+    very bytes (and digests) of an index made from scratch, and only the files it changed
+    get new digests."""
+    words = [f"w{i:03d}x" for i in range(400)]
+    docs = [_doc(f"P{n}", " ".join(words[n % 37 :: 7])) for n in range(240)]
+    events = [("a", "A", docs[:150]), ("b", "B", docs[150:])]
+    indexer = searchindex.Indexer()
+    first = indexer.build(events, [(10, "Idea"), (30, "Prototype")])
+    assert first == searchindex.build(events, [(10, "Idea"), (30, "Prototype")])
+
+    edited = list(docs)
+    edited[3] = _doc("P3", "entirely new zebra words " + words[5])  # terms gone and new
+    edited[160] = _doc("Renamed", " ".join(words[160 % 37 :: 7]))  # shown differently
+    edited[200] = _doc("P200", " ".join(words[200 % 37 :: 7]), stage=30)  # another stage
+    edited[201] = _doc("P201", "")  # every term of it gone
+    events = [("a", "A", edited[:150]), ("b", "B", edited[150:])]
+    patched = indexer.build(events, [(10, "Idea"), (30, "Prototype")])
+    fresh = searchindex.build(events, [(10, "Idea"), (30, "Prototype")])
+    assert patched.files == fresh.files and patched.digests == fresh.digests
+    renewed = {name for name in fresh.files if fresh.digests[name] != first.digests[name]}
+    assert {"meta.json", "d/3.json"} <= renewed  # a name and a stage changed
+    assert not {"d/0.json", "d/4.json"} & renewed  # only pitches changed there
+    assert len(renewed) < len(fresh.files)
+    assert "zebra" in json.loads(fresh.files[f"t/{searchindex.shard_of('zebra', 8)}.json"])
+
+    # Many changes, or another layout, make the index anew: the same bytes still.
+    many = [_doc(f"P{n}", "all new") for n in range(240)]
+    events = [("a", "A", many[:150]), ("b", "B", many[150:])]
+    assert indexer.build(events, []) == searchindex.build(events, [])
+
+
+def test_a_pitch_edit_rewrites_only_the_index_files_it_changes(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """Each file of the index is a source of its own: a pitch edit, in a session as in a
+    fresh process, rewrites the shards holding the words it added or removed and no other,
+    and the site equals a clean build."""
+    from site_builder import archive
+    from site_builder.render.build import BuildSession
+
+    def many(site: Site) -> None:
+        ranked(site)
+        for n in range(45):  # enough documents for the index to have several shards
+            slug = f"filler-{n}"
+            site.projects[("autumn-jam", slug)] = Project(
+                event="autumn-jam", slug=slug, name=f"Filler {n}", pitch="Leaves and trees."
+            )
+
+    content, out = tmp_archive(edit=many), tmp_path / "public"
+    session = BuildSession(content, out)
+    session.build()
+    shards = json.loads((out / "search/meta.json").read_bytes())["shards"]
+    assert shards > 1
+
+    def add_word(word: str) -> None:
+        site = archive.load(content)
+        site.projects[("spring-hack", "tide-tables")].pitch += f" {word}"
+        archive.save(content, site, read=archive.snapshot(content))
+
+    for build, word in ((session.build, "quokka"), (BuildSession(content, out).build, "xylem")):
+        add_word(word)
+        report = build()
+        shard = f"search/t/{searchindex.shard_of(word, shards)}.json"
+        assert [p for p in report.written if p.startswith("search/")] == [shard]
+        assert [p for p in report.rendered if p.startswith("search/")] == [shard]
+        assert postings(files(out), word) == {"Tide tables": searchindex.PITCH}
+    clean = tmp_path / "clean"
+    build_site(content, clean)
+    assert tree_digest(clean) == tree_digest(out)

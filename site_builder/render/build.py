@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-ENGINE_VERSION = f"{__version__}/4"
+ENGINE_VERSION = f"{__version__}/5"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"
@@ -329,7 +329,7 @@ class BuildSession:
         """Load, plan, render what changed and publish it (see the module docstring)."""
         from . import markdown as markdown_module
         from . import pagerender
-        from .deps import Sources, tracked
+        from .deps import Sources
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
         from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
@@ -382,7 +382,7 @@ class BuildSession:
                     if report.cold:
                         cache.prune(texts)
             env = environment(dirs, files.digest())
-            watched_site, watched_index = tracked(site, index)
+            watched_site, watched_index = current.watched
             ctx = RenderContext(watched_site, watched_index, cache, env, current)
             batch = pagerender.Batch(dirty, ctx, cache, None, previous, disk_ok)
             if known is None:

@@ -19,8 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, ValuesView
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    ValuesView,
+)
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -98,6 +108,18 @@ def read_all(keys: Iterable[str]) -> None:
     """Note several keys at once: what a reused part of a render had read."""
     if _active is not None:
         _active.keys.update(keys)
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Reads inside are noted by no recording in progress: a derived source (see
+    `derived`) stands for what it was made of, so its readers need not list that."""
+    global _active
+    outer, _active = _active, None
+    try:
+        yield
+    finally:
+        _active = outer
 
 
 @contextmanager
@@ -303,6 +325,22 @@ def tracked(site: Site, index: SiteIndex) -> tuple[Site, SiteIndex]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A table of sources made from the archive rather than read from it, such as the search
+    index's files: an output reads one entry, and is rendered again only when that entry's
+    digest changes, not whenever anything it was made of does."""
+
+    prefix: str
+    """The outputs reading the table are those under this path."""
+    digests: Callable[[Sources], Mapping[str, str]]
+    """The digest of each entry, made once per build (see `Sources.once`)."""
+
+
+DERIVED: dict[str, Derived] = {}
+"""The derived tables, by name; a module defining one registers it on import."""
+
+
 class Sources:
     """The current digest of every source key: what the build state compares with the
     digests recorded when each output was last rendered."""
@@ -327,6 +365,34 @@ class Sources:
         (the store re-reads a changed record into a new object) is taken from it."""
         if previous is not None:
             previous._previous = None
+        self._once: dict[str, Any] = {}
+        self._watched: tuple[Site, SiteIndex] | None = None
+
+    @property
+    def watched(self) -> tuple[Site, SiteIndex]:
+        """The site and index as renders see them, noting what they read (`tracked`)."""
+        if self._watched is None:
+            self._watched = tracked(self.site, self.index)
+        return self._watched
+
+    def once(self, name: str, make: Callable[[], T]) -> T:
+        """A value made once per build, outside any recording (see `isolated`)."""
+        if name not in self._once:
+            with isolated():
+                self._once[name] = make()
+        return cast(T, self._once[name])
+
+    def prepare(self, paths: Iterable[str]) -> None:
+        """Make the derived tables that outputs at `paths` read, here: forked workers
+        then inherit them instead of each making its own."""
+        tables = list(DERIVED.items())
+        wanted = {name for path in paths for name, d in tables if path.startswith(d.prefix)}
+        for name in wanted:
+            self.derived(name)
+
+    def derived(self, table: str) -> Mapping[str, str]:
+        """The digests of a derived table's entries."""
+        return self.once(f"derived:{table}", partial(DERIVED[table].digests, self))
 
     def value(self, source: str) -> str:
         """What `source` holds now, as a digest ("-" for an entry that does not exist)."""
@@ -345,6 +411,8 @@ class Sources:
             return self._templates(rest)
         if table == "text":
             return self._text(rest)
+        if table in DERIVED:
+            return self.derived(table).get(rest, "-")
         if table == "index.visible":
             event, _, slug = rest.partition(SEP)
             return "1" if (event, slug) in self.index.visible_keys else "0"

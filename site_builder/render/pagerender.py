@@ -140,6 +140,7 @@ def render_batch(batch: Batch, jobs: int) -> list[Result]:
     n = len(batch.outputs)
     if jobs <= 1 or n < PARALLEL_MIN or not forkpool.can_fork():
         return _render_slice(batch, 0, n)
+    batch.ctx.sources.prepare(output.path for output in batch.outputs)
     size = max(20, n // (jobs * 16))
     chunks = [(i, min(i + size, n)) for i in range(0, n, size)]
     _BATCH[:] = [batch]

@@ -6,7 +6,7 @@ from functools import partial
 
 from ..model import Site
 from . import searchindex, urls
-from .deps import Memo, read_all, recording
+from .deps import DERIVED, Derived, Memo, Sources, key, read
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .searchindex import Doc, Index
@@ -40,34 +40,37 @@ _PARTS: Memo[list[Doc]] = Memo()
 """Each event's documents, kept while what they hold is unchanged: a one-pitch edit
 re-reads one event's texts, not the whole archive's."""
 
-_BUILT: tuple[object, frozenset[str], Index] | None = None
-"""The index of the current build (its sources object), shared by all its files."""
+_INDEXER = searchindex.Indexer()
+"""Kept across the builds of a session: a one-pitch edit patches the last index."""
 
 
-def site_index(ctx: RenderContext) -> Index:
-    """The whole index, made once per build and noted as read by every file of it."""
-    global _BUILT
-    if _BUILT is not None and _BUILT[0] is ctx.sources:
-        read_all(_BUILT[1])
-        return _BUILT[2]
-    site, index = ctx.site, ctx.index
-    with recording() as recorder:
+def site_index(sources: Sources) -> Index:
+    """The whole index, made once per build."""
+
+    def make() -> Index:
+        site, index = sources.watched
         events = [
             (
                 e.slug,
                 e.name,
-                _PARTS.get(e.slug, ctx.sources, partial(event_docs, site, index, e.slug)),
+                _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)),
             )
             for e in index.events
         ]
-        built = searchindex.build(events, stage_options(site))
-    _BUILT = (ctx.sources, frozenset(recorder.keys), built)
-    return built
+        return _INDEXER.build(events, stage_options(site))
+
+    return sources.once("search", make)
+
+
+DERIVED["search"] = Derived("search/", lambda sources: site_index(sources).digests)
+"""Each file of the index is a source of its own: a pitch edit re-renders and rewrites
+the files whose bytes it changed, not the whole index."""
 
 
 def index_file(ctx: RenderContext, name: str) -> bytes:
     """One file of the index, by its path under `search/`."""
-    return site_index(ctx).files[name]
+    read(key("search", name))
+    return site_index(ctx.sources).files[name]
 
 
 def outputs(index: SiteIndex) -> list[Output]:

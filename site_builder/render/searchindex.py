@@ -9,6 +9,7 @@ mirrors `fold`, `terms` and `shard_of`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -62,15 +63,15 @@ class Doc:
 
 
 _ASCII_WORDS = bytes(c | 32 if chr(c).isalnum() and c < 128 else 32 for c in range(256))
-"""Lower-cases ASCII letters and digits and blanks everything else: with `bytes.split`,
+"""Lower-cases ASCII letters and digits and blanks everything else: split on blanks,
 ASCII text is read into the same terms as by `_WORD`, three times faster."""
 
 
 def _term_set(text: str) -> set[str]:
     if not text.isascii():
         return set(_WORD.findall(fold(text)))
-    words = set(text.encode().translate(_ASCII_WORDS).split())
-    return {w.decode() for w in words if len(w) > 1}
+    words = set(text.encode().translate(_ASCII_WORDS).decode().split())
+    return {w for w in words if len(w) > 1}
 
 
 def make_doc(
@@ -92,17 +93,67 @@ def _encode(data: Any) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """Every file of the index, by path under `search/`."""
+    """Every file of the index, by path under `search/`, with the digest of each."""
 
     files: dict[str, bytes]
+    digests: dict[str, str]
 
 
-def build(
-    events: Sequence[tuple[str, str, Sequence[Doc]]], stages: Iterable[tuple[int, str]]
-) -> Index:
-    """The index of `(slug, name, docs)` per event, documents numbered in that order;
-    `stages` are the ladder's (number, label), listed for the filter where a project has them."""
-    docs = [d for _, _, ds in events for d in ds]
+Events = Sequence[tuple[str, str, Sequence[Doc]]]
+"""`(slug, name, docs)` per event, documents numbered in that order."""
+
+PATCH_MAX = 64
+"""Up to this many changed documents, the last index is patched instead of built anew."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """An index with what it was made of, for the next build to patch."""
+
+    layout: tuple[tuple[str, str, int], ...]
+    stages: tuple[tuple[int, str], ...]
+    docs: list[Doc]
+    postings: dict[str, list[int]]
+    """Each term's postings: document numbers (delta-coded) and field masks, interleaved."""
+    parts: list[dict[str, list[int]]]
+    """The postings of each shard, by term in sorted order."""
+    index: Index
+
+
+class Indexer:
+    """Builds the index; when only a few documents changed since its last build (a pitch
+    edited), patches that one: only the shards holding a term whose postings changed are
+    encoded again. Either way the files are the same bytes (`build` is the reference)."""
+
+    def __init__(self) -> None:
+        self._last: _Made | None = None
+
+    def build(self, events: Events, stages: Iterable[tuple[int, str]]) -> Index:
+        layout = tuple((slug, name, len(ds)) for slug, name, ds in events)
+        options = tuple(stages)
+        docs = [d for _, _, ds in events for d in ds]
+        last = self._last
+        made = None
+        if last is not None and last.layout == layout and last.stages == options:
+            pairs = enumerate(zip(last.docs, docs, strict=True))
+            changed = [n for n, (a, b) in pairs if a is not b and a != b]
+            if len(changed) <= PATCH_MAX:
+                made = _patch(last, docs, changed)
+        if made is None:
+            made = _make(layout, options, docs)
+        self._last = made
+        return made.index
+
+
+def build(events: Events, stages: Iterable[tuple[int, str]]) -> Index:
+    """The index of `events`, made anew; `stages` are the ladder's (number, label), listed
+    for the filter where a project has them."""
+    return Indexer().build(events, stages)
+
+
+def _make(
+    layout: tuple[tuple[str, str, int], ...], stages: tuple[tuple[int, str], ...], docs: list[Doc]
+) -> _Made:
     shards = shard_count(len(docs))
     postings: dict[str, list[int]] = {}
     last: dict[str, int] = {}
@@ -120,18 +171,90 @@ def build(
     files = {f"t/{i}.json": _encode(part) for i, part in enumerate(parts)}
     for k in range(0, max(len(docs), 1), CHUNK):
         files[f"d/{k // CHUNK}.json"] = _encode([d.show for d in docs[k : k + CHUNK]])
+    files["meta.json"] = _meta(layout, stages, docs)
+    digests = {name: _digest(data) for name, data in files.items()}
+    return _Made(layout, stages, docs, postings, parts, Index(files, digests))
+
+
+def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
+    """`last` with documents `changed` replaced by those of `docs`: each term whose mask
+    changed gets its postings decoded, edited and coded again; other terms are shared."""
+    edits: dict[str, dict[int, int]] = {}
+    for n in changed:
+        old, new = last.docs[n].masks, docs[n].masks
+        for term in old.keys() | new.keys():
+            mask = new.get(term, 0)
+            if old.get(term, 0) != mask:
+                edits.setdefault(term, {})[n] = mask
+    postings = dict(last.postings)
+    parts = list(last.parts)
+    touched: set[int] = set()
+    for term, edit in edits.items():
+        entries = _decode(postings.get(term, ())) | edit
+        coded = _code({n: m for n, m in entries.items() if m})
+        i = shard_of(term, len(parts))
+        if i not in touched:
+            parts[i] = dict(parts[i])
+            touched.add(i)
+        if coded:
+            postings[term] = parts[i][term] = coded
+        else:
+            del postings[term], parts[i][term]
+    files, digests = dict(last.index.files), dict(last.index.digests)
+
+    def put(name: str, data: bytes) -> None:
+        files[name] = data
+        digests[name] = _digest(data)
+
+    for i in touched:
+        parts[i] = dict(sorted(parts[i].items()))
+        put(f"t/{i}.json", _encode(parts[i]))
+    for k in sorted({n // CHUNK for n in changed if docs[n].show != last.docs[n].show}):
+        put(f"d/{k}.json", _encode([d.show for d in docs[k * CHUNK : (k + 1) * CHUNK]]))
+    if any(docs[n].stage != last.docs[n].stage for n in changed):
+        put("meta.json", _meta(last.layout, last.stages, docs))
+    return _Made(last.layout, last.stages, docs, postings, parts, Index(files, digests))
+
+
+def _decode(coded: Sequence[int]) -> dict[int, int]:
+    """Delta-coded postings as {document: mask}, in document order."""
+    entries: dict[int, int] = {}
+    n = 0
+    for i in range(0, len(coded), 2):
+        n += coded[i]
+        entries[n] = coded[i + 1]
+    return entries
+
+
+def _code(entries: dict[int, int]) -> list[int]:
+    """{document: mask} as delta-coded postings."""
+    coded: list[int] = []
+    last = 0
+    for n in sorted(entries):
+        coded += (n - last, entries[n])
+        last = n
+    return coded
+
+
+def _meta(
+    layout: tuple[tuple[str, str, int], ...], stages: tuple[tuple[int, str], ...], docs: list[Doc]
+) -> bytes:
     present = {d.stage for d in docs}
-    meta = {
-        "v": 1,
-        "docs": len(docs),
-        "shards": shards,
-        "chunk": CHUNK,
-        "events": [[slug, name, len(ds)] for slug, name, ds in events],
-        "stages": [[n, label] for n, label in stages if n in present],
-        "stage": [d.stage for d in docs],
-    }
-    files["meta.json"] = _encode(meta)
-    return Index(files)
+    return _encode(
+        {
+            "v": 1,
+            "docs": len(docs),
+            "shards": shard_count(len(docs)),
+            "chunk": CHUNK,
+            "events": [list(e) for e in layout],
+            "stages": [[n, label] for n, label in stages if n in present],
+            "stage": [d.stage for d in docs],
+        }
+    )
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def paths(docs: int) -> list[str]:
