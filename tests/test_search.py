@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import ArchiveFactory, tree_digest
 
 from site_builder.model import Project, Site
@@ -174,3 +176,76 @@ def test_a_pitch_edit_rewrites_only_the_index_files_it_changes(
     clean = tmp_path / "clean"
     build_site(content, clean)
     assert tree_digest(clean) == tree_digest(out)
+
+
+def test_the_index_is_made_only_when_what_it_is_made_of_changed(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Making the index reads every project; a build in a fresh process makes it only when
+    one of the sources it was last made from changed (the state keeps them), so an event's
+    description edited costs no index, and a pitch edited costs one."""
+    import dataclasses
+
+    from site_builder import archive
+    from site_builder.render.build import BuildSession
+    from site_builder.render.deps import DERIVED
+
+    made: list[int] = []
+    derived = DERIVED["search"]
+
+    def counted(sources: object) -> object:
+        made.append(1)
+        return derived.make(sources)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(DERIVED, "search", dataclasses.replace(derived, make=counted))
+    content, out = tmp_archive(edit=ranked), tmp_path / "public"
+    build_site(content, out)
+    assert len(made) == 1
+
+    def change(edit: Callable[[Site], None]) -> list[str]:
+        site = archive.load(content)
+        edit(site)
+        archive.save(content, site, read=archive.snapshot(content))
+        made.clear()
+        return BuildSession(content, out).build().written
+
+    written = change(lambda site: setattr(site.events["spring-hack"], "description", "New."))
+    assert made == [] and "spring-hack/index.html" in written
+    written = change(
+        lambda site: setattr(site.projects[("spring-hack", "tide-tables")], "pitch", "Estuary.")
+    )
+    assert made == [1] and any(p.startswith("search/t/") for p in written)
+    assert postings(files(out), "estuary") == {"Tide tables": searchindex.PITCH}
+    clean = tmp_path / "clean"
+    build_site(content, clean)
+    assert tree_digest(clean) == tree_digest(out)
+
+
+def test_a_warm_session_patches_the_index_from_its_first_save(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jamdat serve` and the API start their session with a warm build: it makes the index
+    even when the site is up to date, so the first save patches it, as every later one."""
+    from site_builder import archive
+    from site_builder.render import deps
+    from site_builder.render.build import BuildSession
+
+    content, out = tmp_archive(edit=ranked), tmp_path / "public"
+    build_site(content, out)
+    deps.forget()  # as in the fresh process a server is
+    made: list[int] = []
+    make = searchindex._make
+
+    def counted(*args: object) -> object:
+        made.append(1)
+        return make(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(searchindex, "_make", counted)
+    session = BuildSession(content, out, long_lived=True)
+    assert session.build(warm=True).written == [] and made == [1]
+    site = archive.load(content)
+    site.projects[("spring-hack", "tide-tables")].pitch += " lagoon"
+    archive.save(content, site, read=archive.snapshot(content))
+    assert any(p.startswith("search/t/") for p in session.build().written)
+    assert made == [1]
+    assert postings(files(out), "lagoon") == {"Tide tables": searchindex.PITCH}

@@ -69,6 +69,10 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
+Recorded = tuple[str, dict[str, Entry], dict[str, str], dict[str, frozenset[str]]]
+"""The inputs signature of a build, with what it recorded: entries, sources, and each
+derived table's inputs."""
+
 ENGINE_VERSION = f"{__version__}/5"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
@@ -184,10 +188,10 @@ class BuildSession:
         self._plans: PlanMemo | None = None
         self._last_sources: Sources | None = None
         """The last build's source values, reused where their records are the same."""
-        self._entries: tuple[str, dict[str, Entry], dict[str, str]] | None = None
-        """The state's entries and sources as this session recorded them, with the inputs
-        signature recorded beside them (when the database still holds it, nobody else
-        built since)."""
+        self._entries: Recorded | None = None
+        """The state's entries, sources and derived tables as this session recorded them,
+        with the inputs signature recorded beside them (when the database still holds it,
+        nobody else built since)."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -228,7 +232,7 @@ class BuildSession:
                     if up_to_date and not warm:
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
-                self._build(clean, state, inputs, (sources, token), report)
+                self._build(clean, warm, state, inputs, (sources, token), report)
                 report.warnings.extend(self._hotlinks(state_dir, inputs))
             finally:
                 state.close()
@@ -321,6 +325,7 @@ class BuildSession:
     def _build(
         self,
         clean: bool,
+        warm: bool,
         state: BuildState,
         inputs: str,
         scanned: tuple[dict[str, FileStat], str],
@@ -360,13 +365,17 @@ class BuildSession:
             same_out = out.is_dir() and state.out_id() == dir_id(out)
             known = self._previous(state) if same_out and not clean else None
             report.cold = known is None
-            previous, recorded = known or ({}, {})
+            previous, recorded, made_from = known or ({}, {}, {})
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
             # unless nothing but the outputs can have changed since its last build.
             own = self._entries is not None and previous is self._entries[1]
             verify = not own or state.inputs() == inputs
-            changed = {k for k, v in recorded.items() if current.value(k) != v}
+            changed = _stale(current, recorded, made_from)
             dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
+            if warm:
+                # A session's first save then only patches the derived tables (the search
+                # index) instead of making them from every project.
+                current.prepare(fingerprints)
         cache = MarkdownCache(
             archive.state_dir(content) / MARKDOWN_CACHE,
             md_version,
@@ -395,8 +404,9 @@ class BuildSession:
                     replace_all=True,
                     inputs=inputs,
                     out_id=dir_id(out),
+                    derived=current.made_from.items(),
                 )
-                recorded = values
+                recorded, made_from = values, {}
             else:
                 fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
@@ -407,25 +417,28 @@ class BuildSession:
                     replace_all=False,
                     inputs=inputs,
                     out_id=dir_id(out),
+                    derived=current.made_from.items(),
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:
                     entries.pop(path, None)
                 recorded = {**recorded, **values}
-            self._entries = (inputs, entries, recorded)
+            self._entries = (inputs, entries, recorded, {**made_from, **current.made_from})
             cache.save()
             report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
             cache.close()
 
-    def _previous(self, state: BuildState) -> tuple[dict[str, Entry], dict[str, str]] | None:
-        """The recorded outputs and sources: this session's copy while still current, else
-        the database's."""
+    def _previous(
+        self, state: BuildState
+    ) -> tuple[dict[str, Entry], dict[str, str], dict[str, frozenset[str]]] | None:
+        """The recorded outputs, sources and derived tables' inputs: this session's copy
+        while still current, else the database's."""
         if self._entries is not None and state.inputs() == self._entries[0]:
-            return self._entries[1], self._entries[2]
+            return self._entries[1], self._entries[2], self._entries[3]
         self._entries = None
         entries = state.entries()
-        return None if entries is None else (entries, state.sources())
+        return None if entries is None else (entries, state.sources(), state.derived())
 
 
 def _keep_people(old: Site, new: Site) -> Site:
@@ -527,10 +540,36 @@ def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
     return fingerprints
 
 
+def _stale(
+    sources: Sources, recorded: dict[str, str], made_from: dict[str, frozenset[str]]
+) -> set[str]:
+    """The recorded sources whose value changed. A derived table is the costliest source to
+    value (made anew from every project), so its entries are compared only when one of the
+    sources it was made from changed, or those are not known."""
+    from .deps import DERIVED, SEP
+
+    derived: dict[str, list[tuple[str, str]]] = {}
+    changed: set[str] = set()
+    for k, v in recorded.items():
+        table = k.partition(SEP)[0]
+        if table in DERIVED:
+            derived.setdefault(table, []).append((k, v))
+        elif sources.value(k) != v:
+            changed.add(k)
+    for table, entries in derived.items():
+        inputs = made_from.get(table)
+        if inputs is None or not inputs.isdisjoint(changed) or not inputs <= recorded.keys():
+            changed.update(k for k, v in entries if sources.value(k) != v)
+    return changed
+
+
 def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> dict[str, str]:
-    """The current value of every source read by the outputs just rendered, and of the
-    sources that changed: what the state records for the next build to compare with."""
+    """The current value of every source read by the outputs just rendered, of the sources
+    that changed and of those each derived table made in this build read: what the state
+    records for the next build to compare with."""
     keys = set(changed)
+    for inputs in sources.made_from.values():
+        keys.update(inputs)
     for deps in {id(entry.deps): entry.deps for entry in entries}.values():
         keys.update(deps)
     return {k: sources.value(k) for k in keys}

@@ -30,8 +30,7 @@ from collections.abc import (
 )
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from ..archive.rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
@@ -333,8 +332,10 @@ class Derived:
 
     prefix: str
     """The outputs reading the table are those under this path."""
-    digests: Callable[[Sources], Mapping[str, str]]
-    """The digest of each entry, made once per build (see `Sources.once`)."""
+    make: Callable[[Sources], Any]
+    """Makes the table, once per build (`Sources.made`); what it reads is its inputs."""
+    digests: Callable[[Any], Mapping[str, str]]
+    """The digest of each entry of what `make` made."""
 
 
 DERIVED: dict[str, Derived] = {}
@@ -365,7 +366,10 @@ class Sources:
         (the store re-reads a changed record into a new object) is taken from it."""
         if previous is not None:
             previous._previous = None
-        self._once: dict[str, Any] = {}
+        self._made: dict[str, Any] = {}
+        self._digests: dict[str, Mapping[str, str]] = {}
+        self.made_from: dict[str, frozenset[str]] = {}
+        """The sources each derived table made in this build read."""
         self._watched: tuple[Site, SiteIndex] | None = None
 
     @property
@@ -375,12 +379,14 @@ class Sources:
             self._watched = tracked(self.site, self.index)
         return self._watched
 
-    def once(self, name: str, make: Callable[[], T]) -> T:
-        """A value made once per build, outside any recording (see `isolated`)."""
-        if name not in self._once:
-            with isolated():
-                self._once[name] = make()
-        return cast(T, self._once[name])
+    def made(self, table: str) -> Any:
+        """A derived table as made for this build: made on first use, outside any
+        recording in progress, its own reads kept as its inputs (`made_from`)."""
+        if table not in self._made:
+            with isolated(), recording() as recorder:
+                self._made[table] = DERIVED[table].make(self)
+            self.made_from[table] = frozenset(recorder.keys)
+        return self._made[table]
 
     def prepare(self, paths: Iterable[str]) -> None:
         """Make the derived tables that outputs at `paths` read, here: forked workers
@@ -388,11 +394,14 @@ class Sources:
         tables = list(DERIVED.items())
         wanted = {name for path in paths for name, d in tables if path.startswith(d.prefix)}
         for name in wanted:
-            self.derived(name)
+            self.made(name)
 
     def derived(self, table: str) -> Mapping[str, str]:
         """The digests of a derived table's entries."""
-        return self.once(f"derived:{table}", partial(DERIVED[table].digests, self))
+        found = self._digests.get(table)
+        if found is None:
+            found = self._digests[table] = DERIVED[table].digests(self.made(table))
+        return found
 
     def value(self, source: str) -> str:
         """What `source` holds now, as a digest ("-" for an entry that does not exist)."""
@@ -537,7 +546,21 @@ def _parse(table: str, rest: str) -> object:
     return rest
 
 
-_MEMOS: list[Memo[Any]] = []
+class Kept(Protocol):
+    """What a session keeps between builds, emptied by `forget`."""
+
+    def clear(self) -> None: ...
+
+
+_MEMOS: list[Kept] = []
+
+C = TypeVar("C", bound=Kept)
+
+
+def kept(cache: C) -> C:
+    """Register a cache kept across the builds of a session (a `Memo` registers itself)."""
+    _MEMOS.append(cache)
+    return cache
 
 
 def forget() -> None:

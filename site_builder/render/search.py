@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 from ..model import Site
 from . import searchindex, urls
-from .deps import DERIVED, Derived, Memo, Sources, key, read
+from .deps import DERIVED, Derived, Memo, Sources, kept, key, read
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .searchindex import Doc, Index
@@ -40,31 +41,27 @@ _PARTS: Memo[list[Doc]] = Memo()
 """Each event's documents, kept while what they hold is unchanged: a one-pitch edit
 re-reads one event's texts, not the whole archive's."""
 
-_INDEXER = searchindex.Indexer()
+_INDEXER = kept(searchindex.Indexer())
 """Kept across the builds of a session: a one-pitch edit patches the last index."""
+
+
+def _make_index(sources: Sources) -> Index:
+    site, index = sources.watched
+    events = [
+        (e.slug, e.name, _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)))
+        for e in index.events
+    ]
+    return _INDEXER.build(events, stage_options(site))
+
+
+DERIVED["search"] = Derived("search/", _make_index, lambda made: cast(Index, made).digests)
+"""Each file of the index is a source of its own: a pitch edit re-renders and rewrites
+the files whose bytes it changed, not the whole index."""
 
 
 def site_index(sources: Sources) -> Index:
     """The whole index, made once per build."""
-
-    def make() -> Index:
-        site, index = sources.watched
-        events = [
-            (
-                e.slug,
-                e.name,
-                _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)),
-            )
-            for e in index.events
-        ]
-        return _INDEXER.build(events, stage_options(site))
-
-    return sources.once("search", make)
-
-
-DERIVED["search"] = Derived("search/", lambda sources: site_index(sources).digests)
-"""Each file of the index is a source of its own: a pitch edit re-renders and rewrites
-the files whose bytes it changed, not the whole index."""
+    return cast(Index, sources.made("search"))
 
 
 def index_file(ctx: RenderContext, name: str) -> bytes:

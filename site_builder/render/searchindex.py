@@ -128,6 +128,10 @@ class Indexer:
     def __init__(self) -> None:
         self._last: _Made | None = None
 
+    def clear(self) -> None:
+        """Forget the last index: the next is made anew."""
+        self._last = None
+
     def build(self, events: Events, stages: Iterable[tuple[int, str]]) -> Index:
         layout = tuple((slug, name, len(ds)) for slug, name, ds in events)
         options = tuple(stages)

@@ -4,8 +4,9 @@ One sqlite file per output directory in the archive's state dir. A row of `outpu
 records the output's fingerprint (the arguments its plan gave it, the settings and the
 engine), the sources its render read (`deps.py`), the digest of the bytes written and the
 file's size, mtime and inode; `sources` records what each of those sources held. Many
-outputs read the same sources (every file of the search index reads every project), so
-each distinct set of sources is stored once, in `depsets`, and shared when loaded. A later
+outputs read the same sources (a project's deck and its page's siblings), so each distinct
+set of sources is stored once, in `depsets`, and shared when loaded; `derived` names the
+set each derived table (the search index, `deps.Derived`) was made from. A later
 build knows, without reading any file, what to re-render (fingerprint changed, a source
 it read changed, or the file was touched or removed) and what to re-write (bytes
 changed). It is written only after a successful publish.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from . import sqlitefile
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 _DEPS_SEP = "\x1d"
 
@@ -70,6 +71,7 @@ class BuildState:
                 self.db.execute("DROP TABLE IF EXISTS outputs")
                 self.db.execute("DROP TABLE IF EXISTS sources")
                 self.db.execute("DROP TABLE IF EXISTS depsets")
+                self.db.execute("DROP TABLE IF EXISTS derived")
                 self.db.execute("DELETE FROM meta")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
@@ -81,6 +83,9 @@ class BuildState:
         )
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS depsets (id TEXT PRIMARY KEY, keys TEXT) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, deps TEXT) WITHOUT ROWID"
         )
 
     def close(self) -> None:
@@ -105,6 +110,16 @@ class BuildState:
             }
         except KeyError:
             return None  # a set lost (the file edited by hand): build as if there were none
+
+    def derived(self) -> dict[str, frozenset[str]]:
+        """The sources each derived table was last made from (a table whose set was lost
+        is left out: it is made again)."""
+        rows = self.db.execute(
+            "SELECT name, keys FROM derived JOIN depsets ON depsets.id = derived.deps"
+        )
+        return {
+            name: frozenset(keys.split(_DEPS_SEP)) if keys else frozenset() for name, keys in rows
+        }
 
     def sources(self) -> dict[str, str]:
         """What each source held when the outputs that read it were last rendered."""
@@ -135,20 +150,25 @@ class BuildState:
         replace_all: bool,
         inputs: str,
         out_id: str,
+        derived: Iterable[tuple[str, frozenset[str]]] = (),
     ) -> None:
-        """Store the outcome of a published build in one transaction."""
+        """Store the outcome of a published build in one transaction; `derived` are the
+        derived tables made in it, with the sources each read."""
         ids: dict[frozenset[str], str] = {}
         rows = [
             (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _set_id(e.deps, ids))
             for p, e in entries
         ]
+        made = [(name, _set_id(keys, ids)) for name, keys in derived]
         with self.db:
             self.db.execute("BEGIN")
             if replace_all:
                 self.db.execute("DELETE FROM outputs")
                 self.db.execute("DELETE FROM sources")
                 self.db.execute("DELETE FROM depsets")
+                self.db.execute("DELETE FROM derived")
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?)", made)
             self.db.executemany(
                 "INSERT OR IGNORE INTO depsets VALUES (?, ?)",
                 ((key, _DEPS_SEP.join(sorted(keys))) for keys, key in ids.items()),
@@ -157,7 +177,8 @@ class BuildState:
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             if not replace_all:
                 self.db.execute(
-                    "DELETE FROM depsets WHERE id NOT IN (SELECT DISTINCT deps FROM outputs)"
+                    "DELETE FROM depsets WHERE id NOT IN"
+                    " (SELECT deps FROM outputs UNION SELECT deps FROM derived)"
                 )
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
