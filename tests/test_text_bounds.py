@@ -118,8 +118,9 @@ def _depth(node: Any) -> int:
     return deepest
 
 
-def test_deep_html_is_flattened_and_keeps_its_text() -> None:
-    html = render_markdown("<div>" * 5_000 + "deep text" + "</div>" * 5_000)
+@pytest.mark.parametrize("before", ["", "## A heading, which the ids' parse reads\n\n"])
+def test_deep_html_is_flattened_and_keeps_its_text(before: str) -> None:
+    html = render_markdown(before + "<div>" * 5_000 + "deep text" + "</div>" * 5_000)
     tree = HTMLParser(html).body
     assert tree is not None and "deep text" in tree.text()
     assert MAX_HTML_DEPTH // 2 < _depth(tree) <= MAX_HTML_DEPTH + 5

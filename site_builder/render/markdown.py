@@ -143,13 +143,13 @@ def _boxes_in_paragraphs(root: LexborHTMLParser) -> None:
 
 def _finish(html: str) -> str:
     """The engine's HTML with heading ids, alignment classes and loose task items as
-    GitHub has them; parsed only when it has any of these, and nested no deeper than the
-    sanitizer would keep it, so the parser's work stays bounded."""
+    GitHub has them; parsed only when it has any of these. `html` is flattened already
+    (`flatten_deep`), so the parser's work stays bounded."""
     headings, aligned, tasks = "<h" in html, _ALIGNED in html, _TASKS in html
     if not (headings or aligned or tasks):
         return html
     # Parsed as the content of <body>, so that a leading <title> or <meta> stays in it.
-    tree = LexborHTMLParser("<body>" + flatten_deep(html, textlimits.MAX_HTML_DEPTH))
+    tree = LexborHTMLParser("<body>" + html)
     if headings:
         _heading_ids(tree)
     if aligned:
@@ -166,4 +166,6 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     html = _engine().render(bound_markdown(text), xhtml=False)
-    return accessible(sanitize_html(_finish(html)))
+    # Flattened once: the parse in `_finish` writes back a tree no deeper than it read.
+    html = flatten_deep(html, textlimits.MAX_HTML_DEPTH)
+    return accessible(sanitize_html(_finish(html), flat=True))

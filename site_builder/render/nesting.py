@@ -32,8 +32,8 @@ def flatten_deep(html: str, max_depth: int) -> str:
     only the innermost open element of its name (a parser may close more, never keeps
     fewer open), so no input makes the count fall behind the parser's real depth by more
     than a small factor (implied elements like `<tbody>`)."""
-    if html.count("<") <= max_depth:
-        return html
+    if html.count("<") - html.count("</") <= max_depth:
+        return html  # each element deeper needs a start tag of its own: too few for one
     stack: list[str] = []
     counts: dict[str, int] = {}
     out: list[str] = []

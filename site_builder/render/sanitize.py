@@ -80,10 +80,11 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str, *, flat: bool = False) -> str:
     """HTML with no scripts, styles, frames, event handlers or script URLs; elements
-    nested deeper than `MAX_HTML_DEPTH` are flattened first, to bound the parser's work."""
-    return str(_CLEANER.clean(flatten_deep(html, textlimits.MAX_HTML_DEPTH)))
+    nested deeper than `MAX_HTML_DEPTH` are flattened first, to bound the parser's work,
+    unless the caller did (`flat`)."""
+    return str(_CLEANER.clean(html if flat else flatten_deep(html, textlimits.MAX_HTML_DEPTH)))
 
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
