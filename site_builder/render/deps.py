@@ -342,6 +342,11 @@ DERIVED: dict[str, Derived] = {}
 """The derived tables, by name; a module defining one registers it on import."""
 
 
+def reads_derived(path: str) -> bool:
+    """Whether the output at `path` reads a derived table."""
+    return any(path.startswith(d.prefix) for d in DERIVED.values())
+
+
 class Sources:
     """The current digest of every source key: what the build state compares with the
     digests recorded when each output was last rendered."""
@@ -389,8 +394,7 @@ class Sources:
         return self._made[table]
 
     def prepare(self, paths: Iterable[str]) -> None:
-        """Make the derived tables that outputs at `paths` read, here: forked workers
-        then inherit them instead of each making its own."""
+        """Make the derived tables that outputs at `paths` read."""
         tables = list(DERIVED.items())
         wanted = {name for path in paths for name, d in tables if path.startswith(d.prefix)}
         for name in wanted:

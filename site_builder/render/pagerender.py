@@ -8,7 +8,7 @@ build it sends back the bytes of files that changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -136,22 +136,26 @@ def _work(bounds: tuple[int, int]) -> _Done:
 
 
 def render_batch(batch: Batch, jobs: int) -> list[Result]:
-    """Render every output of the batch, on `jobs` forked processes when there are many."""
+    """Render every output of the batch, on `jobs` forked processes when there are many.
+    Outputs of a derived table (the search index) are rendered here meanwhile: the table
+    is made once, in this process, while the workers render the rest."""
     n = len(batch.outputs)
     if jobs <= 1 or n < PARALLEL_MIN or not forkpool.can_fork():
         return _render_slice(batch, 0, n)
-    batch.ctx.sources.prepare(output.path for output in batch.outputs)
-    size = max(20, n // (jobs * 16))
-    chunks = [(i, min(i + size, n)) for i in range(0, n, size)]
-    _BATCH[:] = [batch]
+    own = [o for o in batch.outputs if deps.reads_derived(o.path)]
+    rest = replace(batch, outputs=[o for o in batch.outputs if not deps.reads_derived(o.path)])
+    size = max(20, len(rest.outputs) // (jobs * 16))
+    chunks = [(i, min(i + size, len(rest.outputs))) for i in range(0, len(rest.outputs), size)]
+    _BATCH[:] = [rest]
     pool = forkpool.pool(jobs, _start_worker)
     try:
-        results: list[Result] = []
-        for done in pool.map(_work, chunks):
-            if done.error is not None:
-                raise JamdatError(done.error)
-            batch.cache.absorb(done.fresh, done.rendered, done.hits)
-            results.extend(done.results)
+        done = pool.map(_work, chunks)  # the workers fork here, before the table is made
+        results = _render_slice(replace(batch, outputs=own), 0, len(own))
+        for part in done:
+            if part.error is not None:
+                raise JamdatError(part.error)
+            batch.cache.absorb(part.fresh, part.rendered, part.hits)
+            results.extend(part.results)
         return results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
