@@ -13,7 +13,7 @@ from conftest import ArchiveFactory
 
 from site_builder.errors import JamdatError
 from site_builder.render.build import build_site
-from site_builder.render.templating import DEFAULT_TEMPLATES
+from site_builder.render.templatedirs import DEFAULT_TEMPLATES
 
 LINKED = re.compile(r'(?:href|src)="/assets/immutable/([^"]+)"')
 

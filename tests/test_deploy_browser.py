@@ -15,7 +15,7 @@ import pytest
 from browser import WATCH, launch, sync_api
 from conftest import ArchiveFactory
 
-from site_builder.render.templating import DEFAULT_TEMPLATES
+from site_builder.render.templatedirs import DEFAULT_TEMPLATES
 from site_builder.serve.preview import Preview
 
 ROOT = Path(__file__).resolve().parents[1]

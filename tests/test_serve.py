@@ -17,7 +17,7 @@ from serve_helpers import EventStream, get
 
 from site_builder.config import SiteConfig
 from site_builder.model import Site
-from site_builder.render.templating import DEFAULT_TEMPLATES
+from site_builder.render.templatedirs import DEFAULT_TEMPLATES
 from site_builder.serve.preview import Preview
 
 PAGE = "/spring-hack/river-levels/"

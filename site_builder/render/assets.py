@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import deps
 from .outputs import Output, RenderContext, digest
-from .templating import asset_files, read_template
+from .templatedirs import asset_files, read_template
 
 FINGERPRINTED = (".css", ".js")
 """Asset types published under a content-hashed name as well."""

@@ -338,7 +338,8 @@ class BuildSession:
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
         from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
-        from .templating import TemplateFiles, environment, template_dirs
+        from .templatedirs import template_dirs
+        from .templating import TemplateFiles, environment
 
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         with report.phase("load"):
@@ -483,7 +484,7 @@ def _check_out(content: Path, out: Path) -> None:
 def input_signature(content: Path, base_url: str | None, sources: dict[str, FileStat]) -> str:
     """Everything a build reads, by file stats: content (`sources`), templates, the
     engine's code and the base URL override. Never the clock: no output depends on it."""
-    from .templating import template_dirs, template_stats
+    from .templatedirs import template_dirs, template_stats
 
     templates = [template_stats(d) for d in template_dirs(content)]
     code = tree_signature([Path(__file__).resolve().parents[1]])

@@ -103,7 +103,7 @@ def _dirs(env: jinja2.Environment) -> list[Path]:
 
 
 def _load(dirs: list[Path], code: str) -> Language:
-    from .templating import read_template
+    from .templatedirs import read_template
 
     locale = parse_locale(code)
     names = [catalog_name(n) for n in dict.fromkeys((str(locale), locale.language))]

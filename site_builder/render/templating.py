@@ -1,5 +1,4 @@
-"""Where templates come from (a site's own `templates/` first, then the defaults) and the
-jinja2 environment that renders them."""
+"""The jinja2 environment that renders the templates (where they come from: `templatedirs`)."""
 
 from __future__ import annotations
 
@@ -13,27 +12,9 @@ import jinja2
 from jinja2.loaders import split_template_path
 from markupsafe import escape
 
-from ..archive import contentfs
-from ..errors import ContentError
 from . import deps, i18n
-from .state import stats_digest
+from .templatedirs import read_template, template_files
 from .urls import outbound
-
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-def template_dirs(content: Path) -> list[Path]:
-    """The site's `templates/` beside its content (if any), then the project's defaults.
-    A `templates` that is a symbolic link is refused, like every link in the archive."""
-    dirs: list[Path] = []
-    own = content.parent / "templates"
-    if own.is_symlink():
-        raise ContentError.single(Path("templates"), contentfs.SYMLINK.replace("file", "folder"))
-    if own.is_dir():
-        dirs.append(own.resolve())
-    if DEFAULT_TEMPLATES.resolve() not in dirs:
-        dirs.append(DEFAULT_TEMPLATES.resolve())
-    return dirs
 
 
 def _date(value: datetime, fmt: str = "%-d %B %Y") -> str:
@@ -119,37 +100,6 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
     env.globals["live_labels"] = live_labels
     env.globals["deck_labels"] = deck_labels
     return env
-
-
-def template_files(dirs: list[Path]) -> dict[str, Path]:
-    """Every template and asset by relative name, with the folder holding it: the first
-    folder holding a name wins. A symbolic link in a folder is an error naming it (as
-    `templates/...`): a site's own folder must not publish what a link points to."""
-    found: dict[str, Path] = {}
-    for directory in dirs:
-        for name in sorted(contentfs.scan(directory, prefix=f"{directory.name}/")):
-            if not name.rsplit("/", 1)[-1].startswith("."):
-                found.setdefault(name, directory)
-    return dict(sorted(found.items()))
-
-
-def template_stats(directory: Path) -> str:
-    """Digest of the names and stats of a template folder's files, for the no-op check."""
-    return stats_digest(contentfs.scan(directory, prefix=f"{directory.name}/"))
-
-
-def read_template(directory: Path, name: str) -> bytes:
-    """The bytes of the file `name` of a template folder, read without following links."""
-    return contentfs.read_bytes(directory, name, prefix=f"{directory.name}/")
-
-
-def asset_files(dirs: list[Path]) -> dict[str, Path]:
-    """The files under `assets/`, by name relative to it, with the template folder holding them."""
-    return {
-        name.removeprefix("assets/"): directory
-        for name, directory in template_files(dirs).items()
-        if name.startswith("assets/")
-    }
 
 
 _ENVIRONMENTS: dict[tuple[str, ...], jinja2.Environment] = {}

@@ -24,7 +24,7 @@ from ..archive import STATE_DIR
 from ..config import load_config
 from ..errors import ContentError, JamdatError
 from ..render.build import BuildReport, BuildSession
-from ..render.templating import template_dirs
+from ..render.templatedirs import template_dirs
 from . import livereload
 from .http import DevServer, SiteMount
 
