@@ -30,6 +30,7 @@ from collections.abc import (
 )
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -419,31 +420,27 @@ class Sources:
         return digest(self.salt, [(k, self.value(k)) for k in sorted(keys)])
 
     def _compute(self, source: str) -> str:
-        table, _, rest = source.partition(SEP)
-        if table == "template":
-            return self._templates(rest)
-        if table == "text":
-            return self._text(rest)
-        if table in DERIVED:
-            return self.derived(table).get(rest, "-")
-        if table == "index.visible":
-            event, _, slug = rest.partition(SEP)
-            return "1" if (event, slug) in self.index.visible_keys else "0"
-        if table.startswith("index."):
-            name = table.removeprefix("index.")
-            data = getattr(self.index, name)
-        elif table in SITE_TABLES:
-            data = getattr(self.site, table)
-        else:
-            raise KeyError(f"unknown source {source!r}")
-        obj = data if rest == ALL else data.get(_parse(table, rest))
-        self._objects[source] = obj
-        if self._previous is not None:
-            old = self._previous._objects.get(source, _MISSING)
-            value = self._previous._values.get(source)
-            if value is not None and old is not _MISSING and _same(old, obj):
+        kind, table, part, name = _locate(source)
+        if kind == "template":
+            return self._templates(table)
+        if kind == "derived":
+            return self.derived(table).get(cast(str, part), "-")
+        if kind == "visible":
+            return "1" if part in self.index.visible_keys else "0"
+        data = getattr(self.index if kind == "index" else self.site, table)
+        obj = data if part is ALL else data.get(part)
+        previous = self._previous
+        if previous is not None:
+            # A session's next build: the same objects as last time digest the same.
+            old = previous._objects.get(source, _MISSING)
+            value = previous._values.get(source)
+            if value is not None and old is not _MISSING and (old is obj or _same(old, obj)):
+                self._objects[source] = obj
                 return value
-        if rest == ALL:
+        self._objects[source] = obj
+        if kind == "text":
+            return "-" if obj is None else self._text(obj, name)
+        if part is ALL:
             return self._digest(obj if isinstance(obj, list) else list(data.items()))
         return self._digest(obj)
 
@@ -480,13 +477,8 @@ class Sources:
             return self.index.record_digest(obj)
         return repr(obj)
 
-    def _text(self, rest: str) -> str:
-        """`projects\x1fevent\x1fslug\x1fpitch`: the digest of one long text."""
-        table, _, tail = rest.partition(SEP)
-        where, _, name = tail.rpartition(SEP)
-        record = getattr(self.site, table).get(_parse(table, where))
-        if record is None:
-            return "-"
+    def _text(self, record: object, name: str) -> str:
+        """The digest of one long text of a record."""
 
         def compute() -> str:
             text: str = getattr(record, name)
@@ -494,6 +486,32 @@ class Sources:
             return hashlib.blake2b(data, digest_size=16).hexdigest()
 
         return self.index.memo.get(f"text.{name}", record, compute)
+
+
+@lru_cache(maxsize=1 << 17)
+def _locate(source: str) -> tuple[str, str, object, str]:
+    """What a source key names, parsed once per process: its kind (`site`, `index`,
+    `text`, `visible`, `template`, `derived`), its table, the entry's key in the table's
+    own type (`ALL` for the whole table) and, for a text, the record's field."""
+    table, _, rest = source.partition(SEP)
+    if table == "template":
+        return "template", rest, None, ""
+    if table == "text":
+        table, _, tail = rest.partition(SEP)
+        where, _, name = tail.rpartition(SEP)
+        return "text", table, _parse(table, where), name
+    if table in DERIVED:
+        return "derived", table, rest, ""
+    if table == "index.visible":
+        event, _, slug = rest.partition(SEP)
+        return "visible", table, (event, slug), ""
+    if table.startswith("index."):
+        kind, name = "index", table.removeprefix("index.")
+    elif table in SITE_TABLES:
+        kind, name = "site", table
+    else:
+        raise KeyError(f"unknown source {source!r}")
+    return kind, name, ALL if rest == ALL else _parse(table, rest), ""
 
 
 def _same(a: object, b: object) -> bool:
