@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import ArchiveFactory, Cli
 from PIL import Image
 from replay_server import Answer, Replay
@@ -162,3 +163,38 @@ def test_animated_gifs_are_kept_as_they_came(cli: Cli, tmp_archive: ArchiveFacto
         assert cli("media", "pull", "--content", content).exit_code == 0
     image_url = archive.load(content).projects[("spring-hack", "river-levels")].image_url
     assert (content / image_url).read_bytes() == gif
+
+
+def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_images(
+    tmp_path: Path, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jamdat serve` and the API rebuild on every save: the warning stays right, and a
+    save that changed no image reference is not counted over the whole archive again."""
+    from site_builder.media import hotlinks
+    from site_builder.render.build import BuildSession
+
+    content = tmp_archive(edit=remote("https://a.example", "https://b.example"))
+    session = BuildSession(content, tmp_path / "public", long_lived=True)
+    counted: list[int] = []
+    count = hotlinks.count
+
+    def counting(site: Site) -> hotlinks.Hotlinks:
+        counted.append(1)
+        return count(site)
+
+    monkeypatch.setattr(hotlinks, "count", counting)
+
+    def save(pitch: str) -> str:
+        site = archive.load(content)
+        site.projects[("spring-hack", "river-levels")].pitch = pitch
+        archive.save(content, site, read=archive.snapshot(content))
+        counted.clear()
+        warnings = [w for w in session.build().warnings if "jamdat media pull" in w]
+        return warnings[0].split(" on ")[0]
+
+    first = next(w for w in session.build().warnings if "media pull" in w)
+    assert first.startswith("4 images")  # icon, wide, turned (this pitch's) and face
+    wide = "![wide](https://a.example/wide.jpg)"
+    assert save(f"{wide}\n\nA new paragraph.") == "3 images" and counted == [1]
+    assert save(f"{wide}\n\nAnother paragraph.") == "3 images" and counted == []
+    assert save(f"{wide} ![c](https://c.example/c.png)") == "4 images" and counted == [1]

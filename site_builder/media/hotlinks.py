@@ -7,16 +7,22 @@ so a build that finds nothing changed can warn without loading the archive.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..archive.rules import PROJECT_TEXT_FIELDS
 from ..fsutil import atomic_write
 from ..model import Site
-from .refs import find
+from .refs import EVENT_MARKDOWN, find, text_images
 
 CACHE = "hotlinks.json"
+
+K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,35 @@ def count(site: Site) -> Hotlinks:
             pages.update(shown)
     hosts = {(urlsplit(url).hostname or "").lower() for url in images}
     return Hotlinks(len(images), len(pages), len(hosts))
+
+
+def same_images(old: Site, new: Site) -> bool:
+    """Whether `new` links the very images `old` does: it differs at most in the Markdown
+    texts of some events and projects (a session's reload of edited texts), and those
+    hold the same images. A session then need not count again."""
+    others = [f.name for f in dataclasses.fields(new) if f.name not in ("events", "projects")]
+    if any(getattr(old, name) is not getattr(new, name) for name in others):
+        return False
+    return _same_images(old.events, new.events, EVENT_MARKDOWN) and _same_images(
+        old.projects, new.projects, PROJECT_TEXT_FIELDS
+    )
+
+
+def _same_images(before: Mapping[K, Any], after: Mapping[K, Any], texts: tuple[str, ...]) -> bool:
+    """Whether the records of `after` differ from those of `before` only in their `texts`,
+    and those hold the same images."""
+    if before.keys() != after.keys():
+        return False
+    for key, record in after.items():
+        was = before[key]
+        if was is record:
+            continue
+        fields = [f.name for f in dataclasses.fields(record) if f.name not in texts]
+        if any(getattr(was, name) != getattr(record, name) for name in fields):
+            return False
+        if any(text_images(getattr(was, n)) != text_images(getattr(record, n)) for n in texts):
+            return False
+    return True
 
 
 def remembered(state_dir: Path, inputs: str) -> Hotlinks | None:

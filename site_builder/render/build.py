@@ -63,6 +63,7 @@ from .state import (
 from .urls import is_absolute
 
 if TYPE_CHECKING:
+    from ..media.hotlinks import Hotlinks
     from ..model import Site
     from .deps import Sources
     from .index import DigestMemo
@@ -186,6 +187,8 @@ class BuildSession:
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
         self._plans: PlanMemo | None = None
+        self._hotlinks_of: tuple[Site, Hotlinks] | None = None
+        """The last archive this session counted linked images of, and the count."""
         self._last_sources: Sources | None = None
         """The last build's source values, reused where their records are the same."""
         self._entries: Recorded | None = None
@@ -262,8 +265,14 @@ class BuildSession:
         found = hotlinks.remembered(state_dir, inputs)
         if found is None:
             site = self._site if self._site is not None else archive.load(self.content)
-            found = hotlinks.count(site)
+            last = self._hotlinks_of
+            if last is not None and hotlinks.same_images(last[0], site):
+                found = last[1]
+            else:
+                found = hotlinks.count(site)
             hotlinks.remember(state_dir, inputs, found)
+        if self._site is not None:
+            self._hotlinks_of = (self._site, found)
         text = found.warning()
         return [text] if text else []
 
@@ -414,7 +423,8 @@ class BuildSession:
                 state.record(
                     fresh.items(),
                     report.deleted,
-                    values.items(),
+                    # Only what changed: the index's inputs are valued on every pitch edit.
+                    ((k, v) for k, v in values.items() if recorded.get(k) != v),
                     replace_all=False,
                     inputs=inputs,
                     out_id=dir_id(out),
