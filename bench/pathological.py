@@ -4,10 +4,11 @@ a whole `jamdat build` of a small archive whose one pitch is that text.
     python bench/pathological.py [--only NAME ...] [--no-build] [--build-timeout S]
     python bench/pathological.py --sizes 25000 50000 100000 [--only NAME ...]
 
-Stages: `markdown` (markdown-it-pyrs), `finish` (heading ids, alignment classes and task
-boxes, on the engine's HTML), `sanitize`, `slides` (cutting the rendered pitch into slides),
-`plain text` (search index and page descriptions). Every text is what a participant may
-put in a pitch, an event text, an activity post or a synced README.
+Stages: `markdown` (markdown-it-pyrs), `sanitize`, `finish` (outline, heading ids,
+alignment classes, task boxes and accessibility repairs, in one parse), `slides` (cutting
+the rendered pitch into slides), `plain text` (search index and page descriptions). Every
+text is what a participant may put in a pitch, an event text, an activity post or a synced
+README.
 
 With `--sizes`, the CPU seconds of all stages together for each text's first N characters
 (best of two): how the cost grows with the length, and what `MAX_TEXT_CHARS` allows.
@@ -121,8 +122,8 @@ def stages(text: str) -> dict[str, float]:
     times: dict[str, float] = {}
     times["bound"], text = _timed(lambda: markdown.bound_markdown(text))
     times["markdown"], raw = _timed(lambda: markdown._engine().render(text, xhtml=False))
-    times["finish"], raw = _timed(lambda: markdown._finish(raw))
-    times["sanitize"], html = _timed(lambda: sanitize_html(raw))
+    times["sanitize"], raw = _timed(lambda: sanitize_html(raw, keep_alignment=True))
+    times["finish"], html = _timed(lambda: markdown._finish(raw))
     ctx = _Ctx({text: html})
     project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
     card = SimpleNamespace(name="Project", links=[])
@@ -138,7 +139,7 @@ def cpu_time(text: str) -> float:
     for _ in range(2):
         start = time.process_time()
         raw = markdown._engine().render(markdown.bound_nesting(text), xhtml=False)
-        html = sanitize_html(markdown._finish(raw))
+        html = markdown._finish(sanitize_html(raw, keep_alignment=True))
         ctx = _Ctx({text: html})
         project = SimpleNamespace(pitch=text, legacy_url="", event="e", is_webembed=True)
         card = SimpleNamespace(name="Project", links=[])
@@ -190,7 +191,7 @@ def main() -> None:
     if args.sizes:
         by_size(args.only, args.sizes)
         return
-    cols = ["bound", "markdown", "finish", "sanitize", "slides", "plain text"]
+    cols = ["bound", "markdown", "sanitize", "finish", "slides", "plain text"]
     print(f"{'text':28} {'KB':>6} " + " ".join(f"{c:>11}" for c in cols) + f" {'build':>8}")
     for name, text in texts().items():
         if args.only and not any(o in name for o in args.only):

@@ -15,7 +15,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from site_builder.archive import textlimits
 from site_builder.render.accessible import accessible
-from site_builder.render.markdown import heading_id
+from site_builder.render.gfm import heading_id
 from site_builder.render.sanitize import sanitize_html
 
 

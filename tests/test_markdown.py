@@ -104,6 +104,32 @@ def test_raw_html_is_sanitized() -> None:
     assert styled.attributes == {}
 
 
+RAW_STYLED = (
+    '<table><tr><td style="color:red">red</td><td style="text-align:right">right</td>'
+    '<th style="text-align:center;color:red">mixed</th><td style="TEXT-ALIGN:left">caps</td>'
+    '</tr></table>\n\n<p style="text-align:left">para</p>'
+    ' <span style="text-align:right">span</span>'
+)
+STYLED = f"| Left | Right |\n|:-----|------:|\n| a | b |\n\n{RAW_STYLED}\n"
+
+
+def test_no_style_attribute_survives_only_cell_alignment_as_a_class() -> None:
+    # The site's CSP is `style-src-attr 'none'`: a style attribute must never reach a page.
+    html = render_markdown(STYLED)
+    tree = parse(html)
+    assert "style=" not in html
+    assert tree.css("[style]") == []
+    classes = {n.text(): n.attributes.get("class") for n in tree.css("th, td, p, span")}
+    assert classes == {
+        "Left": "align-left", "Right": "align-right", "a": "align-left", "b": "align-right",
+        "red": None, "right": "align-right", "mixed": None, "caps": None,
+        "para": None, "span": None,
+    }  # fmt: skip
+    assert "style=" not in sanitize_html(RAW_STYLED)  # kept for a class only when asked to
+    kept = parse(sanitize_html(RAW_STYLED, keep_alignment=True)).css("[style]")
+    assert [(n.tag, n.attributes["style"]) for n in kept] == [("td", "text-align:right")]
+
+
 def test_data_images_are_kept() -> None:
     html = sanitize_html('<img src="data:image/png;base64,iVBORw0KGgo=" alt="dot">')
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in html

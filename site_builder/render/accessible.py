@@ -2,9 +2,10 @@
 
 Imported texts bring their own outline and markup: `<h1>`s next to the page's own, skipped
 heading levels, images without alt text, image-only links with no name, code blocks that
-scroll but cannot be reached by keyboard. `accessible` repairs these once per text (its
-result is cached with the rendered Markdown); `demote_headings` moves a text's outline
-below the heading of the section that shows it.
+scroll but cannot be reached by keyboard. `repair` mends these once per text, in the one
+parse a rendered Markdown text gets (its result is cached with it); `accessible` is the same
+on its own; `demote_headings` moves a text's outline below the heading of the section that
+shows it.
 """
 
 from __future__ import annotations
@@ -87,16 +88,14 @@ def _checkbox_label(box: LexborNode) -> None:
             box.attrs["aria-label"] = label[:200]
 
 
-def accessible(html: str) -> str:
-    """The sanitized HTML with its headings below the page's `<h1>` without skipped levels,
-    every image with an alt text, every link and task checkbox with a name, and every
-    code block reachable by keyboard (a `<pre>` may scroll sideways)."""
-    html = outline(html) if "<h" in html else html
-    if not _NEEDS_WORK.search(html):
-        return html
-    root = LexborHTMLParser(html).body
-    if root is None:
-        return html
+def needs_repair(html: str) -> bool:
+    """Whether the HTML has anything `repair` mends: an image, link, code block or box."""
+    return _NEEDS_WORK.search(html) is not None
+
+
+def repair(root: LexborNode) -> None:
+    """Every image in the parsed HTML with an alt text, every link and task checkbox with a
+    name, and every code block reachable by keyboard (a `<pre>` may scroll sideways)."""
     for img in root.css("img"):
         _image_alt(img)
     for link in root.css("a[href]"):
@@ -105,6 +104,18 @@ def accessible(html: str) -> str:
         _checkbox_label(box)
     for pre in root.css("pre"):
         pre.attrs["tabindex"] = "0"
+
+
+def accessible(html: str) -> str:
+    """The sanitized HTML with its headings below the page's `<h1>` without skipped levels,
+    and `repair`ed; parsed only when there is something to repair."""
+    html = outline(html) if "<h" in html else html
+    if not needs_repair(html):
+        return html
+    root = LexborHTMLParser(html).body
+    if root is None:
+        return html
+    repair(root)
     return str(root.inner_html or "")
 
 

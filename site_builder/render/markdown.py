@@ -11,7 +11,8 @@ from markdown_it_pyrs import MarkdownIt, Node
 from selectolax.lexbor import LexborHTMLParser
 
 from ..archive import textlimits
-from .accessible import accessible
+from . import gfm
+from .accessible import needs_repair, outline, repair
 from .nesting import flatten_deep
 from .sanitize import sanitize_html
 
@@ -83,81 +84,22 @@ def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
     return f"{bound_nesting(head.rstrip())}\n\n{note}"
 
 
-_NOT_IN_SLUG = re.compile(r"[^\w\u4e00-\u9fff\- ]")
-_HEADINGS = "h1, h2, h3, h4, h5, h6"
-_ALIGNED = 'style="text-align:'
-_TASKS = 'class="contains-task-list"'
-
-
-def heading_id(title: str, taken: set[str], tried: dict[str, int]) -> str:
-    """A heading's id, GitHub-style: its text slugified, then `-1`, `-2` ... for repeats,
-    never one in `taken` (which it joins). `tried` remembers each slug's next free number,
-    so 10,000 identical headings cost 10,000 steps."""
-    base = _NOT_IN_SLUG.sub("", title.lower().replace(" ", "-"))
-    n = tried.get(base, 0)
-    slug = f"{base}-{n}" if n else base
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    tried[base] = n + 1
-    taken.add(slug)
-    return slug
-
-
-def _heading_ids(root: LexborHTMLParser) -> None:
-    """An id on every heading; ids a heading already has are kept and never given again."""
-    headings = root.css(_HEADINGS)
-    taken = {given for h in headings if (given := h.attributes.get("id"))}
-    tried: dict[str, int] = {}
-    for heading in headings:
-        if not heading.attributes.get("id"):
-            heading.attrs["id"] = heading_id(heading.text(deep=True), taken, tried)
-
-
-def _align_classes(root: LexborHTMLParser) -> None:
-    """Table column alignment as a class (`align-right`), not a style attribute: pages
-    carry no inline styles, so the site's CSP can forbid them."""
-    for cell in root.css("th[style], td[style]"):
-        style = cell.attributes.get("style") or ""
-        if style.startswith("text-align:"):
-            del cell.attrs["style"]
-            cell.attrs["class"] = "align-" + style.removeprefix("text-align:")
-
-
-def _boxes_in_paragraphs(root: LexborHTMLParser) -> None:
-    """A loose task item's checkbox moved into its paragraph, as GitHub has it: the engine
-    puts it before the paragraph, which shows it on a line of its own."""
-    for box in root.css("li.task-list-item > input"):
-        after = box.next
-        while after is not None and after.tag == "-text" and not (after.text_content or "").strip():
-            after = after.next
-        if after is None or after.tag != "p":
-            continue
-        first = after.first_child
-        if first is None:
-            after.insert_child(box)
-        else:
-            first.insert_before(box)
-        box.decompose()
-
-
 def _finish(html: str) -> str:
-    """The engine's HTML with heading ids, alignment classes and loose task items as
-    GitHub has them; parsed only when it has any of these. `html` is flattened already
-    (`flatten_deep`), so the parser's work stays bounded."""
-    headings, aligned, tasks = "<h" in html, _ALIGNED in html, _TASKS in html
-    if not (headings or aligned or tasks):
+    """Sanitized HTML with its outline below the page's `<h1>`, GitHub's touches (`gfm`)
+    and the accessibility repairs, in one parse, and only when it needs any of them.
+    `html` is flattened already (`flatten_deep`), so the parser's work stays bounded."""
+    html = outline(html) if "<h" in html else html
+    touches, repairs = gfm.touches(html), needs_repair(html)
+    if not (touches or repairs):
         return html
-    # Parsed as the content of <body>, so that a leading <title> or <meta> stays in it.
-    tree = LexborHTMLParser("<body>" + html)
-    if headings:
-        _heading_ids(tree)
-    if aligned:
-        _align_classes(tree)
-    if tasks:
-        _boxes_in_paragraphs(tree)
-    body = tree.body
-    return str(body.inner_html or "") if body is not None else html
+    root = LexborHTMLParser(html).body
+    if root is None:
+        return html
+    for touch in touches:
+        touch(root)
+    if repairs:
+        repair(root)
+    return str(root.inner_html or "")
 
 
 def render_markdown(text: str) -> str:
@@ -166,6 +108,5 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     html = _engine().render(bound_markdown(text), xhtml=False)
-    # Flattened once: the parse in `_finish` writes back a tree no deeper than it read.
     html = flatten_deep(html, textlimits.MAX_HTML_DEPTH)
-    return accessible(sanitize_html(_finish(html), flat=True))
+    return _finish(sanitize_html(html, flat=True, keep_alignment=True))
