@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ArchiveFactory, tree_digest
 
+from site_builder import archive
 from site_builder.model import Project, Site
 from site_builder.render import searchindex
 from site_builder.render.build import build_site
@@ -59,6 +60,29 @@ def postings(index: dict[str, object], term: str) -> dict[str, int]:
         assert isinstance(chunk, list)
         out[chunk[doc % meta["chunk"]][0]] = flat[i + 1]
     return out
+
+
+def save(content: Path, change: Callable[[Site], None]) -> None:
+    """Change the archive through the store, as an editor's save does."""
+    site = archive.load(content)
+    change(site)
+    archive.save(content, site, read=archive.snapshot(content))
+
+
+def assert_as_clean(content: Path, out: Path, tmp_path: Path) -> None:
+    """The site in `out` is the one a clean build makes."""
+    clean = tmp_path / "clean"
+    build_site(content, clean)
+    assert tree_digest(clean) == tree_digest(out)
+
+
+def pitch_plus(word: str) -> Callable[[Site], None]:
+    """Add a word to the pitch of "Tide tables"."""
+
+    def change(site: Site) -> None:
+        site.projects[("spring-hack", "tide-tables")].pitch += f" {word}"
+
+    return change
 
 
 def test_fields_weigh_name_over_summary_over_pitch(
@@ -144,7 +168,6 @@ def test_a_pitch_edit_rewrites_only_the_index_files_it_changes(
     """Each file of the index is a source of its own: a pitch edit, in a session as in a
     fresh process, rewrites the shards holding the words it added or removed and no other,
     and the site equals a clean build."""
-    from site_builder import archive
     from site_builder.render.build import BuildSession
 
     def many(site: Site) -> None:
@@ -161,21 +184,14 @@ def test_a_pitch_edit_rewrites_only_the_index_files_it_changes(
     shards = json.loads((out / "search/meta.json").read_bytes())["shards"]
     assert shards > 1
 
-    def add_word(word: str) -> None:
-        site = archive.load(content)
-        site.projects[("spring-hack", "tide-tables")].pitch += f" {word}"
-        archive.save(content, site, read=archive.snapshot(content))
-
     for build, word in ((session.build, "quokka"), (BuildSession(content, out).build, "xylem")):
-        add_word(word)
+        save(content, pitch_plus(word))
         report = build()
         shard = f"search/t/{searchindex.shard_of(word, shards)}.json"
         assert [p for p in report.written if p.startswith("search/")] == [shard]
         assert [p for p in report.rendered if p.startswith("search/")] == [shard]
         assert postings(files(out), word) == {"Tide tables": searchindex.PITCH}
-    clean = tmp_path / "clean"
-    build_site(content, clean)
-    assert tree_digest(clean) == tree_digest(out)
+    assert_as_clean(content, out, tmp_path)
 
 
 def test_the_index_is_made_only_when_what_it_is_made_of_changed(
@@ -186,7 +202,6 @@ def test_the_index_is_made_only_when_what_it_is_made_of_changed(
     description edited costs no index, and a pitch edited costs one."""
     import dataclasses
 
-    from site_builder import archive
     from site_builder.render.build import BuildSession
     from site_builder.render.deps import DERIVED
 
@@ -203,22 +218,16 @@ def test_the_index_is_made_only_when_what_it_is_made_of_changed(
     assert len(made) == 1
 
     def change(edit: Callable[[Site], None]) -> list[str]:
-        site = archive.load(content)
-        edit(site)
-        archive.save(content, site, read=archive.snapshot(content))
+        save(content, edit)
         made.clear()
         return BuildSession(content, out).build().written
 
     written = change(lambda site: setattr(site.events["spring-hack"], "description", "New."))
     assert made == [] and "spring-hack/index.html" in written
-    written = change(
-        lambda site: setattr(site.projects[("spring-hack", "tide-tables")], "pitch", "Estuary.")
-    )
+    written = change(pitch_plus("estuary"))
     assert made == [1] and any(p.startswith("search/t/") for p in written)
     assert postings(files(out), "estuary") == {"Tide tables": searchindex.PITCH}
-    clean = tmp_path / "clean"
-    build_site(content, clean)
-    assert tree_digest(clean) == tree_digest(out)
+    assert_as_clean(content, out, tmp_path)
 
 
 def test_a_warm_session_patches_the_index_from_its_first_save(
@@ -226,7 +235,6 @@ def test_a_warm_session_patches_the_index_from_its_first_save(
 ) -> None:
     """`jamdat serve` and the API start their session with a warm build: it makes the index
     even when the site is up to date, so the first save patches it, as every later one."""
-    from site_builder import archive
     from site_builder.render import deps
     from site_builder.render.build import BuildSession
 
@@ -243,9 +251,7 @@ def test_a_warm_session_patches_the_index_from_its_first_save(
     monkeypatch.setattr(searchindex, "_make", counted)
     session = BuildSession(content, out, long_lived=True)
     assert session.build(warm=True).written == [] and made == [1]
-    site = archive.load(content)
-    site.projects[("spring-hack", "tide-tables")].pitch += " lagoon"
-    archive.save(content, site, read=archive.snapshot(content))
+    save(content, pitch_plus("lagoon"))
     assert any(p.startswith("search/t/") for p in session.build().written)
     assert made == [1]
     assert postings(files(out), "lagoon") == {"Tide tables": searchindex.PITCH}
