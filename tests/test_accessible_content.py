@@ -4,6 +4,7 @@ named links and checkboxes, code blocks reachable by keyboard."""
 
 from __future__ import annotations
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder.render.accessible import demote_headings
@@ -67,7 +68,8 @@ def test_code_blocks_can_be_reached_by_keyboard() -> None:
     assert all(pre.attributes.get("tabindex") == "0" for pre in pres)
 
 
-def test_task_list_checkboxes_are_named_by_their_item() -> None:
-    html = render_markdown("- [x] Collect data\n- [ ] Write it up\n")
+@pytest.mark.parametrize("between", ["\n", "\n\n"], ids=["tight", "loose"])
+def test_task_list_checkboxes_are_named_by_their_item(between: str) -> None:
+    html = render_markdown(f"- [x] Collect data{between}- [ ] Write it up\n")
     boxes = HTMLParser(html).css("input[type=checkbox]")
     assert [b.attributes.get("aria-label") for b in boxes] == ["Collect data", "Write it up"]

@@ -80,8 +80,11 @@ def _link_name(link: LexborNode) -> None:
 
 
 def _checkbox_label(box: LexborNode) -> None:
-    """A task-list checkbox is named by its item's text."""
+    """A task-list checkbox is named by its item's text (in a loose list, the box sits in
+    the item's first paragraph, as on GitHub)."""
     item = box.parent
+    if item is not None and item.tag == "p":
+        item = item.parent
     if item is not None and item.tag == "li" and "aria-label" not in box.attributes:
         label = _text(item)
         if label:
