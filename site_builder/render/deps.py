@@ -332,7 +332,7 @@ class Derived:
     digest changes, not whenever anything it was made of does."""
 
     prefix: str
-    """The outputs reading the table are those under this path."""
+    """Where the outputs reading the table are (the search index's: `search/`)."""
     make: Callable[[Sources], Any]
     """Makes the table, once per build (`Sources.made`); what it reads is its inputs."""
     digests: Callable[[Any], Mapping[str, str]]
@@ -343,9 +343,9 @@ DERIVED: dict[str, Derived] = {}
 """The derived tables, by name; a module defining one registers it on import."""
 
 
-def reads_derived(path: str) -> bool:
-    """Whether the output at `path` reads a derived table."""
-    return any(path.startswith(d.prefix) for d in DERIVED.values())
+def derived_table(path: str) -> str | None:
+    """The derived table the output at `path` may read, if any."""
+    return next((name for name, d in DERIVED.items() if path.startswith(d.prefix)), None)
 
 
 class Sources:
@@ -396,10 +396,8 @@ class Sources:
 
     def prepare(self, paths: Iterable[str]) -> None:
         """Make the derived tables that outputs at `paths` read."""
-        tables = list(DERIVED.items())
-        wanted = {name for path in paths for name, d in tables if path.startswith(d.prefix)}
-        for name in wanted:
-            self.made(name)
+        for name in {derived_table(path) for path in paths} - {None}:
+            self.made(cast(str, name))
 
     def derived(self, table: str) -> Mapping[str, str]:
         """The digests of a derived table's entries."""

@@ -142,8 +142,10 @@ def render_batch(batch: Batch, jobs: int) -> list[Result]:
     n = len(batch.outputs)
     if jobs <= 1 or n < PARALLEL_MIN or not forkpool.can_fork():
         return _render_slice(batch, 0, n)
-    own = [o for o in batch.outputs if deps.reads_derived(o.path)]
-    rest = replace(batch, outputs=[o for o in batch.outputs if not deps.reads_derived(o.path)])
+    own: list[Output] = []
+    rest = replace(batch, outputs=[])
+    for output in batch.outputs:
+        (rest.outputs if deps.derived_table(output.path) is None else own).append(output)
     size = max(20, len(rest.outputs) // (jobs * 16))
     chunks = [(i, min(i + size, len(rest.outputs))) for i in range(0, len(rest.outputs), size)]
     _BATCH[:] = [rest]

@@ -46,6 +46,7 @@ _INDEXER = kept(searchindex.Indexer())
 
 
 def _make_index(sources: Sources) -> Index:
+    """The index from each event's documents, patched from the last when few changed."""
     site, index = sources.watched
     events = [
         (e.slug, e.name, _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)))

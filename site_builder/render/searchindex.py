@@ -9,13 +9,14 @@ mirrors `fold`, `terms` and `shard_of`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .state import content_hash
 
 NAME, SUMMARY, TEAM, PITCH = 8, 4, 2, 1
 """Field bits of a posting, which are also their weights in ranking."""
@@ -113,10 +114,9 @@ class _Made:
     layout: tuple[tuple[str, str, int], ...]
     stages: tuple[tuple[int, str], ...]
     docs: list[Doc]
-    postings: dict[str, list[int]]
-    """Each term's postings: document numbers (delta-coded) and field masks, interleaved."""
     parts: list[dict[str, list[int]]]
-    """The postings of each shard, by term in sorted order."""
+    """The postings of each shard, by term in sorted order: document numbers (delta-coded)
+    and field masks, interleaved."""
     index: Index
 
 
@@ -176,8 +176,8 @@ def _make(
     for k in range(0, max(len(docs), 1), CHUNK):
         files[f"d/{k // CHUNK}.json"] = _encode([d.show for d in docs[k : k + CHUNK]])
     files["meta.json"] = _meta(layout, stages, docs)
-    digests = {name: _digest(data) for name, data in files.items()}
-    return _Made(layout, stages, docs, postings, parts, Index(files, digests))
+    digests = {name: content_hash(data) for name, data in files.items()}
+    return _Made(layout, stages, docs, parts, Index(files, digests))
 
 
 def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
@@ -190,25 +190,22 @@ def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
             mask = new.get(term, 0)
             if old.get(term, 0) != mask:
                 edits.setdefault(term, {})[n] = mask
-    postings = dict(last.postings)
     parts = list(last.parts)
     touched: set[int] = set()
     for term, edit in edits.items():
-        entries = _decode(postings.get(term, ())) | edit
-        coded = _code({n: m for n, m in entries.items() if m})
         i = shard_of(term, len(parts))
         if i not in touched:
             parts[i] = dict(parts[i])
             touched.add(i)
+        entries = _decode(parts[i].pop(term, ())) | edit
+        coded = _code({n: m for n, m in entries.items() if m})
         if coded:
-            postings[term] = parts[i][term] = coded
-        else:
-            del postings[term], parts[i][term]
+            parts[i][term] = coded
     files, digests = dict(last.index.files), dict(last.index.digests)
 
     def put(name: str, data: bytes) -> None:
         files[name] = data
-        digests[name] = _digest(data)
+        digests[name] = content_hash(data)
 
     for i in touched:
         parts[i] = dict(sorted(parts[i].items()))
@@ -217,7 +214,7 @@ def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
         put(f"d/{k}.json", _encode([d.show for d in docs[k * CHUNK : (k + 1) * CHUNK]]))
     if any(docs[n].stage != last.docs[n].stage for n in changed):
         put("meta.json", _meta(last.layout, last.stages, docs))
-    return _Made(last.layout, last.stages, docs, postings, parts, Index(files, digests))
+    return _Made(last.layout, last.stages, docs, parts, Index(files, digests))
 
 
 def _decode(coded: Sequence[int]) -> dict[int, int]:
@@ -255,10 +252,6 @@ def _meta(
             "stage": [d.stage for d in docs],
         }
     )
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def paths(docs: int) -> list[str]:
