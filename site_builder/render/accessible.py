@@ -11,6 +11,7 @@ shows it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -91,12 +92,7 @@ def _checkbox_label(box: LexborNode) -> None:
             box.attrs["aria-label"] = label[:200]
 
 
-def needs_repair(html: str) -> bool:
-    """Whether the HTML has anything `repair` mends: an image, link, code block or box."""
-    return _NEEDS_WORK.search(html) is not None
-
-
-def repair(root: LexborNode) -> None:
+def _repair(root: LexborNode) -> None:
     """Every image in the parsed HTML with an alt text, every link and task checkbox with a
     name, and every code block reachable by keyboard (a `<pre>` may scroll sideways)."""
     for img in root.css("img"):
@@ -109,16 +105,20 @@ def repair(root: LexborNode) -> None:
         pre.attrs["tabindex"] = "0"
 
 
-def accessible(html: str) -> str:
+def accessible(html: str, touches: Sequence[Callable[[LexborNode], None]] = ()) -> str:
     """The sanitized HTML with its headings below the page's `<h1>` without skipped levels,
-    and `repair`ed; parsed only when there is something to repair."""
+    every image with an alt text, every link and task checkbox with a name, and every code
+    block reachable by keyboard. `touches` change the tree first, in the same parse (GitHub's
+    heading ids and alignment, `gfm`); parsed only when there is anything to do."""
     html = outline(html) if "<h" in html else html
-    if not needs_repair(html):
+    if not (touches or _NEEDS_WORK.search(html)):
         return html
     root = LexborHTMLParser(html).body
     if root is None:
         return html
-    repair(root)
+    for touch in touches:
+        touch(root)
+    _repair(root)
     return str(root.inner_html or "")
 
 

@@ -8,11 +8,10 @@ import re
 from functools import lru_cache
 
 from markdown_it_pyrs import MarkdownIt, Node
-from selectolax.lexbor import LexborHTMLParser
 
 from ..archive import textlimits
 from . import gfm
-from .accessible import needs_repair, outline, repair
+from .accessible import accessible
 from .nesting import flatten_deep
 from .sanitize import sanitize_html
 
@@ -85,21 +84,9 @@ def bound_markdown(text: str, limit: int = textlimits.MAX_TEXT_CHARS) -> str:
 
 
 def _finish(html: str) -> str:
-    """Sanitized HTML with its outline below the page's `<h1>`, GitHub's touches (`gfm`)
-    and the accessibility repairs, in one parse, and only when it needs any of them.
+    """Sanitized HTML made accessible, with GitHub's touches (`gfm`) in the same parse.
     `html` is flattened already (`flatten_deep`), so the parser's work stays bounded."""
-    html = outline(html) if "<h" in html else html
-    touches, repairs = gfm.touches(html), needs_repair(html)
-    if not (touches or repairs):
-        return html
-    root = LexborHTMLParser(html).body
-    if root is None:
-        return html
-    for touch in touches:
-        touch(root)
-    if repairs:
-        repair(root)
-    return str(root.inner_html or "")
+    return accessible(html, gfm.touches(html))
 
 
 def render_markdown(text: str) -> str:
