@@ -390,3 +390,59 @@ def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(
     build_site(content, clean, clean=True, jobs=1)
     assert (out / "media" / "logo.png").read_bytes() == b"C" * 64
     assert _differences(_tree(out), _tree(clean)) == []
+
+
+def test_a_fresh_build_after_text_edits_values_only_the_edited_texts(
+    work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state keeps the stat of every file of the archive the last build read: when only
+    long texts changed since, a build in a new process compares only their sources (every
+    other source holds what it held), and still makes what a clean build does."""
+    from site_builder.archive import layout
+    from site_builder.render.deps import SEP, Sources
+
+    content = work_dir / "content"
+    small_demo(content)
+    out = work_dir / "public"
+    build_site(content, out, jobs=1)
+    site = archive.load(content)
+    edited, removed = _target_project(site), site.projects[("glamhack-2023", _second_slug(site))]
+    files = {
+        layout.pitch_path(edited.event, edited.slug): "\n\nOne more paragraph.\n",
+        layout.readme_path(edited.event, edited.slug): "# A README, synced\n",
+        layout.description_path(EVENT): "\n\nA description, longer.\n",
+        layout.event_text_path(EVENT, "instruction"): "Bring a laptop.\n",
+    }
+    for rel, text in files.items():
+        with (content / rel).open("a", encoding="utf-8") as f:
+            f.write(text)
+    (content / layout.pitch_path(removed.event, removed.slug)).unlink()
+    valued: list[str] = []
+    compute = Sources._compute
+
+    def counted(self: Sources, source: str) -> str:
+        valued.append(source)
+        return compute(self, source)
+
+    monkeypatch.setattr(Sources, "_compute", counted)
+    deps.forget()
+    build_site(content, out, jobs=1)
+    texts = {k for k in valued if k.startswith(f"text{SEP}")}
+    assert texts == {
+        f"text{SEP}projects{SEP}{edited.event}{SEP}{edited.slug}{SEP}pitch",
+        f"text{SEP}projects{SEP}{edited.event}{SEP}{edited.slug}{SEP}readme",
+        f"text{SEP}events{SEP}{EVENT}{SEP}description",
+        f"text{SEP}events{SEP}{EVENT}{SEP}instruction",
+        f"text{SEP}projects{SEP}{removed.event}{SEP}{removed.slug}{SEP}pitch",
+    }
+    assert {k.partition(SEP)[0] for k in valued} <= {"text", "search"}
+    clean = work_dir / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+    page = (out / EVENT / edited.slug / "index.html").read_text(encoding="utf-8")
+    assert "One more paragraph." in page
+
+
+def _second_slug(site: Site) -> str:
+    """A project of the second event that has a pitch file."""
+    return next(p.slug for p in site.projects.values() if p.event != EVENT and p.pitch)

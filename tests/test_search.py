@@ -255,3 +255,75 @@ def test_a_warm_session_patches_the_index_from_its_first_save(
     assert any(p.startswith("search/t/") for p in session.build().written)
     assert made == [1]
     assert postings(files(out), "lagoon") == {"Tide tables": searchindex.PITCH}
+
+
+def test_a_new_process_makes_again_only_the_edited_events_documents(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each event's documents are stored in the build state with the fingerprint of what
+    they were made from: a build in a new process after a pitch edit reads the edited
+    event's texts again, not every event's. A stored part that is damaged, or was made
+    from what has changed since, is made again."""
+    import sqlite3
+
+    from site_builder.render import deps, search
+    from site_builder.render.build import BuildSession
+    from site_builder.render.state import state_file
+
+    content, out = tmp_archive(edit=ranked), tmp_path / "public"
+    build_site(content, tmp_path / "elsewhere")
+    build_site(content, out)  # a cold build finding every part in memory still stores it
+    events = len(archive.load(content).events)
+    assert events > 1
+    made: list[str] = []
+    event_docs = search.event_docs
+
+    def counted(site: Site, index: object, slug: str) -> list[searchindex.Doc]:
+        made.append(slug)
+        return event_docs(site, index, slug)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "event_docs", counted)
+
+    def fresh_build(change: Callable[[Site], None]) -> list[str]:
+        save(content, change)
+        deps.forget()  # nothing kept in memory, as in a new process
+        made.clear()
+        BuildSession(content, out).build()
+        return sorted(made)
+
+    assert fresh_build(pitch_plus("estuary")) == ["spring-hack"]
+    assert postings(files(out), "estuary") == {"Tide tables": searchindex.PITCH}
+
+    def rename(site: Site) -> None:
+        p = next(p for p in site.projects.values() if p.event != "spring-hack")
+        p.name = "Quillwort"
+
+    assert len(fresh_build(rename)) == 1  # the renamed project's event: its part is stale
+    assert set(postings(files(out), "quillwort").values()) == {searchindex.NAME}
+
+    db = sqlite3.connect(state_file(archive.state_dir(content), out))
+    with db:
+        db.execute("UPDATE kept SET data = CAST('[]' AS BLOB)")  # no documents
+    db.close()
+    assert len(fresh_build(pitch_plus("lagoon"))) == events  # every part damaged: made again
+    assert postings(files(out), "lagoon") == {"Tide tables": searchindex.PITCH}
+
+    # A server's session starts from the stored parts, and keeps them in memory.
+    deps.forget()
+    restored: list[object] = []
+    restore = deps.Memo._restore
+
+    def counted_restore(memo: deps.Memo[object], name: object, sources: deps.Sources) -> object:
+        restored.append(name)
+        return restore(memo, name, sources)
+
+    monkeypatch.setattr(deps.Memo, "_restore", counted_restore)
+    session = BuildSession(content, out, long_lived=True)
+    session.build(warm=True)
+    assert len(restored) == events
+    save(content, pitch_plus("delta"))
+    made.clear()
+    restored.clear()
+    session.build()
+    assert made == ["spring-hack"] and restored == []
+    assert_as_clean(content, out, tmp_path)

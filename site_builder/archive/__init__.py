@@ -23,6 +23,7 @@ from .load import (
     parse,
     reload_texts,
     state_dir,
+    text_slots,
 )
 from .rules import EVENT_CSS, EVENT_TEXTS
 from .save import Saved, commit, edit, render_files, save, table_text
@@ -54,4 +55,5 @@ __all__ = [
     "snapshot",
     "state_dir",
     "table_text",
+    "text_slots",
 ]

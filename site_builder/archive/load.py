@@ -493,21 +493,36 @@ def _strip_final_newline(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | None:
-    """A copy of `site` with the given text files (relative paths) read again, sharing
-    every untouched record; None when any other kind of file changed, or a text file
-    has no record, so the caller loads everything (and reports what is wrong)."""
-    events, projects = dict(site.events), dict(site.projects)
-    problems: list[Problem] = []
+def text_slots(site: Site, changed: Iterable[str]) -> list[tuple[str, TextSlot]] | None:
+    """Each changed file (a path relative to the content) with the record field it fills,
+    when every one is a long text of a record `site` has; None when any other kind of
+    file changed (a table, a setting, media) or a text file has no record."""
+    slots: list[tuple[str, TextSlot]] = []
     for rel in sorted(changed):
         slot = text_slot(rel)
         if slot is None:
             return None
-        kind, key, name = slot
-        record: Event | Project | None = (projects if kind == "project" else events).get(key)
+        kind, key, _ = slot
+        record = (site.projects if kind == "project" else site.events).get(key)
         if record is None or (kind == "event" and rel.count("/") == 2
                               and rel.rsplit("/", 1)[1] not in EVENT_FILES):  # fmt: skip
             return None
+        slots.append((rel, slot))
+    return slots
+
+
+def reload_texts(site: Site, content: Path, changed: Iterable[str]) -> Site | None:
+    """A copy of `site` with the given text files (relative paths) read again, sharing
+    every untouched record; None when any other kind of file changed, or a text file
+    has no record (`text_slots`), so the caller loads everything (and reports what is
+    wrong)."""
+    slots = text_slots(site, changed)
+    if slots is None:
+        return None
+    events, projects = dict(site.events), dict(site.projects)
+    problems: list[Problem] = []
+    for rel, (kind, key, name) in slots:
+        record: Event | Project = (projects if kind == "project" else events)[key]
         text = _read_text(content, rel, problems)
         if text is None:
             continue

@@ -42,6 +42,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,10 +71,6 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-Recorded = tuple[str, dict[str, Entry], dict[str, str], dict[str, frozenset[str]]]
-"""The inputs signature of a build, with what it recorded: entries, sources, and each
-derived table's inputs."""
-
 ENGINE_VERSION = f"{__version__}/5"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
@@ -83,6 +80,23 @@ PRECOLLECT_MIN = 100
 """From this many outputs to render, find and render all missing Markdown up front (in
 parallel); below it, looking texts up one by one as pages ask is cheaper than hashing
 every text of the archive."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the state holds after a build (`BuildState`), as the next build compares it."""
+
+    inputs: str
+    """The input signature (`input_signature`) the build was made from."""
+    entries: dict[str, Entry]
+    sources: dict[str, str]
+    """What each source read by an output held."""
+    made_from: dict[str, frozenset[str]]
+    """The sources each derived table was made from."""
+    files: dict[str, FileStat]
+    """The archive's files the build read, by their stat."""
+    setup: str
+    """What the build read besides the archive (`setup_signature`)."""
 
 
 @dataclass(slots=True)
@@ -230,12 +244,13 @@ class BuildSession:
             try:
                 with report.phase("check"):
                     sources, token = txn.consistent(self.content, self._scan)
-                    inputs = input_signature(self.content, self.base_url, sources)
+                    setup = setup_signature(self.content, self.base_url)
+                    inputs = input_signature(setup, sources)
                     up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
                     if up_to_date and not warm:
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
-                self._build(clean, warm, state, inputs, (sources, token), report)
+                self._build(clean, warm, state, (inputs, setup), (sources, token), report)
                 report.warnings.extend(self._hotlinks(state_dir, inputs))
             finally:
                 state.close()
@@ -336,11 +351,12 @@ class BuildSession:
         clean: bool,
         warm: bool,
         state: BuildState,
-        inputs: str,
+        signatures: tuple[str, str],
         scanned: tuple[dict[str, FileStat], str],
         report: BuildReport,
     ) -> None:
-        """Load, plan, render what changed and publish it (see the module docstring)."""
+        """Load, plan, render what changed and publish it (see the module docstring);
+        `signatures` are the input and setup signatures of this build."""
         from . import markdown as markdown_module
         from . import pagerender
         from .deps import Sources
@@ -351,8 +367,9 @@ class BuildSession:
         from .templating import TemplateFiles, environment
 
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
+        inputs, setup = signatures
         with report.phase("load"):
-            _, site = self._read(scanned)
+            stats, site = self._read(scanned)
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)
@@ -375,12 +392,21 @@ class BuildSession:
             same_out = out.is_dir() and state.out_id() == dir_id(out)
             known = self._previous(state) if same_out and not clean else None
             report.cold = known is None
-            previous, recorded, made_from = known or ({}, {}, {})
+            previous = known.entries if known else {}
+            recorded = known.sources if known else {}
+            made_from = known.made_from if known else {}
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
             # unless nothing but the outputs can have changed since its last build.
-            own = self._entries is not None and previous is self._entries[1]
+            own = self._entries is not None and known is self._entries
             verify = not own or state.inputs() == inputs
-            changed = _stale(current, recorded, made_from)
+            texts = _changed_texts(site, known, stats, setup)
+            changed = _stale(current, recorded, texts)
+            if known is not None:
+                # Every other recorded source holds what it held: renders and the memos
+                # of parts take it as recorded, and the memos stored parts are reused.
+                current.trust(recorded, changed)
+                current.stored = lru_cache(maxsize=None)(state.kept)
+            changed |= _stale_derived(current, recorded, made_from, changed)
             dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
             if warm:
                 # A session's first save then only patches the derived tables (the search
@@ -415,6 +441,9 @@ class BuildSession:
                     inputs=inputs,
                     out_id=dir_id(out),
                     derived=current.made_from.items(),
+                    setup=setup,
+                    files=stats.items(),
+                    kept=current.to_store,
                 )
                 recorded, made_from = values, {}
             else:
@@ -429,27 +458,39 @@ class BuildSession:
                     inputs=inputs,
                     out_id=dir_id(out),
                     derived=current.made_from.items(),
+                    setup=setup,
+                    files=((r, st) for r, st in stats.items() if known.files.get(r) != st),
+                    files_gone=known.files.keys() - stats.keys(),
+                    kept=current.to_store,
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:
                     entries.pop(path, None)
                 recorded = {**recorded, **values}
-            self._entries = (inputs, entries, recorded, {**made_from, **current.made_from})
+            made_from = {**made_from, **current.made_from}
+            self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
             cache.save()
             report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
             cache.close()
 
-    def _previous(
-        self, state: BuildState
-    ) -> tuple[dict[str, Entry], dict[str, str], dict[str, frozenset[str]]] | None:
-        """The recorded outputs, sources and derived tables' inputs: this session's copy
-        while still current, else the database's."""
-        if self._entries is not None and state.inputs() == self._entries[0]:
-            return self._entries[1], self._entries[2], self._entries[3]
+    def _previous(self, state: BuildState) -> Recorded | None:
+        """What the last build recorded: this session's copy while still current, else
+        the database's."""
+        if self._entries is not None and state.inputs() == self._entries.inputs:
+            return self._entries
         self._entries = None
         entries = state.entries()
-        return None if entries is None else (entries, state.sources(), state.derived())
+        if entries is None:
+            return None
+        return Recorded(
+            state.inputs() or "",
+            entries,
+            state.sources(),
+            state.derived(),
+            state.files(),
+            state.setup() or "",
+        )
 
 
 def _keep_people(old: Site, new: Site) -> Site:
@@ -491,15 +532,20 @@ def _check_out(content: Path, out: Path) -> None:
         raise JamdatError(f"--out {out} is a git working tree; choose a directory for the site")
 
 
-def input_signature(content: Path, base_url: str | None, sources: dict[str, FileStat]) -> str:
-    """Everything a build reads, by file stats: content (`sources`), templates, the
-    engine's code and the base URL override. Never the clock: no output depends on it."""
+def setup_signature(content: Path, base_url: str | None) -> str:
+    """What a build reads besides the archive, by file stats: templates, the engine's
+    code and libraries, and the base URL override."""
     from .templatedirs import template_dirs, template_stats
 
     templates = [template_stats(d) for d in template_dirs(content)]
     code = tree_signature([Path(__file__).resolve().parents[1]])
-    parts = (stats_digest(sources), templates, code, _libraries(), base_url)
-    return digest(*parts, ENGINE_VERSION)
+    return digest(templates, code, _libraries(), base_url, ENGINE_VERSION)
+
+
+def input_signature(setup: str, sources: dict[str, FileStat]) -> str:
+    """Everything a build reads: the archive's files (`sources`) by their stats, and the
+    rest (`setup_signature`). Never the clock: no output depends on it."""
+    return digest(stats_digest(sources), setup)
 
 
 def _libraries() -> list[tuple[str, int, int]]:
@@ -551,27 +597,61 @@ def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
     return fingerprints
 
 
-def _stale(
-    sources: Sources, recorded: dict[str, str], made_from: dict[str, frozenset[str]]
-) -> set[str]:
-    """The recorded sources whose value changed. A derived table is the costliest source to
-    value (made anew from every project), so its entries are compared only when one of the
-    sources it was made from changed, or those are not known."""
+def _changed_texts(
+    site: Site, known: Recorded | None, files: dict[str, FileStat], setup: str
+) -> list[str] | None:
+    """The sources of the long texts in the archive's files changed since the last build,
+    when only such texts changed (None: a table, a setting, media, a template or the
+    engine did, or the last build's files are not known). A text is a source of its own
+    (`deps.TEXTS`): no other source's value depends on it."""
+    from .deps import text_source
+
+    if known is None or not known.files or known.setup != setup:
+        return None
+    changed = [
+        rel for rel in files.keys() | known.files.keys() if files.get(rel) != known.files.get(rel)
+    ]
+    slots = archive.text_slots(site, changed)
+    return None if slots is None else [text_source(slot) for _, slot in slots]
+
+
+def _stale(sources: Sources, recorded: dict[str, str], texts: list[str] | None) -> set[str]:
+    """The recorded sources whose value changed, derived tables' entries aside (see
+    `_stale_derived`): only among `texts` when those are the only sources that can have
+    (`_changed_texts`), else among all."""
     from .deps import DERIVED, SEP
 
-    derived: dict[str, list[tuple[str, str]]] = {}
-    changed: set[str] = set()
-    for k, v in recorded.items():
-        table = k.partition(SEP)[0]
-        if table in DERIVED:
-            derived.setdefault(table, []).append((k, v))
-        elif sources.value(k) != v:
-            changed.add(k)
-    for table, entries in derived.items():
+    if texts is not None:
+        return {k for k in texts if k in recorded and sources.value(k) != recorded[k]}
+    return {
+        k
+        for k, v in recorded.items()
+        if k.partition(SEP)[0] not in DERIVED and sources.value(k) != v
+    }
+
+
+def _stale_derived(
+    sources: Sources,
+    recorded: dict[str, str],
+    made_from: dict[str, frozenset[str]],
+    changed: set[str],
+) -> set[str]:
+    """The recorded entries of derived tables whose value changed. A derived table is the
+    costliest source to value (made from every project), so its entries are compared only
+    when one of the sources it was made from `changed`, or those are not known."""
+    from .deps import DERIVED, SEP
+
+    stale: set[str] = set()
+    for table in DERIVED:
+        prefix = table + SEP
+        entries = [(k, v) for k, v in recorded.items() if k.startswith(prefix)]
         inputs = made_from.get(table)
-        if inputs is None or not inputs.isdisjoint(changed) or not inputs <= recorded.keys():
-            changed.update(k for k, v in entries if sources.value(k) != v)
-    return changed
+        if not entries or (
+            inputs is not None and inputs.isdisjoint(changed) and inputs <= recorded.keys()
+        ):
+            continue
+        stale.update(k for k, v in entries if sources.value(k) != v)
+    return stale
 
 
 def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> dict[str, str]:

@@ -28,6 +28,9 @@ from collections.abc import (
     Mapping,
     ValuesView,
 )
+from collections.abc import (
+    Set as AbstractSet,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -182,6 +185,15 @@ def _prefix(table: str, record: Any) -> str:
     else:
         key_part = str(record.id)
     return f"text{SEP}{table}{SEP}{key_part}{SEP}"
+
+
+def text_source(slot: tuple[str, Any, str]) -> str:
+    """The source key of the text a file fills (`archive.layout.text_slot`)."""
+    kind, record_key, name = slot
+    if kind == "project":
+        event, slug = record_key
+        return f"text{SEP}projects{SEP}{event}{SEP}{slug}{SEP}{name}"
+    return f"text{SEP}events{SEP}{record_key}{SEP}{name}"
 
 
 def _text_keys(records: Iterable[Any], table: str) -> list[str]:
@@ -377,6 +389,18 @@ class Sources:
         self.made_from: dict[str, frozenset[str]] = {}
         """The sources each derived table made in this build read."""
         self._watched: tuple[Site, SiteIndex] | None = None
+        self._trusted: tuple[Mapping[str, str], AbstractSet[str]] | None = None
+        self.stored: Callable[[str], Mapping[str, Part]] | None = None
+        """The parts of persistent memos the last builds stored (`Memo`), by memo."""
+        self.to_store: list[tuple[str, str, Part]] = []
+        """Parts of persistent memos made in this build: (memo, name, part)."""
+
+    def trust(self, recorded: Mapping[str, str], changed: AbstractSet[str]) -> None:
+        """Take what a source held when last recorded as its value, unless it is in
+        `changed`: the build has compared every recorded source, or knows that only
+        `changed` can differ (`build._changed_texts`). Derived tables' entries are not
+        taken: whether they changed is known only once they are made."""
+        self._trusted = (recorded, changed)
 
     @property
     def watched(self) -> tuple[Site, SiteIndex]:
@@ -410,7 +434,23 @@ class Sources:
         """What `source` holds now, as a digest ("-" for an entry that does not exist)."""
         found = self._values.get(source)
         if found is None:
-            found = self._values[source] = self._compute(source)
+            found = self._trusted_value(source)
+            if found is None:
+                found = self._compute(source)
+            self._values[source] = found
+        return found
+
+    def _trusted_value(self, source: str) -> str | None:
+        trusted = self._trusted
+        if trusted is None or source in trusted[1] or source.partition(SEP)[0] in DERIVED:
+            return None
+        found = trusted[0].get(source)
+        previous = self._previous
+        if found is not None and previous is not None and previous._values.get(source) == found:
+            # What it was made of is carried on, for the session's next build to compare.
+            old = previous._objects.get(source, _MISSING)
+            if old is not _MISSING:
+                self._objects[source] = old
         return found
 
     def fingerprint(self, keys: Iterable[str]) -> str:
@@ -589,27 +629,84 @@ def forget() -> None:
         memo.clear()
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A part of a render as a persistent `Memo` stores it: the sources it read, their
+    fingerprint when it was made, and the part encoded."""
+
+    keys: frozenset[str]
+    fingerprint: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Codec(Generic[T]):
+    """How a persistent `Memo` stores its parts (as JSON: nothing stored runs code)."""
+
+    name: str
+    """The memo's name in the build state."""
+    encode: Callable[[T], bytes]
+    decode: Callable[[bytes], T]
+
+
 class Memo(Generic[T]):
     """Parts of renders kept across the builds of a session, each reused while every
-    source it read digests the same (e.g. each event's part of the search index)."""
+    source it read digests the same (e.g. each event's part of the search index). With a
+    `codec`, the parts are stored in the build state too, so that a build in a new process
+    reuses them (e.g. after one pitch edit, the index's other events' documents)."""
 
-    def __init__(self, limit: int = 4096) -> None:
+    def __init__(self, limit: int = 4096, codec: Codec[T] | None = None) -> None:
         self.limit = limit
+        self.codec = codec
         self._items: dict[object, tuple[frozenset[str], str, T]] = {}
+        self._stored: dict[object, str] = {}
+        """The fingerprint of each part as this process last stored or found it in the
+        build state: a part kept in memory is stored again only when that differs."""
         _MEMOS.append(self)
 
     def clear(self) -> None:
         self._items.clear()
+        self._stored.clear()
 
     def get(self, name: object, sources: Sources, make: Callable[[], T]) -> T:
         found = self._items.get(name)
+        if found is None and self.codec is not None and sources.stored is not None:
+            found = self._restore(name, sources)
         if found is not None and sources.fingerprint(found[0]) == found[1]:
             read_all(found[0])
+            self._items[name] = found
+            self._store(name, found, sources)
             return found[2]
         with recording() as recorder:
             value = make()
         keys = frozenset(recorder.keys)
         if len(self._items) >= self.limit:
             self._items.clear()
-        self._items[name] = (keys, sources.fingerprint(keys), value)
+        made = self._items[name] = (keys, sources.fingerprint(keys), value)
+        self._store(name, made, sources)
         return value
+
+    def _store(self, name: object, item: tuple[frozenset[str], str, T], sources: Sources) -> None:
+        """Have the build store a part of a persistent memo, unless the state holds it
+        already (a build without stored parts, a cold one, stores every part it uses)."""
+        if self.codec is None:
+            return
+        keys, fingerprint, value = item
+        if sources.stored is not None and self._stored.get(name) == fingerprint:
+            return
+        part = Part(keys, fingerprint, self.codec.encode(value))
+        sources.to_store.append((self.codec.name, str(name), part))
+        self._stored[name] = fingerprint
+
+    def _restore(self, name: object, sources: Sources) -> tuple[frozenset[str], str, T] | None:
+        """The part stored under `name`, if any (`get` compares its fingerprint)."""
+        assert self.codec is not None and sources.stored is not None
+        part = sources.stored(self.codec.name).get(str(name))
+        if part is None:
+            return None
+        try:
+            value = self.codec.decode(part.data)
+        except ValueError:
+            return None  # not what this engine stores: made again
+        self._stored[name] = part.fingerprint
+        return part.keys, part.fingerprint, value

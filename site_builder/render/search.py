@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import cast
 
 from ..model import Site
 from . import searchindex, urls
-from .deps import DERIVED, Derived, Memo, Sources, kept, key, read
+from .deps import DERIVED, Codec, Derived, Memo, Sources, kept, key, read
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .searchindex import Doc, Index
@@ -37,9 +38,27 @@ def stage_options(site: Site) -> list[tuple[int, str]]:
     return [(s.number, s.label) for s in site.stages.ladder]
 
 
-_PARTS: Memo[list[Doc]] = Memo()
+def _encode_docs(docs: list[Doc]) -> bytes:
+    return json.dumps([[d.masks, d.stage, d.show] for d in docs], ensure_ascii=False).encode()
+
+
+def _decode_docs(data: bytes) -> list[Doc]:
+    docs = []
+    try:
+        for masks, stage, show in json.loads(data):
+            shown = tuple(map(str, show))
+            if len(shown) != 5:
+                raise ValueError(f"a document shows {len(shown)} fields, not 5")
+            docs.append(Doc(dict(masks), int(stage), shown))
+    except TypeError as exc:
+        raise ValueError(exc) from exc
+    return docs
+
+
+_PARTS: Memo[list[Doc]] = Memo(codec=Codec("search.docs", _encode_docs, _decode_docs))
 """Each event's documents, kept while what they hold is unchanged: a one-pitch edit
-re-reads one event's texts, not the whole archive's."""
+re-reads one event's texts, not the whole archive's, in a session and (stored in the
+build state) in a new process."""
 
 _INDEXER = kept(searchindex.Indexer())
 """Kept across the builds of a session: a one-pitch edit patches the last index."""

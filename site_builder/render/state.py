@@ -6,7 +6,9 @@ engine), the sources its render read (`deps.py`), the digest of the bytes writte
 file's size, mtime and inode; `sources` records what each of those sources held. Many
 outputs read the same sources (a project's deck and its page's siblings), so each distinct
 set of sources is stored once, in `depsets`, and shared when loaded; `derived` names the
-set each derived table (the search index, `deps.Derived`) was made from. A later
+set each derived table (the search index, `deps.Derived`) was made from; `files` the
+stat of every file of the archive the build read, so that the next build knows which
+files changed since (when only long texts did, only their sources can have). A later
 build knows, without reading any file, what to re-render (fingerprint changed, a source
 it read changed, or the file was touched or removed) and what to re-write (bytes
 changed). It is written only after a successful publish.
@@ -20,9 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..archive.contentfs import FileStat
 from . import sqlitefile
+from .deps import Part
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 _DEPS_SEP = "\x1d"
 
@@ -72,6 +76,8 @@ class BuildState:
                 self.db.execute("DROP TABLE IF EXISTS sources")
                 self.db.execute("DROP TABLE IF EXISTS depsets")
                 self.db.execute("DROP TABLE IF EXISTS derived")
+                self.db.execute("DROP TABLE IF EXISTS files")
+                self.db.execute("DROP TABLE IF EXISTS kept")
                 self.db.execute("DELETE FROM meta")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
@@ -86,6 +92,15 @@ class BuildState:
         )
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, deps TEXT) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER,"
+            " ctime_ns INTEGER, inode INTEGER) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT,"
+            " fingerprint TEXT, checksum TEXT, data BLOB, PRIMARY KEY (memo, name))"
+            " WITHOUT ROWID"
         )
 
     def close(self) -> None:
@@ -125,6 +140,27 @@ class BuildState:
         """What each source held when the outputs that read it were last rendered."""
         return dict(self.db.execute("SELECT key, value FROM sources").fetchall())
 
+    def files(self) -> dict[str, FileStat]:
+        """The archive's files as the last build read them (`contentfs.scan`)."""
+        rows = self.db.execute("SELECT rel, size, ctime_ns, inode FROM files")
+        return {rel: (size, ctime, inode) for rel, size, ctime, inode in rows}
+
+    def kept(self, memo: str) -> dict[str, Part]:
+        """The parts a persistent memo stored (`deps.Memo`), by name; a part whose
+        checksum does not match (a damaged or hand-edited row) is left out: made again."""
+        found: dict[str, Part] = {}
+        rows = self.db.execute(
+            "SELECT name, keys, fingerprint, checksum, data FROM kept WHERE memo = ?", (memo,)
+        )
+        for name, keys, fingerprint, checksum, data in rows:
+            if isinstance(data, bytes) and checksum == _part_checksum(keys, fingerprint, data):
+                found[name] = Part(frozenset(keys.split(_DEPS_SEP)), fingerprint, data)
+        return found
+
+    def setup(self) -> str | None:
+        """The signature of what the last build read besides the archive (`setup_signature`)."""
+        return self._meta("setup")
+
     def stats(self) -> list[tuple[str, int, int, int]]:
         """(path, size, mtime_ns, inode) of every recorded output, cheaply."""
         return self.db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
@@ -151,9 +187,15 @@ class BuildState:
         inputs: str,
         out_id: str,
         derived: Iterable[tuple[str, frozenset[str]]] = (),
+        setup: str = "",
+        files: Iterable[tuple[str, FileStat]] = (),
+        files_gone: Iterable[str] = (),
+        kept: Iterable[tuple[str, str, Part]] = (),
     ) -> None:
         """Store the outcome of a published build in one transaction; `derived` are the
-        derived tables made in it, with the sources each read."""
+        derived tables made in it, with the sources each read; `files` the archive's files
+        whose stat is new since the last record, `files_gone` those no longer there;
+        `kept` the parts persistent memos made in it (memo, name, part)."""
         ids: dict[frozenset[str], str] = {}
         rows = [
             (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _set_id(e.deps, ids))
@@ -167,6 +209,28 @@ class BuildState:
                 self.db.execute("DELETE FROM sources")
                 self.db.execute("DELETE FROM depsets")
                 self.db.execute("DELETE FROM derived")
+                self.db.execute("DELETE FROM files")
+                self.db.execute("DELETE FROM kept")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        memo,
+                        name,
+                        keys,
+                        p.fingerprint,
+                        _part_checksum(keys, p.fingerprint, p.data),
+                        p.data,
+                    )
+                    for memo, name, p in kept
+                    for keys in [_DEPS_SEP.join(sorted(p.keys))]
+                ),
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                ((rel, *st) for rel, st in files),
+            )
+            self.db.executemany("DELETE FROM files WHERE rel = ?", ((r,) for r in files_gone))
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?)", made)
             self.db.executemany(
@@ -187,8 +251,15 @@ class BuildState:
                     ("engine", self.engine),
                     ("inputs", inputs),
                     ("out", out_id),
+                    ("setup", setup),
                 ),
             )
+
+
+def _part_checksum(keys: str, fingerprint: str, data: bytes) -> str:
+    h = hashlib.blake2b(data, digest_size=16)
+    h.update(f"\0{keys}\0{fingerprint}".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _set_id(keys: frozenset[str], ids: dict[frozenset[str], str]) -> str:
@@ -201,13 +272,10 @@ def _set_id(keys: frozenset[str], ids: dict[frozenset[str], str]) -> str:
     return found
 
 
-FileStat = tuple[int, int, int]
-"""(size, mtime_ns, inode) of a file of the engine's own code (`tree_signature`); the
-archive's files are stat'ed by `contentfs.scan`, by change time."""
-
-
 def tree_stats(root: Path, skip: str = "") -> dict[str, FileStat]:
-    """The stat of every file under `root` by POSIX path relative to it, skipping folders
+    """The stat of every file under `root` by POSIX path relative to it, as (size,
+    mtime_ns, inode): the engine's own code, whose times nothing sets back (the archive's
+    files are stat'ed by `contentfs.scan`, by change time). Skips folders
     named `skip` and `__pycache__` (and, as `os.walk` does, links to folders)."""
     found: dict[str, FileStat] = {}
     folders = [(os.fspath(root), "")]
