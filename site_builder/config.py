@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .archive import contentfs
 from .archive.rules import zone_problem
 from .errors import ContentError, Problem
@@ -221,12 +219,13 @@ class Stages:
             data["event_labels"] = {
                 ev: dict(sorted(labels.items())) for ev, labels in sorted(self.event_labels.items())
             }
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return _dump_yaml(data)
 
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader when PyYAML has it: the pure-Python one takes 15 ms per settings
-file, most of a small archive's load."""
+def _dump_yaml(data: dict[str, Any]) -> str:
+    import yaml  # here, not above: a build with nothing to do reads no settings
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 class Unread:
@@ -243,8 +242,13 @@ def _read_yaml(path: Path, raw: bytes | Unread | None = UNREAD) -> dict[str, Any
         raw = contentfs.read_optional(path.parent, path.name)
     if raw is None:
         return {}
+    import yaml  # here, not above: a build with nothing to do reads no settings
+
+    # libyaml's safe loader when PyYAML has it: the pure-Python one takes 15 ms per
+    # settings file, most of a small archive's load.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_SAFE_LOADER)
+        data = yaml.load(raw.decode("utf-8"), Loader=loader)
     except UnicodeDecodeError as exc:
         raise ContentError.single(path, f"not UTF-8 (byte {exc.start})") from exc
     except yaml.YAMLError as exc:
@@ -357,7 +361,7 @@ def save_config(content: Path, config: SiteConfig) -> str:
         data["contributors"] = [c.data() for c in config.contributors]
     if "notify" in data:
         data["notify"] = notify_config_data(config.notify)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return _dump_yaml(data)
 
 
 def load_stages(content: Path, raw: bytes | Unread | None = UNREAD) -> Stages:

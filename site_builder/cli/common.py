@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,25 @@ DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPER
 class Group(click.Group):
     """The `jamdat` command group. A system error naming a file, or one of a full or
     read-only disk, ends any command with one line naming the path, without a traceback;
-    so does any JamdatError a command left uncaught (a damaged journal, a conflict)."""
+    so does any JamdatError a command left uncaught (a damaged journal, a conflict).
+
+    Commands listed in `lazy` (name: "module:attribute") are imported when used, so that
+    `jamdat build` does not load what only the server, sync or media need (Pillow, the
+    API's services)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        where = self.lazy.pop(cmd_name, None)
+        if where is not None:
+            module, _, attribute = where.partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -10,18 +10,25 @@ import click
 from .. import __version__
 from ..errors import ContentError, JamdatError
 from ..importers.sources import Source
-from .api import api_command, token_group
-from .authoring import init_command, new_group, serve_command
 from .common import CONTENT, Group
 from .common import fail as _fail
-from .export import export as export_command
-from .invite import invite_group
-from .media import media as media_command
-from .people import people_group
-from .sync import sync as sync_command
+
+_COMMANDS = {
+    "sync": "sync:sync",
+    "token": "api:token_group",
+    "invite": "invite:invite_group",
+    "people": "people:people_group",
+    "api": "api:api_command",
+    "export": "export:export",
+    "media": "media:media",
+    "init": "authoring:init_command",
+    "new": "authoring:new_group",
+    "serve": "authoring:serve_command",
+}
+"""The commands of their own modules, by name: imported when used."""
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, lazy={k: f"{__package__}.{v}" for k, v in _COMMANDS.items()})
 @click.version_option(__version__, prog_name="jamdat")
 def main() -> None:
     """Jamdat keeps hackathon archives alive as plain files and a fast static site."""
@@ -134,15 +141,3 @@ def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int
     click.echo(summary)
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-
-
-main.add_command(sync_command)
-main.add_command(token_group)
-main.add_command(invite_group)
-main.add_command(people_group)
-main.add_command(api_command)
-main.add_command(export_command)
-main.add_command(media_command)
-main.add_command(init_command)
-main.add_command(new_group)
-main.add_command(serve_command)

@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING
 from .. import __version__, archive, onterm
 from ..archive import contentfs, txn
 from ..archive.contentfs import FileStat
-from ..config import load_config
 from ..errors import JamdatError
 from ..locks import locked
 from . import publish, sqlitefile
@@ -114,6 +113,8 @@ class BuildReport:
     phases: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the site gets wrong though it builds, each said once, for the CLI to print."""
+    base_url: str | None = None
+    """The base URL the site was made for (None: not known without reading the settings)."""
 
     @property
     def unchanged(self) -> int:
@@ -226,7 +227,7 @@ class BuildSession:
                     raise
                 self._entries = None
                 report = self._locked_build(state_dir, clean, warm)
-        report.warnings.extend(self._warnings())
+        report.warnings.extend(self._warnings(report))
         if self._settle:
             # What a session keeps (the archive, its plan, digests) lives as long as the
             # session: frozen, its million objects are not scanned again by every full
@@ -248,6 +249,7 @@ class BuildSession:
                     inputs = input_signature(setup, sources)
                     up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
                     if up_to_date and not warm:
+                        report.base_url = state.base_url()
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
                 self._build(clean, warm, state, (inputs, setup), (sources, token), report)
@@ -260,13 +262,12 @@ class BuildSession:
             raise JamdatError(f"{state_dir}: {exc}") from exc
         return report
 
-    def _warnings(self) -> list[str]:
+    def _warnings(self, report: BuildReport) -> list[str]:
         """The settings' faults a build cannot fix, up to date or not."""
-        if self.base_url is not None:
-            base_url = self.base_url
-        elif self._site is not None:
-            base_url = self._site.config.base_url
-        else:
+        base_url = report.base_url
+        if base_url is None:
+            from ..config import load_config
+
             base_url = load_config(self.content).base_url
         problem = base_url_problem(base_url)
         return [problem] if problem else []
@@ -373,6 +374,7 @@ class BuildSession:
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)
+            report.base_url = site.config.base_url
             dirs = template_dirs(content)
             index = SiteIndex.build(site, self._memo)
             self._memo = index.memo
@@ -444,6 +446,7 @@ class BuildSession:
                     setup=setup,
                     files=stats.items(),
                     kept=current.to_store,
+                    base_url=site.config.base_url,
                 )
                 recorded, made_from = values, {}
             else:
@@ -462,6 +465,7 @@ class BuildSession:
                     files=((r, st) for r, st in stats.items() if known.files.get(r) != st),
                     files_gone=known.files.keys() - stats.keys(),
                     kept=current.to_store,
+                    base_url=site.config.base_url,
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:

@@ -41,6 +41,7 @@ from ..archive.rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 from ..dribdat import EventRecords
 from .outputs import digest
 from .paging import Head
+from .state import Part
 
 if TYPE_CHECKING:
     from ..model import Site
@@ -627,16 +628,6 @@ def forget() -> None:
     """Empty every memo, as in a fresh process (for tests comparing the two)."""
     for memo in _MEMOS:
         memo.clear()
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """A part of a render as a persistent `Memo` stores it: the sources it read, their
-    fingerprint when it was made, and the part encoded."""
-
-    keys: frozenset[str]
-    fingerprint: str
-    data: bytes
 
 
 @dataclass(frozen=True, slots=True)

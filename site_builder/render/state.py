@@ -24,7 +24,6 @@ from pathlib import Path
 
 from ..archive.contentfs import FileStat
 from . import sqlitefile
-from .deps import Part
 
 SCHEMA_VERSION = "5"
 
@@ -48,6 +47,16 @@ class Entry:
         return (
             st.st_size == self.size and st.st_mtime_ns == self.mtime_ns and st.st_ino == self.inode
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A part of a render as a persistent `deps.Memo` stores it: the sources it read, their
+    fingerprint when it was made, and the part encoded."""
+
+    keys: frozenset[str]
+    fingerprint: str
+    data: bytes
 
 
 def state_file(state_dir: Path, out: Path) -> Path:
@@ -157,6 +166,10 @@ class BuildState:
                 found[name] = Part(frozenset(keys.split(_DEPS_SEP)), fingerprint, data)
         return found
 
+    def base_url(self) -> str | None:
+        """The base URL the last build's site was made for (settings or `--base-url`)."""
+        return self._meta("base_url")
+
     def setup(self) -> str | None:
         """The signature of what the last build read besides the archive (`setup_signature`)."""
         return self._meta("setup")
@@ -191,6 +204,7 @@ class BuildState:
         files: Iterable[tuple[str, FileStat]] = (),
         files_gone: Iterable[str] = (),
         kept: Iterable[tuple[str, str, Part]] = (),
+        base_url: str = "",
     ) -> None:
         """Store the outcome of a published build in one transaction; `derived` are the
         derived tables made in it, with the sources each read; `files` the archive's files
@@ -252,6 +266,7 @@ class BuildState:
                     ("inputs", inputs),
                     ("out", out_id),
                     ("setup", setup),
+                    ("base_url", base_url),
                 ),
             )
 
