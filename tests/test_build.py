@@ -471,9 +471,9 @@ def test_the_state_stores_each_set_of_sources_once(
     entries = state.entries()
     state.close()
     assert entries is not None
-    groups: dict[frozenset[str], list[frozenset[str]]] = {}
+    groups: dict[frozenset[str], list[object]] = {}
     for entry in entries.values():
-        groups.setdefault(entry.deps, []).append(entry.deps)
+        groups.setdefault(frozenset(entry.deps), []).append(entry.deps)
     shared = [group for group in groups.values() if len(group) > 1]
     assert shared and all(d is group[0] for group in shared for d in group)
 
@@ -484,3 +484,26 @@ def test_the_state_stores_each_set_of_sources_once(
         kept = {r[0] for r in db.execute("SELECT id FROM depsets")}
     assert used == kept
     assert build_site(content, out).rendered == []
+
+
+def test_a_loaded_set_of_sources_holds_a_key_only_whole() -> None:
+    """Sets loaded from the state are searched joined for a few changed keys: a key that
+    is a prefix or a part of another (a project `p` beside `p2`) is not found in it."""
+    from site_builder.render.state import Changed, StoredKeys, disjoint
+
+    stored = StoredKeys(
+        "\x1d".join(["projects\x1fe\x1fp2", "text\x1fprojects\x1fe\x1fp2\x1fpitch"])
+    )
+    many = {f"other\x1f{n}" for n in range(20)}
+    for keys, expected in (
+        ({"projects\x1fe\x1fp"}, True),
+        ({"e\x1fp2"}, True),
+        ({"projects\x1fe\x1fp2"}, False),
+        ({"text\x1fprojects\x1fe\x1fp2\x1fpitch", "x"}, False),
+        (many, True),
+        (many | {"projects\x1fe\x1fp2"}, False),
+    ):
+        assert disjoint(stored, Changed.of(keys)) is expected, keys
+        assert disjoint(frozenset(stored), Changed.of(keys)) is expected, keys
+    assert frozenset(StoredKeys("")) == frozenset()
+    assert disjoint(StoredKeys(""), Changed.of({"projects\x1fe\x1fp2"}))

@@ -197,3 +197,40 @@ def test_linked_content_and_templates_folders_are_refused(tmp_path: Path) -> Non
     with pytest.raises(ContentError, match="is a symbolic link"):
         build_site(checkout / "content", tmp_path / "public", jobs=1)
     assert not (tmp_path / "public").exists()
+
+
+def test_a_reader_of_many_files_opens_each_folder_once_and_never_through_a_link(
+    tmp_path: Path,
+) -> None:
+    """The loader reads thousands of pitches with one `contentfs.Reader`: it keeps a few
+    folders open (never running out of descriptors, whatever the number of events),
+    refuses a link to a folder or a file as `read_optional` does, and leaves nothing open."""
+    from site_builder.archive import contentfs
+
+    root = tmp_path / "content"
+    folders = contentfs.Reader.OPEN_FOLDERS + 5
+    for n in range(folders):
+        (root / "projects" / f"e{n}").mkdir(parents=True)
+        (root / "projects" / f"e{n}" / "p.md").write_text(f"pitch {n}")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "p.md").write_text("a secret")
+    (root / "projects" / "linked").symlink_to(outside)
+    (root / "projects" / "e0" / "q.md").symlink_to(outside / "p.md")
+    open_before = len(os.listdir("/proc/self/fd"))
+    with contentfs.Reader(root) as reader:
+        for _ in range(2):  # the second time, the first folders were closed in between
+            for n in range(folders):
+                assert reader.read_optional(f"projects/e{n}/p.md") == f"pitch {n}".encode()
+        assert reader.read_optional("projects/e0/missing.md") is None
+        assert reader.read_optional("projects/none/p.md") is None
+        assert reader.read_optional("projects/e0") is None  # a folder
+        # A linked folder is not gone through (the listing names it: `contentfs.check`).
+        assert reader.read_optional("projects/linked/p.md") is None
+        assert contentfs.read_optional(root, "projects/linked/p.md") is None
+        with pytest.raises(ContentError) as raised:
+            reader.read_optional("projects/e0/q.md")
+        assert raised.value.problems[0].file == "projects/e0/q.md"
+        with pytest.raises(ContentError):  # as the one-file reader does
+            contentfs.read_optional(root, "projects/e0/q.md")
+    assert len(os.listdir("/proc/self/fd")) == open_before

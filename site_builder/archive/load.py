@@ -68,9 +68,9 @@ class Files:
     data: dict[str, bytes | None] = field(default_factory=dict)
     errors: dict[str, ContentError] = field(default_factory=dict)
 
-    def fetch(self, rel: str) -> None:
+    def fetch(self, rel: str, reader: contentfs.Reader) -> None:
         try:
-            self.data[rel] = contentfs.read_optional(self.content, rel)
+            self.data[rel] = reader.read_optional(rel)
         except ContentError as exc:
             self.errors[rel] = exc
 
@@ -95,13 +95,14 @@ def _gather(content: Path, cache: LoadCache | None) -> Files:
     `cache` cannot give. A symbolic link anywhere is refused first (see `contentfs`)."""
     contentfs.check(content)
     files = Files(content)
-    for rel in (*SETTINGS, *(table.path for table in schema.TABLES)):
-        files.fetch(rel)
-    files.texts = list(_text_files(content))
-    for rel in files.texts:
-        slot = text_slot(rel)
-        if slot is not None and (cache is None or cache.text(rel, slot) is None):
-            files.fetch(rel)
+    with contentfs.Reader(content) as reader:
+        for rel in (*SETTINGS, *(table.path for table in schema.TABLES)):
+            files.fetch(rel, reader)
+        files.texts = list(_text_files(content))
+        for rel in files.texts:
+            slot = text_slot(rel)
+            if slot is not None and (cache is None or cache.text(rel, slot) is None):
+                files.fetch(rel, reader)
     return files
 
 

@@ -55,7 +55,9 @@ from . import publish, sqlitefile
 from .outputs import Output, RenderContext, digest
 from .state import (
     BuildState,
+    Changed,
     Entry,
+    disjoint,
     state_file,
     stats_digest,
     tree_signature,
@@ -687,12 +689,13 @@ def _dirty(
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
+    looked_for = Changed.of(changed)
     for output in outputs:
         entry = previous.get(output.path)
         if entry is None:
             dirty.append(output)
             continue
-        same = entry.fingerprint == fingerprints[output.path] and changed.isdisjoint(entry.deps)
+        same = entry.fingerprint == fingerprints[output.path] and disjoint(entry.deps, looked_for)
         if same and not verify:
             continue
         try:
