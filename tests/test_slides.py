@@ -333,3 +333,35 @@ def test_printed_slides_are_not_faded() -> None:
         sheet.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True
     )
     assert list(_fades(rules)) == []
+
+
+def test_a_pitch_is_made_relative_once_for_both_its_decks(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pitch's slides are cut once, their links made relative then (a marker stands for
+    the way to the root), and put whole into its own deck and its event's: the pass that
+    makes a deck page's own links relative never reads the pitches again, which an
+    event's deck holds a hundred of."""
+    from site_builder.render import slides
+
+    read: list[str] = []
+    relative = slides._relative
+
+    def counted(html: str, base_path: str, root: str) -> str:
+        read.append(html)
+        return relative(html, base_path, root)
+
+    monkeypatch.setattr(slides, "_relative", counted)
+
+    def pitch(site: Site) -> None:
+        project = site.projects[("spring-hack", "river-levels")]
+        project.pitch = "## Zanzibar\n\nSee [a team](/spring-hack/) and ![a chart](/media/c.png).\n"
+
+    content, out = tmp_archive(edit=pitch), tmp_path / "public"
+    build_site(content, out, jobs=1)
+    assert len([html for html in read if "Zanzibar" in html]) == 1
+    own = (out / "spring-hack" / "river-levels" / "slides" / "index.html").read_text()
+    event = (out / "spring-hack" / "slides" / "index.html").read_text()
+    for html, root in ((own, "../../../"), (event, "../../")):
+        assert "Zanzibar" in html and "\x00" not in html
+        assert f'href="{root}spring-hack/"' in html and f'src="{root}media/c.png"' in html

@@ -185,30 +185,36 @@ class Deck:
 @dataclass(frozen=True, slots=True)
 class Marks:
     """Markers that `_slide.html` writes for a slide's number (in its id, and again in its
-    label), the deck's slide count and the pitch's number: a pitch's slides are rendered
-    once for its own deck and its event's, and numbered when each deck is assembled. They
-    start with a NUL and a token drawn per process, so no text of the archive holds them."""
+    label), the deck's slide count and the pitch's number, and that a pitch's slides hold
+    for the way to the site's root: a pitch's slides are rendered once for its own deck and
+    its event's (which lie at different depths), and numbered and linked when each deck is
+    assembled. They start with a NUL and a token drawn per process, so no text of the
+    archive holds them."""
 
     number: Markup
     again: Markup
     count: Markup
     team: Markup
+    root: Markup
 
 
 _TOKEN = "\x00" + secrets.token_hex(8)
-MARKS = Marks(*(Markup(_TOKEN + letter) for letter in "nact"))
-_NUMBERS = re.compile(re.escape(_TOKEN) + "([nac])")
+MARKS = Marks(*(Markup(_TOKEN + letter) for letter in "nactr"))
+_NUMBERS = re.compile(re.escape(_TOKEN) + "([nacr])")
+_RUN = re.compile(re.escape(_TOKEN) + r"s(\d+);")
 
 
-def _number(html: str, count: int) -> str:
-    """The deck with its slides numbered in order and its slide count filled in."""
+def _number(html: str, count: int, root: str) -> str:
+    """The deck with its slides numbered in order, its slide count and its way to the
+    site's root filled in."""
     n = 0
 
     def fill(match: re.Match[str]) -> str:
         nonlocal n
-        if match.group(1) == "n":
+        kind = match.group(1)
+        if kind == "n":
             n += 1
-        return str(count) if match.group(1) == "c" else str(n)
+        return root if kind == "r" else str(count) if kind == "c" else str(n)
 
     return _NUMBERS.sub(fill, html)
 
@@ -227,20 +233,24 @@ every pitch rendered already."""
 
 
 def _run(ctx: RenderContext, p: Project, c: Card) -> str:
-    """A pitch's slides, with markers for their numbers and the pitch's number."""
+    """A pitch's slides, with markers for their numbers, the pitch's number and the way to
+    the site's root (its links are made relative once, not in every deck)."""
 
     def make() -> str:
         # Read through the context, so the memo knows the run depends on the record.
         record = ctx.site.projects[p.key]
-        return "".join(_slide(ctx, s, None, MARKS.team) for s in _cut_pitch(ctx, record, c))
+        html = "".join(_slide(ctx, s, None, MARKS.team) for s in _cut_pitch(ctx, record, c))
+        return _relative(html, Urls.of(ctx.site.config).base_path, MARKS.root)
 
     return _RUNS.get((*p.key, digest(c)), ctx.sources, make)
 
 
-def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int) -> str:
-    """A project's slides in a deck: its title slide, then its pitch cut into slides."""
+def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int, runs: list[str]) -> str:
+    """A project's slides in a deck: its title slide, then its pitch cut into slides, which
+    stands in the deck as a marker until the deck is assembled (see `_deck`)."""
     title = _slide(ctx, Slide("title", c.name, card=c, team=team), deck, team)
-    return title + _run(ctx, p, c).replace(MARKS.team, str(team))
+    runs.append(_run(ctx, p, c).replace(MARKS.team, str(team)))
+    return f"{title}{_TOKEN}s{len(runs) - 1};"
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
@@ -297,10 +307,19 @@ def _relative(html: str, base_path: str, root: str) -> str:
 
 
 def _deck(
-    ctx: RenderContext, path: str, title: str, deck: Deck, sections: list[str], **extra: Any
+    ctx: RenderContext,
+    path: str,
+    title: str,
+    deck: Deck,
+    sections: list[str],
+    runs: list[str],
+    **extra: Any,
 ) -> str:
-    """A deck page of `sections` (slides as HTML, with markers), numbered."""
+    """A deck page of `sections` (slides as HTML, with markers) and the pitches' `runs`
+    they mark: the page's own links are made relative before the runs (relative already)
+    are put in, so that no pass reads every pitch again; then the slides are numbered."""
     u = Urls.of(ctx.site.config)
+    root = _root(path)
     html = render_page(
         ctx,
         "slides.html",
@@ -309,13 +328,13 @@ def _deck(
         sections=[Markup(section) for section in sections],
         count=MARKS.count,
         kind=deck.kind,
-        root=_root(path),
+        root=root,
         seconds=ctx.site.config.pitch_seconds,
         minutes=deck.minutes,
         **extra,
     )
-    count = html.count(str(MARKS.number))
-    return _relative(_number(html, count), u.base_path, _root(path))
+    html = _RUN.sub(lambda m: runs[int(m.group(1))], _relative(html, u.base_path, root))
+    return _number(html, html.count(str(MARKS.number)), root)
 
 
 def _minutes(ctx: RenderContext) -> str:
@@ -329,12 +348,14 @@ def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
     e = ctx.site.events[event]
     c = card(ctx.site, ctx.index, p, qr=True)
     deck = Deck("project", deck_event(ctx.site, ctx.index, e, qr=False), 1, _minutes(ctx))
+    runs: list[str] = []
     return _deck(
         ctx,
         urls.page_file(slides_dir(event, slug)),
         _("%(name)s \u2013 slides", name=p.name),
         deck,
-        [_pitch(ctx, deck, p, c, 1)],
+        [_pitch(ctx, deck, p, c, 1, runs)],
+        runs,
         back=c.url,
         back_label=_("Project page"),
     )
@@ -351,6 +372,7 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     deck = Deck("event", info, len(cards), _minutes(ctx))
     sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))
+    runs: list[str] = []
     for i in range(0, len(numbered), AGENDA_SIZE):
         agenda = Slide("agenda", _("Agenda"), items=tuple(numbered[i : i + AGENDA_SIZE]))
         sections.append(_slide(ctx, agenda, deck, 0))
@@ -364,7 +386,7 @@ def event_deck(ctx: RenderContext, event: str) -> str:
                     0,
                 )
             )
-        sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n))
+        sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n, runs))
     sections.append(_slide(ctx, Slide("end", _("Thank you")), deck, 0))
     return _deck(
         ctx,
@@ -372,6 +394,7 @@ def event_deck(ctx: RenderContext, event: str) -> str:
         _("%(name)s \u2013 pitches", name=e.name),
         deck,
         sections,
+        runs,
         back=info.url,
         back_label=_("Event page"),
     )
