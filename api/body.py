@@ -88,7 +88,7 @@ def field_errors(struct: type[Input], value: object) -> list[FieldError]:
         try:
             msgspec.convert(item, info.type, strict=True)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(field=name, message=friendly(str(exc))))
+            errors.append(FieldError(field=name, message=friendly(str(exc), item)))
             continue
         if name in CHOICES and isinstance(item, str) and item not in CHOICES[name][0]:
             errors.append(FieldError(field=name, message=CHOICES[name][1]))

@@ -9,7 +9,13 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from site_builder.archive.rules import BLANK, zone_names
+from site_builder.archive.rules import (
+    BLANK,
+    EVENT_PAGES,
+    SITE_PAGES,
+    reserved_problem,
+    zone_names,
+)
 from site_builder.archive.schema import SLUG_PATTERN
 from site_builder.archive.textlimits import MAX_POST_CHARS, MAX_TEXT_CHARS
 
@@ -28,6 +34,33 @@ TEXT_PATTERN = r"^[^\x00]*$"
 """Texts: anything but NUL, which the archive's files cannot hold."""
 
 Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, max_length=60, description=SLUG_HELP)]
+
+
+def _slug_but(reserved: frozenset[str]) -> str:
+    """`SLUG_PATTERN` without the `reserved` names, so the description states them too."""
+    return f"^(?!({'|'.join(sorted(reserved))})$){SLUG_PATTERN.removeprefix('^')}"
+
+
+EVENT_SLUG_PATTERN = _slug_but(SITE_PAGES)
+PROJECT_SLUG_PATTERN = _slug_but(EVENT_PAGES)
+NewEventSlug = Annotated[
+    str,
+    Meta(
+        pattern=EVENT_SLUG_PATTERN,
+        max_length=60,
+        description=f"{SLUG_HELP}; not a folder of the site's own pages "
+        f"({', '.join(sorted(SITE_PAGES))}).",
+    ),
+]
+NewProjectSlug = Annotated[
+    str,
+    Meta(
+        pattern=PROJECT_SLUG_PATTERN,
+        max_length=60,
+        description=f"{SLUG_HELP}; not a folder of the event's own pages "
+        f"({', '.join(sorted(EVENT_PAGES))}).",
+    ),
+]
 CategoryRef = Annotated[
     str,
     Meta(
@@ -99,8 +132,17 @@ any other; the OpenAPI description lists the values as the field's `enum`."""
 _TOO_LONG = re.compile(r"Expected `str` of length <= (\d+)")
 
 
-def friendly(text: str) -> str:
-    """msgspec's message, or a clearer one for the patterns clients meet most."""
+_RESERVED = {EVENT_SLUG_PATTERN: True, PROJECT_SLUG_PATTERN: False}
+"""The slug patterns that leave out reserved names, and whether they are events'."""
+
+
+def friendly(text: str, value: object = None) -> str:
+    """msgspec's message, or a clearer one for the patterns clients meet most; a slug of
+    a reserved name (`value`) is refused with the rule the command line states too."""
+    for pattern, event in _RESERVED.items():
+        if pattern in text or repr(pattern) in text:
+            reserved = reserved_problem(value, event=event) if isinstance(value, str) else None
+            return reserved or FRIENDLY[SLUG_PATTERN]
     if match := _TOO_LONG.match(text):
         return f"is too long: at most {int(match.group(1)):,} characters"
     for pattern, message in FRIENDLY.items():
@@ -122,7 +164,7 @@ class Input(Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class EventCreate(Input):
-    slug: Slug
+    slug: NewEventSlug
     name: Name
     starts_at: LocalTime
     ends_at: LocalTime
@@ -186,7 +228,7 @@ class CategoryPatch(Input):
 
 
 class ProjectCreate(Input):
-    slug: Slug
+    slug: NewProjectSlug
     name: Name
     summary: Summary = ""
     category: CategoryRef | None = None
