@@ -251,9 +251,12 @@ def test_a_warm_session_patches_the_index_from_its_first_save(
     monkeypatch.setattr(searchindex, "_make", counted)
     session = BuildSession(content, out, long_lived=True)
     assert session.build(warm=True).written == [] and made == [1]
-    save(content, pitch_plus("lagoon"))
-    assert any(p.startswith("search/t/") for p in session.build().written)
-    assert made == [1]
+    for word in ("lagoon", "fjord"):
+        save(content, pitch_plus(word))
+        assert any(p.startswith("search/t/") for p in session.build().written)
+        assert made == [1]
+        assert postings(files(out), word) == {"Tide tables": searchindex.PITCH}
+    assert_as_clean(content, out, tmp_path)
     assert postings(files(out), "lagoon") == {"Tide tables": searchindex.PITCH}
 
 
@@ -326,4 +329,73 @@ def test_a_new_process_makes_again_only_the_edited_events_documents(
     restored.clear()
     session.build()
     assert made == ["spring-hack"] and restored == []
+    assert postings(files(out), "delta") == {"Tide tables": searchindex.PITCH}
     assert_as_clean(content, out, tmp_path)
+
+
+def test_a_new_process_patches_the_index_it_published(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build in a new process does not make the index from every project: it reads back
+    the files the last build published (while their stat and bytes are as recorded) and
+    patches those the changed documents touch: terms, a name shown, a stage. A file gone
+    or changed by hand, or a state that lacks what the index was made of, has it made
+    anew. Each time the site is the one a clean build makes."""
+    import sqlite3
+
+    from site_builder.render import deps
+    from site_builder.render.build import BuildSession
+    from site_builder.render.state import state_file
+
+    def many(site: Site) -> None:
+        ranked(site)
+        for n in range(45):  # enough documents for the index to have several shards
+            slug = f"filler-{n}"
+            site.projects[("autumn-jam", slug)] = Project(
+                event="autumn-jam", slug=slug, name=f"Filler {n}", pitch="Leaves and trees."
+            )
+
+    content, out = tmp_archive(edit=many), tmp_path / "public"
+    build_site(content, out)
+    made: list[int] = []
+    make = searchindex._make
+
+    def counted(*args: object) -> object:
+        made.append(1)
+        return make(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(searchindex, "_make", counted)
+
+    def fresh_build(change: Callable[[Site], None]) -> int:
+        save(content, change)
+        deps.forget()
+        made.clear()
+        BuildSession(content, out).build()
+        count = len(made)
+        assert_as_clean(content, out, tmp_path)
+        return count
+
+    def several(site: Site) -> None:
+        tide = site.projects[("spring-hack", "tide-tables")]
+        tide.pitch = tide.pitch.replace("river", "estuary")
+        tide.name = "Tide charts"
+        site.projects[("spring-hack", "flood-watch")].progress = 50
+
+    assert fresh_build(several) == 0
+    assert postings(files(out), "estuary") == {"Tide charts": searchindex.PITCH}
+    assert "Tide tables" not in postings(files(out), "river")
+
+    shards = json.loads((out / "search/meta.json").read_bytes())["shards"]
+    assert shards > 1
+    (out / f"search/t/{searchindex.shard_of('quokka', shards)}.json").unlink()
+    assert fresh_build(pitch_plus("quokka")) == 1  # a file it patches is gone
+    other = (searchindex.shard_of("zebra", shards) + 1) % shards
+    (out / f"search/t/{other}.json").write_text("{}")
+    assert fresh_build(pitch_plus("zebra")) == 1  # a file it does not patch, changed by hand
+    db = sqlite3.connect(state_file(archive.state_dir(content), out))
+    with db:
+        db.execute("DELETE FROM kept WHERE memo = 'search.index'")
+    db.close()
+    assert fresh_build(pitch_plus("walrus")) == 1  # what it was made of is not known
+    assert fresh_build(pitch_plus("yak")) == 0
+    assert postings(files(out), "yak") == {"Tide charts": searchindex.PITCH}

@@ -57,6 +57,8 @@ from .state import (
     BuildState,
     Changed,
     Entry,
+    StoredKeys,
+    content_hash,
     disjoint,
     state_file,
     stats_digest,
@@ -410,6 +412,10 @@ class BuildSession:
                 # of parts take it as recorded, and the memos stored parts are reused.
                 current.trust(recorded, changed)
                 current.stored = lru_cache(maxsize=None)(state.kept)
+                if not self.long_lived:
+                    # A server's session makes its derived tables in memory once and
+                    # patches them there; a single build patches what was published.
+                    current.published = _Published(out, previous)
             changed |= _stale_derived(current, recorded, made_from, changed)
             dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
             if warm:
@@ -489,6 +495,11 @@ class BuildSession:
         entries = state.entries()
         if entries is None:
             return None
+        if self.long_lived:
+            # Split every set now, once: each of the session's builds asks every set.
+            for entry in entries.values():
+                if isinstance(entry.deps, StoredKeys):
+                    entry.deps.keys()
         return Recorded(
             state.inputs() or "",
             entries,
@@ -497,6 +508,31 @@ class BuildSession:
             state.files(),
             state.setup() or "",
         )
+
+
+class _Published:
+    """The outputs the last build wrote into `out`, as the state recorded them: a file is
+    read back only while its stat and bytes are still the ones recorded."""
+
+    def __init__(self, out: Path, entries: dict[str, Entry]) -> None:
+        self._out, self._entries = out, entries
+
+    def read(self, path: str) -> bytes | None:
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        try:
+            with open(os.path.join(self._out, path), "rb") as f:
+                if not entry.matches(os.fstat(f.fileno())):
+                    return None
+                data = f.read()
+        except OSError:
+            return None
+        return data if content_hash(data) == entry.hash else None
+
+    def digest(self, path: str) -> str | None:
+        entry = self._entries.get(path)
+        return None if entry is None else entry.hash
 
 
 def _keep_people(old: Site, new: Site) -> Site:

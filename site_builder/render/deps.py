@@ -395,6 +395,8 @@ class Sources:
         """The parts of persistent memos the last builds stored (`Memo`), by memo."""
         self.to_store: list[tuple[str, str, Part]] = []
         """Parts of persistent memos made in this build: (memo, name, part)."""
+        self.published: Published | None = None
+        """The outputs as the last build wrote them, when it is known what that was."""
 
     def trust(self, recorded: Mapping[str, str], changed: AbstractSet[str]) -> None:
         """Take what a source held when last recorded as its value, unless it is in
@@ -607,6 +609,17 @@ def _parse(table: str, rest: str) -> object:
     return rest
 
 
+class Published(Protocol):
+    """The outputs the last build wrote, as a derived table may read them back (the search
+    index patches its published files rather than make them all)."""
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of the output at `path`, when it is still what the state recorded."""
+
+    def digest(self, path: str) -> str | None:
+        """The digest of the output at `path` as recorded (`state.content_hash`)."""
+
+
 class Kept(Protocol):
     """What a session keeps between builds, emptied by `forget`."""
 
@@ -676,6 +689,45 @@ class Memo(Generic[T]):
         made = self._items[name] = (keys, sources.fingerprint(keys), value)
         self._store(name, made, sources)
         return value
+
+    def current(self, name: object, sources: Sources) -> str | None:
+        """The fingerprint of the part under `name` when it is still what `get` would
+        make (kept in memory, or stored), found without decoding it; else None."""
+        found = self._items.get(name)
+        if found is not None:
+            keys, fingerprint = found[0], found[1]
+        elif self.codec is not None and sources.stored is not None:
+            part = sources.stored(self.codec.name).get(str(name))
+            if part is None:
+                return None
+            keys, fingerprint = part.keys, part.fingerprint
+        else:
+            return None
+        if sources.fingerprint(keys) != fingerprint:
+            return None
+        read_all(keys)
+        return fingerprint
+
+    def made_with(self, name: object, fingerprint: str, sources: Sources) -> T | None:
+        """The part under `name` that was made when its sources had `fingerprint` (kept in
+        memory, or stored), current or not; None when neither is that one."""
+        found = self._items.get(name)
+        if found is not None and found[1] == fingerprint:
+            return found[2]
+        if self.codec is None or sources.stored is None:
+            return None
+        part = sources.stored(self.codec.name).get(str(name))
+        if part is None or part.fingerprint != fingerprint:
+            return None
+        try:
+            return self.codec.decode(part.data)
+        except ValueError:
+            return None
+
+    def fingerprint(self, name: object) -> str | None:
+        """The fingerprint of the part last made or reused under `name` in this process."""
+        found = self._items.get(name)
+        return None if found is None else found[1]
 
     def _store(self, name: object, item: tuple[frozenset[str], str, T], sources: Sources) -> None:
         """Have the build store a part of a persistent memo, unless the state holds it

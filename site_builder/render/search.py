@@ -8,10 +8,11 @@ from typing import cast
 
 from ..model import Site
 from . import searchindex, urls
-from .deps import DERIVED, Codec, Derived, Memo, Sources, kept, key, read
+from .deps import DERIVED, Codec, Derived, Memo, Sources, isolated, kept, key, read
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .searchindex import Doc, Index
+from .state import Part
 from .urls import Urls
 
 
@@ -64,14 +65,94 @@ _INDEXER = kept(searchindex.Indexer())
 """Kept across the builds of a session: a one-pitch edit patches the last index."""
 
 
+MADE_WITH = ("search.index", "made-with")
+"""Where the build state keeps, with the index a build published, the fingerprint of each
+event's documents it was made of: a build in a new process patches the published files
+with the documents that changed since (`searchindex.patch_published`)."""
+
+
 def _make_index(sources: Sources) -> Index:
-    """The index from each event's documents, patched from the last when few changed."""
+    """The index from each event's documents: patched from the last this process made when
+    few changed, else from the files the last build published, else made anew."""
     site, index = sources.watched
+    stages = tuple(stage_options(site))
+    found = None
+    if _INDEXER.empty and sources.published is not None and sources.stored is not None:
+        found = _patch_published(sources, site, index, stages)
+    if found is None:
+        made = _make_anew(sources, site, index, stages)
+        fingerprints = {e.slug: _PARTS.fingerprint(e.slug) or "" for e in index.events}
+    else:
+        made, fingerprints = found
+    data = json.dumps(fingerprints, sort_keys=True).encode()
+    sources.to_store.append((*MADE_WITH, Part(frozenset(), "", data)))
+    return made
+
+
+def _make_anew(
+    sources: Sources, site: Site, index: SiteIndex, stages: tuple[tuple[int, str], ...]
+) -> Index:
+    """The index from every event's documents (made, or kept while unchanged)."""
     events = [
         (e.slug, e.name, _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)))
         for e in index.events
     ]
-    return _INDEXER.build(events, stage_options(site))
+    return _INDEXER.build(events, stages)
+
+
+def _patch_published(
+    sources: Sources, site: Site, index: SiteIndex, stages: tuple[tuple[int, str], ...]
+) -> tuple[Index, dict[str, str]] | None:
+    """The published index with the documents of the events that changed since it was
+    made, and each event's fingerprint; None when that cannot be known (then it is made
+    anew): the state lacks what it was made of, or a file of it is not as written."""
+    assert sources.published is not None and sources.stored is not None
+    published = sources.published
+    stored = sources.stored(MADE_WITH[0]).get(MADE_WITH[1])
+    try:
+        made_with = json.loads(stored.data) if stored is not None else None
+    except ValueError:
+        made_with = None
+    if not isinstance(made_with, dict):
+        return None
+    layout = tuple((e.slug, e.name, len(index.projects.get(e.slug, ()))) for e in index.events)
+    fingerprints: dict[str, str] = {}
+    changed: list[tuple[int, Doc, Doc]] = []
+    first = 0
+    for slug, _, count in layout:
+        was = made_with.get(slug)
+        now = _PARTS.current(slug, sources)
+        if now is None or now != was:
+            old = _PARTS.made_with(slug, was, sources) if isinstance(was, str) else None
+            new = _PARTS.get(slug, sources, partial(event_docs, site, index, slug))
+            if old is None or len(old) != len(new) or len(changed) > searchindex.PATCH_MAX:
+                return None
+            changed += [
+                (first + i, a, b) for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b
+            ]
+            now = _PARTS.fingerprint(slug) or ""
+        fingerprints[slug] = now
+        first += count
+    digests = {}
+    for name in searchindex.paths(first):
+        digest = published.digest(f"search/{name}")
+        if digest is None:
+            return None
+        digests[name] = digest
+    anew: list[Index] = []
+
+    def whole() -> Index:
+        """The index made anew, once, should a published file be gone when read."""
+        if not anew:
+            with isolated():
+                anew.append(_make_anew(sources, site, index, stages))
+        return anew[0]
+
+    def read(name: str) -> bytes | None:
+        return published.read(f"search/{name}")
+
+    patched = searchindex.patch_published(read, digests, layout, stages, changed, whole)
+    return None if patched is None else (patched, fingerprints)
 
 
 DERIVED["search"] = Derived("search/", _make_index, lambda made: cast(Index, made).digests)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,8 +96,8 @@ def _encode(data: Any) -> bytes:
 class Index:
     """Every file of the index, by path under `search/`, with the digest of each."""
 
-    files: dict[str, bytes]
-    digests: dict[str, str]
+    files: Mapping[str, bytes]
+    digests: Mapping[str, str]
 
 
 Events = Sequence[tuple[str, str, Sequence[Doc]]]
@@ -131,6 +131,11 @@ class Indexer:
     def clear(self) -> None:
         """Forget the last index: the next is made anew."""
         self._last = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether no index was built yet (or since `clear`)."""
+        return self._last is None
 
     def build(self, events: Events, stages: Iterable[tuple[int, str]]) -> Index:
         layout = tuple((slug, name, len(ds)) for slug, name, ds in events)
@@ -175,21 +180,28 @@ def _make(
     files = {f"t/{i}.json": _encode(part) for i, part in enumerate(parts)}
     for k in range(0, max(len(docs), 1), CHUNK):
         files[f"d/{k // CHUNK}.json"] = _encode([d.show for d in docs[k : k + CHUNK]])
-    files["meta.json"] = _meta(layout, stages, docs)
+    files["meta.json"] = _meta(layout, stages, [d.stage for d in docs])
     digests = {name: content_hash(data) for name, data in files.items()}
     return _Made(layout, stages, docs, parts, Index(files, digests))
+
+
+def _edits(changed: Iterable[tuple[int, Doc, Doc]]) -> dict[str, dict[int, int]]:
+    """The new mask of each (term, document) that `changed` documents (number, old, new)
+    changed, by term (0: the document no longer holds the term)."""
+    edits: dict[str, dict[int, int]] = {}
+    for n, was, now in changed:
+        old, new = was.masks, now.masks
+        for term in old.keys() | new.keys():
+            mask = new.get(term, 0)
+            if old.get(term, 0) != mask:
+                edits.setdefault(term, {})[n] = mask
+    return edits
 
 
 def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
     """`last` with documents `changed` replaced by those of `docs`: each term whose mask
     changed gets its postings decoded, edited and coded again; other terms are shared."""
-    edits: dict[str, dict[int, int]] = {}
-    for n in changed:
-        old, new = last.docs[n].masks, docs[n].masks
-        for term in old.keys() | new.keys():
-            mask = new.get(term, 0)
-            if old.get(term, 0) != mask:
-                edits.setdefault(term, {})[n] = mask
+    edits = _edits((n, last.docs[n], docs[n]) for n in changed)
     parts = list(last.parts)
     touched: set[int] = set()
     for term, edit in edits.items():
@@ -213,7 +225,7 @@ def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
     for k in sorted({n // CHUNK for n in changed if docs[n].show != last.docs[n].show}):
         put(f"d/{k}.json", _encode([d.show for d in docs[k * CHUNK : (k + 1) * CHUNK]]))
     if any(docs[n].stage != last.docs[n].stage for n in changed):
-        put("meta.json", _meta(last.layout, last.stages, docs))
+        put("meta.json", _meta(last.layout, last.stages, [d.stage for d in docs]))
     return _Made(last.layout, last.stages, docs, parts, Index(files, digests))
 
 
@@ -238,20 +250,108 @@ def _code(entries: dict[int, int]) -> list[int]:
 
 
 def _meta(
-    layout: tuple[tuple[str, str, int], ...], stages: tuple[tuple[int, str], ...], docs: list[Doc]
+    layout: tuple[tuple[str, str, int], ...], stages: tuple[tuple[int, str], ...], stage: list[int]
 ) -> bytes:
-    present = {d.stage for d in docs}
+    """`meta.json`: the index's shape, the events' ranges, and each document's stage."""
+    present = set(stage)
     return _encode(
         {
             "v": 1,
-            "docs": len(docs),
-            "shards": shard_count(len(docs)),
+            "docs": len(stage),
+            "shards": shard_count(len(stage)),
             "chunk": CHUNK,
             "events": [list(e) for e in layout],
             "stages": [[n, label] for n, label in stages if n in present],
-            "stage": [d.stage for d in docs],
+            "stage": stage,
         }
     )
+
+
+Read = Callable[[str], bytes | None]
+"""A file of the index as the last build published it, by its path under `search/`
+(None when it is not there as written)."""
+
+
+def patch_published(
+    read: Read,
+    digests: Mapping[str, str],
+    layout: tuple[tuple[str, str, int], ...],
+    stages: tuple[tuple[int, str], ...],
+    changed: Sequence[tuple[int, Doc, Doc]],
+    anew: Callable[[], Index],
+) -> Index | None:
+    """The index the last build published (its files read back through `read`, their
+    `digests` as recorded) with the `changed` documents (number, as published, now)
+    replaced: only the files they touch are read, edited and encoded again, as `_patch`
+    does; the rest are read when a render asks (else `anew` makes the whole index). None
+    when the published index has another shape or a file it needs cannot be read."""
+    raw = read("meta.json")
+    if raw is None or len(changed) > PATCH_MAX:
+        return None
+    meta = json.loads(raw)
+    count = sum(n for _, _, n in layout)
+    stage: list[int] = meta.get("stage", [])
+    shape = [meta.get(k) for k in ("v", "docs", "shards", "chunk", "events")]
+    expected = [1, count, shard_count(count), CHUNK, [list(e) for e in layout]]
+    if shape != expected or len(stage) != count:
+        return None
+    if meta.get("stages") != [[n, label] for n, label in stages if n in set(stage)]:
+        return None
+    files: dict[str, bytes] = {}
+    shards = shard_count(count)
+    touched: dict[int, dict[str, list[int]]] = {}
+    for term, edit in _edits(changed).items():
+        i = shard_of(term, shards)
+        if i not in touched:
+            data = read(f"t/{i}.json")
+            if data is None:
+                return None
+            touched[i] = json.loads(data)
+        part = touched[i]
+        entries = _decode(part.pop(term, ())) | edit
+        coded = _code({n: m for n, m in entries.items() if m})
+        if coded:
+            part[term] = coded
+    for i, part in touched.items():
+        files[f"t/{i}.json"] = _encode(dict(sorted(part.items())))
+    shown = {n: now.show for n, was, now in changed if was.show != now.show}
+    for k in sorted({n // CHUNK for n in shown}):
+        data = read(f"d/{k}.json")
+        if data is None:
+            return None
+        rows = json.loads(data)
+        for n in range(k * CHUNK, (k + 1) * CHUNK):
+            if n in shown:
+                rows[n - k * CHUNK] = shown[n]
+        files[f"d/{k}.json"] = _encode(rows)
+    if any(was.stage != now.stage for _, was, now in changed):
+        for n, _, now in changed:
+            stage[n] = now.stage
+        files["meta.json"] = _meta(layout, stages, stage)
+    made = {name: content_hash(data) for name, data in files.items()}
+    return Index(_Published(files, read, anew), {**digests, **made})
+
+
+class _Published(Mapping[str, bytes]):
+    """The files of a patched published index: those it changed, and the others as
+    published, read when asked for (or from the index made anew, when one is gone)."""
+
+    def __init__(self, changed: dict[str, bytes], read: Read, anew: Callable[[], Index]) -> None:
+        self._changed, self._read, self._anew = changed, read, anew
+
+    def __getitem__(self, name: str) -> bytes:
+        found = self._changed.get(name)
+        if found is None:
+            found = self._read(name)
+        if found is None:
+            found = self._anew().files[name]
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._anew().files)
+
+    def __len__(self) -> int:
+        return len(self._anew().files)
 
 
 def paths(docs: int) -> list[str]:

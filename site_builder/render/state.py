@@ -53,7 +53,7 @@ class StoredKeys:
         return iter(self.keys())
 
     def isdisjoint(self, changed: Changed) -> bool:
-        if changed.needles is None:
+        if changed.needles is None or self._keys is not None:
             return self.keys().isdisjoint(changed.keys)
         return not any(needle in self._joined for needle in changed.needles)
 
