@@ -178,7 +178,7 @@ def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_image
     counted: list[int] = []
     count = hotlinks.count
 
-    def counting(site: Site) -> hotlinks.Hotlinks:
+    def counting(site: Site) -> hotlinks.Counted:
         counted.append(1)
         return count(site)
 
@@ -198,3 +198,47 @@ def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_image
     assert save(f"{wide}\n\nA new paragraph.") == "3 images" and counted == [1]
     assert save(f"{wide}\n\nAnother paragraph.") == "3 images" and counted == []
     assert save(f"{wide} ![c](https://c.example/c.png)") == "4 images" and counted == [1]
+
+
+def test_a_new_process_counts_linked_images_again_only_when_a_text_changed_its_images(
+    tmp_path: Path, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jamdat build` after an edit: the count is remembered with the images each text
+    held, so a build that finds only texts changed, holding the same images, does not
+    count over the whole archive again; one that changed an image does."""
+    from site_builder.media import hotlinks
+    from site_builder.render import deps
+    from site_builder.render.build import BuildSession
+
+    content, out = (
+        tmp_archive(edit=remote("https://a.example", "https://b.example")),
+        tmp_path / "p",
+    )
+    counted: list[int] = []
+    count = hotlinks.count
+
+    def counting(site: Site) -> hotlinks.Counted:
+        counted.append(1)
+        return count(site)
+
+    monkeypatch.setattr(hotlinks, "count", counting)
+
+    def build(pitch: str | None = None, description: str | None = None) -> str:
+        site = archive.load(content)
+        if pitch is not None:
+            site.projects[("spring-hack", "river-levels")].pitch = pitch
+        if description is not None:
+            site.events["spring-hack"].description = description
+        archive.save(content, site, read=archive.snapshot(content))
+        deps.forget()
+        counted.clear()
+        warnings = [w for w in BuildSession(content, out).build().warnings if "media pull" in w]
+        return warnings[0].split(" on ")[0]
+
+    assert build() == "4 images" and counted == [1]
+    wide = "![wide](https://a.example/wide.jpg)"
+    assert build(f"{wide}\n\nA new paragraph.") == "3 images" and counted == [1]
+    assert build(f"{wide}\n\nAnother paragraph.") == "3 images" and counted == []
+    assert build(description="Now with a longer description.") == "3 images" and counted == []
+    assert build(f"{wide} ![c](https://c.example/c.png)") == "4 images" and counted == [1]
+    assert build(description="![d](https://d.example/d.png)") == "5 images" and counted == [1]

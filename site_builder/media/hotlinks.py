@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ..archive.layout import text_slot
 from ..archive.rules import PROJECT_TEXT_FIELDS
 from ..fsutil import atomic_write
 from ..model import Site
-from .refs import EVENT_MARKDOWN, find, text_images
+from .refs import EVENT_MARKDOWN, find, remote_images, text_images
 
 CACHE = "hotlinks.json"
+TEXTS = "hotlinks-texts.json"
 
 K = TypeVar("K")
 
@@ -47,19 +50,56 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def count(site: Site) -> Hotlinks:
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """A count, with the remote images of each long-text file it found them in: a later
+    build whose only changes are texts that hold the same images need not count again."""
+
+    hotlinks: Hotlinks
+    texts: dict[str, tuple[str, ...]]
+    """The remote images of each text file holding any, by its path in the content."""
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
+    """Names this count's `texts` where they are remembered (`TEXTS`), apart from the
+    count: a build with nothing to do reads the count alone."""
+
+
+def count(site: Site) -> Counted:
     """Distinct remote images of the archive, the pages that show them, and their hosts."""
     refs = find(site, ordered=False)
     hidden = {f"{p.event}/{p.slug}/" for p in site.projects.values() if p.is_hidden}
     images: set[str] = set()
     pages: set[str] = set()
+    texts: dict[str, list[str]] = {}
     for ref in refs:
+        if ref.use == "text" and text_slot(ref.where) is not None:
+            texts.setdefault(ref.where, []).append(ref.url)
         shown = [page for page in ref.pages if page not in hidden]
         if shown:
             images.add(ref.url)
             pages.update(shown)
     hosts = {(urlsplit(url).hostname or "").lower() for url in images}
-    return Hotlinks(len(images), len(pages), len(hosts))
+    found = Hotlinks(len(images), len(pages), len(hosts))
+    return Counted(found, {rel: tuple(urls) for rel, urls in texts.items()})
+
+
+def same_text_images(
+    site: Site, changed: Iterable[str], texts: Mapping[str, tuple[str, ...]]
+) -> bool:
+    """Whether the text files `changed` (paths in the content) hold the very remote images
+    `texts` says they held when last counted (a file without images is not in it)."""
+    for rel in changed:
+        slot = text_slot(rel)
+        if slot is None:
+            return False
+        kind, key, name = slot
+        record = (site.projects if kind == "project" else site.events).get(key)
+        if record is None:
+            return False
+        if name not in (PROJECT_TEXT_FIELDS if kind == "project" else EVENT_MARKDOWN):
+            continue  # a style sheet: no image of it is counted
+        if remote_images(site, getattr(record, name)) != texts.get(rel, ()):
+            return False
+    return True
 
 
 def same_images(old: Site, new: Site) -> bool:
@@ -91,17 +131,49 @@ def _same_images(before: Mapping[K, Any], after: Mapping[K, Any], texts: tuple[s
     return True
 
 
-def remembered(state_dir: Path, inputs: str) -> Hotlinks | None:
-    """The count a build with the same inputs found, if one did."""
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """The last count remembered: the input signature of the build that made it, the
+    count, and the token of the texts it was made from (`Counted.token`)."""
+
+    inputs: str
+    hotlinks: Hotlinks
+    token: str
+
+
+def remembered(state_dir: Path) -> Remembered | None:
+    """The last count remembered, if any."""
     try:
         data = json.loads((state_dir / CACHE).read_text(encoding="utf-8"))
-        if data["inputs"] == inputs:
-            return Hotlinks(int(data["images"]), int(data["pages"]), int(data["hosts"]))
+        found = Hotlinks(int(data["images"]), int(data["pages"]), int(data["hosts"]))
+        return Remembered(str(data["inputs"]), found, str(data["texts"]))
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return None
+        return None
 
 
-def remember(state_dir: Path, inputs: str, found: Hotlinks) -> None:
-    data = {"inputs": inputs, "images": found.images, "pages": found.pages, "hosts": found.hosts}
+def remembered_counted(state_dir: Path, last: Remembered) -> Counted | None:
+    """The last count with the images of each text it was made from, if still kept."""
+    try:
+        data = json.loads((state_dir / TEXTS).read_text(encoding="utf-8"))
+        if data["token"] != last.token:
+            return None
+        texts = {str(rel): tuple(map(str, urls)) for rel, urls in data["texts"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return Counted(last.hotlinks, texts, last.token)
+
+
+def remember(state_dir: Path, inputs: str, counted: Counted, last: Remembered | None) -> None:
+    """Keep `counted` for the next build; its texts only when `last` was another count."""
+    if last is None or last.token != counted.token:
+        texts = {"token": counted.token, "texts": counted.texts}
+        atomic_write(state_dir / TEXTS, (json.dumps(texts) + "\n").encode("utf-8"))
+    found = counted.hotlinks
+    data = {
+        "inputs": inputs,
+        "images": found.images,
+        "pages": found.pages,
+        "hosts": found.hosts,
+        "texts": counted.token,
+    }
     atomic_write(state_dir / CACHE, (json.dumps(data) + "\n").encode("utf-8"))

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from ..archive.layout import event_text_path, project_text_path
@@ -84,6 +84,22 @@ class Reference:
     """The site pages that show it (paths as `<event>/<project>/`; `` is the index)."""
 
 
+def _own(site: Site) -> str:
+    """The start of the site's own address (texts point at pulled copies there)."""
+    own = site.config.site_url
+    return own if is_remote(own) else "\0"
+
+
+def _remote_images(own: str, text: str) -> tuple[str, ...]:
+    found = text_images(text)
+    return tuple(u for u in found if not u.startswith(own)) if found else found
+
+
+def remote_images(site: Site, text: str) -> tuple[str, ...]:
+    """The remote images of a Markdown text, as `find` finds them (not the site's own)."""
+    return _remote_images(_own(site), text)
+
+
 def find(site: Site, ordered: bool = True) -> list[Reference]:
     """Every remote image reference of the archive (not those on the site's own address,
     where texts point at pulled copies), in a stable order unless `ordered` is false:
@@ -92,15 +108,12 @@ def find(site: Site, ordered: bool = True) -> list[Reference]:
     def order(records: list[_R], key: Callable[[_R], Any]) -> list[_R]:
         return sorted(records, key=key) if ordered else records
 
-    own = site.config.site_url
-    own = own if is_remote(own) else "\0"
+    own = _own(site)
 
     def remote(url: str) -> bool:
         return is_remote(url) and not url.startswith(own)
 
-    def images(text: str) -> tuple[str, ...]:
-        found = text_images(text)
-        return tuple(u for u in found if not u.startswith(own)) if found else found
+    images = partial(_remote_images, own)
 
     refs: list[Reference] = []
     avatars = any(remote(p.avatar_url) for p in site.people.values())

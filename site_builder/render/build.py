@@ -67,7 +67,8 @@ from .state import (
 from .urls import is_absolute
 
 if TYPE_CHECKING:
-    from ..media.hotlinks import Hotlinks
+    from ..archive.layout import TextSlot
+    from ..media.hotlinks import Counted
     from ..model import Site
     from .deps import Sources
     from .index import DigestMemo
@@ -206,8 +207,11 @@ class BuildSession:
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
         self._plans: PlanMemo | None = None
-        self._hotlinks_of: tuple[Site, Hotlinks] | None = None
+        self._hotlinks_of: tuple[Site, Counted] | None = None
         """The last archive this session counted linked images of, and the count."""
+        self._since: tuple[str, list[str]] | None = None
+        """The inputs signature of the last build and the text files changed since, when
+        only texts changed (set by the build under way)."""
         self._last_sources: Sources | None = None
         """The last build's source values, reused where their records are the same."""
         self._entries: Recorded | None = None
@@ -244,6 +248,7 @@ class BuildSession:
 
     def _locked_build(self, state_dir: Path, clean: bool, warm: bool) -> BuildReport:
         report = BuildReport(self.out)
+        self._since = None
         try:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
             try:
@@ -282,17 +287,28 @@ class BuildSession:
         a build with nothing to do does not load the archive for it."""
         from ..media import hotlinks
 
-        found = hotlinks.remembered(state_dir, inputs)
-        if found is None:
+        last = hotlinks.remembered(state_dir)
+        if last is not None and last.inputs == inputs:
+            found = last.hotlinks
+        else:
             site = self._site if self._site is not None else archive.load(self.content)
-            last = self._hotlinks_of
-            if last is not None and hotlinks.same_images(last[0], site):
-                found = last[1]
-            else:
-                found = hotlinks.count(site)
-            hotlinks.remember(state_dir, inputs, found)
-        if self._site is not None:
-            self._hotlinks_of = (self._site, found)
+            kept, since = self._hotlinks_of, self._since
+            counted = None
+            if kept is not None and hotlinks.same_images(kept[0], site):
+                counted = kept[1]
+            elif last is not None and since is not None and last.inputs == since[0]:
+                # Only texts changed since that count: if they hold the same images, it holds.
+                counted = hotlinks.remembered_counted(state_dir, last)
+                if counted is not None and not hotlinks.same_text_images(
+                    site, since[1], counted.texts
+                ):
+                    counted = None
+            if counted is None:
+                counted = hotlinks.count(site)
+            hotlinks.remember(state_dir, inputs, counted, last)
+            if self._site is not None:
+                self._hotlinks_of = (self._site, counted)
+            found = counted.hotlinks
         text = found.warning()
         return [text] if text else []
 
@@ -364,7 +380,7 @@ class BuildSession:
         `signatures` are the input and setup signatures of this build."""
         from . import markdown as markdown_module
         from . import pagerender
-        from .deps import Sources
+        from .deps import Sources, text_source
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
         from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
@@ -405,7 +421,10 @@ class BuildSession:
             # unless nothing but the outputs can have changed since its last build.
             own = self._entries is not None and known is self._entries
             verify = not own or state.inputs() == inputs
-            texts = _changed_texts(site, known, stats, setup)
+            slots = _changed_texts(site, known, stats, setup)
+            texts = None if slots is None else [text_source(slot) for _, slot in slots]
+            if known is not None and slots is not None:
+                self._since = (known.inputs, [rel for rel, _ in slots])
             changed = _stale(current, recorded, texts)
             if known is not None:
                 # Every other recorded source holds what it held: renders and the memos
@@ -641,20 +660,17 @@ def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
 
 def _changed_texts(
     site: Site, known: Recorded | None, files: dict[str, FileStat], setup: str
-) -> list[str] | None:
-    """The sources of the long texts in the archive's files changed since the last build,
-    when only such texts changed (None: a table, a setting, media, a template or the
-    engine did, or the last build's files are not known). A text is a source of its own
+) -> list[tuple[str, TextSlot]] | None:
+    """The archive's files changed since the last build, with the text each fills, when
+    only long texts changed (None: a table, a setting, media, a template or the engine
+    did, or the last build's files are not known). A text is a source of its own
     (`deps.TEXTS`): no other source's value depends on it."""
-    from .deps import text_source
-
     if known is None or not known.files or known.setup != setup:
         return None
     changed = [
         rel for rel in files.keys() | known.files.keys() if files.get(rel) != known.files.get(rel)
     ]
-    slots = archive.text_slots(site, changed)
-    return None if slots is None else [text_source(slot) for _, slot in slots]
+    return archive.text_slots(site, changed)
 
 
 def _stale(sources: Sources, recorded: dict[str, str], texts: list[str] | None) -> set[str]:
