@@ -147,6 +147,9 @@ class BuildState:
             " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER, deps TEXT)"
             " WITHOUT ROWID"
         )
+        # Which outputs read a set: a build that rewrites a few outputs drops the sets no
+        # output reads any more by looking up those few, not by scanning every output.
+        self.db.execute("CREATE INDEX IF NOT EXISTS outputs_by_deps ON outputs (deps)")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
         )
@@ -269,8 +272,17 @@ class BuildState:
             for p, e in entries
         ]
         made = [(name, _set_id(keys, ids)) for name, keys in derived]
+        removed = list(removed)
         with self.db:
             self.db.execute("BEGIN")
+            # The sets the outputs and tables rewritten or removed here read until now: the
+            # only ones this record can leave unread.
+            replaced = set() if replace_all else self._sets_of([r[0] for r in rows] + removed)
+            replaced.update(
+                deps
+                for name, _ in made
+                for (deps,) in self.db.execute("SELECT deps FROM derived WHERE name = ?", (name,))
+            )
             if replace_all:
                 self.db.execute("DELETE FROM outputs")
                 self.db.execute("DELETE FROM sources")
@@ -307,9 +319,11 @@ class BuildState:
             self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             if not replace_all:
-                self.db.execute(
-                    "DELETE FROM depsets WHERE id NOT IN"
-                    " (SELECT deps FROM outputs UNION SELECT deps FROM derived)"
+                self.db.executemany(
+                    "DELETE FROM depsets WHERE id = ?1"
+                    " AND NOT EXISTS (SELECT 1 FROM outputs WHERE deps = ?1)"
+                    " AND NOT EXISTS (SELECT 1 FROM derived WHERE deps = ?1)",
+                    ((deps,) for deps in replaced),
                 )
             self.db.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -322,6 +336,16 @@ class BuildState:
                     ("base_url", base_url),
                 ),
             )
+
+    def _sets_of(self, paths: list[str]) -> set[str]:
+        """The ids of the sets the recorded outputs at `paths` read."""
+        found: set[str] = set()
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT deps FROM outputs WHERE path IN ({marks})", chunk)
+            found.update(deps for (deps,) in rows)
+        return found
 
 
 def _part_checksum(keys: str, fingerprint: str, data: bytes) -> str:
