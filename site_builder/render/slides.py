@@ -57,71 +57,84 @@ class Pitch:
     """The heading level a generated deck was split at (0: not split at headings)."""
 
 
-def _outside_fences(lines: list[str], text: str) -> list[bool]:
-    """For each line, whether it is ordinary Markdown (not in or opening a code fence)."""
-    if "```" not in text and "~~~" not in text:
-        return [True] * len(lines)
-    free: list[bool] = []
+@dataclass(slots=True)
+class _Lines:
+    """What one pass over a pitch's lines finds: which lines are ordinary Markdown (not
+    in or opening a code fence), the separators and headings among them, and the lines
+    that may begin speaker notes."""
+
+    free: list[bool]
+    separators: list[int]
+    headings: list[tuple[int, int]]
+    """(line, level) of each heading."""
+    notes: list[int]
+
+
+def _scan(lines: list[str], text: str, slide_mode: bool) -> _Lines:
+    """Read the lines once, tracking code fences (a line inside or opening one is not
+    Markdown structure)."""
+    fenced = "```" in text or "~~~" in text
+    noted = "note" in text.casefold()
+    found = _Lines([], [], [], [])
     fence = ""
-    for line in lines:
-        match = _FENCE.match(line)
-        if fence:
-            closing = match is not None and match.group(1).startswith(fence)
-            if closing and not line.strip().lstrip(fence[0]):
-                fence = ""
-            free.append(False)
-        elif match and not (match.group(1)[0] == "`" and "`" in line[match.end() :]):
-            fence = match.group(1)
-            free.append(False)
-        else:
-            free.append(True)
-    return free
+    for i, line in enumerate(lines):
+        if fenced:
+            match = _FENCE.match(line)
+            if fence:
+                closing = match is not None and match.group(1).startswith(fence)
+                if closing and not line.strip().lstrip(fence[0]):
+                    fence = ""
+                found.free.append(False)
+                continue
+            if match and not (match.group(1)[0] == "`" and "`" in line[match.end() :]):
+                fence = match.group(1)
+                found.free.append(False)
+                continue
+        found.free.append(True)
+        if slide_mode and _SEPARATOR.match(line):
+            found.separators.append(i)
+        elif heading := _HEADING.match(line):
+            found.headings.append((i, len(heading.group(1))))
+        if noted and _NOTE.match(line):
+            found.notes.append(i)
+    return found
 
 
-def _split_level(lines: list[str], free: list[bool]) -> int:
+def _split_level(headings: list[tuple[int, int]]) -> int:
     """The heading level a generated deck splits at: the highest level used at least twice
     (a lone `# Title` above `## Sections` is not a section), else the highest used."""
-    levels = [
-        len(m.group(1))
-        for line, ok in zip(lines, free, strict=True)
-        if ok and (m := _HEADING.match(line))
-    ]
+    levels = [level for _, level in headings]
     for level in sorted(set(levels)):
         if levels.count(level) > 1:
             return level
     return min(levels, default=0)
 
 
-def _part(lines: list[str], free: list[bool], noted: bool) -> Part:
-    """A slide's lines, split at the first paragraph starting with `Note:` (if `noted`:
-    the pitch has the word at all)."""
-    for i, line in enumerate(lines if noted else ()):
-        if free[i] and _NOTE.match(line) and (i == 0 or not lines[i - 1].strip()):
-            notes = [_NOTE.sub("", line, count=1), *lines[i + 1 :]]
-            return Part("\n".join(lines[:i]).strip("\n"), "\n".join(notes).strip())
-    return Part("\n".join(lines).strip("\n"))
+def _part(lines: list[str], a: int, b: int, notes: list[int]) -> Part:
+    """The slide of lines `a` to `b`, split at the first paragraph in it starting with
+    `Note:` (`notes`: the lines that start with it)."""
+    for i in notes:
+        if a <= i < b and (i == a or not lines[i - 1].strip()):
+            rest = [_NOTE.sub("", lines[i], count=1), *lines[i + 1 : b]]
+            return Part("\n".join(lines[a:i]).strip("\n"), "\n".join(rest).strip())
+    return Part("\n".join(lines[a:b]).strip("\n"))
 
 
 def split_pitch(markdown: str, slide_mode: bool = True) -> Pitch:
     """The slides of a pitch: in `slide_mode`, at `---`/`***` lines if it has any; else one
-    slide per top-level section. Blank slides are left out."""
+    slide per top-level section. Blank slides are left out. The lines are read once."""
     text = markdown.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    free = _outside_fences(lines, text)
-    cuts = [i for i, line in enumerate(lines) if slide_mode and free[i] and _SEPARATOR.match(line)]
+    found = _scan(lines, text, slide_mode)
+    cuts = found.separators
     level = 0
     if cuts:
         bounds = [(a + 1, b) for a, b in zip([-1, *cuts], [*cuts, len(lines)], strict=True)]
     else:
-        level = _split_level(lines, free)
-        starts = [
-            i
-            for i, line in enumerate(lines)
-            if free[i] and (m := _HEADING.match(line)) and len(m.group(1)) == level
-        ]
+        level = _split_level(found.headings)
+        starts = [i for i, found_level in found.headings if found_level == level]
         bounds = list(zip([0, *starts], [*starts, len(lines)], strict=True))
-    noted = "note" in text.casefold()
-    parts = [_part(lines[a:b], free[a:b], noted) for a, b in bounds]
+    parts = [_part(lines, a, b, found.notes) for a, b in bounds]
     kept = [p for p in parts if p.text.strip() or p.notes.strip()]
     return Pitch(kept, bool(cuts), level)
 
