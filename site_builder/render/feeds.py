@@ -52,29 +52,37 @@ def _newest(entries: list[Entry], size: int) -> list[Entry]:
     return sorted(entries, key=lambda x: (x.updated, x.id), reverse=True)[: max(size, 1)]
 
 
+Dated = tuple[datetime, str, str, Project]
+"""A project with when it last changed (`project_date`), its event and slug: how feeds
+order projects, newest first."""
+
+
 def newest_projects(
     site: Site, index: SiteIndex, projects: Iterable[Project], size: int
-) -> list[Project]:
-    """The `size` most recently changed of `projects`, newest first."""
+) -> list[Dated]:
+    """The `size` most recently changed of `projects`, newest first, with their dates."""
     dated = [(project_date(index, p, site.events[p.event]), p.event, p.slug, p) for p in projects]
-    dated.sort(key=lambda x: x[:3], reverse=True)
-    return [x[3] for x in dated[: max(size, 1)]]
+    return _newest_dated(dated, size)
 
 
-def _newest_projects(
-    site: Site, index: SiteIndex, projects: Iterable[Project], size: int
-) -> list[Entry]:
+def _newest_dated(dated: Iterable[Dated], size: int) -> list[Dated]:
+    return sorted(dated, key=lambda x: x[:3], reverse=True)[: max(size, 1)]
+
+
+def _entries_of(site: Site, index: SiteIndex, dated: list[Dated]) -> list[Entry]:
     u = Urls.of(site.config)
-    return [_project_entry(site, index, u, p) for p in newest_projects(site, index, projects, size)]
+    return [_project_entry(site, index, u, p) for *_, p in dated]
 
 
-def site_entries(site: Site, index: SiteIndex, candidates: Iterable[Project]) -> list[Entry]:
+def site_entries(site: Site, index: SiteIndex, candidates: Iterable[Dated]) -> list[Entry]:
     """The newest events and projects across the archive. `candidates` must hold each
-    event's `newest_projects` of its teams (the plan keeps those per event)."""
+    event's `newest_projects` of its teams, dated (the plan keeps those per event, so a
+    rebuild dates only the projects of events that changed)."""
     u = Urls.of(site.config)
     size = site.config.feed_size
     events = [_event_entry(index, u, e) for e in index.events[:size]]
-    return _newest(events + _newest_projects(site, index, candidates, size), size)
+    projects = _entries_of(site, index, _newest_dated(candidates, size))
+    return _newest(events + projects, size)
 
 
 def _page_showing(index: SiteIndex, a: Activity) -> str:
@@ -93,7 +101,9 @@ def event_entries(site: Site, index: SiteIndex, slug: str) -> list[Entry]:
     """An event's projects and its activity, newest first."""
     u = Urls.of(site.config)
     size = site.config.feed_size
-    entries = _newest_projects(site, index, index.projects.get(slug, ()), size)
+    entries = _entries_of(
+        site, index, newest_projects(site, index, index.projects.get(slug, ()), size)
+    )
     for a in index.event_activities.get(slug, [])[:size]:
         if a.project:
             url = u.absolute(urls.project_dir(a.event, a.project))

@@ -11,7 +11,7 @@ from typing import TypeVar, cast
 from ..archive import contentfs, schema
 from ..archive.rules import reserved_problem
 from ..errors import ContentError, Problem
-from ..model import Project, Site
+from ..model import Site
 from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
 from .assets import asset_outputs
 from .index import SiteIndex
@@ -95,8 +95,8 @@ class EventPlan:
     outputs: list[Output]
     pages: list[str]
     """Its HTML pages for the sitemap (decks are left out: they are not indexed)."""
-    newest: list[Project]
-    """Its most recently changed teams: the candidates for the site's feed."""
+    newest: list[feeds.Dated]
+    """Its most recently changed teams, dated: the candidates for the site's feed."""
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
