@@ -165,16 +165,10 @@ def test_animated_gifs_are_kept_as_they_came(cli: Cli, tmp_archive: ArchiveFacto
     assert (content / image_url).read_bytes() == gif
 
 
-def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_images(
-    tmp_path: Path, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`jamdat serve` and the API rebuild on every save: the warning stays right, and a
-    save that changed no image reference is not counted over the whole archive again."""
+def counts_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time linked images are counted over the archive."""
     from site_builder.media import hotlinks
-    from site_builder.render.build import BuildSession
 
-    content = tmp_archive(edit=remote("https://a.example", "https://b.example"))
-    session = BuildSession(content, tmp_path / "public", long_lived=True)
     counted: list[int] = []
     count = hotlinks.count
 
@@ -183,6 +177,19 @@ def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_image
         return count(site)
 
     monkeypatch.setattr(hotlinks, "count", counting)
+    return counted
+
+
+def test_a_session_counts_linked_images_again_only_when_a_text_changed_its_images(
+    tmp_path: Path, tmp_archive: ArchiveFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`jamdat serve` and the API rebuild on every save: the warning stays right, and a
+    save that changed no image reference is not counted over the whole archive again."""
+    from site_builder.render.build import BuildSession
+
+    content = tmp_archive(edit=remote("https://a.example", "https://b.example"))
+    session = BuildSession(content, tmp_path / "public", long_lived=True)
+    counted = counts_counted(monkeypatch)
 
     def save(pitch: str) -> str:
         site = archive.load(content)
@@ -206,7 +213,6 @@ def test_a_new_process_counts_linked_images_again_only_when_a_text_changed_its_i
     """`jamdat build` after an edit: the count is remembered with the images each text
     held, so a build that finds only texts changed, holding the same images, does not
     count over the whole archive again; one that changed an image does."""
-    from site_builder.media import hotlinks
     from site_builder.render import deps
     from site_builder.render.build import BuildSession
 
@@ -214,14 +220,7 @@ def test_a_new_process_counts_linked_images_again_only_when_a_text_changed_its_i
         tmp_archive(edit=remote("https://a.example", "https://b.example")),
         tmp_path / "p",
     )
-    counted: list[int] = []
-    count = hotlinks.count
-
-    def counting(site: Site) -> hotlinks.Counted:
-        counted.append(1)
-        return count(site)
-
-    monkeypatch.setattr(hotlinks, "count", counting)
+    counted = counts_counted(monkeypatch)
 
     def build(pitch: str | None = None, description: str | None = None) -> str:
         site = archive.load(content)

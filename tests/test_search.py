@@ -62,6 +62,29 @@ def postings(index: dict[str, object], term: str) -> dict[str, int]:
     return out
 
 
+def sharded(site: Site) -> None:
+    """`ranked`, plus enough documents for the index to have several shards."""
+    ranked(site)
+    for n in range(45):
+        slug = f"filler-{n}"
+        site.projects[("autumn-jam", slug)] = Project(
+            event="autumn-jam", slug=slug, name=f"Filler {n}", pitch="Leaves and trees."
+        )
+
+
+def makes_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the index is made anew (`searchindex._make`)."""
+    made: list[int] = []
+    make = searchindex._make
+
+    def counted(*args: object) -> object:
+        made.append(1)
+        return make(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(searchindex, "_make", counted)
+    return made
+
+
 def save(content: Path, change: Callable[[Site], None]) -> None:
     """Change the archive through the store, as an editor's save does."""
     site = archive.load(content)
@@ -170,15 +193,7 @@ def test_a_pitch_edit_rewrites_only_the_index_files_it_changes(
     and the site equals a clean build."""
     from site_builder.render.build import BuildSession
 
-    def many(site: Site) -> None:
-        ranked(site)
-        for n in range(45):  # enough documents for the index to have several shards
-            slug = f"filler-{n}"
-            site.projects[("autumn-jam", slug)] = Project(
-                event="autumn-jam", slug=slug, name=f"Filler {n}", pitch="Leaves and trees."
-            )
-
-    content, out = tmp_archive(edit=many), tmp_path / "public"
+    content, out = tmp_archive(edit=sharded), tmp_path / "public"
     session = BuildSession(content, out)
     session.build()
     shards = json.loads((out / "search/meta.json").read_bytes())["shards"]
@@ -241,14 +256,7 @@ def test_a_warm_session_patches_the_index_from_its_first_save(
     content, out = tmp_archive(edit=ranked), tmp_path / "public"
     build_site(content, out)
     deps.forget()  # as in the fresh process a server is
-    made: list[int] = []
-    make = searchindex._make
-
-    def counted(*args: object) -> object:
-        made.append(1)
-        return make(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(searchindex, "_make", counted)
+    made = makes_counted(monkeypatch)
     session = BuildSession(content, out, long_lived=True)
     assert session.build(warm=True).written == [] and made == [1]
     for word in ("lagoon", "fjord"):
@@ -347,24 +355,9 @@ def test_a_new_process_patches_the_index_it_published(
     from site_builder.render.build import BuildSession
     from site_builder.render.state import state_file
 
-    def many(site: Site) -> None:
-        ranked(site)
-        for n in range(45):  # enough documents for the index to have several shards
-            slug = f"filler-{n}"
-            site.projects[("autumn-jam", slug)] = Project(
-                event="autumn-jam", slug=slug, name=f"Filler {n}", pitch="Leaves and trees."
-            )
-
-    content, out = tmp_archive(edit=many), tmp_path / "public"
+    content, out = tmp_archive(edit=sharded), tmp_path / "public"
     build_site(content, out)
-    made: list[int] = []
-    make = searchindex._make
-
-    def counted(*args: object) -> object:
-        made.append(1)
-        return make(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(searchindex, "_make", counted)
+    made = makes_counted(monkeypatch)
 
     def fresh_build(change: Callable[[Site], None]) -> int:
         save(content, change)

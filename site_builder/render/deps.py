@@ -180,21 +180,21 @@ class View:
 def _prefix(table: str, record: Any) -> str:
     """`text\x1fprojects\x1fevent\x1fslug\x1f`: the start of the keys of a record's texts."""
     if table == "events":
-        key_part = str(record.slug)
-    elif table == "projects":
-        key_part = f"{record.event}{SEP}{record.slug}"
-    else:
-        key_part = str(record.id)
-    return f"text{SEP}{table}{SEP}{key_part}{SEP}"
+        return _text_prefix(table, record.slug)
+    if table == "projects":
+        return _text_prefix(table, (record.event, record.slug))
+    return _text_prefix(table, record.id)
+
+
+def _text_prefix(table: str, record_key: object) -> str:
+    part = SEP.join(map(str, record_key)) if isinstance(record_key, tuple) else str(record_key)
+    return f"text{SEP}{table}{SEP}{part}{SEP}"
 
 
 def text_source(slot: tuple[str, Any, str]) -> str:
     """The source key of the text a file fills (`archive.layout.text_slot`)."""
     kind, record_key, name = slot
-    if kind == "project":
-        event, slug = record_key
-        return f"text{SEP}projects{SEP}{event}{SEP}{slug}{SEP}{name}"
-    return f"text{SEP}events{SEP}{record_key}{SEP}{name}"
+    return _text_prefix("projects" if kind == "project" else "events", record_key) + name
 
 
 def _text_keys(records: Iterable[Any], table: str) -> list[str]:
@@ -694,12 +694,10 @@ class Memo(Generic[T]):
         """The fingerprint of the part under `name` when it is still what `get` would
         make (kept in memory, or stored), found without decoding it; else None."""
         found = self._items.get(name)
+        part = self._stored_part(name, sources) if found is None else None
         if found is not None:
             keys, fingerprint = found[0], found[1]
-        elif self.codec is not None and sources.stored is not None:
-            part = sources.stored(self.codec.name).get(str(name))
-            if part is None:
-                return None
+        elif part is not None:
             keys, fingerprint = part.keys, part.fingerprint
         else:
             return None
@@ -714,15 +712,10 @@ class Memo(Generic[T]):
         found = self._items.get(name)
         if found is not None and found[1] == fingerprint:
             return found[2]
-        if self.codec is None or sources.stored is None:
-            return None
-        part = sources.stored(self.codec.name).get(str(name))
+        part = self._stored_part(name, sources)
         if part is None or part.fingerprint != fingerprint:
             return None
-        try:
-            return self.codec.decode(part.data)
-        except ValueError:
-            return None
+        return self._decode(part)
 
     def fingerprint(self, name: object) -> str | None:
         """The fingerprint of the part last made or reused under `name` in this process."""
@@ -743,13 +736,23 @@ class Memo(Generic[T]):
 
     def _restore(self, name: object, sources: Sources) -> tuple[frozenset[str], str, T] | None:
         """The part stored under `name`, if any (`get` compares its fingerprint)."""
-        assert self.codec is not None and sources.stored is not None
-        part = sources.stored(self.codec.name).get(str(name))
-        if part is None:
+        part = self._stored_part(name, sources)
+        value = None if part is None else self._decode(part)
+        if part is None or value is None:
             return None
-        try:
-            value = self.codec.decode(part.data)
-        except ValueError:
-            return None  # not what this engine stores: made again
         self._stored[name] = part.fingerprint
         return part.keys, part.fingerprint, value
+
+    def _stored_part(self, name: object, sources: Sources) -> Part | None:
+        """The part the build state holds under `name`, if this memo stores any."""
+        if self.codec is None or sources.stored is None:
+            return None
+        return sources.stored(self.codec.name).get(str(name))
+
+    def _decode(self, part: Part) -> T | None:
+        """The part's value, or None when it is not what this engine stores."""
+        assert self.codec is not None
+        try:
+            return self.codec.decode(part.data)
+        except ValueError:
+            return None

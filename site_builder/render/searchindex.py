@@ -209,10 +209,7 @@ def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
         if i not in touched:
             parts[i] = dict(parts[i])
             touched.add(i)
-        entries = _decode(parts[i].pop(term, ())) | edit
-        coded = _code({n: m for n, m in entries.items() if m})
-        if coded:
-            parts[i][term] = coded
+        _edit(parts[i], term, edit)
     files, digests = dict(last.index.files), dict(last.index.digests)
 
     def put(name: str, data: bytes) -> None:
@@ -227,6 +224,15 @@ def _patch(last: _Made, docs: list[Doc], changed: list[int]) -> _Made:
     if any(docs[n].stage != last.docs[n].stage for n in changed):
         put("meta.json", _meta(last.layout, last.stages, [d.stage for d in docs]))
     return _Made(last.layout, last.stages, docs, parts, Index(files, digests))
+
+
+def _edit(part: dict[str, list[int]], term: str, edit: dict[int, int]) -> None:
+    """Set the masks `edit` gives in a shard's postings of `term` (0 removes a document;
+    a term left in no document is removed)."""
+    entries = _decode(part.pop(term, ())) | edit
+    coded = _code({n: m for n, m in entries.items() if m})
+    if coded:
+        part[term] = coded
 
 
 def _decode(coded: Sequence[int]) -> dict[int, int]:
@@ -307,11 +313,7 @@ def patch_published(
             if data is None:
                 return None
             touched[i] = json.loads(data)
-        part = touched[i]
-        entries = _decode(part.pop(term, ())) | edit
-        coded = _code({n: m for n, m in entries.items() if m})
-        if coded:
-            part[term] = coded
+        _edit(touched[i], term, edit)
     for i, part in touched.items():
         files[f"t/{i}.json"] = _encode(dict(sorted(part.items())))
     shown = {n: now.show for n, was, now in changed if was.show != now.show}
