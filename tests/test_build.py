@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from collections import Counter
 from pathlib import Path
 
@@ -266,12 +267,12 @@ def test_parallel_markdown_matches_serial(tmp_path: Path, monkeypatch: pytest.Mo
     assert mdcache.render_many(texts, render_markdown, 2) == [render_markdown(t) for t in texts]
 
     cache = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
-    cache.prepare(texts + texts[:5], jobs=2, load_all=False)
+    cache.prepare(texts + texts[:5], jobs=2)
     assert cache.rendered == len(texts)
     cache.save()
     cache.close()
     again = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
-    again.prepare(texts, jobs=2, load_all=True)
+    again.prepare(texts, jobs=2)
     assert again.rendered == 0
     assert again(texts[3]) == render_markdown(texts[3])
     again.close()
@@ -352,13 +353,30 @@ def test_failed_cold_build_leaves_no_output_and_no_staging_dir(
 def test_parallel_page_rendering_matches_serial_and_reports_errors(
     tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two jobs are this process and one forked worker, each taking slices of the outputs
+    (a worker of its own per job would copy the loaded site once more)."""
     content = tmp_archive()
     serial = build_site(content, tmp_path / "serial", jobs=1)
     monkeypatch.setattr(pagerender, "PARALLEL_MIN", 0)
     monkeypatch.setattr(mdcache, "POOL_MIN_BYTES", 0)
+    renderers = tmp_path / "renderers"
+    render_slice = pagerender._render_slice
+
+    def noted(batch: pagerender.Batch, start: int, end: int) -> list[pagerender.Result]:
+        with renderers.open("a") as log:  # forked workers note it too
+            log.write(f"{os.getpid()} {end - start}\n")
+        return render_slice(batch, start, end)
+
+    monkeypatch.setattr(pagerender, "_render_slice", noted)
     parallel = build_site(content, tmp_path / "parallel", jobs=2, clean=True)
     assert sorted(parallel.rendered) == sorted(serial.rendered)
     assert tree_digest(tmp_path / "parallel") == tree_digest(tmp_path / "serial")
+    rendered = Counter[int]()
+    for line in renderers.read_text().splitlines():
+        pid, count = map(int, line.split())
+        rendered[pid] += count
+    assert len(rendered) == 2 and rendered[os.getpid()] > 0 and min(rendered.values()) > 0
+    assert rendered.total() == len(serial.rendered)
 
     override = tmp_path / "templates" / "project.html"
     override.parent.mkdir()
@@ -382,11 +400,11 @@ def test_refuses_to_replace_the_content_directory(
 def test_markdown_cache_forgets_texts_no_longer_used(tmp_path: Path) -> None:
     cache = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
     old = [f"old text {i}" for i in range(300)]
-    cache.prepare(old, jobs=1, load_all=False)
+    cache.prepare(old, jobs=1)
     cache.save()
     assert cache.prune(["new text"]) == 300
     assert cache.known() == set()
-    cache.prepare(["new text"], jobs=1, load_all=False)
+    cache.prepare(["new text"], jobs=1)
     cache.save()
     assert cache.prune(["new text"]) == 0
     assert cache.known() == {cache.key("new text")}
@@ -507,3 +525,6 @@ def test_a_loaded_set_of_sources_holds_a_key_only_whole() -> None:
         assert disjoint(frozenset(stored), Changed.of(keys)) is expected, keys
     assert frozenset(StoredKeys("")) == frozenset()
     assert disjoint(StoredKeys(""), Changed.of({"projects\x1fe\x1fp2"}))
+    # A worker sends a rendered output's set joined, in the order the state stores it.
+    made = pickle.loads(pickle.dumps(StoredKeys.of(reversed(sorted(stored)))))
+    assert made.joined == stored.joined and frozenset(made) == frozenset(stored)

@@ -3,7 +3,9 @@ decks, presenting order, notes, timer setting, relative links and rebuilds."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,9 @@ from site_builder.errors import ContentError
 from site_builder.importers.dribdat import import_paths
 from site_builder.model import Project, Site
 from site_builder.render.build import build_site
+from site_builder.render.outputs import RenderContext
 from site_builder.render.slides import split_pitch
+from site_builder.render.slideviews import Card
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
 SEPARATED = (
@@ -365,3 +369,39 @@ def test_a_pitch_is_made_relative_once_for_both_its_decks(
     for html, root in ((own, "../../../"), (event, "../../")):
         assert "Zanzibar" in html and "\x00" not in html
         assert f'href="{root}spring-hack/"' in html and f'src="{root}media/c.png"' in html
+
+
+def test_every_pitch_is_cut_once_though_the_memo_holds_little_more_than_one_event(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo of cut pitches is bounded (a build's worker holds 512, not the archive's
+    10,000) and drops the run used longest ago: an event's deck, which follows its
+    projects' decks, still finds every one of its pitches cut."""
+    from site_builder import archive
+    from site_builder.render import slides
+
+    def more(site: Site) -> None:
+        base = next(iter(site.projects.values()))
+        for event in site.events:
+            for n in range(4):
+                p = dataclasses.replace(
+                    base, event=event, slug=f"more-{n}", name=f"More {n}", category=""
+                )
+                site.projects[p.key] = p
+
+    content = tmp_archive(edit=more)
+    site = archive.load(content)
+    per_event = Counter(p.event for p in site.projects.values())
+    cut: list[tuple[str, str]] = []
+    cut_pitch = slides._cut_pitch
+
+    def counted(ctx: RenderContext, p: Project, c: Card) -> list[slides.Slide]:
+        cut.append(p.key)
+        return cut_pitch(ctx, p, c)
+
+    monkeypatch.setattr(slides, "_cut_pitch", counted)
+    monkeypatch.setattr(slides._RUNS, "limit", max(per_event.values()) + 1)
+    slides._RUNS.clear()
+    build_site(content, tmp_path / "public", jobs=1)
+    assert len(per_event) >= 2 and len(site.projects) > slides._RUNS.limit
+    assert sorted(cut) == sorted(site.projects)

@@ -449,9 +449,8 @@ class BuildSession:
         try:
             if report.cold or len(dirty) >= PRECOLLECT_MIN:
                 with report.phase("markdown"):
-                    load_all = report.cold or 4 * len(dirty) > len(outputs)
                     texts = markdown_texts(site)
-                    cache.prepare(texts, jobs, load_all=load_all)
+                    cache.prepare(texts, jobs)
                     cache.save()
                     if report.cold:
                         cache.prune(texts)
@@ -720,7 +719,7 @@ def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> di
     for inputs in sources.made_from.values():
         keys.update(inputs)
     for deps in {id(entry.deps): entry.deps for entry in entries}.values():
-        keys.update(deps)
+        keys.update(deps.each() if isinstance(deps, StoredKeys) else deps)
     return {k: sources.value(k) for k in keys}
 
 

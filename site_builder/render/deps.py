@@ -657,7 +657,8 @@ class Memo(Generic[T]):
     """Parts of renders kept across the builds of a session, each reused while every
     source it read digests the same (e.g. each event's part of the search index). With a
     `codec`, the parts are stored in the build state too, so that a build in a new process
-    reuses them (e.g. after one pitch edit, the index's other events' documents)."""
+    reuses them (e.g. after one pitch edit, the index's other events' documents). Holds
+    up to `limit` parts, dropping the one used longest ago when full."""
 
     def __init__(self, limit: int = 4096, codec: Codec[T] | None = None) -> None:
         self.limit = limit
@@ -678,14 +679,15 @@ class Memo(Generic[T]):
             found = self._restore(name, sources)
         if found is not None and sources.fingerprint(found[0]) == found[1]:
             read_all(found[0])
+            self._items.pop(name, None)  # last used goes last: the first out when full
             self._items[name] = found
             self._store(name, found, sources)
             return found[2]
         with recording() as recorder:
             value = make()
         keys = frozenset(recorder.keys)
-        if len(self._items) >= self.limit:
-            self._items.clear()
+        while len(self._items) >= self.limit:
+            del self._items[next(iter(self._items))]
         made = self._items[name] = (keys, sources.fingerprint(keys), value)
         self._store(name, made, sources)
         return value

@@ -144,8 +144,8 @@ class MarkdownCache:
         self.version = version.encode()
         self.render_one = render
         self.db = sqlitefile.connect(path, (_SCHEMA,))
-        self.memory: dict[bytes, str] = {}
         self.fresh: dict[bytes, str] = {}
+        """Texts rendered in this process and not saved yet."""
         self.rendered = 0
         self.hits = 0
 
@@ -166,7 +166,6 @@ class MarkdownCache:
 
     def absorb(self, fresh: dict[bytes, str], rendered: int, hits: int) -> None:
         """Take over what a worker rendered and counted."""
-        self.memory.update(fresh)
         self.fresh.update(fresh)
         self.rendered += rendered
         self.hits += hits
@@ -180,43 +179,37 @@ class MarkdownCache:
         """Every key in the persistent cache."""
         return {row[0] for row in self.db.execute("SELECT key FROM html")}
 
-    def prepare(self, texts: Iterable[str], jobs: int | None, *, load_all: bool) -> None:
-        """Render every text not cached yet (in parallel when worth it); with `load_all`,
-        also read the cached ones into memory, for builds that will need them all."""
+    def prepare(self, texts: Iterable[str], jobs: int | None) -> None:
+        """Render every text not cached yet, in parallel when worth it (then `save`)."""
         known = self.known()
         wanted: dict[bytes, str] = {}
         for text in texts:
             k = self.key(text)
             if k not in known:
                 wanted.setdefault(k, text)
-        if load_all and known:
-            self.memory.update(self.db.execute("SELECT key, html FROM html"))
         if not wanted:
             return
         keys = list(wanted)
         htmls = render_many([wanted[k] for k in keys], self.render_one, workers(jobs))
         self.rendered += len(keys)
-        self.memory.update(zip(keys, htmls, strict=True))
         self.fresh.update(zip(keys, htmls, strict=True))
 
     def __call__(self, text: str) -> str:
-        """The HTML of one text: memory, then the database, then render it now."""
+        """The HTML of one text: rendered in this process, else from the database, else
+        rendered now. Nothing else is kept in memory: read from the database on demand
+        (~10 µs), the HTML of every text is not held by each rendering process in turn."""
         if not text:
             return ""
         k = self.key(text)
-        html = self.memory.get(k)
+        html = self.fresh.get(k)
+        if html is None:
+            row = self.db.execute("SELECT html FROM html WHERE key = ?", (k,)).fetchone()
+            html = None if row is None else str(row[0])
         if html is not None:
             self.hits += 1
             return html
-        row = self.db.execute("SELECT html FROM html WHERE key = ?", (k,)).fetchone()
-        if row is not None:
-            self.hits += 1
-            html = str(row[0])
-        else:
-            html = self.render_one(text)
-            self.rendered += 1
-            self.fresh[k] = html
-        self.memory[k] = html
+        html = self.fresh[k] = self.render_one(text)
+        self.rendered += 1
         return html
 
     def save(self) -> None:

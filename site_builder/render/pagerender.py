@@ -1,13 +1,16 @@
 """Rendering outputs, serially or on all cores, with errors that say where they come from.
 
-Forked workers inherit the loaded site, the plan and the Markdown already rendered, so
-nothing is pickled on the way in. In a cold build each worker writes its files straight
-into the staging tree and sends back only their digests and stats; in an incremental
-build it sends back the bytes of files that changed.
+Forked workers inherit the loaded site and the plan, so nothing is pickled on the way in
+(the Markdown's HTML they read from its cache's database). In a cold build each worker
+writes its files straight into the staging tree and sends back only their digests, stats
+and the sources each read (joined, one string a file); in an incremental build it sends
+back the bytes of files that changed.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -20,12 +23,12 @@ from . import deps, i18n, publish
 from .mdcache import MarkdownCache
 from .minify import minify
 from .outputs import Output, RenderContext
-from .state import Entry, content_hash
+from .state import Entry, StoredKeys, content_hash
 
 PARALLEL_MIN = 400
 """Fewer outputs than this render in-process: a pool costs ~0.1 s to start and fill."""
 
-Result = tuple[str, str, int, int, int, bytes | None, frozenset[str]]
+Result = tuple[str, str, int, int, int, bytes | None, StoredKeys]
 """(path, content hash, size, mtime_ns, inode, bytes to write or None, sources read)."""
 
 
@@ -93,13 +96,15 @@ def _template_frame(tb: TracebackType | None) -> tuple[str | None, int | None]:
 def _render_slice(batch: Batch, start: int, end: int) -> list[Result]:
     results: list[Result] = []
     made: set[str] = set()
-    # Outputs reading the same sources share one set: sent, kept and stored once.
-    shared: dict[frozenset[str], frozenset[str]] = {}
+    # Outputs reading the same sources share one set: sent, kept and stored once, joined.
+    shared: dict[frozenset[str], StoredKeys] = {}
     for output in batch.outputs[start:end]:
         with deps.recording() as recorder:
             data = render_output(output, batch.ctx)
-        read = frozenset(recorder.keys)
-        read = shared.setdefault(read, read)
+        keys = frozenset(recorder.keys)
+        read = shared.get(keys)
+        if read is None:
+            read = shared[keys] = StoredKeys.of(keys)
         hashed = content_hash(data)
         if batch.stage is not None:
             parent = output.path.rpartition("/")[0]
@@ -136,9 +141,12 @@ def _work(bounds: tuple[int, int]) -> _Done:
 
 
 def render_batch(batch: Batch, jobs: int) -> list[Result]:
-    """Render every output of the batch, on `jobs` forked processes when there are many.
-    Outputs of a derived table (the search index) are rendered here meanwhile: the table
-    is made once, in this process, while the workers render the rest."""
+    """Render every output of the batch on `jobs` processes when there are many: this one
+    and `jobs - 1` forked workers, each taking the next slice as it finishes one. Every
+    worker holds its own copy of whatever of the loaded site it touches (a reference
+    count written dirties the page), so this process works too rather than wait.
+    Outputs of a derived table (the search index) are rendered here first: the table is
+    made once, in this process, while the workers render."""
     n = len(batch.outputs)
     if jobs <= 1 or n < PARALLEL_MIN or not forkpool.can_fork():
         return _render_slice(batch, 0, n)
@@ -147,17 +155,34 @@ def render_batch(batch: Batch, jobs: int) -> list[Result]:
     for output in batch.outputs:
         (rest.outputs if deps.derived_table(output.path) is None else own).append(output)
     size = max(20, len(rest.outputs) // (jobs * 16))
-    chunks = [(i, min(i + size, len(rest.outputs))) for i in range(0, len(rest.outputs), size)]
+    slices = deque((i, min(i + size, len(rest.outputs))) for i in range(0, len(rest.outputs), size))
     _BATCH[:] = [rest]
-    pool = forkpool.pool(jobs, _start_worker)
+    pool = forkpool.pool(jobs - 1, _start_worker)
+    sent: deque[Future[_Done]] = deque()
+    results: list[Result] = []
+
+    def take(done: _Done) -> None:
+        if done.error is not None:
+            raise JamdatError(done.error)
+        batch.cache.absorb(done.fresh, done.rendered, done.hits)
+        results.extend(done.results)
+
+    def send() -> None:
+        # Two slices per worker in flight: one to render, one queued for when it is done.
+        while sent and sent[0].done():
+            take(sent.popleft().result())
+        while slices and len(sent) < 2 * (jobs - 1):
+            sent.append(pool.submit(_work, slices.popleft()))
+
     try:
-        done = pool.map(_work, chunks)  # the workers fork here, before the table is made
-        results = _render_slice(replace(batch, outputs=own), 0, len(own))
-        for part in done:
-            if part.error is not None:
-                raise JamdatError(part.error)
-            batch.cache.absorb(part.fresh, part.rendered, part.hits)
-            results.extend(part.results)
+        send()  # the workers fork here, before the table is made
+        results.extend(_render_slice(replace(batch, outputs=own), 0, len(own)))
+        send()
+        while slices:
+            results.extend(_render_slice(rest, *slices.pop()))
+            send()
+        while sent:
+            take(sent.popleft().result())
         return results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -121,9 +121,10 @@ def filters(ctx: RenderContext, e: Event) -> dict[str, Any]:
     }
 
 
-_CARDS: Memo[str] = Memo(limit=1_000_000)
+_CARDS: Memo[str] = Memo(limit=2048)
 """Each project's card as drawn in a language: an event page and its filter pages show
-the same cards, and a session's next build redraws only the cards whose records changed."""
+the same cards, and a session's next build redraws only the cards whose records changed.
+The ~20 events' worth last used are kept (a card is ~2 kB with what it read)."""
 
 
 def cards_html(ctx: RenderContext, items: list[Project]) -> list[str]:

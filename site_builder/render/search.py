@@ -50,8 +50,8 @@ def _decode_docs(data: bytes) -> list[Doc]:
             shown = tuple(map(str, show))
             if len(shown) != 5:
                 raise ValueError(f"a document shows {len(shown)} fields, not 5")
-            docs.append(Doc(dict(masks), int(stage), shown))
-    except TypeError as exc:
+            docs.append(Doc.of({str(t): int(m) for t, m in masks.items()}, int(stage), shown))
+    except (TypeError, AttributeError) as exc:
         raise ValueError(exc) from exc
     return docs
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,11 +57,24 @@ def shard_of(term: str, shards: int) -> int:
 class Doc:
     """One project as the index holds it: its terms with field masks, and what a result shows."""
 
-    masks: dict[str, int]
+    terms: tuple[str, ...]
+    """Its terms, sorted, each one string shared by every document (interned)."""
+    bits: bytes
+    """The field mask of each term, in the same order: 10,000 documents' masks take a third
+    of the memory a dict of each would."""
     stage: int
     """The stage's number on the ladder, for the stage filter."""
     show: tuple[str, str, str, str, str]
     """Name, summary, link, image and team, as a result shows them."""
+
+    @classmethod
+    def of(cls, masks: dict[str, int], stage: int, show: tuple[str, str, str, str, str]) -> Doc:
+        terms = tuple(sorted(map(sys.intern, masks)))
+        return cls(terms, bytes(masks[t] for t in terms), stage, show)
+
+    @property
+    def masks(self) -> dict[str, int]:
+        return dict(zip(self.terms, self.bits, strict=True))
 
 
 _ASCII_WORDS = bytes(c | 32 if chr(c).isalnum() and c < 128 else 32 for c in range(256))
@@ -85,7 +99,7 @@ def make_doc(
     for bit, text in ((TEAM, team), (SUMMARY, summary), (NAME, name)):
         for term in _term_set(text):
             masks[term] = masks.get(term, 0) | bit
-    return Doc(masks, stage, (name, summary, url, image, team))
+    return Doc.of(masks, stage, (name, summary, url, image, team))
 
 
 def _encode(data: Any) -> bytes:
@@ -167,7 +181,7 @@ def _make(
     postings: dict[str, list[int]] = {}
     last: dict[str, int] = {}
     for n, doc in enumerate(docs):
-        for term, mask in doc.masks.items():
+        for term, mask in zip(doc.terms, doc.bits, strict=True):
             found = postings.get(term)
             if found is None:
                 postings[term] = [n, mask]

@@ -239,10 +239,11 @@ def _slide(ctx: RenderContext, s: Slide, deck: Deck | None, team: object) -> str
     return str(macro(s, deck, MARKS, team))
 
 
-_RUNS: Memo[str] = Memo(limit=2048)
+_RUNS: Memo[str] = Memo(limit=512)
 """Each pitch's cut slides as HTML (title slide aside), kept while what they show is
-unchanged. An event's deck follows its projects' decks in the plan, so it mostly finds
-every pitch rendered already."""
+unchanged. An event's deck follows its projects' decks in the plan, so it finds every
+pitch rendered already while the memo holds an event's worth (the last used are kept:
+~7 kB each, a bound on what each rendering process holds)."""
 
 
 def _run(ctx: RenderContext, p: Project, c: Card) -> str:
