@@ -57,6 +57,7 @@ from .state import (
     BuildState,
     Changed,
     Entry,
+    Readers,
     StoredKeys,
     content_hash,
     disjoint,
@@ -218,6 +219,9 @@ class BuildSession:
         """The state's entries, sources and derived tables as this session recorded them,
         with the inputs signature recorded beside them (when the database still holds it,
         nobody else built since)."""
+        self._readers: Readers | None = None
+        """Which of `_entries`' outputs read each source (a long-lived session's, made at
+        its first save and kept up to date by each)."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -436,7 +440,14 @@ class BuildSession:
                     # patches them there; a single build patches what was published.
                     current.published = _Published(out, previous)
             changed |= _stale_derived(current, recorded, made_from, changed)
-            dirty, disk_ok = _dirty(outputs, fingerprints, previous, changed, out, verify=verify)
+            readers = None
+            if self.long_lived and known is not None:
+                if self._readers is None or not own:
+                    self._readers = Readers((path, e.deps) for path, e in previous.items())
+                readers = self._readers
+            dirty, disk_ok = _dirty(
+                outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
+            )
             if warm:
                 # A session's first save then only patches the derived tables (the search
                 # index) instead of making them from every project.
@@ -496,9 +507,19 @@ class BuildSession:
                 entries = {**previous, **fresh}
                 for path in report.deleted:
                     entries.pop(path, None)
+                if readers is not None:
+                    for path in [*fresh, *report.deleted]:
+                        if path in previous:
+                            readers.remove(path, previous[path].deps)
+                    for path, entry in fresh.items():
+                        readers.add(path, entry.deps)
                 recorded = {**recorded, **values}
             made_from = {**made_from, **current.made_from}
             self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
+            if known is None and self.long_lived:
+                # Indexed now, while the session starts, rather than at its first save.
+                readers = Readers((path, e.deps) for path, e in entries.items())
+            self._readers = readers
             cache.save()
             report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
@@ -513,11 +534,6 @@ class BuildSession:
         entries = state.entries()
         if entries is None:
             return None
-        if self.long_lived:
-            # Split every set now, once: each of the session's builds asks every set.
-            for entry in entries.values():
-                if isinstance(entry.deps, StoredKeys):
-                    entry.deps.keys()
         return Recorded(
             state.inputs() or "",
             entries,
@@ -731,22 +747,30 @@ def _dirty(
     out: Path,
     *,
     verify: bool = True,
+    readers: Readers | None = None,
 ) -> tuple[list[Output], set[str]]:
     """Outputs to render (new, fingerprint changed, or a source they read `changed`), and
     the paths whose file is still exactly what the state says. With `verify`, every
     output's file is checked on disk, so one touched or removed by hand is made again; a
     session that wrote the files itself (`jamdat serve`, the API) checks only those it is
-    about to render, which saves a stat per page on each save."""
+    about to render, which saves a stat per page on each save. `readers` of `previous`,
+    when given, name the outputs that read a changed source."""
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
     looked_for = Changed.of(changed)
+    touched = readers.of(changed) if readers is not None else None
     for output in outputs:
         entry = previous.get(output.path)
         if entry is None:
             dirty.append(output)
             continue
-        same = entry.fingerprint == fingerprints[output.path] and disjoint(entry.deps, looked_for)
+        if touched is not None:
+            same = entry.fingerprint == fingerprints[output.path] and output.path not in touched
+        else:
+            same = entry.fingerprint == fingerprints[output.path] and disjoint(
+                entry.deps, looked_for
+            )
         if same and not verify:
             continue
         try:
