@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -274,8 +275,16 @@ def test_parallel_markdown_matches_serial(tmp_path: Path, monkeypatch: pytest.Mo
     again = mdcache.MarkdownCache(tmp_path / "md.sqlite", "v1", render_markdown)
     again.prepare(texts, jobs=2)
     assert again.rendered == 0
-    assert again(texts[3]) == render_markdown(texts[3])
+    monkeypatch.setattr(mdcache, "RECENT", 2)
+    for n in (3, 4, 5, 3):
+        assert again(texts[n]) == render_markdown(texts[n])
+    assert list(again.recent) == [again.key(texts[5]), again.key(texts[3])]
+    # Texts read lately are not read from the database again (a page and its deck ask
+    # for the same): with it gone, they are still there, and others are not.
     again.close()
+    assert again(texts[5]) == render_markdown(texts[5])
+    with pytest.raises(sqlite3.ProgrammingError):
+        again(texts[4])
 
 
 def test_bad_csv_cell_fails_the_build_and_leaves_out_untouched(

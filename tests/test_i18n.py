@@ -199,3 +199,21 @@ def test_an_unknown_language_is_an_error_naming_the_setting(tmp_path: Path) -> N
         load_config(tmp_path)
     text = str(caught.value)
     assert "language" in text and "event_languages.a" in text and "site.yaml" in text
+
+
+def test_a_label_without_placeholders_reads_as_one_with_them(tmp_path: Path) -> None:
+    """Labels without values are kept per language once formatted, as jinja's own
+    gettext formats every label: "%%" reads "%" either way, and each language its own."""
+    from site_builder.render import i18n
+    from site_builder.render.templatedirs import template_dirs
+    from site_builder.render.templating import environment
+
+    env = environment(template_dirs(tmp_path / "content"), "labels")
+    for code, shown in (("en", "Activity"), ("fr", "Activité"), ("en", "Activity")):
+        with i18n.speaking(env, code):
+            for _ in range(2):
+                assert i18n.template_gettext("Activity") == shown
+                assert i18n.template_gettext("100%% <b>sure</b>") == "100% <b>sure</b>"
+                assert i18n.template_gettext("%(n)s%% <b>sure</b>", n="<9>") == (
+                    "&lt;9&gt;% <b>sure</b>"
+                )

@@ -58,6 +58,8 @@ class Language:
     """The recording last told that it read the catalog: a page reads dozens of labels."""
     made: dict[str, Any] = field(default_factory=dict, repr=False)
     """Sets of labels made once in this language (see `made_once`)."""
+    labels: dict[str, Markup] = field(default_factory=dict, repr=False)
+    """Template labels without placeholders, as markup: a page shows dozens."""
 
     def _note(self) -> None:
         recorder = deps.active()
@@ -78,6 +80,15 @@ class Language:
     def gettext(self, message: str) -> str:
         self._note()
         return self.translations.gettext(message)
+
+    def label(self, message: str) -> Markup:
+        """`message` as a template shows it when it fills no placeholder."""
+        self._note()
+        found = self.labels.get(message)
+        if found is None:
+            # Formatted like any label, so "%%" reads "%" here too.
+            found = self.labels[message] = Markup(self.translations.gettext(message)) % {}
+        return found
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         self._note()
@@ -189,6 +200,8 @@ def template_gettext(message: str, **variables: Any) -> Markup:
     """`_()` in templates: the label in the current language, trusted as markup, with its
     placeholders filled by escaped values (jinja2's "newstyle" gettext, called directly:
     its wrapper costs two context calls per label, a fifth of rendering a page)."""
+    if not variables:
+        return current().label(message)
     return Markup(current().gettext(message)) % variables
 
 

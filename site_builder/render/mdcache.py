@@ -30,6 +30,10 @@ Renderer = Callable[[str], str]
 POOL_MIN_BYTES = 200_000
 """Below this much missing Markdown (~0.1 s of rendering) a process pool is not worth it."""
 
+RECENT = 256
+"""Texts' HTML kept after a lookup: a page and its neighbours in the plan (its deck, its
+event's pages) ask for the same texts, half of a build's lookups (~0.5 MB)."""
+
 CHUNK_BYTES = 150_000
 """Work handed to a worker at a time: big enough to amortize messaging, small enough
 that both cores stay busy to the end."""
@@ -146,6 +150,8 @@ class MarkdownCache:
         self.db = sqlitefile.connect(path, (_SCHEMA,))
         self.fresh: dict[bytes, str] = {}
         """Texts rendered in this process and not saved yet."""
+        self.recent: dict[bytes, str] = {}
+        """The last `RECENT` texts read from the database, the last read last."""
         self.rendered = 0
         self.hits = 0
 
@@ -195,17 +201,24 @@ class MarkdownCache:
         self.fresh.update(zip(keys, htmls, strict=True))
 
     def __call__(self, text: str) -> str:
-        """The HTML of one text: rendered in this process, else from the database, else
-        rendered now. Nothing else is kept in memory: read from the database on demand
-        (~10 µs), the HTML of every text is not held by each rendering process in turn."""
+        """The HTML of one text: rendered in this process or read lately, else from the
+        database, else rendered now. Read from the database on demand (10-40 µs), the HTML
+        of every text is not held by each rendering process in turn."""
         if not text:
             return ""
         k = self.key(text)
         html = self.fresh.get(k)
+        if html is not None:
+            self.hits += 1
+            return html
+        html = self.recent.pop(k, None)
         if html is None:
             row = self.db.execute("SELECT html FROM html WHERE key = ?", (k,)).fetchone()
             html = None if row is None else str(row[0])
         if html is not None:
+            if len(self.recent) >= RECENT:
+                del self.recent[next(iter(self.recent))]
+            self.recent[k] = html
             self.hits += 1
             return html
         html = self.fresh[k] = self.render_one(text)
