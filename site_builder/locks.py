@@ -6,7 +6,6 @@ import contextlib
 import fcntl
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -105,7 +104,7 @@ def _acquire(lock_file: Path) -> int:
 def _me() -> dict[str, object]:
     return {
         "pid": os.getpid(),
-        "host": socket.gethostname(),
+        "host": os.uname().nodename,
         "started": time.time(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv else "",
     }
@@ -127,7 +126,7 @@ def _describe(holder: dict[str, object], lock_file: Path) -> str:
     details = [str(holder.get("command") or "jamdat")]
     if isinstance(started, int | float):
         details.append(f"started {time.strftime('%H:%M:%S', time.localtime(started))}")
-    if holder.get("host") != socket.gethostname():
+    if holder.get("host") != os.uname().nodename:
         details.append(f"on {holder.get('host')}")
     return f"process {pid} ({', '.join(details)})"
 
@@ -147,7 +146,7 @@ def _stale(lock_file: Path, fd: int, holder: dict[str, object]) -> bool:
     (orphaned workers, re-parented to init, of a build killed by an older version)."""
     pid = holder.get("pid")
     if isinstance(pid, int):
-        return holder.get("host") == socket.gethostname() and not _alive(pid)
+        return holder.get("host") == os.uname().nodename and not _alive(pid)
     keepers = _openers(os.fstat(fd))
     return bool(keepers) and all(_parent(p) == 1 for p in keepers)
 

@@ -8,7 +8,6 @@ token is shown once when created. The database lives outside `content/` (see
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import shutil
@@ -22,6 +21,7 @@ from typing import Literal, cast, get_args
 from .archive import state_dir
 from .errors import JamdatError
 from .services.editor import Editor, Role
+from .userstate import tokens_file
 
 ROLES: tuple[Role, ...] = get_args(Role)
 PREFIX = "jdt_"
@@ -64,19 +64,6 @@ class Token:
         if self.expires_at is not None and self.expires_at <= now:
             return "expired"
         return "ok"
-
-
-def tokens_file(content: Path) -> Path:
-    """Where an archive's tokens are kept: `$JAMDAT_TOKENS` when set, else one file per
-    archive in the user's state folder (`$XDG_STATE_HOME`, by default `~/.local/state`):
-    `jamdat/tokens/<folder name>-<digest of its absolute path>.sqlite`."""
-    chosen = os.environ.get("JAMDAT_TOKENS")
-    if chosen:
-        return Path(chosen)
-    home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    where = content.resolve()
-    key = hashlib.blake2b(os.fsencode(where), digest_size=6).hexdigest()
-    return Path(home) / "jamdat" / "tokens" / f"{where.name}-{key}.sqlite"
 
 
 def _move_old_tokens(content: Path, path: Path) -> None:

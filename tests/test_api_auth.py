@@ -12,7 +12,8 @@ from api_helpers import EVENT, MEMBER, OTHER, PROJECT, ApiEnv, etag_of, make_env
 from conftest import Cli, tree_digest
 
 from site_builder import archive
-from site_builder.tokens import TokenStore, tokens_file
+from site_builder.tokens import TokenStore
+from site_builder.userstate import tokens_file
 
 
 @pytest.fixture

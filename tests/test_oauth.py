@@ -25,7 +25,7 @@ from site_builder.access.invites import InviteStore
 from site_builder.access.oauth import github, gitlab, providers_from_env
 from site_builder.errors import JamdatError
 from site_builder.services.editor import Editor
-from site_builder.tokens import tokens_file
+from site_builder.userstate import tokens_file
 
 ORGA = Editor("orga", "organiser")
 OCTO = {

@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from site_builder.tokens import tokens_file
+from site_builder.userstate import tokens_file
 
 LINK = re.compile(r"^http://127\.0\.0\.1:8000/signin/link/(jdl_[A-Za-z0-9_-]{32})$")
 

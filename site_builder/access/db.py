@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..tokens import _SCHEMA as TOKENS_SCHEMA
-from ..tokens import tokens_file
+from ..userstate import tokens_file
 
 SCHEMA = (
     TOKENS_SCHEMA,

@@ -19,6 +19,12 @@ from ..errors import ContentError, Problem
 STATE_DIR = ".jamdat"
 """The build state and caches inside `content/`: not content, never listed."""
 
+
+def state_dir(content: Path) -> Path:
+    """Where caches and the build state of an archive live (never committed)."""
+    return content / STATE_DIR
+
+
 SYMLINK = (
     "is a symbolic link; Jamdat reads only files inside the archive, never what a link "
     "points to: replace the link with a copy of the file"

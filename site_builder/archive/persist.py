@@ -20,7 +20,7 @@ from ..model import Event, Project, Site
 from . import schema, txn
 from .layout import event_text_path, project_text_path
 from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
-from .save import Saved, table_text
+from .saving import Saved, table_text
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

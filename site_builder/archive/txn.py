@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -144,7 +142,7 @@ def commit_read(content: Path, files: Mapping[str, bytes | None], read: Read) ->
 def _apply(content: Path, files: Mapping[str, bytes | None]) -> str:
     """Stage, journal and carry out `files` (hold the lock). Paths as strings: pathlib
     costs more here than the writes (the edit API commits many times a second)."""
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     staging = os.path.join(content, contentfs.STATE_DIR, STAGING)
     moves: list[tuple[str, str]] = []
     removes: list[str] = []
@@ -209,6 +207,8 @@ def _drop_staged(content: Path) -> None:
     with contextlib.suppress(FileNotFoundError), os.scandir(staging) as it:
         for entry in it:
             if entry.is_dir(follow_symlinks=False):
+                import shutil  # only when a crashed change left its staging behind
+
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 with contextlib.suppress(FileNotFoundError):

@@ -20,8 +20,8 @@ from ..errors import ContentError, Problem
 from ..fsutil import holds
 from ..model import Site
 from . import contentfs, schema, txn
-from .load import checkout
-from .save import render_files
+from .loading import checkout
+from .saving import render_files
 from .textlimits import MAX_TEXT_CHARS
 
 DESCRIPTOR = "datapackage.json"

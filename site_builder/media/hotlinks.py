@@ -13,14 +13,16 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..archive.layout import text_slot
 from ..archive.rules import PROJECT_TEXT_FIELDS
 from ..fsutil import atomic_write
-from ..model import Site
 from .refs import EVENT_MARKDOWN, find, remote_images, text_images
+
+if TYPE_CHECKING:
+    from ..model import Site
 
 CACHE = "hotlinks.json"
 TEXTS = "hotlinks-texts.json"

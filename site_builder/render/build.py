@@ -69,6 +69,7 @@ from .urls import is_absolute
 
 if TYPE_CHECKING:
     from ..archive.layout import TextSlot
+    from ..archive.loading import LoadCache
     from ..media.hotlinks import Counted
     from ..model import Site
     from .deps import Sources
@@ -202,8 +203,9 @@ class BuildSession:
         self._settle = False
         self._full = True
         """Whether the last load read the whole archive (not only changed texts)."""
-        self._cache = archive.LoadCache()
-        """What the next full load may take from the last (rows and texts unchanged)."""
+        self._cache: LoadCache | None = None
+        """What the next full load may take from the last (rows and texts unchanged);
+        made by the first load (a no-op build loads nothing, nor imports the loader)."""
         self._site: Site | None = None
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
@@ -343,15 +345,20 @@ class BuildSession:
 
         sources, got = txn.consistent(self.content, read)
         if isinstance(got, archive.Files):
-            site = archive.parse(got, self._cache)
+            site = archive.parse(got, self._load_cache())
             if self._site is not None:
                 site = _keep_people(self._site, site)
         else:
             site = got
         self._settle = self.long_lived and self._full
-        self._cache.site = site
+        self._load_cache().site = site
         self._site, self._sources = site, sources
         return sources, site
+
+    def _load_cache(self) -> LoadCache:
+        if self._cache is None:
+            self._cache = archive.LoadCache()
+        return self._cache
 
     def _gather(self, sources: dict[str, FileStat]) -> Site | archive.Files:
         """The last archive with its changed texts re-read, or the files to parse when a
@@ -360,7 +367,7 @@ class BuildSession:
         previous, known = self._site, self._sources
         self._full = True
         if previous is None:
-            return archive.gather(self.content, self._cache)
+            return archive.gather(self.content, self._load_cache())
         changed = [
             rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
         ]
@@ -368,8 +375,9 @@ class BuildSession:
         if texts_only is not None:
             self._full = False
             return texts_only
-        self._cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
-        return archive.gather(self.content, self._cache)
+        cache = self._load_cache()
+        cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
+        return archive.gather(self.content, cache)
 
     def _build(
         self,

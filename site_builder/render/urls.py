@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..archive.rules import ACTIVITY, CHALLENGE, PAGE, SLIDES, STAGE
-from ..config import SiteConfig
+
+if TYPE_CHECKING:
+    from ..config import SiteConfig
 
 
 def event_dir(event: str) -> str:

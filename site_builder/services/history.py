@@ -9,7 +9,6 @@ a run did (counts, slugs, outcome, error text) and never a secret; it keeps the 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import time
@@ -20,14 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from ..tokens import tokens_file
+from ..userstate import tokens_file
 
 Kind = Literal["build", "sync"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 Result = Literal["succeeded", "failed"]
 KEEP = 1000
 
-log = logging.getLogger("jamdat.history")
 TABLE = "runs"
 
 
@@ -99,6 +97,9 @@ class History:
         try:
             return self._insert(run)
         except (sqlite3.Error, OSError) as exc:
+            import logging  # only here: every CLI command records its run
+
+            log = logging.getLogger("jamdat.history")
             log.warning("could not record the %s in %s: %s", run.kind, self.path, exc)
             return 0
 

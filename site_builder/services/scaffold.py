@@ -18,9 +18,9 @@ from typing import TypeVar, cast
 import yaml
 
 from ..archive.layout import description_path, pitch_path
-from ..archive.load import STATE_DIR, checkout_or_new, load, new_site
+from ..archive.loading import STATE_DIR, checkout_or_new, load, new_site
 from ..archive.rules import slugify, zone_problem
-from ..archive.save import edit, save
+from ..archive.saving import edit, save
 from ..config import SiteConfig, Stages
 from ..errors import JamdatError
 from ..model import Event, Project, Site

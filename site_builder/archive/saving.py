@@ -18,7 +18,7 @@ from ..model import Site
 from . import schema, txn
 from .cells import format_cell
 from .layout import event_text_path, project_text_path
-from .load import _text_files, checkout
+from .loading import _text_files, checkout
 from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 
 R = TypeVar("R")

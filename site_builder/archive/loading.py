@@ -49,11 +49,6 @@ RECORD_TYPES: dict[str, type[Any]] = {
 }
 
 
-def state_dir(content: Path) -> Path:
-    """Where caches and the build state of an archive live (never committed)."""
-    return content / STATE_DIR
-
-
 # ---------------------------------------------------------------- reading
 
 
