@@ -515,11 +515,14 @@ def test_the_state_stores_each_set_of_sources_once(
 
 def test_a_loaded_set_of_sources_holds_a_key_only_whole() -> None:
     """Sets loaded from the state are searched joined for a few changed keys: a key that
-    is a prefix or a part of another (a project `p` beside `p2`) is not found in it."""
+    is a prefix or a part of another (a project `p` beside `p2`) is not found in it, nor
+    is one that reads like a pattern."""
     from site_builder.render.state import Changed, StoredKeys, disjoint
 
     stored = StoredKeys(
-        "\x1d".join(["projects\x1fe\x1fp2", "text\x1fprojects\x1fe\x1fp2\x1fpitch"])
+        "\x1d".join(
+            ["projects\x1fe\x1fp2", "search\x1ft/1Xjson", "text\x1fprojects\x1fe\x1fp2\x1fpitch"]
+        )
     )
     many = {f"other\x1f{n}" for n in range(20)}
     for keys, expected in (
@@ -529,6 +532,10 @@ def test_a_loaded_set_of_sources_holds_a_key_only_whole() -> None:
         ({"text\x1fprojects\x1fe\x1fp2\x1fpitch", "x"}, False),
         (many, True),
         (many | {"projects\x1fe\x1fp2"}, False),
+        (set(), True),
+        # Keys are found as they are written: a "." in one matches only a ".".
+        ({"search\x1ft/1.json", "search\x1ft/1Xjson\x1fx"}, True),
+        ({"search\x1ft/1Xjson"}, False),
     ):
         assert disjoint(stored, Changed.of(keys)) is expected, keys
         assert disjoint(frozenset(stored), Changed.of(keys)) is expected, keys
