@@ -168,7 +168,7 @@ def token_revoke(content: Path, token: str) -> None:
     show_default=True,
     help="Largest request body in bytes.",
 )
-@click.option("--jobs", type=int, default=None, help="Processes for Markdown in large rebuilds.")
+@click.option("--jobs", type=int, default=None, help="Processes that render large rebuilds.")
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),

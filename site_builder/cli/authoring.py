@@ -150,7 +150,7 @@ def new_project_command(
     help="Port to listen on (0: any free port).",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
-@click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
+@click.option("--jobs", type=int, default=None, help="Processes that render (default: all cores).")
 def serve_command(
     content: Path, out: Path, host: str, port: int, open_browser: bool, jobs: int | None
 ) -> None:

@@ -114,7 +114,7 @@ def validate(content: Path, fast: bool, fix: bool) -> None:
 )
 @click.option("--base-url", help="Override site.yaml's base_url, e.g. https://example.org/.")
 @click.option("--clean", is_flag=True, help="Ignore the build state and render everything.")
-@click.option("--jobs", type=int, default=None, help="Processes for Markdown (default: all cores).")
+@click.option("--jobs", type=int, default=None, help="Processes that render (default: all cores).")
 def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
     """Render the static site into OUT, incrementally and atomically."""
     from ..onterm import exit_cleanly_on_term
