@@ -392,3 +392,43 @@ def test_a_new_process_patches_the_index_it_published(
     assert fresh_build(pitch_plus("walrus")) == 1  # what it was made of is not known
     assert fresh_build(pitch_plus("yak")) == 0
     assert postings(files(out), "yak") == {"Tide charts": searchindex.PITCH}
+
+
+def test_a_session_save_values_only_the_sources_of_the_event_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event's search part is current unless one of its sources changed since the
+    session's last build found it current: a save looks up none of the other events'
+    records or texts (each save valued all 22,000 of them at 100 events)."""
+    import sys
+
+    from site_builder.render.build import BuildSession
+    from site_builder.render.deps import Sources
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import corpus
+
+    content, out = tmp_path / "content", tmp_path / "public"
+    corpus.generate(content, 4, 6)
+    session = BuildSession(content, out, jobs=1, long_lived=True)
+    session.build(warm=True)
+    pitch = sorted((content / "projects" / "event-0002").glob("*.md"))[0]
+    valued: list[str] = []
+    value = Sources.value
+
+    def noted(self: Sources, source: str) -> str:
+        valued.append(source)
+        return value(self, source)
+
+    monkeypatch.setattr(Sources, "value", noted)
+    for n in range(3):
+        valued.clear()
+        with pitch.open("a", encoding="utf-8") as f:
+            f.write(f"\n\nSaved again ({n}): lagoon{n}.\n")
+        assert session.build().rendered
+        others = {
+            s for s in valued if "\x1fevent-0002" not in s and s.startswith(("projects", "text"))
+        }
+        if n:
+            assert others == set(), sorted(others)[:5]
+    assert_as_clean(content, out, tmp_path)

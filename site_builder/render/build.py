@@ -738,10 +738,11 @@ def _stale_derived(
 def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> dict[str, str]:
     """The current value of every source read by the outputs just rendered, of the sources
     that changed and of those each derived table made in this build read: what the state
-    records for the next build to compare with."""
+    records for the next build to compare with. A table's inputs known to hold what they
+    held when recorded (`Sources.trusted`) are left out: their record stands."""
     keys = set(changed)
     for inputs in sources.made_from.values():
-        keys.update(inputs)
+        keys.update(k for k in inputs if not sources.trusted(k))
     for deps in {id(entry.deps): entry.deps for entry in entries}.values():
         keys.update(deps.each() if isinstance(deps, StoredKeys) else deps)
     return {k: sources.value(k) for k in keys}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections.abc import (
     Callable,
     ItemsView,
@@ -361,6 +362,9 @@ def derived_table(path: str) -> str | None:
     return next((name for name, d in DERIVED.items() if path.startswith(d.prefix)), None)
 
 
+_GENERATIONS = itertools.count(1)
+
+
 class Sources:
     """The current digest of every source key: what the build state compares with the
     digests recorded when each output was last rendered."""
@@ -374,6 +378,8 @@ class Sources:
         previous: Sources | None = None,
     ) -> None:
         self.site, self.index = site, index
+        self.generation = next(_GENERATIONS)
+        """Which build of the process this is (`Memo` notes which build last checked a part)."""
         self._templates = templates
         self.salt = salt
         """Digest of what every output depends on: settings, engine and renderer versions."""
@@ -459,6 +465,28 @@ class Sources:
     def fingerprint(self, keys: Iterable[str]) -> str:
         """One digest of the values of `keys`, independent of their order."""
         return digest(self.salt, [(k, self.value(k)) for k in sorted(keys)])
+
+    def trusted(self, key: str) -> bool:
+        """Whether `key` is known to hold what it held when last recorded (`trust`)."""
+        trusted = self._trusted
+        return (
+            trusted is not None
+            and key in trusted[0]
+            and key not in trusted[1]
+            and key.partition(SEP)[0] not in DERIVED
+        )
+
+    def same_as_last_build(self, keys: frozenset[str], checked: int) -> bool:
+        """Whether `keys`, whose values the session's last build (its `generation` is
+        `checked`) found as a part had them, still hold those values: none changed since
+        and each is recorded. Known without valuing them (every event's search part on
+        each save of a session). For parts that read no derived table: whether one of
+        those changed is known only once it is made (`trusted`)."""
+        trusted, previous = self._trusted, self._previous
+        if previous is None or previous.generation != checked or trusted is None:
+            return False
+        recorded, changed = trusted
+        return previous.salt == self.salt and keys.isdisjoint(changed) and recorded.keys() >= keys
 
     def _compute(self, source: str) -> str:
         kind, table, part, name = _locate(source)
@@ -667,18 +695,23 @@ class Memo(Generic[T]):
         self._stored: dict[object, str] = {}
         """The fingerprint of each part as this process last stored or found it in the
         build state: a part kept in memory is stored again only when that differs."""
+        self._checked: dict[object, int] = {}
+        """The build (`Sources.generation`) that last found each part current, for parts
+        that read no derived table (see `Sources.same_as_last_build`)."""
         _MEMOS.append(self)
 
     def clear(self) -> None:
         self._items.clear()
         self._stored.clear()
+        self._checked.clear()
 
     def get(self, name: object, sources: Sources, make: Callable[[], T]) -> T:
         found = self._items.get(name)
         if found is None and self.codec is not None and sources.stored is not None:
             found = self._restore(name, sources)
-        if found is not None and sources.fingerprint(found[0]) == found[1]:
+        if found is not None and self._current(name, found, sources):
             read_all(found[0])
+            self._check(name, found[0], sources)
             self._items.pop(name, None)  # last used goes last: the first out when full
             self._items[name] = found
             self._store(name, found, sources)
@@ -687,10 +720,29 @@ class Memo(Generic[T]):
             value = make()
         keys = frozenset(recorder.keys)
         while len(self._items) >= self.limit:
-            del self._items[next(iter(self._items))]
+            dropped = next(iter(self._items))
+            del self._items[dropped]
+            self._checked.pop(dropped, None)
         made = self._items[name] = (keys, sources.fingerprint(keys), value)
+        self._checked.pop(name, None)
+        self._check(name, keys, sources)
         self._store(name, made, sources)
         return value
+
+    def _check(self, name: object, keys: frozenset[str], sources: Sources) -> None:
+        """Note that this build found the part under `name` current."""
+        if name in self._checked or not any(k.partition(SEP)[0] in DERIVED for k in keys):
+            self._checked[name] = sources.generation
+
+    def _current(
+        self, name: object, found: tuple[frozenset[str], str, T], sources: Sources
+    ) -> bool:
+        """Whether a part still holds: its sources unchanged since the session's last
+        build found it current, else their fingerprint the same as when it was made."""
+        checked = self._checked.get(name)
+        if checked is not None and sources.same_as_last_build(found[0], checked):
+            return True
+        return sources.fingerprint(found[0]) == found[1]
 
     def current(self, name: object, sources: Sources) -> str | None:
         """The fingerprint of the part under `name` when it is still what `get` would
