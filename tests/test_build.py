@@ -386,6 +386,11 @@ def test_parallel_page_rendering_matches_serial_and_reports_errors(
         rendered[pid] += count
     assert len(rendered) == 2 and rendered[os.getpid()] > 0 and min(rendered.values()) > 0
     assert rendered.total() == len(serial.rendered)
+    # Slices shrink to the end, so that both processes finish together.
+    slices = pagerender._slices(22_121, 2)
+    assert [b for _, b in slices[:-1]] == [a for a, _ in slices[1:]]
+    assert slices[0] == (0, 691) and slices[-1][1] == 22_121
+    assert max(b - a for a, b in slices[-8:]) == 20
 
     override = tmp_path / "templates" / "project.html"
     override.parent.mkdir()

@@ -140,6 +140,20 @@ def _work(bounds: tuple[int, int]) -> _Done:
     return _Done(results, fresh, cache.rendered - rendered, cache.hits - hits)
 
 
+def _slices(n: int, jobs: int) -> list[tuple[int, int]]:
+    """Bounds of the slices `jobs` processes take in turn: each a share of what is left,
+    so the last are small and all processes finish together (a slice of the first size
+    at the end kept one core busy alone for most of a second)."""
+    most = max(20, n // (jobs * 16))
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        size = min(most, max(20, (n - start) // (jobs * 4)))
+        bounds.append((start, min(start + size, n)))
+        start += size
+    return bounds
+
+
 def render_batch(batch: Batch, jobs: int) -> list[Result]:
     """Render every output of the batch on `jobs` processes when there are many: this one
     and `jobs - 1` forked workers, each taking the next slice as it finishes one. Every
@@ -154,8 +168,7 @@ def render_batch(batch: Batch, jobs: int) -> list[Result]:
     rest = replace(batch, outputs=[])
     for output in batch.outputs:
         (rest.outputs if deps.derived_table(output.path) is None else own).append(output)
-    size = max(20, len(rest.outputs) // (jobs * 16))
-    slices = deque((i, min(i + size, len(rest.outputs))) for i in range(0, len(rest.outputs), size))
+    slices = deque(_slices(len(rest.outputs), jobs))
     _BATCH[:] = [rest]
     pool = forkpool.pool(jobs - 1, _start_worker)
     sent: deque[Future[_Done]] = deque()
@@ -179,7 +192,7 @@ def render_batch(batch: Batch, jobs: int) -> list[Result]:
         results.extend(_render_slice(replace(batch, outputs=own), 0, len(own)))
         send()
         while slices:
-            results.extend(_render_slice(rest, *slices.pop()))
+            results.extend(_render_slice(rest, *slices.popleft()))
             send()
         while sent:
             take(sent.popleft().result())
