@@ -132,3 +132,19 @@ def tree_digest(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and archive.STATE_DIR not in path.relative_to(root).parts
     }
+
+
+def sources_asked(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """The source keys builds pass to `Sources.<method>` from now on (`value`: every
+    source looked up; `_compute`: those valued anew), in the order asked."""
+    from site_builder.render.deps import Sources
+
+    asked: list[str] = []
+    original = getattr(Sources, method)
+
+    def noted(self: Sources, source: str) -> str:
+        asked.append(source)
+        return str(original(self, source))
+
+    monkeypatch.setattr(Sources, method, noted)
+    return asked

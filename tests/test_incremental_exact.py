@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sources_asked
 
 from site_builder import archive
 from site_builder.model import Activity, Category, Event, Person, Project, Site
@@ -399,7 +400,7 @@ def test_a_fresh_build_after_text_edits_values_only_the_edited_texts(
     long texts changed since, a build in a new process compares only their sources (every
     other source holds what it held), and still makes what a clean build does."""
     from site_builder.archive import layout
-    from site_builder.render.deps import SEP, Sources
+    from site_builder.render.deps import SEP
 
     content = work_dir / "content"
     small_demo(content)
@@ -417,14 +418,7 @@ def test_a_fresh_build_after_text_edits_values_only_the_edited_texts(
         with (content / rel).open("a", encoding="utf-8") as f:
             f.write(text)
     (content / layout.pitch_path(removed.event, removed.slug)).unlink()
-    valued: list[str] = []
-    compute = Sources._compute
-
-    def counted(self: Sources, source: str) -> str:
-        valued.append(source)
-        return compute(self, source)
-
-    monkeypatch.setattr(Sources, "_compute", counted)
+    valued = sources_asked(monkeypatch, "_compute")
     deps.forget()
     build_site(content, out, jobs=1)
     texts = {k for k in valued if k.startswith(f"text{SEP}")}

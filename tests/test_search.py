@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ArchiveFactory, tree_digest
+from conftest import ArchiveFactory, sources_asked, tree_digest
 
 from site_builder import archive
 from site_builder.model import Project, Site
@@ -403,7 +403,6 @@ def test_a_session_save_values_only_the_sources_of_the_event_it_changed(
     import sys
 
     from site_builder.render.build import BuildSession
-    from site_builder.render.deps import Sources
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import corpus
@@ -413,14 +412,7 @@ def test_a_session_save_values_only_the_sources_of_the_event_it_changed(
     session = BuildSession(content, out, jobs=1, long_lived=True)
     session.build(warm=True)
     pitch = sorted((content / "projects" / "event-0002").glob("*.md"))[0]
-    valued: list[str] = []
-    value = Sources.value
-
-    def noted(self: Sources, source: str) -> str:
-        valued.append(source)
-        return value(self, source)
-
-    monkeypatch.setattr(Sources, "value", noted)
+    valued = sources_asked(monkeypatch, "value")
     for n in range(3):
         valued.clear()
         with pitch.open("a", encoding="utf-8") as f:

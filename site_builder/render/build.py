@@ -58,9 +58,9 @@ from .state import (
     Changed,
     Entry,
     Readers,
-    StoredKeys,
     content_hash,
     disjoint,
+    each_key,
     state_file,
     stats_digest,
     tree_signature,
@@ -744,7 +744,7 @@ def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> di
     for inputs in sources.made_from.values():
         keys.update(k for k in inputs if not sources.trusted(k))
     for deps in {id(entry.deps): entry.deps for entry in entries}.values():
-        keys.update(deps.each() if isinstance(deps, StoredKeys) else deps)
+        keys.update(each_key(deps))
     return {k: sources.value(k) for k in keys}
 
 
@@ -767,19 +767,24 @@ def _dirty(
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
-    looked_for = Changed.of(changed)
-    touched = readers.of(changed) if readers is not None else None
+    if readers is not None:
+        touched = readers.of(changed)
+
+        def unread(path: str, entry: Entry) -> bool:
+            return path not in touched
+
+    else:
+        looked_for = Changed.of(changed)
+
+        def unread(path: str, entry: Entry) -> bool:
+            return disjoint(entry.deps, looked_for)
+
     for output in outputs:
         entry = previous.get(output.path)
         if entry is None:
             dirty.append(output)
             continue
-        if touched is not None:
-            same = entry.fingerprint == fingerprints[output.path] and output.path not in touched
-        else:
-            same = entry.fingerprint == fingerprints[output.path] and disjoint(
-                entry.deps, looked_for
-            )
+        same = entry.fingerprint == fingerprints[output.path] and unread(output.path, entry)
         if same and not verify:
             continue
         try:

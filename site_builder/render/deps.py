@@ -451,11 +451,11 @@ class Sources:
 
     def _trusted_value(self, source: str) -> str | None:
         trusted = self._trusted
-        if trusted is None or source in trusted[1] or source.partition(SEP)[0] in DERIVED:
+        if trusted is None or not self.trusted(source):
             return None
-        found = trusted[0].get(source)
+        found = trusted[0][source]
         previous = self._previous
-        if found is not None and previous is not None and previous._values.get(source) == found:
+        if previous is not None and previous._values.get(source) == found:
             # What it was made of is carried on, for the session's next build to compare.
             old = previous._objects.get(source, _MISSING)
             if old is not _MISSING:

@@ -100,6 +100,11 @@ Keys = frozenset[str] | StoredKeys
 """The sources an output read: as recorded by its render, or as loaded from the state."""
 
 
+def each_key(deps: Keys) -> Iterable[str]:
+    """The keys of a set, for one pass over them (a stored set is split, not kept split)."""
+    return deps.each() if isinstance(deps, StoredKeys) else deps
+
+
 def disjoint(deps: Keys, changed: Changed) -> bool:
     """Whether an output read none of the `changed` sources."""
     if isinstance(deps, StoredKeys):
@@ -119,7 +124,7 @@ class Readers:
             self.add(path, deps)
 
     def add(self, path: str, deps: Keys) -> None:
-        for key in deps.each() if isinstance(deps, StoredKeys) else deps:
+        for key in each_key(deps):
             found = self._by.get(key)
             if found is None:
                 self._by[key] = {path}
@@ -127,7 +132,7 @@ class Readers:
                 found.add(path)
 
     def remove(self, path: str, deps: Keys) -> None:
-        for key in deps.each() if isinstance(deps, StoredKeys) else deps:
+        for key in each_key(deps):
             found = self._by.get(key)
             if found is not None:
                 found.discard(path)
