@@ -7,13 +7,17 @@ import csv
 import dataclasses
 import io
 import json
+import os
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import icalendar
+import jinja2
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
@@ -22,6 +26,7 @@ from site_builder import archive
 from site_builder.config import Stages
 from site_builder.importers.dribdat import import_paths
 from site_builder.model import Activity, Project, Site
+from site_builder.render import templating
 from site_builder.render.build import build_site
 from site_builder.render.markdown import render_markdown
 from site_builder.render.plan import markdown_texts
@@ -342,6 +347,44 @@ def test_templates_can_be_overridden_beside_the_content(
     assert "Gone!" in (out / "404.html").read_text()
     assert (out / "assets" / "extra.css").is_file() and (out / "assets" / "style.css").is_file()
     assert re.search(r"<h1>Spring Hack</h1>", (out / "spring-hack/index.html").read_text())
+
+
+def test_a_new_process_takes_compiled_templates_and_compiles_an_edited_one(
+    tmp_path: Path, tmp_archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    compiled: list[str | None] = []
+    compile_source = jinja2.Environment.compile
+
+    def spy(env: jinja2.Environment, source: str, name: str | None = None, *a: Any) -> Any:
+        compiled.append(name)
+        return compile_source(env, source, name, *a)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    content = tmp_archive()
+    own = content.parent / "templates"
+    own.mkdir()
+    (own / "404.html").write_text('{% extends "base.html" %}{% block content %}Gone!{% endblock %}')
+
+    def build(name: str) -> str:
+        """A build in what looks to the templates like a new process."""
+        templating._ENVIRONMENTS.clear()
+        compiled.clear()
+        build_site(content, tmp_path / name, jobs=1)
+        return (tmp_path / name / "404.html").read_text()
+
+    assert "Gone!" in build("first") and {"404.html", "base.html", "project.html"} <= {*compiled}
+    cache = tmp_path / "tmp" / f"_jinja2-cache-{os.getuid()}"
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert build("second") == (tmp_path / "first" / "404.html").read_text() and compiled == []
+    (own / "404.html").write_text('{% extends "base.html" %}{% block content %}Lost!{% endblock %}')
+    assert "Lost!" in build("edited") and compiled == ["404.html"]
+    for file in cache.iterdir():
+        file.write_bytes(file.read_bytes()[:40] + b"garbage")
+    assert build("damaged") == (tmp_path / "edited" / "404.html").read_text()
+    assert {"404.html", "base.html", "project.html"} <= {*compiled}
+    assert build("repaired") == (tmp_path / "edited" / "404.html").read_text() and compiled == []
 
 
 def test_no_inline_styles_or_scripts_so_a_strict_csp_holds(sample: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import pickle
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +86,7 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
         auto_reload=False,
         cache_size=-1,
     )
+    env.bytecode_cache = CompiledTemplates.for_env(env)
     # Labels are written `{{ _("Label") }}`, in the language of the render in progress.
     env.globals["_"] = env.globals["gettext"] = i18n.template_gettext
     env.globals["ngettext"] = i18n.template_ngettext
@@ -100,6 +103,57 @@ def make_env(dirs: list[Path]) -> jinja2.Environment:
     env.globals["live_labels"] = live_labels
     env.globals["deck_labels"] = deck_labels
     return env
+
+
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by an earlier process, kept in the user's own cache folder
+    (jinja2's default: made mode 0700 and checked to belong to the user, as the files are
+    code). Spares a new process, such as `jamdat build` after one edit, compiling them again.
+    Each file is checked against its template's source; a file that cannot be read or
+    written only means the template is compiled, as without this cache."""
+
+    @classmethod
+    def for_env(cls, env: jinja2.Environment) -> CompiledTemplates | None:
+        """The cache for `env`'s settings (they shape the compiled code), or None when no
+        private folder can be had."""
+        settings = hashlib.blake2b(digest_size=8)
+        for name in _COMPILE_SETTINGS:
+            settings.update(repr(getattr(env, name)).encode())
+        settings.update(jinja2.__version__.encode())
+        try:
+            return cls(pattern=f"jamdat-{settings.hexdigest()}-%s.cache")
+        except (OSError, RuntimeError):
+            return None
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
+            bucket.reset()  # a damaged file: the template is compiled and the file replaced
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        # A full or read-only disk: the next process compiles the template again.
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+_COMPILE_SETTINGS = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "extensions",
+)
+"""The settings of an environment that change the code its templates compile to."""
 
 
 _ENVIRONMENTS: dict[tuple[str, ...], jinja2.Environment] = {}
