@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,8 +22,9 @@ from conftest import sources_asked
 
 from site_builder import archive
 from site_builder.model import Activity, Category, Event, Person, Project, Site
-from site_builder.render import deps
-from site_builder.render.build import BuildSession, build_site
+from site_builder.render import deps, plan
+from site_builder.render.build import ENGINE_VERSION, BuildSession, build_site
+from site_builder.render.state import BuildState, state_file
 
 DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
 EVENT = "innovation-and-mapping-festival"
@@ -318,6 +320,72 @@ def test_a_fresh_process_builds_what_a_clean_build_does(
     assert b"incremental build" in done.stdout + done.stderr
     subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)
     assert _differences(_tree(out), _tree(clean)) == []
+
+
+def _recorded(content: Path, out: Path) -> dict[str, str]:
+    """Each output's fingerprint as the build state of `out` records it."""
+    state = BuildState(state_file(archive.state_dir(content), out), ENGINE_VERSION)
+    try:
+        entries = state.entries()
+    finally:
+        state.close()
+    assert entries is not None
+    return {path: entry.fingerprint for path, entry in entries.items()}
+
+
+def test_a_new_process_plans_only_the_events_whose_texts_changed(
+    work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other events' plans are taken from the build state: every output's path and
+    fingerprint are still those a clean build plans, and an output of a kept plan that has
+    to be made again (here, removed by hand) has its event planned for real."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    planned: list[str] = []
+    event_plan = plan._event_plan
+
+    def spy(site: Site, index: Any, slug: str) -> plan.EventPlan:
+        planned.append(slug)
+        return event_plan(site, index, slug)
+
+    monkeypatch.setattr(plan, "_event_plan", spy)
+
+    def edit_and_build(edit: Callable[[Site], None]) -> list[str]:
+        """The events the build after `edit` planned; what it built is what a clean
+        build does, and so are the fingerprints it recorded."""
+        site = archive.load(content)
+        edit(site)
+        archive.save(content, site, read=archive.snapshot(content))
+        planned.clear()
+        deps.forget()
+        build_site(content, out, jobs=1)
+        events = sorted(planned)
+        build_site(content, clean, clean=True, jobs=1)
+        assert _differences(_tree(out), _tree(clean)) == []
+        assert _recorded(content, out) == _recorded(content, clean)
+        return events
+
+    build_site(content, out, jobs=1)
+    assert sorted(planned) == sorted(KEPT)
+
+    def pitch(site: Site) -> None:
+        _target_project(site).pitch += "\n\nOne more line.\n"
+
+    assert edit_and_build(pitch) == [EVENT], "a new process plans only the edited event"
+    (out / "glamhack-2023" / "index.html").unlink()
+    assert edit_and_build(pitch) == sorted(KEPT), "and the event of a page removed by hand"
+
+    def description(site: Site) -> None:
+        site.events["glamhack-2023"].description += "\n\nA new paragraph.\n"
+
+    assert edit_and_build(description) == ["glamhack-2023"]
+    state = state_file(archive.state_dir(content), out)
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE kept SET data = CAST('[[' AS BLOB) WHERE memo = ?", (plan.PLANS,))
+    db.close()
+    assert edit_and_build(description) == sorted(KEPT), "a damaged kept plan is made anew"
+    assert edit_and_build(description) == ["glamhack-2023"], "and stored again"
 
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

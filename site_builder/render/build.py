@@ -77,7 +77,7 @@ if TYPE_CHECKING:
     from .pagerender import Batch
     from .plan import PlanMemo
 
-ENGINE_VERSION = f"{__version__}/5"
+ENGINE_VERSION = f"{__version__}/6"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"
@@ -395,7 +395,7 @@ class BuildSession:
         from .deps import Sources, text_source
         from .index import SiteIndex
         from .mdcache import MarkdownCache, renderer_version, workers
-        from .plan import PlanMemo, markdown_texts, media_outputs, plan_outputs
+        from .plan import PLANS, PlanMemo, Unplanned, markdown_texts, media_outputs, plan_outputs
         from .templatedirs import template_dirs
         from .templating import TemplateFiles, environment
 
@@ -411,21 +411,29 @@ class BuildSession:
             index = SiteIndex.build(site, self._memo)
             self._memo = index.memo
         with report.phase("plan"):
-            self._plans = self._plans or PlanMemo()
-            outputs = plan_outputs(site, index, dirs, self._plans) + media_outputs(content)
+            # A directory other than the one this archive last built (another archive's
+            # build swapped in its own) holds files this state knows nothing of.
+            same_out = out.is_dir() and state.out_id() == dir_id(out)
+            known = self._previous(state) if same_out and not clean else None
+            report.cold = known is None
+            slots = _changed_texts(site, known, stats, setup)
             md_version = renderer_version(markdown_module)
             salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
+            plans = self._plans = self._plans or PlanMemo()
+            if slots is not None and not self.long_lived:
+                # Only texts changed: every other event plans as the last build did.
+                touched = {key[0] if kind == "project" else key for _, (kind, key, _) in slots}
+                plans.keep(state.kept(PLANS), site, salt, touched)
+            else:
+                plans.keep(None, site, salt, set())
+            media = media_outputs(content)
+            outputs = plan_outputs(site, index, dirs, plans) + media
             fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
             current = Sources(site, index, files, salt, self._last_sources)
             self._last_sources = current
             report.planned = len(outputs)
         with report.phase("check"):
-            # A directory other than the one this archive last built (another archive's
-            # build swapped in its own) holds files this state knows nothing of.
-            same_out = out.is_dir() and state.out_id() == dir_id(out)
-            known = self._previous(state) if same_out and not clean else None
-            report.cold = known is None
             previous = known.entries if known else {}
             recorded = known.sources if known else {}
             made_from = known.made_from if known else {}
@@ -433,7 +441,6 @@ class BuildSession:
             # unless nothing but the outputs can have changed since its last build.
             own = self._entries is not None and known is self._entries
             verify = not own or state.inputs() == inputs
-            slots = _changed_texts(site, known, stats, setup)
             texts = None if slots is None else [text_source(slot) for _, slot in slots]
             if known is not None and slots is not None:
                 self._since = (known.inputs, [rel for rel, _ in slots])
@@ -456,6 +463,15 @@ class BuildSession:
             dirty, disk_ok = _dirty(
                 outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
             )
+            if unplanned := {o.render.event for o in dirty if isinstance(o.render, Unplanned)}:
+                # An event of a kept plan has an output to render: plan it for real.
+                plans.touched |= unplanned
+                outputs = plan_outputs(site, index, dirs, plans) + media
+                fingerprints = _fingerprints(outputs, salt)
+                dirty, disk_ok = _dirty(
+                    outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
+                )
+            current.to_store.extend(plans.to_store(salt))
             if warm:
                 # A session's first save then only patches the derived tables (the search
                 # index) instead of making them from every project.
@@ -523,6 +539,7 @@ class BuildSession:
                         readers.add(path, entry.deps)
                 recorded = {**recorded, **values}
             made_from = {**made_from, **current.made_from}
+            plans.saved()
             self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
             if known is None and self.long_lived:
                 # Indexed now, while the session starts, rather than at its first save.
@@ -842,16 +859,14 @@ def _incremental(
             report.rendered.append(path)
             if data is None:
                 old = batch.previous[path]
-                entries[path] = dataclasses.replace(old, fingerprint=fingerprints[path], deps=read)
+                entries[path] = old._replace(fingerprint=fingerprints[path], deps=read)
             else:
                 changed.append((path, data))
                 entries[path] = Entry(fingerprints[path], hashed, size, 0, 0, read)
     with report.phase("publish"):
         written = publish.apply_changes(out, changed, removed)
         for path, st in written.items():
-            entries[path] = dataclasses.replace(
-                entries[path], mtime_ns=st.st_mtime_ns, inode=st.st_ino
-            )
+            entries[path] = entries[path]._replace(mtime_ns=st.st_mtime_ns, inode=st.st_ino)
     report.written = [path for path, _ in changed]
     report.deleted = removed
     return entries

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar, cast
 
 from ..archive import contentfs, schema
 from ..archive.rules import reserved_problem
@@ -16,10 +17,10 @@ from . import feeds, mirror, pages, redirects, search, seo, slides, urls, views
 from .assets import asset_outputs
 from .index import SiteIndex
 from .outputs import Output, RenderContext, digest
+from .state import Part
 from .urls import Urls
 
 Render = Callable[[RenderContext], bytes | str]
-T = TypeVar("T")
 
 
 def markdown_texts(site: Site) -> list[str]:
@@ -58,33 +59,22 @@ class _Read:
         return contentfs.read_bytes(self.content, self.rel)
 
 
-class PlanMemo:
-    """Each event's plan from the previous build of a session, reused while every record
-    it was planned from is the same object: the store reads a changed record into a new
-    object, so planning after a one-pitch edit re-plans one event, not all of them."""
+PLANS = "plan"
+"""The memo name under which the build state keeps each event's plan (`BuildState.kept`)."""
 
-    def __init__(self) -> None:
-        self.plans: dict[tuple[str, str], tuple[list[object], object]] = {}
-        self._fresh: dict[tuple[str, str], tuple[list[object], object]] = {}
 
-    def reuse(self, key: tuple[str, str], inputs: list[object], make: Callable[[], T]) -> T:
-        """What `make` plans from `inputs` (the first compared by value, the rest by
-        identity), taken from the previous build when the inputs are the same."""
-        found = self.plans.get(key)
-        planned: object = None
-        if found is not None and len(found[0]) == len(inputs):
-            old = found[0]
-            same = zip(old[1:], inputs[1:], strict=True)
-            if old[0] == inputs[0] and all(a is b for a, b in same):
-                planned = found[1]
-        if planned is None:
-            planned = make()
-        self._fresh[key] = (inputs, planned)
-        return cast(T, planned)
+class Unplanned:
+    """The render of an output whose event's plan was taken from the build state: its path
+    and params are known, how to render it is not. The build plans the event anew before
+    rendering any of its outputs (`PlanMemo.touched`)."""
 
-    def done(self) -> None:
-        """End of a build's planning: forget the plans it did not use."""
-        self.plans, self._fresh = self._fresh, {}
+    __slots__ = ("event",)
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+
+    def __call__(self, ctx: RenderContext) -> bytes | str:
+        raise RuntimeError(f"an output of {self.event!r} was rendered from a kept plan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +87,101 @@ class EventPlan:
     """Its HTML pages for the sitemap (decks are left out: they are not indexed)."""
     newest: list[feeds.Dated]
     """Its most recently changed teams, dated: the candidates for the site's feed."""
+    kept: bool = False
+    """Taken from the build state: its outputs render `Unplanned`."""
+
+    def encode(self) -> bytes:
+        """The plan as the build state keeps it: JSON of each output's path and params,
+        and of the newest teams by date and key."""
+        outputs = [[o.path, o.params] for o in self.outputs]
+        newest = [[when.isoformat(), event, slug] for when, event, slug, _ in self.newest]
+        return json.dumps([outputs, newest], separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, data: bytes, site: Site, slug: str) -> EventPlan | None:
+        """A kept plan of event `slug`, its teams found in `site`; None when the data is
+        not one (then the event is planned anew)."""
+        unplanned = Unplanned(slug)
+        try:
+            outputs, newest = json.loads(data)
+            planned = [Output(path, unplanned, params or "-") for path, params in outputs]
+            dated = [
+                (datetime.fromisoformat(when), event, team, site.projects[(event, team)])
+                for when, event, team in newest
+            ]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return cls(planned, _pages(planned), dated, kept=True)
+
+
+class PlanMemo:
+    """Each event's plan from the previous build of a session, reused while every record
+    it was planned from is the same object: the store reads a changed record into a new
+    object, so planning after a one-pitch edit re-plans one event, not all of them.
+
+    A build in a new process after only long texts changed takes the plans the build state
+    kept (`keep`) for every event but those whose texts changed (`touched`)."""
+
+    def __init__(self) -> None:
+        self.plans: dict[str, tuple[list[object], EventPlan]] = {}
+        self._fresh: dict[str, tuple[list[object], EventPlan]] = {}
+        self._unsaved: dict[str, EventPlan] = {}
+        self._kept: Callable[[str], EventPlan | None] | None = None
+        self.touched: set[str] = set()
+        """Events planned anew, never taken from the build state."""
+
+    def keep(
+        self, kept: Mapping[str, Part] | None, site: Site, salt: str, touched: set[str]
+    ) -> None:
+        """For this build, take the plans in `kept` (`BuildState.kept(PLANS)`), made for
+        a site of this `salt` (settings and engine), for every event not `touched`; none
+        when `kept` is None. Only sound when every record of those events is as the last
+        build planned it: only texts changed since."""
+        self.touched = set(touched)
+        if kept is None:
+            self._kept = None
+            return
+
+        def found(slug: str) -> EventPlan | None:
+            part = kept.get(slug)
+            if part is None or part.fingerprint != salt:
+                return None
+            return EventPlan.decode(part.data, site, slug)
+
+        self._kept = found
+
+    def reuse(self, slug: str, inputs: list[object], make: Callable[[], EventPlan]) -> EventPlan:
+        """What `make` plans from `inputs` (the first compared by value, the rest by
+        identity), taken from the previous build when the inputs are the same, or kept."""
+        found = self.plans.get(slug)
+        planned: EventPlan | None = None
+        if found is not None and len(found[0]) == len(inputs):
+            old, plan = found
+            same = zip(old[1:], inputs[1:], strict=True)
+            if old[0] == inputs[0] and all(a is b for a, b in same):
+                planned = None if plan.kept and slug in self.touched else plan
+        if planned is None and self._kept is not None and slug not in self.touched:
+            planned = self._kept(slug)
+        if planned is None:
+            planned = self._unsaved[slug] = make()
+        self._fresh[slug] = (inputs, planned)
+        return planned
+
+    def done(self) -> None:
+        """End of a build's planning: forget the plans it did not use."""
+        self.plans, self._fresh = self._fresh, {}
+
+    def to_store(self, salt: str) -> list[tuple[str, str, Part]]:
+        """The plans made since the build state last stored them, to store with this
+        build (`saved` once it is recorded: a failed build's plans are stored by the next)."""
+        return [
+            (PLANS, slug, Part(frozenset(), salt, plan.encode()))
+            for slug, plan in self._unsaved.items()
+        ]
+
+    def saved(self) -> None:
+        """The build state holds every plan made so far."""
+        self._unsaved.clear()
 
 
 def _event_inputs(site: Site, index: SiteIndex, slug: str, base: str) -> list[object]:
@@ -159,7 +244,7 @@ def _event_plan(site: Site, index: SiteIndex, slug: str) -> EventPlan:
     slides.plan_event(index, slug, out)
     return EventPlan(
         out,
-        sorted(o.path for o in out if _listed(o.path)),
+        _pages(out),
         feeds.newest_projects(site, index, index.teams.get(slug, ()), site.config.feed_size),
     )
 
@@ -174,6 +259,11 @@ def _activity_parts(index: SiteIndex, event: str, project: str, out: list[Output
                 partial(pages.activity_page, slug=event, project=project, number=number),
             )
         )
+
+
+def _pages(outputs: list[Output]) -> list[str]:
+    """The pages of `outputs` for the sitemap, sorted."""
+    return sorted(o.path for o in outputs if _listed(o.path))
 
 
 def _listed(path: str) -> bool:
@@ -243,7 +333,7 @@ def plan_outputs(
     for e in index.events:
         inputs = _event_inputs(site, index, e.slug, base)
         make = partial(_event_plan, site, index, e.slug)
-        plans.append(memo.reuse(("event", e.slug), inputs, make))
+        plans.append(memo.reuse(e.slug, inputs, make))
     memo.done()
     out.extend(_mirrors(index))
     entries = feeds.site_entries(site, index, [p for plan in plans for p in plan.newest])
