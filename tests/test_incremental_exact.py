@@ -21,9 +21,12 @@ import pytest
 from conftest import sources_asked
 
 from site_builder import archive
+from site_builder.archive import layout
+from site_builder.dribdat import EventRecords
 from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render import deps, plan
 from site_builder.render.build import ENGINE_VERSION, BuildSession, build_site
+from site_builder.render.index import SiteIndex
 from site_builder.render.state import BuildState, state_file
 
 DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
@@ -386,6 +389,49 @@ def test_a_new_process_plans_only_the_events_whose_texts_changed(
     db.close()
     assert edit_and_build(description) == sorted(KEPT), "a damaged kept plan is made anew"
     assert edit_and_build(description) == ["glamhack-2023"], "and stored again"
+
+
+def _by_identity(index: SiteIndex) -> dict[str, object]:
+    """Every lookup of `index`, records by identity: an index still holding the old copy
+    of a record would compare equal by value."""
+
+    def ids(value: object) -> object:
+        if isinstance(value, list):
+            return [ids(v) for v in value]
+        if isinstance(value, dict):
+            return {k: ids(v) for k, v in value.items()}
+        if isinstance(value, EventRecords):
+            return ids([value.event, value.projects, value.categories, value.activities])
+        if isinstance(value, Event | Project | Category | Activity | Person):
+            return id(value)
+        return value
+
+    return {f.name: ids(getattr(index, f.name)) for f in dataclasses.fields(index)[:-1]}
+
+
+def test_a_session_patches_its_lookups_when_only_texts_changed(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    content = work_dir / "content"
+    small_demo(content)
+    site = archive.load(content)
+    index = SiteIndex.build(site)
+    before = _by_identity(index)
+    project = _target_project(site)
+    changed = [layout.pitch_path(*project.key), layout.description_path(EVENT)]
+    for rel in changed:
+        (content / rel).write_text("Written again.\n", encoding="utf-8")
+    new = archive.reload_texts(site, content, changed)
+    assert new is not None and new.projects[project.key].pitch == "Written again."
+    patched = index.with_texts(new, site)
+    assert patched is not None
+    assert _by_identity(patched) == _by_identity(SiteIndex.build(new))
+    assert _by_identity(index) == before != _by_identity(patched)
+    renamed = dataclasses.replace(new.projects[project.key], name="Renamed")
+    moved = dataclasses.replace(new, projects={**new.projects, project.key: renamed})
+    assert index.with_texts(moved, site) is None, "a copy placed elsewhere is made anew"
+    other = dataclasses.replace(new, categories=dict(new.categories))
+    assert index.with_texts(other, site) is None, "so is another table"
 
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from ..media.hotlinks import Counted
     from ..model import Site
     from .deps import Sources
-    from .index import DigestMemo
+    from .index import DigestMemo, SiteIndex
     from .pagerender import Batch
     from .plan import PlanMemo
 
@@ -209,6 +209,8 @@ class BuildSession:
         self._site: Site | None = None
         self._sources: dict[str, FileStat] = {}
         self._memo: DigestMemo | None = None
+        self._index: SiteIndex | None = None
+        """The last build's lookups (patched, not made again, when only texts changed)."""
         self._plans: PlanMemo | None = None
         self._hotlinks_of: tuple[Site, Counted] | None = None
         """The last archive this session counted linked images of, and the count."""
@@ -368,9 +370,7 @@ class BuildSession:
         self._full = True
         if previous is None:
             return archive.gather(self.content, self._load_cache())
-        changed = [
-            rel for rel in sources.keys() | known.keys() if sources.get(rel) != known.get(rel)
-        ]
+        changed = contentfs.changed(sources, known)
         texts_only = archive.reload_texts(previous, self.content, changed)
         if texts_only is not None:
             self._full = False
@@ -402,14 +402,20 @@ class BuildSession:
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         inputs, setup = signatures
         with report.phase("load"):
+            last_site = self._site
             stats, site = self._read(scanned)
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)
             report.base_url = site.config.base_url
             dirs = template_dirs(content)
-            index = SiteIndex.build(site, self._memo)
-            self._memo = index.memo
+            index = None
+            if not self._full and last_site is not None and self._index is not None:
+                # Only texts were read again: the last lookups take the new records.
+                index = self._index.with_texts(site, last_site)
+            if index is None:
+                index = SiteIndex.build(site, self._memo)
+            self._memo, self._index = index.memo, index
         with report.phase("plan"):
             # A directory other than the one this archive last built (another archive's
             # build swapped in its own) holds files this state knows nothing of.
@@ -707,10 +713,7 @@ def _changed_texts(
     (`deps.TEXTS`): no other source's value depends on it."""
     if known is None or not known.files or known.setup != setup:
         return None
-    changed = [
-        rel for rel in files.keys() | known.files.keys() if files.get(rel) != known.files.get(rel)
-    ]
-    return archive.text_slots(site, changed)
+    return archive.text_slots(site, contentfs.changed(files, known.files))
 
 
 def _stale(sources: Sources, recorded: dict[str, str], texts: list[str] | None) -> set[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ..archive.rules import event_zone
@@ -14,6 +15,9 @@ from ..dribdat import EventRecords, group_records
 from ..model import Activity, Category, Event, Person, Project, Site
 from .outputs import digest
 from .paging import Head, paginate
+
+T = TypeVar("T")
+K = TypeVar("K")
 
 CHALLENGE_BELOW = 5
 """Projects below this stage (Dribdat's "Project") are challenges."""
@@ -31,6 +35,23 @@ def localize(value: datetime, zone: tzinfo) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=zone)
     return value.astimezone(zone)
+
+
+def _sorted_by(record: Event | Project) -> tuple[object, ...]:
+    """What the lookups place a record by (never one of its long texts): a copy of a
+    record with other texts must agree on these to take its place (`with_texts`)."""
+    if isinstance(record, Event):
+        return (record.slug, record.starts_at, record.timezone)
+    return (
+        record.event,
+        record.slug,
+        record.name,
+        record.stage,
+        record.category,
+        record.is_hidden,
+        record.is_challenge,
+        record.legacy_url,
+    )
 
 
 def is_challenge(project: Project) -> bool:
@@ -166,6 +187,71 @@ class SiteIndex:
             visible_keys={p.key for items in projects.values() for p in items},
             records=group_records(site),
             memo=DigestMemo(memo),
+        )
+
+    def with_texts(self, site: Site, old: Site) -> SiteIndex | None:
+        """This index for `site`, which must be `old` with some records' long texts read
+        again (`archive.reload_texts`: every other record the same object, each changed one
+        a copy). No lookup sorts or filters by a long text, so each copy takes its old
+        record's place in its event's lookups; nothing else is made again. None when
+        `site` differs from `old` in anything else (then `build` it)."""
+        same_tables = (
+            site.categories is old.categories
+            and site.activities is old.activities
+            and site.people is old.people
+            and site.stages is old.stages
+            and site.config.timezone == old.config.timezone
+            and site.projects.keys() == old.projects.keys()
+            and site.events.keys() == old.events.keys()
+        )
+        if not same_tables:
+            return None
+        swaps: dict[int, Any] = {}
+        touched: set[str] = set()
+
+        def takes_place(record: Event | Project, before: Event | Project) -> bool:
+            """Whether `record` may stand where `before` is (noted in `swaps` if so)."""
+            if record is not before:
+                if _sorted_by(record) != _sorted_by(before):
+                    return False
+                swaps[id(before)] = record
+                touched.add(record.event if isinstance(record, Project) else record.slug)
+            return True
+
+        projects = site.projects.items()
+        if not all(takes_place(p, old.projects[key]) for key, p in projects) or not all(
+            takes_place(e, old.events[slug]) for slug, e in site.events.items()
+        ):
+            return None
+
+        def swap(items: list[T]) -> list[T]:
+            return [swaps.get(id(item), item) for item in items]
+
+        def patch(table: dict[K, list[T]], event: Callable[[K], str]) -> dict[K, list[T]]:
+            return {k: swap(v) if event(k) in touched else v for k, v in table.items()}
+
+        by_event, by_pair = (lambda k: k), (lambda k: k[0])
+        records = {
+            slug: EventRecords(
+                swaps.get(id(group.event), group.event),
+                swap(group.projects),
+                group.categories,
+                group.activities,
+            )
+            if slug in touched
+            else group
+            for slug, group in self.records.items()
+        }
+        return dataclasses.replace(
+            self,
+            events=swap(self.events),
+            projects=patch(self.projects, by_event),
+            challenges=patch(self.challenges, by_event),
+            teams=patch(self.teams, by_event),
+            by_category=patch(self.by_category, by_pair),
+            by_stage=patch(self.by_stage, by_pair),
+            records=records,
+            memo=DigestMemo(self.memo),
         )
 
     def record_digest(self, obj: Any) -> str:

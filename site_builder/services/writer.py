@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import archive
-from ..archive import persist, txn
+from ..archive import contentfs, persist, txn
 from ..archive.persist import DeltaSaver, Edits
 from ..errors import ContentError, JamdatError
 from ..model import Activity, Site
@@ -218,7 +218,7 @@ class ContentWriter:
         if before is None or after is None or before == after:
             return
         old, new = before.stamps, after.stamps
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        changed = sorted(contentfs.changed(old, new))
         if changed and self.on_saved is not None:
             self.on_saved(changed)
 
