@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import pickle
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -549,3 +551,35 @@ def test_a_loaded_set_of_sources_holds_a_key_only_whole() -> None:
     # A worker sends a rendered output's set joined, in the order the state stores it.
     made = pickle.loads(pickle.dumps(StoredKeys.of(reversed(sorted(stored)))))
     assert made.joined == stored.joined and frozenset(made) == frozenset(stored)
+
+
+SCRIPT = """
+import atexit, sys
+from site_builder.cli import run
+atexit.register(lambda: print("torn down"))
+sys.argv = ["jamdat", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_build_ends_its_process_at_once_yet_says_everything(
+    tmp_path: Path, tmp_archive: ArchiveFactory
+) -> None:
+    """`jamdat build` skips the interpreter's teardown (`cli.common.run`): what it prints
+    and its exit status are all there; other commands end as usual."""
+    content, out = tmp_archive(), tmp_path / "public"
+
+    def jamdat(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", SCRIPT, *args, "--content", str(content)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    built = jamdat("build", "--out", str(out))
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith(f"{out}: cold build of") and "torn down" not in built.stdout
+    assert "warning: base_url" in built.stderr and (out / "index.html").is_file()
+    checked = jamdat("validate")
+    assert checked.returncode == 0 and checked.stdout.endswith("torn down\n")
+    (content / "data" / "projects.csv").write_text("slug\n", encoding="utf-8")
+    failed = jamdat("build", "--out", str(out))
+    assert failed.returncode == 1 and "torn down" not in failed.stdout
+    assert "error:" in failed.stderr and "data/projects.csv" in failed.stderr

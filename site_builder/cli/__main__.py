@@ -1,5 +1,5 @@
 """`python -m site_builder.cli`: the `jamdat` command without its console script."""
 
-from .main import main
+from . import run
 
-main()
+run()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,32 @@ def fail(exc: JamdatError) -> None:
     else:
         click.secho(f"error: {exc}", fg="red", err=True)
     sys.exit(1)
+
+
+_leave_at_once = False
+
+
+def leave_at_once() -> None:
+    """End the `jamdat` process without the interpreter's teardown once this command is
+    done (`run`). A build holds records, sets of sources and cached parts that the
+    teardown would free one by one for nothing: 0.12 s of a one-pitch rebuild at 10,000
+    projects. Only for commands that close every file they write before they return."""
+    global _leave_at_once
+    _leave_at_once = True
+
+
+def run(command: click.Command) -> None:
+    """The console script: `command` as click runs it, then the process ends as it asks
+    (`leave_at_once`), with its exit status, once the output is flushed."""
+    try:
+        command.main()
+    except SystemExit as exc:
+        if not _leave_at_once or not isinstance(exc.code, int | None):
+            raise
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(exc.code or 0)
 
 
 DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)

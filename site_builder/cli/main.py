@@ -10,7 +10,7 @@ import click
 from .. import __version__
 from ..errors import ContentError, JamdatError
 from ..importers.sources import Source
-from .common import CONTENT, Group
+from .common import CONTENT, Group, leave_at_once
 from .common import fail as _fail
 
 _COMMANDS = {
@@ -118,6 +118,8 @@ def validate(content: Path, fast: bool, fix: bool) -> None:
 def build(content: Path, out: Path, base_url: str | None, clean: bool, jobs: int | None) -> None:
     """Render the static site into OUT, incrementally and atomically."""
     from ..onterm import exit_cleanly_on_term
+
+    leave_at_once()
     from ..render.build import build_site
     from ..services.history import History, Timer
 
