@@ -5,7 +5,9 @@ runs) is compared with a clean build of the same content."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import os
 import shutil
 import sqlite3
@@ -389,6 +391,40 @@ def test_a_new_process_plans_only_the_events_whose_texts_changed(
     db.close()
     assert edit_and_build(description) == sorted(KEPT), "a damaged kept plan is made anew"
     assert edit_and_build(description) == ["glamhack-2023"], "and stored again"
+
+
+def test_a_kept_plan_is_taken_only_for_the_tables_it_was_planned_from(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    """A new process keeps the plan of a table it changed; the change is undone by hand
+    and a session (`jamdat serve`), whose own plan is current again, builds without
+    storing it. A text edit elsewhere must not bring the kept plan back."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    command = [sys.executable, "-m", "site_builder.cli", "build", "--content", str(content)]
+    session = BuildSession(content, out, jobs=1, long_lived=True)
+    session.build()
+    table = content / "data" / "projects.csv"
+    original = table.read_text(encoding="utf-8")
+    category = _target_project(archive.load(content)).category
+    rows = list(csv.reader(io.StringIO(original)))
+    column = rows[0].index("category")
+    for row in rows[1:]:
+        if row[column] == category:
+            row[column] = ""
+    changed = io.StringIO()
+    csv.writer(changed, lineterminator="\n").writerows(rows)
+    table.write_text(changed.getvalue(), encoding="utf-8")
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    table.write_text(original, encoding="utf-8")
+    session.build()
+    other = next((content / "projects" / "glamhack-2023").glob("*.md"))
+    other.write_text(other.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([*command, "--out", str(clean), "--clean"], check=True, capture_output=True)
+    assert _differences(_tree(out), _tree(clean)) == []
+    assert _recorded(content, out) == _recorded(content, clean)
 
 
 def _by_identity(index: SiteIndex) -> dict[str, object]:

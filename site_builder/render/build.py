@@ -425,13 +425,14 @@ class BuildSession:
             slots = _changed_texts(site, known, stats, setup)
             md_version = renderer_version(markdown_module)
             salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
+            planned_from = _planned_from(stats, salt)
             plans = self._plans = self._plans or PlanMemo()
             if slots is not None and not self.long_lived:
                 # Only texts changed: every other event plans as the last build did.
                 touched = {key[0] if kind == "project" else key for _, (kind, key, _) in slots}
-                plans.keep(state.kept(PLANS), site, salt, touched)
+                plans.keep(state.kept(PLANS), site, planned_from, touched)
             else:
-                plans.keep(None, site, salt, set())
+                plans.keep(None, site, planned_from, set())
             media = media_outputs(content)
             outputs = plan_outputs(site, index, dirs, plans) + media
             fingerprints = _fingerprints(outputs, salt)
@@ -477,7 +478,7 @@ class BuildSession:
                 dirty, disk_ok = _dirty(
                     outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
                 )
-            current.to_store.extend(plans.to_store(salt))
+            current.to_store.extend(plans.to_store(planned_from))
             if warm:
                 # A session's first save then only patches the derived tables (the search
                 # index) instead of making them from every project.
@@ -691,6 +692,16 @@ def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) 
         count += 1
     report.planned = count
     return True
+
+
+def _planned_from(stats: dict[str, FileStat], salt: str) -> str:
+    """What every event's plan is made from: the settings and the engine (`salt`) and the
+    tables and settings files, by their stats. A plan the state kept is taken only when
+    made from the same (`PlanMemo.keep`), whichever process or session stored it."""
+    from ..archive.loading import SETTINGS
+    from ..archive.schema import TABLES
+
+    return digest(salt, [(rel, stats.get(rel)) for rel in (*SETTINGS, *(t.path for t in TABLES))])
 
 
 def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:

@@ -131,12 +131,12 @@ class PlanMemo:
         """Events planned anew, never taken from the build state."""
 
     def keep(
-        self, kept: Mapping[str, Part] | None, site: Site, salt: str, touched: set[str]
+        self, kept: Mapping[str, Part] | None, site: Site, made_from: str, touched: set[str]
     ) -> None:
-        """For this build, take the plans in `kept` (`BuildState.kept(PLANS)`), made for
-        a site of this `salt` (settings and engine), for every event not `touched`; none
-        when `kept` is None. Only sound when every record of those events is as the last
-        build planned it: only texts changed since."""
+        """For this build, take the plans in `kept` (`BuildState.kept(PLANS)`) that were
+        `made_from` the same settings, engine and tables (a digest of their stats), for
+        every event not `touched`; none when `kept` is None. A plan depends on nothing
+        else: no plan reads a long text."""
         self.touched = set(touched)
         if kept is None:
             self._kept = None
@@ -144,7 +144,7 @@ class PlanMemo:
 
         def found(slug: str) -> EventPlan | None:
             part = kept.get(slug)
-            if part is None or part.fingerprint != salt:
+            if part is None or part.fingerprint != made_from:
                 return None
             return EventPlan.decode(part.data, site, slug)
 
@@ -171,11 +171,12 @@ class PlanMemo:
         """End of a build's planning: forget the plans it did not use."""
         self.plans, self._fresh = self._fresh, {}
 
-    def to_store(self, salt: str) -> list[tuple[str, str, Part]]:
-        """The plans made since the build state last stored them, to store with this
-        build (`saved` once it is recorded: a failed build's plans are stored by the next)."""
+    def to_store(self, made_from: str) -> list[tuple[str, str, Part]]:
+        """The plans made since the build state last stored them, to store with this build
+        as `made_from` its settings, engine and tables (`saved` once it is recorded: a
+        failed build's plans are stored by the next, still true to the records)."""
         return [
-            (PLANS, slug, Part(frozenset(), salt, plan.encode()))
+            (PLANS, slug, Part(frozenset(), made_from, plan.encode()))
             for slug, plan in self._unsaved.items()
         ]
 
