@@ -83,6 +83,8 @@ class Files:
 
 
 SETTINGS = ("site.yaml", "stages.yaml")
+PARSED = (*SETTINGS, *(table.path for table in schema.TABLES))
+"""The files a load parses besides the long texts: the settings and the tables."""
 
 
 def _gather(content: Path, cache: LoadCache | None) -> Files:
@@ -91,7 +93,7 @@ def _gather(content: Path, cache: LoadCache | None) -> Files:
     contentfs.check(content)
     files = Files(content)
     with contentfs.Reader(content) as reader:
-        for rel in (*SETTINGS, *(table.path for table in schema.TABLES)):
+        for rel in PARSED:
             files.fetch(rel, reader)
         files.texts = list(_text_files(content))
         for rel in files.texts:

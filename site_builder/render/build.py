@@ -698,10 +698,9 @@ def _planned_from(stats: dict[str, FileStat], salt: str) -> str:
     """What every event's plan is made from: the settings and the engine (`salt`) and the
     tables and settings files, by their stats. A plan the state kept is taken only when
     made from the same (`PlanMemo.keep`), whichever process or session stored it."""
-    from ..archive.loading import SETTINGS
-    from ..archive.schema import TABLES
+    from ..archive.loading import PARSED
 
-    return digest(salt, [(rel, stats.get(rel)) for rel in (*SETTINGS, *(t.path for t in TABLES))])
+    return digest(salt, [(rel, stats.get(rel)) for rel in PARSED])
 
 
 def _fingerprints(outputs: list[Output], salt: str) -> dict[str, str]:
