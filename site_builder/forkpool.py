@@ -9,26 +9,33 @@ parent holds (a flock belongs to the open file, which a fork shares).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
 from . import locks
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 _PR_SET_PDEATHSIG = 1
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    return hasattr(os, "fork")
 
 
 def pool(jobs: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     """A pool of `jobs` forked workers bound to the life of this process."""
+    # Imported here: a build with nothing to render starts without them (~15 ms).
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("fork"),
@@ -71,3 +78,49 @@ def exit_with_parent(parent: int, every: float = 0.5) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="jamdat-parent-watch", daemon=True).start()
+
+
+class Answer:
+    """A yes-or-no question answered by a forked child while this process goes on (a no-op
+    build stats every output on one core while it scans the archive on the other), or
+    here, when asked, where forking is not possible or not wanted. A child that fails, or
+    is killed, answers no: the caller then takes the careful path."""
+
+    def __init__(self, ask: Callable[[], bool], *, fork: bool = True) -> None:
+        self._ask = ask
+        self._answer: bool | None = None
+        self._pid = 0
+        if fork and can_fork():
+            parent = os.getpid()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child leaves through os._exit
+                code = 2
+                try:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    die_with_parent()
+                    if os.getppid() == parent:  # else it died before the line above
+                        locks.drop_inherited_locks()
+                        code = 0 if ask() else 1
+                finally:
+                    os._exit(code)
+            self._pid = pid
+
+    def get(self) -> bool:
+        if self._answer is None:
+            if self._pid:
+                _, status = os.waitpid(self._pid, 0)
+                self._pid = 0
+                self._answer = os.waitstatus_to_exitcode(status) == 0
+            else:
+                self._answer = self._ask()
+        return self._answer
+
+    def cancel(self) -> None:
+        """Stop the child, unanswered: the answer is no longer needed."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+            self._answer = False

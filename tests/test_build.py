@@ -7,6 +7,7 @@ import pickle
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from site_builder import archive
 from site_builder.errors import ContentError, JamdatError
 from site_builder.model import Site
+from site_builder.render import build as build_module
 from site_builder.render import markdown as markdown_module
 from site_builder.render import mdcache, pagerender, publish
 from site_builder.render.build import BuildReport, BuildSession, build_site
@@ -207,6 +209,50 @@ def test_a_file_changed_by_hand_in_the_output_is_restored(
     assert sorted(report.written) == sorted([PROJECT_PAGE, OTHER_PROJECT_PAGE])
     assert (out / PROJECT_PAGE).read_bytes() == good
     assert (out / OTHER_PROJECT_PAGE).is_file()
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "in-process"])
+def test_a_noop_check_finds_any_output_changed_by_hand_whichever_process_stats_them(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """A build from a new process stats every output in a forked child while it scans the
+    archive (from `FORKED_CHECK_MIN` outputs): the child must see what this process would,
+    and a child whose answer is not needed (the archive changed) must not linger."""
+    monkeypatch.setattr(build_module, "FORKED_CHECK_MIN", 0 if forked else 10**9)
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out, jobs=1)
+    good = (out / PROJECT_PAGE).read_bytes()
+    before = snapshot(out)
+
+    assert build_site(content, out, jobs=1).rendered == []
+    assert snapshot(out) == before
+    page = out / PROJECT_PAGE
+    with page.open("r+b") as f:  # the same file and size, other bytes: its time moves
+        f.write(b"x" * len(good))
+    assert build_site(content, out, jobs=1).written == [PROJECT_PAGE]
+    assert page.read_bytes() == good
+    (out / OTHER_PROJECT_PAGE).unlink()
+    assert build_site(content, out, jobs=1).written == [OTHER_PROJECT_PAGE]
+    edit(
+        content,
+        lambda site: setattr(site.projects[("spring-hack", "river-levels")], "name", "Rivers"),
+    )
+    report = build_site(content, out, jobs=1)
+    assert PROJECT_PAGE in report.written and "Rivers" in text_of(page, "h1")
+
+    assert len(children) == (4 if forked else 0)
+    mine = Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").read_text()
+    assert not set(children) & {int(pid) for pid in mine.split()}
 
 
 def test_deleting_a_project_removes_its_page(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:

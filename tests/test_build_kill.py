@@ -216,3 +216,35 @@ def test_a_build_killed_while_publishing_changes_nothing_and_the_next_repairs_an
     next_build(content, out)
     assert tree_digest(out) == tree_digest(corpus.reference)
     assert_nothing_left(content, out)
+
+
+ASKER = """
+import sys, time
+from site_builder import forkpool
+answer = forkpool.Answer(lambda: time.sleep(60) or True)
+print(answer._pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_child_asked_by_a_killed_build_dies_with_it(tmp_path: Path) -> None:
+    """The no-op check's child (`forkpool.Answer`) does not outlive a build killed while it
+    stats: the kernel kills it with its parent."""
+    parent = subprocess.Popen([sys.executable, "-c", ASKER], stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert children(parent.pid) == [child]
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(child), "the child outlived the build that forked it"
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for init to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] not in ("Z", "X")
+    except OSError:
+        return False

@@ -46,7 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, archive, onterm
+from .. import __version__, archive, forkpool, onterm
 from ..archive import contentfs, txn
 from ..archive.contentfs import FileStat
 from ..errors import JamdatError
@@ -61,6 +61,7 @@ from .state import (
     content_hash,
     disjoint,
     each_key,
+    recorded_stats,
     state_file,
     stats_digest,
     tree_signature,
@@ -81,6 +82,9 @@ ENGINE_VERSION = f"{__version__}/6"
 """Part of every fingerprint: bump the suffix when the engine's output changes."""
 
 MARKDOWN_CACHE = "markdown.sqlite"
+
+FORKED_CHECK_MIN = 2000
+"""From this many outputs, a no-op check stats them in a forked child (~1 ms to fork)."""
 
 PRECOLLECT_MIN = 100
 """From this many outputs to render, find and render all missing Markdown up front (in
@@ -259,19 +263,26 @@ class BuildSession:
         self._since = None
         try:
             state = BuildState(state_file(state_dir, self.out), ENGINE_VERSION)
+            outputs: forkpool.Answer | None = None
             try:
                 with report.phase("check"):
+                    if not clean and not warm:
+                        # Not forked in a session: its threads (a server's) do not fork well.
+                        outputs = _outputs_unchanged(
+                            self.out, state, report, fork=not self.long_lived
+                        )
                     sources, token = txn.consistent(self.content, self._scan)
                     setup = setup_signature(self.content, self.base_url)
                     inputs = input_signature(setup, sources)
-                    up_to_date = not clean and _up_to_date(self.out, state, inputs, report)
-                    if up_to_date and not warm:
+                    if _up_to_date(state, inputs, outputs):
                         report.base_url = state.base_url()
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
                 self._build(clean, warm, state, (inputs, setup), (sources, token), report)
                 report.warnings.extend(self._hotlinks(state_dir, inputs))
             finally:
+                if outputs is not None:
+                    outputs.cancel()
                 state.close()
         except OSError as exc:
             raise JamdatError(_os_error(exc, self.out)) from exc
@@ -675,23 +686,43 @@ def _libraries() -> list[tuple[str, int, int]]:
     return found
 
 
-def _up_to_date(out: Path, state: BuildState, inputs: str, report: BuildReport) -> bool:
-    """True when no input changed since the last build and every output is as it left it:
-    the no-op rebuild, answered without loading the archive."""
-    if state.inputs() != inputs or not out.is_dir() or state.out_id() != dir_id(out):
-        return False
-    base = os.path.join(out, "")
-    count = 0
-    for path, size, mtime_ns, inode in state.stats():
+def _outputs_unchanged(
+    out: Path, state: BuildState, report: BuildReport, *, fork: bool
+) -> forkpool.Answer | None:
+    """Whether every output is as the last build left it, asked before the archive is
+    scanned: with `fork`, a child stats the outputs meanwhile, so that a no-op build does
+    its two scans on two cores. None when the state is not of this output directory."""
+    if not out.is_dir() or state.out_id() != dir_id(out):
+        return None
+    report.planned = state.count()
+    recorded = state.path
+
+    def unchanged() -> bool:
+        stat = os.stat
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            st = os.stat(base + path)
+            for path, size, mtime_ns, inode in recorded_stats(recorded):
+                st = stat(path, dir_fd=fd)
+                if st.st_ino != inode or st.st_size != size or st.st_mtime_ns != mtime_ns:
+                    return False
         except FileNotFoundError:
             return False
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, inode):
-            return False
-        count += 1
-    report.planned = count
-    return True
+        finally:
+            os.close(fd)
+        return True
+
+    return forkpool.Answer(unchanged, fork=fork and report.planned >= FORKED_CHECK_MIN)
+
+
+def _up_to_date(state: BuildState, inputs: str, outputs: forkpool.Answer | None) -> bool:
+    """True when no input changed since the last build and every output is as it left it
+    (`outputs`): the no-op rebuild, answered without loading the archive."""
+    if outputs is None:
+        return False
+    if state.inputs() != inputs:
+        outputs.cancel()
+        return False
+    return outputs.get()
 
 
 def _planned_from(stats: dict[str, FileStat], salt: str) -> str:

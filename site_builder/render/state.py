@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -294,9 +295,9 @@ class BuildState:
         """The signature of what the last build read besides the archive (`setup_signature`)."""
         return self._meta("setup")
 
-    def stats(self) -> list[tuple[str, int, int, int]]:
-        """(path, size, mtime_ns, inode) of every recorded output, cheaply."""
-        return self.db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
+    def count(self) -> int:
+        """How many outputs are recorded."""
+        return int(self.db.execute("SELECT count(*) FROM outputs").fetchone()[0])
 
     def inputs(self) -> str | None:
         """The input signature recorded by the last successful build."""
@@ -410,6 +411,17 @@ class BuildState:
             rows = self.db.execute(f"SELECT deps FROM outputs WHERE path IN ({marks})", chunk)
             found.update(deps for (deps,) in rows)
         return found
+
+
+def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:
+    """(path, size, mtime_ns, inode) of every output the state at `path` records, read on
+    a connection of its own: a forked child may read them so (a connection must not
+    cross a fork)."""
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
+    finally:
+        db.close()
 
 
 def _part_checksum(keys: str, fingerprint: str, data: bytes) -> str:
