@@ -217,3 +217,32 @@ def test_a_label_without_placeholders_reads_as_one_with_them(tmp_path: Path) -> 
                 assert i18n.template_gettext("%(n)s%% <b>sure</b>", n="<9>") == (
                     "&lt;9&gt;% <b>sure</b>"
                 )
+
+
+def test_labels_called_straight_take_no_context_and_speak_the_page_language(
+    tmp_path: Path,
+) -> None:
+    """Templates call the label functions without `Context.call` (it costs half of each
+    label): each must be a plain callable, and a label in a loop, a macro and a block
+    must still come out in the language of the render."""
+    from jinja2.utils import _PassArg
+
+    from site_builder.render import i18n
+    from site_builder.render.templatedirs import template_dirs
+    from site_builder.render.templating import _DIRECT, environment
+
+    env = environment(template_dirs(tmp_path / "content"), "direct")
+    for name in _DIRECT:
+        function = env.globals[name]
+        assert _PassArg.from_obj(function) is None, name
+        assert _PassArg.from_obj(type(function).__call__) is None, name
+    page = env.from_string(
+        "{% macro m() %}{{ _('Activity') }}{% endmacro %}"
+        "{% for i in [1] %}{{ m() }} {{ _('%(n)s%% <b>sure</b>', n='<9>') }}{% endfor %} "
+        "{{ ngettext('%(num)d pitch', '%(num)d pitches', 2) }}"
+    )
+    with i18n.speaking(env, "fr"):
+        assert page.render() == "Activité &lt;9&gt;% <b>sure</b> 2 pitchs"
+    with i18n.speaking(env, "en"):
+        assert page.render() == "Activity &lt;9&gt;% <b>sure</b> 2 pitches"
+    assert "context.call(" not in env.compile("{{ _('x') }} {{ asset('a.css') }}", raw=True)

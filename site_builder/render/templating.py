@@ -7,10 +7,13 @@ import hashlib
 import pickle
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
 from jinja2.loaders import split_template_path
 from markupsafe import escape
 
@@ -38,10 +41,45 @@ def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
+_DIRECT = frozenset({"_", "gettext", "ngettext", "asset"})
+"""The globals below (plain functions) that templates call straight, not through
+`Context.call`, which looks for context arguments on every call: 2.5 µs of 4.8 per label,
+and a page shows dozens (a cold build of 10,000 projects calls them 720,000 times)."""
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Compiles `_("Label", n=x)` into a plain call of the label function (see `_DIRECT`)."""
+
+    def visit_Call(
+        self, node: jinja2.nodes.Call, frame: jinja2.compiler.Frame, forward_caller: bool = False
+    ) -> None:
+        direct = (
+            isinstance(node.node, jinja2.nodes.Name)
+            and node.node.name in _DIRECT
+            and not forward_caller
+            and node.dyn_args is None
+            and node.dyn_kwargs is None
+            and not self.environment.is_async
+            and not self.environment.sandboxed
+            and not any(iskeyword(k.key) for k in node.kwargs)
+        )
+        if not direct:
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        self.visit(node.node, frame)
+        self.write("(")
+        for i, arg in enumerate([*node.args, *node.kwargs]):
+            self.write(", " if i else "")
+            self.visit(arg, frame)
+        self.write(")")
+
+
 class RecordingEnvironment(jinja2.Environment):
     """Notes every template a render asks for, found or not (extends, includes and imports
     load through these too), so each output depends on the templates it used and on the
     absence of those it looked for first."""
+
+    code_generator_class = _CodeGenerator
 
     def get_template(
         self,
@@ -120,6 +158,7 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
         for name in _COMPILE_SETTINGS:
             settings.update(repr(getattr(env, name)).encode())
         settings.update(jinja2.__version__.encode())
+        settings.update(Path(__file__).read_bytes())  # the code generator's own code
         try:
             return cls(pattern=f"jamdat-{settings.hexdigest()}-%s.cache")
         except (OSError, RuntimeError):
