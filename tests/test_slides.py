@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -405,3 +407,61 @@ def test_every_pitch_is_cut_once_though_the_memo_holds_little_more_than_one_even
     build_site(content, tmp_path / "public", jobs=1)
     assert len(per_event) >= 2 and len(site.projects) > slides._RUNS.limit
     assert sorted(cut) == sorted(site.projects)
+
+
+def test_a_session_save_renders_the_event_deck_slides_of_the_changed_pitch_alone(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a session, an event's deck keeps each pitch's "next up" and title slides: a
+    pitch edit renders those of no pitch, a rename those of the renamed pitch alone. Each
+    deck equals a clean build's."""
+    from site_builder.render import deps, slides
+    from site_builder.render.build import BuildSession
+
+    made: list[tuple[str, str]] = []
+    slide = slides._slide
+
+    def counted(ctx: RenderContext, s: slides.Slide, deck: Any, team: object) -> str:
+        if s.kind in ("next", "title") and deck is not None and deck.kind == "event":
+            made.append((s.kind, s.card.name if s.card else ""))
+        return slide(ctx, s, deck, team)
+
+    monkeypatch.setattr(slides, "_slide", counted)
+    deps.forget()
+    content, out = tmp_archive(), tmp_path / "public"
+    session = BuildSession(content, out, long_lived=True)
+    session.build(warm=True)
+    deck = out / "spring-hack" / "slides" / "index.html"
+    site = archive.load(content)
+    pitches = [p for p in site.projects.values() if p.event == "spring-hack"]
+    assert len(pitches) >= 2 and made
+
+    def save(change: Any) -> list[tuple[str, str]]:
+        site = archive.load(content)
+        change(site)
+        archive.save(content, site, read=archive.snapshot(content))
+        made.clear()
+        session.build()
+        seen = list(made)
+        clean = tmp_path / "clean"
+        # In a process of its own: this one's memos hold what the session made.
+        command = ["build", "--content", str(content), "--out", str(clean), "--clean"]
+        subprocess.run(
+            [sys.executable, "-m", "site_builder.cli", *command],
+            check=True,
+            capture_output=True,
+        )
+        assert deck.read_bytes() == (clean / "spring-hack" / "slides" / "index.html").read_bytes()
+        return seen
+
+    def pitch(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].pitch += "\n\nOne more line.\n"
+
+    assert save(pitch) == []
+
+    def rename(site: Site) -> None:
+        site.projects[("spring-hack", "river-levels")].name = "River heights"
+
+    renamed = save(rename)
+    assert renamed and {name for _, name in renamed} == {"River heights"}
+    assert "River heights" in deck.read_text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -193,6 +193,11 @@ class Deck:
     pitches: int
     minutes: str
     """The time each pitch has, for the event deck's title slide."""
+    key: str = field(init=False, repr=False, compare=False)
+    """A digest of the rest: what the slides made for this deck are kept under."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", digest(self.kind, self.event, self.pitches, self.minutes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +251,13 @@ pitch rendered already while the memo holds an event's worth (the last used are 
 ~7 kB each, a bound on what each rendering process holds)."""
 
 
-def _run(ctx: RenderContext, p: Project, c: Card) -> str:
+_INTROS: Memo[tuple[str, str]] = Memo(limit=512)
+"""Each pitch's "next up" and title slides in its event's deck, kept while the deck and
+the pitch's card are unchanged: a save in a session renders them for the edited pitch
+alone, not for the event's hundred (the last used are kept, as for `_RUNS`)."""
+
+
+def _run(ctx: RenderContext, p: Project, c: Card, card_digest: str) -> str:
     """A pitch's slides, with markers for their numbers, the pitch's number and the way to
     the site's root (its links are made relative once, not in every deck)."""
 
@@ -256,15 +267,30 @@ def _run(ctx: RenderContext, p: Project, c: Card) -> str:
         html = "".join(_slide(ctx, s, None, MARKS.team) for s in _cut_pitch(ctx, record, c))
         return _relative(html, Urls.of(ctx.site.config).base_path, MARKS.root)
 
-    return _RUNS.get((*p.key, digest(c)), ctx.sources, make)
+    return _RUNS.get((*p.key, card_digest), ctx.sources, make)
 
 
-def _pitch(ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int, runs: list[str]) -> str:
-    """A project's slides in a deck: its title slide, then its pitch cut into slides, which
-    stands in the deck as a marker until the deck is assembled (see `_deck`)."""
-    title = _slide(ctx, Slide("title", c.name, card=c, team=team), deck, team)
-    runs.append(_run(ctx, p, c).replace(MARKS.team, str(team)))
-    return f"{title}{_TOKEN}s{len(runs) - 1};"
+def _pitch(
+    ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int, runs: list[str]
+) -> tuple[str, str]:
+    """A project's slides in a deck: its "next up" slide (in an event's deck, from the
+    second pitch on), then its title slide and its pitch cut into slides, which stands in
+    the deck as a marker until the deck is assembled (see `_deck`)."""
+    card_digest = digest(c)
+
+    def intro() -> tuple[str, str]:
+        next_up = ""
+        if team > 1:
+            label = _("Next up: %(name)s", name=c.name)
+            next_up = _slide(ctx, Slide("next", label, card=c, number=team), deck, 0)
+        return next_up, _slide(ctx, Slide("title", c.name, card=c, team=team), deck, team)
+
+    if deck.kind == "event":
+        next_up, title = _INTROS.get((deck.key, *p.key, card_digest, team), ctx.sources, intro)
+    else:
+        next_up, title = intro()  # a project's deck is its title's only one
+    runs.append(_run(ctx, p, c, card_digest).replace(MARKS.team, str(team)))
+    return next_up, f"{title}{_TOKEN}s{len(runs) - 1};"
 
 
 def _cut_pitch(ctx: RenderContext, p: Project, c: Card) -> list[Slide]:
@@ -368,7 +394,7 @@ def project_deck(ctx: RenderContext, event: str, slug: str) -> str:
         urls.page_file(slides_dir(event, slug)),
         _("%(name)s \u2013 slides", name=p.name),
         deck,
-        [_pitch(ctx, deck, p, c, 1, runs)],
+        [_pitch(ctx, deck, p, c, 1, runs)[1]],
         runs,
         back=c.url,
         back_label=_("Project page"),
@@ -391,16 +417,8 @@ def event_deck(ctx: RenderContext, event: str) -> str:
         agenda = Slide("agenda", _("Agenda"), items=tuple(numbered[i : i + AGENDA_SIZE]))
         sections.append(_slide(ctx, agenda, deck, 0))
     for n, c in numbered:
-        if n > 1:
-            sections.append(
-                _slide(
-                    ctx,
-                    Slide("next", _("Next up: %(name)s", name=c.name), card=c, number=n),
-                    deck,
-                    0,
-                )
-            )
-        sections.append(_pitch(ctx, deck, site.projects[(event, c.slug)], c, n, runs))
+        next_up, pitch = _pitch(ctx, deck, site.projects[(event, c.slug)], c, n, runs)
+        sections.extend([next_up, pitch] if next_up else [pitch])
     sections.append(_slide(ctx, Slide("end", _("Thank you")), deck, 0))
     return _deck(
         ctx,
