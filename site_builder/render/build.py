@@ -278,7 +278,7 @@ class BuildSession:
                         report.base_url = state.base_url()
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
-                self._build(clean, warm, state, (inputs, setup), (sources, token), report)
+                self._build(clean, warm, state, (inputs, setup), (sources, token), outputs, report)
                 report.warnings.extend(self._hotlinks(state_dir, inputs))
             finally:
                 if outputs is not None:
@@ -397,10 +397,12 @@ class BuildSession:
         state: BuildState,
         signatures: tuple[str, str],
         scanned: tuple[dict[str, FileStat], str],
+        outputs_unchanged: forkpool.Answer | None,
         report: BuildReport,
     ) -> None:
         """Load, plan, render what changed and publish it (see the module docstring);
-        `signatures` are the input and setup signatures of this build."""
+        `signatures` are the input and setup signatures of this build; `outputs_unchanged`
+        whether every output the state records was found as recorded, if it was asked."""
         from . import markdown as markdown_module
         from . import pagerender
         from .deps import Sources, text_source
@@ -456,9 +458,12 @@ class BuildSession:
             recorded = known.sources if known else {}
             made_from = known.made_from if known else {}
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
-            # unless nothing but the outputs can have changed since its last build.
+            # unless nothing but the outputs can have changed since its last build; nor do
+            # outputs all found as recorded while the archive was read.
             own = self._entries is not None and known is self._entries
             verify = not own or state.inputs() == inputs
+            if verify and known is not None and outputs_unchanged is not None:
+                verify = not outputs_unchanged.get()
             texts = None if slots is None else [text_source(slot) for _, slot in slots]
             if known is not None and slots is not None:
                 self._since = (known.inputs, [rel for rel, _ in slots])
@@ -691,7 +696,9 @@ def _outputs_unchanged(
 ) -> forkpool.Answer | None:
     """Whether every output is as the last build left it, asked before the archive is
     scanned: with `fork`, a child stats the outputs meanwhile, so that a no-op build does
-    its two scans on two cores. None when the state is not of this output directory."""
+    its two scans on two cores, and a build after an edit loads the archive while they are
+    checked (the check `_dirty` would make). None when the state is not of this output
+    directory."""
     if not out.is_dir() or state.out_id() != dir_id(out):
         return None
     report.planned = state.count()
@@ -717,12 +724,7 @@ def _outputs_unchanged(
 def _up_to_date(state: BuildState, inputs: str, outputs: forkpool.Answer | None) -> bool:
     """True when no input changed since the last build and every output is as it left it
     (`outputs`): the no-op rebuild, answered without loading the archive."""
-    if outputs is None:
-        return False
-    if state.inputs() != inputs:
-        outputs.cancel()
-        return False
-    return outputs.get()
+    return outputs is not None and state.inputs() == inputs and outputs.get()
 
 
 def _planned_from(stats: dict[str, FileStat], salt: str) -> str:
