@@ -154,18 +154,23 @@ def read_bytes(root: Path, rel: str, *, prefix: str = "") -> bytes:
 
 
 def _read_file(fd: int, shown: str) -> bytes:
-    """The bytes of the open regular file `fd` (closed after), named `shown` in errors."""
+    """The bytes of the open regular file `fd` (closed after), named `shown` in errors.
+    Read with `os.read` in the size the file has, until its end: a file object per file
+    costs a third of reading 10,000 pitches."""
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder", shown)
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(st.st_mode):
             raise ContentError.single(shown, SPECIAL)
-    except BaseException:
+        chunks: list[bytes] = []
+        want = st.st_size + 1  # then on to the end: a file can grow while it is read
+        while chunk := os.read(fd, want):
+            chunks.append(chunk)
+            want = 1 << 16
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
         os.close(fd)
-        raise
-    with open(fd, "rb", closefd=True) as handle:
-        return handle.read()
 
 
 def read_optional(root: Path, rel: str, *, prefix: str = "") -> bytes | None:
