@@ -274,7 +274,7 @@ class BuildSession:
                     sources, token = txn.consistent(self.content, self._scan)
                     setup = setup_signature(self.content, self.base_url)
                     inputs = input_signature(setup, sources)
-                    if _up_to_date(state, inputs, outputs):
+                    if _up_to_date(state, inputs, outputs, report):
                         report.base_url = state.base_url()
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
                         return report
@@ -704,7 +704,9 @@ def _outputs_unchanged(
     directory."""
     if not out.is_dir() or state.out_id() != dir_id(out):
         return None
-    report.planned = state.count()
+    if fork:
+        report.planned = state.count()
+        fork = report.planned >= FORKED_CHECK_MIN
     recorded = state.path
 
     def unchanged() -> bool:
@@ -721,13 +723,18 @@ def _outputs_unchanged(
             os.close(fd)
         return True
 
-    return forkpool.Answer(unchanged, fork=fork and report.planned >= FORKED_CHECK_MIN)
+    return forkpool.Answer(unchanged, fork=fork)
 
 
-def _up_to_date(state: BuildState, inputs: str, outputs: forkpool.Answer | None) -> bool:
+def _up_to_date(
+    state: BuildState, inputs: str, outputs: forkpool.Answer | None, report: BuildReport
+) -> bool:
     """True when no input changed since the last build and every output is as it left it
     (`outputs`): the no-op rebuild, answered without loading the archive."""
-    return outputs is not None and state.inputs() == inputs and outputs.get()
+    if outputs is None or state.inputs() != inputs or not outputs.get():
+        return False
+    report.planned = report.planned or state.count()
+    return True
 
 
 def _planned_from(stats: dict[str, FileStat], salt: str) -> str:
