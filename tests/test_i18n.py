@@ -225,6 +225,9 @@ def test_labels_called_straight_take_no_context_and_speak_the_page_language(
     """Templates call the label functions without `Context.call` (it costs half of each
     label): each must be a plain callable, and a label in a loop, a macro and a block
     must still come out in the language of the render."""
+    from collections.abc import Callable
+    from typing import cast
+
     from jinja2.utils import _PassArg
 
     from site_builder.render import i18n
@@ -233,7 +236,7 @@ def test_labels_called_straight_take_no_context_and_speak_the_page_language(
 
     env = environment(template_dirs(tmp_path / "content"), "direct")
     for name in _DIRECT:
-        function = env.globals[name]
+        function = cast("Callable[..., object]", env.globals[name])
         assert _PassArg.from_obj(function) is None, name
         assert _PassArg.from_obj(type(function).__call__) is None, name
     page = env.from_string(
