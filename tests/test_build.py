@@ -261,6 +261,36 @@ def test_a_noop_check_finds_any_output_changed_by_hand_whichever_process_stats_t
     assert not set(children) & {int(pid) for pid in mine.split()}
 
 
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "in-process"])
+def test_builds_with_relative_folders_answer_from_the_outputs_check(
+    tmp_archive: ArchiveFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
+    forked: bool,
+) -> None:
+    """`jamdat build` run as the README runs it, with relative `--content` and `--out`: the
+    outputs check reads the state by its path (a relative one once made a traceback of
+    every build after the first), answers a no-op, and spares an edit its stats."""
+    monkeypatch.setattr(build_module, "FORKED_CHECK_MIN", 0 if forked else 10**9)
+    content = tmp_archive()
+    monkeypatch.chdir(content.parent)
+    folders = ("--content", content.name, "--out", "public")
+    first = cli("build", *folders)
+    assert first.exit_code == 0, first.output
+    again = cli("build", *folders)
+    assert again.exit_code == 0, again.output
+    assert ": incremental build of" in again.stdout and " 0 rendered" in again.stdout
+    assert "load" not in again.stdout, "the no-op was not answered without loading the archive"
+    edit(
+        content,
+        lambda site: setattr(site.projects[("spring-hack", "river-levels")], "name", "Rivers"),
+    )
+    edited = cli("build", *folders)
+    assert edited.exit_code == 0, edited.output
+    assert "Traceback" not in edited.output
+    assert "Rivers" in text_of(content.parent / "public" / PROJECT_PAGE, "h1")
+
+
 def test_deleting_a_project_removes_its_page(tmp_archive: ArchiveFactory, tmp_path: Path) -> None:
     content, out = tmp_archive(), tmp_path / "public"
     build_site(content, out)

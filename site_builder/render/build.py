@@ -717,7 +717,7 @@ def _outputs_unchanged(
                 st = stat(path, dir_fd=fd)
                 if st.st_ino != inode or st.st_size != size or st.st_mtime_ns != mtime_ns:
                     return False
-        except FileNotFoundError:
+        except OSError:  # gone, or a folder where a page was: not as recorded
             return False
         finally:
             os.close(fd)

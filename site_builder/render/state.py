@@ -458,7 +458,7 @@ def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:
     """(path, size, mtime_ns, inode) of every output the state at `path` records, read on
     a connection of its own: a forked child may read them so (a connection must not
     cross a fork)."""
-    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         return db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
     finally:
