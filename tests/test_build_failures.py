@@ -275,8 +275,8 @@ def test_a_cold_build_writes_its_state_anew_and_a_full_disk_keeps_the_old_one(
     tmp_archive: ArchiveFactory, small_disk: Path, tmp_path: Path, cli: Cli
 ) -> None:
     """A cold build records its state in a new file that replaces the old one whole; with
-    no room for it, the build fails in one line and the old state stays as it was, with no
-    part of the new one left beside it."""
+    no room for it, the build fails in one line and the old state stays whole (though it
+    no longer vouches for the tree swapped in), with no part of the new one beside it."""
     content, out = small_disk / "content", tmp_path / "public"
     shutil.copytree(tmp_archive(), content)
     assert cli("build", "--content", content, "--out", out).exit_code == 0
@@ -287,6 +287,9 @@ def test_a_cold_build_writes_its_state_anew_and_a_full_disk_keeps_the_old_one(
     assert sorted(p.name for p in state.parent.glob(f"{state.name}*")) == [state.name]
 
     before = state.read_bytes()
+    recorded = sqlite3.connect(state)
+    count = recorded.execute("SELECT count(*) FROM outputs").fetchone()[0]
+    recorded.close()
     # Room for the logs' shared memory that opening a state takes, not for a new state.
     fill(small_disk, 3 * 32 * 1024 + len(before) // 2)
     result = cli("build", "--content", content, "--out", out, "--clean")
@@ -295,9 +298,10 @@ def test_a_cold_build_writes_its_state_anew_and_a_full_disk_keeps_the_old_one(
     assert str(content / archive.STATE_DIR) in line and "full" in line, line
     assert "Traceback" not in result.output
     assert not (state.parent / f"{state.name}.new").exists()
-    assert state.read_bytes() == before
     db = sqlite3.connect(state)
     assert db.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM outputs").fetchone()[0] == count
+    assert db.execute("SELECT value FROM meta WHERE key = 'out'").fetchone() is None
     db.close()
 
     (small_disk / "filler").unlink()
@@ -332,3 +336,33 @@ def test_a_cold_build_records_in_place_while_another_connection_holds_the_state(
     (state.parent / f"{state.name}.new").write_bytes(b"half a database")
     assert build_site(content, out).rendered == []
     assert not (state.parent / f"{state.name}.new").exists()
+
+
+def test_a_cold_build_stopped_between_its_swap_and_its_record_leaves_a_state_owning_no_tree(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build swaps its tree in, then records its state. Stopped in between (killed),
+    the state it leaves must vouch for no tree: the old one's folder is gone, and its
+    inode may come back as a later tree's (an incremental build of that tree then kept
+    pages of projects deleted since). The next build is cold, and equals a clean one."""
+    from site_builder.render.state import BuildState
+
+    content, out = tmp_archive(), tmp_path / "public"
+    build_site(content, out)
+
+    def killed(self: BuildState, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(BuildState, "record", killed)
+        with pytest.raises(KeyboardInterrupt):
+            build_site(content, out, clean=True)
+    state = BuildState(_state_of(content), "any")
+    try:
+        assert state.out_id() is None
+    finally:
+        state.close()
+    assert build_site(content, out).cold
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True)
+    assert tree_digest(out) == tree_digest(clean)

@@ -32,8 +32,10 @@ and every output is still on disk as written, nothing can differ.
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import errno
+import fcntl
 import gc
 import importlib.util
 import os
@@ -520,7 +522,7 @@ class BuildSession:
             ctx = RenderContext(watched_site, watched_index, cache, env, current)
             batch = pagerender.Batch(dirty, ctx, cache, None, previous, disk_ok)
             if known is None:
-                entries = _cold(out, batch, fingerprints, workers(jobs), report)
+                entries = _cold(out, batch, fingerprints, workers(jobs), state, report)
                 values = _values(current, entries.values(), changed)
                 state.record(
                     entries.items(),
@@ -636,10 +638,26 @@ def out_lock(out: Path) -> Path:
     return target.parent / f".{target.name}.lock"
 
 
+_FS_IOC_GETVERSION = 0x80087601
+"""ioctl: an inode's generation, drawn anew each time the file system reuses the inode."""
+
+
 def dir_id(out: Path) -> str:
-    """Which directory `out` is: every cold build swaps in a new one."""
-    st = os.stat(out)
-    return f"{st.st_dev}:{st.st_ino}"
+    """Which directory `out` is: every cold build swaps in a new one. Its device and inode,
+    and the inode's generation where the file system keeps one (ext4, XFS, Btrfs): a
+    folder deleted by one build can give its inode to the next one made, and a state must
+    not take a tree another archive's build swapped in for its own."""
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        generation = array.array("l", [0])
+        try:
+            fcntl.ioctl(fd, _FS_IOC_GETVERSION, generation, True)
+        except OSError:
+            generation[0] = 0  # tmpfs and others keep none: the inode alone
+    finally:
+        os.close(fd)
+    return f"{st.st_dev}:{st.st_ino}:{generation[0]}"
 
 
 def _os_error(exc: OSError, out: Path) -> str:
@@ -872,9 +890,16 @@ def _dirty(
 
 
 def _cold(
-    out: Path, batch: Batch, fingerprints: dict[str, str], jobs: int, report: BuildReport
+    out: Path,
+    batch: Batch,
+    fingerprints: dict[str, str],
+    jobs: int,
+    state: BuildState,
+    report: BuildReport,
 ) -> dict[str, Entry]:
-    """Render everything into a staging tree and swap it in; discard it on failure."""
+    """Render everything into a staging tree and swap it in; discard it on failure. The
+    state stops vouching for the tree in `out` first: a build killed after the swap and
+    before it records leaves a state that takes no tree for its own."""
     from . import pagerender
 
     stage = publish.staging_path(out)
@@ -886,6 +911,7 @@ def _cold(
             report.rendered = [r[0] for r in results]
             report.written = list(report.rendered)
             with report.phase("publish"):
+                state.forget_out()
                 publish.swap_in(stage, out)
         except BaseException:
             publish.discard(stage)

@@ -298,6 +298,11 @@ class BuildState:
         """The input signature recorded by the last successful build."""
         return self._meta("inputs")
 
+    def forget_out(self) -> None:
+        """Stop vouching for the tree in the output directory (it is about to be replaced)."""
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = 'out'")
+
     def out_id(self) -> str | None:
         """The identity of the output directory the last successful build wrote into."""
         return self._meta("out")
