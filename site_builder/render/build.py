@@ -71,6 +71,7 @@ from .state import (
 from .urls import is_absolute
 
 if TYPE_CHECKING:
+    from ..archive import stored
     from ..archive.layout import TextSlot
     from ..archive.loading import LoadCache
     from ..media.hotlinks import Counted
@@ -232,6 +233,10 @@ class BuildSession:
         self._readers: Readers | None = None
         """Which of `_entries`' outputs read each source (a long-lived session's, made at
         its first save and kept up to date by each)."""
+        self._stored: tuple[str, Site] | None = None
+        """The archive the state keeps as loaded (`archive.stored`), with the inputs
+        signature of the build that recorded it: a record writes only what changed since,
+        while the state still holds that build's record."""
 
     def build(self, *, clean: bool = False, warm: bool = False) -> BuildReport:
         """One build; see `build_site`. `warm` loads and plans the archive even when
@@ -417,8 +422,11 @@ class BuildSession:
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         inputs, setup = signatures
         with report.phase("load"):
+            if self._site is None and not clean:
+                self._take_stored(state, setup)
             last_site = self._site
             stats, site = self._read(scanned)
+            loaded = site
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
                 site = dataclasses.replace(site, config=config)
@@ -536,6 +544,7 @@ class BuildSession:
                     files=stats.items(),
                     kept=current.to_store,
                     base_url=site.config.base_url,
+                    loaded=self._loaded_changes(state, loaded, last_site, whole=True),
                 )
                 recorded, made_from = values, {}
             else:
@@ -555,6 +564,7 @@ class BuildSession:
                     files_gone=known.files.keys() - stats.keys(),
                     kept=current.to_store,
                     base_url=site.config.base_url,
+                    loaded=self._loaded_changes(state, loaded, last_site, whole=False),
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:
@@ -567,6 +577,7 @@ class BuildSession:
                         readers.add(path, entry.deps)
                 recorded = {**recorded, **values}
             made_from = {**made_from, **current.made_from}
+            self._stored = (inputs, loaded)
             plans.saved()
             self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
             if known is None and self.long_lived:
@@ -577,6 +588,42 @@ class BuildSession:
             report.markdown_rendered, report.markdown_cached = cache.rendered, cache.hits
         finally:
             cache.close()
+
+    def _take_stored(self, state: BuildState, setup: str) -> None:
+        """Start a new session from the archive the last build kept as it loaded it, when
+        that build ran this code (`setup`): the load then reads only the files changed
+        since, as a long-lived session's does. Nothing is taken when none is kept, or
+        what is kept is damaged (the archive is then loaded from its files)."""
+        from ..archive import stored
+
+        if state.setup() != setup:
+            return
+        found = state.loaded()
+        if found is None:
+            return
+        try:
+            site = stored.decode(*found)
+        except ValueError:
+            return
+        self._site, self._sources = site, state.files()
+        self._load_cache().site = site  # a full load takes its unchanged texts
+        self._stored = (state.inputs() or "", site)
+
+    def _loaded_changes(
+        self, state: BuildState, site: Site, last_site: Site | None, *, whole: bool
+    ) -> stored.Changes:
+        """What the record of this build writes of the archive as it loaded it (`site`,
+        before `--base-url`): what changed since the one the state keeps, when this
+        session knows it (`_stored`) and the record is not `whole`, else all of it."""
+        from ..archive import stored
+
+        kept = self._stored
+        base = None
+        if not whole and kept is not None and kept[0] == state.inputs():
+            base = kept[1]
+        # Only texts were read again since the kept archive: its tables stand.
+        tables_same = base is not None and not self._full and last_site is base
+        return stored.changes(base, site, tables_same=tables_same)
 
     def _previous(self, state: BuildState) -> Recorded | None:
         """What the last build recorded: this session's copy while still current, else

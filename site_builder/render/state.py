@@ -8,7 +8,9 @@ outputs read the same sources (a project's deck and its page's siblings), so eac
 set of sources is stored once, in `depsets`, and shared when loaded; `derived` names the
 set each derived table (the search index, `deps.Derived`) was made from; `files` the
 stat of every file of the archive the build read, so that the next build knows which
-files changed since (when only long texts did, only their sources can have). A later
+files changed since (when only long texts did, only their sources can have); `loaded`
+and `texts` the archive as the build loaded it from those files (`archive.stored`), so
+that a new process reads only the files changed since. A later
 build knows, without reading any file, what to re-render (fingerprint changed, a source
 it read changed, or the file was touched or removed) and what to re-write (bytes
 changed). It is written only after a successful publish.
@@ -21,16 +23,18 @@ import hashlib
 import os
 import re
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from ..archive import stored
 from ..archive.contentfs import FileStat
 from . import sqlitefile
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 _DEPS_SEP = "\x1d"
 
@@ -202,7 +206,12 @@ _TABLES = (
     " ctime_ns INTEGER, inode INTEGER) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT,"
     " fingerprint TEXT, checksum TEXT, data BLOB, PRIMARY KEY (memo, name)) WITHOUT ROWID",
+    # The loaded archive (`archive.stored`): its tables, and each text by its file's path.
+    # Checksums (CRC-32) catch a damaged row: the archive is then loaded from its files.
+    "CREATE TABLE IF NOT EXISTS loaded (name TEXT PRIMARY KEY, checksum INTEGER, data BLOB)",
+    "CREATE TABLE IF NOT EXISTS texts (rel TEXT PRIMARY KEY, checksum INTEGER, data BLOB)",
 )
+_STORED_TABLES = ("outputs", "sources", "depsets", "derived", "files", "kept", "loaded", "texts")
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)"
 
 
@@ -217,12 +226,8 @@ class BuildState:
         if self._meta("schema") not in (None, SCHEMA_VERSION):
             # Another version's tables: this engine's would not fit them.
             with self.db:
-                self.db.execute("DROP TABLE IF EXISTS outputs")
-                self.db.execute("DROP TABLE IF EXISTS sources")
-                self.db.execute("DROP TABLE IF EXISTS depsets")
-                self.db.execute("DROP TABLE IF EXISTS derived")
-                self.db.execute("DROP TABLE IF EXISTS files")
-                self.db.execute("DROP TABLE IF EXISTS kept")
+                for table in _STORED_TABLES:
+                    self.db.execute(f"DROP TABLE IF EXISTS {table}")
                 self.db.execute("DELETE FROM meta")
         for statement in _TABLES:
             self.db.execute(statement)
@@ -282,6 +287,26 @@ class BuildState:
                 found[name] = Part(frozenset(keys.split(_DEPS_SEP)), fingerprint, data)
         return found
 
+    def loaded(self) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """The archive as the last build loaded it: its encoded tables and its texts by
+        path (`archive.stored`); None when not stored, stored by another format, or any
+        row of it is damaged."""
+        if self._meta("loaded") != stored.FORMAT:
+            return None
+        row = self.db.execute("SELECT checksum, data FROM loaded WHERE name = 'tables'").fetchone()
+        if row is None or not isinstance(row[1], bytes) or zlib.crc32(row[1]) != row[0]:
+            return None
+        texts: list[tuple[str, str]] = []
+        crc32 = zlib.crc32
+        for rel, checksum, data in self.db.execute("SELECT rel, checksum, data FROM texts"):
+            if not isinstance(data, bytes) or crc32(data) != checksum:
+                return None
+            try:
+                texts.append((rel, data.decode("utf-8")))
+            except UnicodeDecodeError:
+                return None
+        return row[1], texts
+
     def base_url(self) -> str | None:
         """The base URL the last build's site was made for (settings or `--base-url`)."""
         return self._meta("base_url")
@@ -326,11 +351,13 @@ class BuildState:
         files_gone: Iterable[str] = (),
         kept: Iterable[tuple[str, str, Part]] = (),
         base_url: str = "",
+        loaded: stored.Changes | None = None,
     ) -> None:
         """Store the outcome of a published build in one transaction; `derived` are the
         derived tables made in it, with the sources each read; `files` the archive's files
         whose stat is new since the last record, `files_gone` those no longer there;
-        `kept` the parts persistent memos made in it (memo, name, part)."""
+        `kept` the parts persistent memos made in it (memo, name, part); `loaded` what
+        changed of the archive as loaded from those files (None: it is not kept)."""
         ids: dict[object, tuple[str, str]] = {}
         rows = [
             (p, e.fingerprint, e.hash, e.size, e.mtime_ns, e.inode, _set_id(e.deps, ids))
@@ -344,8 +371,11 @@ class BuildState:
             ("out", out_id),
             ("setup", setup),
             ("base_url", base_url),
+            ("loaded", "" if loaded is None else stored.FORMAT),
         )
-        record = _Record(rows, made, list(dict(ids.values()).items()), sources, files, kept, meta)
+        record = _Record(
+            rows, made, list(dict(ids.values()).items()), sources, files, kept, meta, loaded
+        )
         if replace_all:
             record = record.listed()  # read twice at worst
             if self._record_anew(record):
@@ -362,7 +392,7 @@ class BuildState:
                 for (deps,) in self.db.execute("SELECT deps FROM derived WHERE name = ?", (name,))
             )
             if replace_all:
-                for table in ("outputs", "sources", "depsets", "derived", "files", "kept"):
+                for table in _STORED_TABLES:
                     self.db.execute(f"DELETE FROM {table}")
             record.write(self.db)
             self.db.executemany("DELETE FROM files WHERE rel = ?", ((r,) for r in files_gone))
@@ -433,6 +463,7 @@ class _Record:
     files: Iterable[tuple[str, FileStat]]
     kept: Iterable[tuple[str, str, Part]]
     meta: Iterable[tuple[str, str]]
+    loaded: stored.Changes | None
 
     def listed(self) -> _Record:
         """The same rows, each iterable made a list, so that they can be written twice."""
@@ -465,6 +496,26 @@ class _Record:
         db.executemany("INSERT OR IGNORE INTO depsets VALUES (?, ?)", self.depsets)
         db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", self.sources)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", self.meta)
+        loaded = self.loaded
+        if loaded is None or loaded.whole:
+            db.execute("DELETE FROM texts")
+        if loaded is None:
+            db.execute("DELETE FROM loaded")
+            return
+        if loaded.tables is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO loaded VALUES ('tables', ?, ?)",
+                (zlib.crc32(loaded.tables), loaded.tables),
+            )
+        db.executemany("DELETE FROM texts WHERE rel = ?", ((rel,) for rel in loaded.gone))
+        db.executemany(
+            "INSERT OR REPLACE INTO texts VALUES (?, ?, ?)",
+            (
+                (rel, zlib.crc32(data), data)
+                for rel, text in loaded.texts
+                for data in [text.encode("utf-8", "surrogatepass")]
+            ),
+        )
 
 
 def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:

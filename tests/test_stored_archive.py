@@ -1,0 +1,173 @@
+"""The build state keeps the archive as the last build loaded it (`archive.stored`): a new
+process decodes it and reads only the files changed since. What it decodes must be what a
+load gives, and a build from it what a clean build makes, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Cli
+
+from site_builder import archive
+from site_builder.archive import loading, stored
+from site_builder.render.build import ENGINE_VERSION, build_site
+from site_builder.render.state import BuildState, state_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "dribdat"
+DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _kept(content: Path, out: Path) -> tuple[bytes, list[tuple[str, str]]] | None:
+    state = BuildState(state_file(archive.state_dir(content), out), ENGINE_VERSION)
+    try:
+        return state.loaded()
+    finally:
+        state.close()
+
+
+def _full_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The archives loaded whole from their files from now on (every text read)."""
+    loads: list[str] = []
+    real = loading._gather
+
+    def counted(content: Path, cache: loading.LoadCache | None) -> loading.Files:
+        files = real(content, cache)
+        loads.append(f"{len(files.data)} files read")
+        return files
+
+    monkeypatch.setattr(loading, "_gather", counted)
+    return loads
+
+
+@pytest.mark.parametrize(
+    "package", sorted(FIXTURES.glob("*.datapackage.json")), ids=lambda p: p.name
+)
+def test_a_stored_archive_decodes_to_what_a_load_gives(
+    cli: Cli, tmp_path: Path, package: Path
+) -> None:
+    """Real Dribdat exports, imported: every record, field, time zone and text alike."""
+    content = tmp_path / "content"
+    result = cli("import", "--timezone", "Europe/Zurich", "--content", content, package)
+    assert result.exit_code == 0, result.output
+    site = archive.load(content)
+    changes = stored.changes(None, site, tables_same=False)
+    assert changes.tables is not None and changes.whole
+    decoded = stored.decode(changes.tables, changes.texts)
+    assert repr(decoded) == repr(site)
+    assert decoded == site
+    assert [str(e.starts_at.tzinfo) for e in decoded.events.values()] == [
+        str(e.starts_at.tzinfo) for e in site.events.values()
+    ]
+
+
+def test_the_demo_decodes_to_what_a_load_gives() -> None:
+    site = archive.load(DEMO_CONTENT)
+    changes = stored.changes(None, site, tables_same=False)
+    assert changes.tables is not None
+    assert repr(stored.decode(changes.tables, changes.texts)) == repr(site)
+    assert sum(1 for p in site.projects.values() if p.readme) > 0  # READMEs are kept too
+
+
+def test_a_new_process_reads_only_the_texts_changed_since_and_builds_what_a_clean_build_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, out = tmp_path / "content", tmp_path / "public"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    build_site(content, out, jobs=1)
+    loads = _full_loads(monkeypatch)
+
+    def check(label: str) -> None:
+        clean = tmp_path / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build_site(content, clean, clean=True, jobs=1)
+        assert _differences(_tree(out), _tree(clean)) == [], label
+
+    # A table edit: the tables are parsed, no text is read (each is as the state kept it).
+    site = archive.load(content)
+    project = next(p for p in site.projects.values() if p.pitch)
+    project.name = "A renamed project"
+    archive.save(content, site, read=archive.snapshot(content))
+    loads.clear()
+    build_site(content, out, jobs=1)
+    assert len(loads) == 1 and loads[0] == f"{len(loading.PARSED)} files read"
+    # Then a pitch edited by hand: nothing is loaded whole, and the table edit holds.
+    pitch = content / "projects" / project.event / f"{project.slug}.md"
+    with pitch.open("a", encoding="utf-8") as f:
+        f.write("\nA paragraph added by hand.\n")
+    loads.clear()
+    report = build_site(content, out, jobs=1)
+    assert loads == [] and not report.cold
+    page = (out / project.event / project.slug / "index.html").read_text(encoding="utf-8")
+    assert "A renamed project" in page and "A paragraph added by hand." in page
+    check("after a table edit, then a text edit")
+    # A pitch removed and another emptied: their texts are gone from the kept archive too.
+    others = [p for p in site.projects.values() if p.pitch and p is not project][:2]
+    (content / "projects" / others[0].event / f"{others[0].slug}.md").unlink()
+    (content / "projects" / others[1].event / f"{others[1].slug}.md").write_text("")
+    loads.clear()
+    build_site(content, out, jobs=1)
+    assert loads == []
+    kept = _kept(content, out)
+    assert kept is not None
+    paths = {rel for rel, _ in kept[1]}
+    assert f"projects/{project.event}/{project.slug}.md" in paths
+    assert not {f"projects/{p.event}/{p.slug}.md" for p in others} & paths
+    check("after texts were removed")
+
+
+@pytest.mark.parametrize("damage", ["text", "tables", "format"])
+def test_a_damaged_kept_archive_is_loaded_from_the_files_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    content, out = tmp_path / "content", tmp_path / "public"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    build_site(content, out, jobs=1)
+    site = archive.load(content)
+    project = next(p for p in site.projects.values() if p.pitch)
+    rel = f"projects/{project.event}/{project.slug}.md"
+    db = sqlite3.connect(state_file(archive.state_dir(content), out))
+    statements: dict[str, tuple[str, tuple[Any, ...]]] = {
+        # One byte flipped in a stored text: what it says would reach the page.
+        "text": ("UPDATE texts SET data = ? WHERE rel = ?", (b"Forged pitch text", rel)),
+        "tables": ("UPDATE loaded SET data = substr(data, 1, length(data) - 9)", ()),
+        "format": ("UPDATE meta SET value = 'old' WHERE key = 'loaded'", ()),
+    }
+    with db:
+        db.execute(*statements[damage])
+    db.close()
+    assert _kept(content, out) is None
+    loads = _full_loads(monkeypatch)
+    other = next(p for p in site.projects.values() if p.pitch and p is not project)
+    with (content / "projects" / other.event / f"{other.slug}.md").open("a") as f:
+        f.write("\nEdited.\n")
+    build_site(content, out, jobs=1)
+    assert len(loads) == 1  # loaded from the files, every text read
+    page = (out / project.event / project.slug / "index.html").read_text(encoding="utf-8")
+    assert "Forged pitch text" not in page
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+    assert _kept(content, out) is not None  # kept whole again by that build
+
+
+def test_a_forged_text_row_for_a_field_no_text_fills_is_refused() -> None:
+    site = archive.load(DEMO_CONTENT)
+    changes = stored.changes(None, site, tables_same=False)
+    assert changes.tables is not None
+    event = next(iter(site.events))
+    with pytest.raises(ValueError, match="has no record"):
+        stored.decode(changes.tables, [(f"events/{event}/slug.md", "other-slug")])
+    with pytest.raises(ValueError, match="do not decode"):
+        stored.decode(b"\x93\x01\x02\x03", [])
