@@ -14,6 +14,9 @@ _MAGIC = b"SQLite format 3\x00"
 _CORRUPT = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+MMAP_BYTES = 1 << 30
+
+
 def connect(path: Path, schema: Iterable[str]) -> sqlite3.Connection:
     """Open (or create) the database at `path` in WAL mode and apply `schema`; a file
     that is not a whole sqlite database is discarded first, with one warning."""
@@ -36,6 +39,9 @@ def _open(path: Path, schema: list[str]) -> sqlite3.Connection:
     try:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA journal_mode=WAL")
+        # Read through a mapping, not copied page by page: a new process reads the whole
+        # state (~100 MB at 10,000 projects) in about half the time.
+        db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         for statement in schema:
             db.execute(statement)
     except BaseException:

@@ -222,6 +222,7 @@ class BuildState:
         self.path = path
         self.engine = engine
         self._anew = path.with_name(f"{path.name}.new")
+        self._files: dict[str, FileStat] | None = None
         self.db = sqlitefile.connect(path, (_META,))
         if self._meta("schema") not in (None, SCHEMA_VERSION):
             # Another version's tables: this engine's would not fit them.
@@ -271,9 +272,12 @@ class BuildState:
         return dict(self.db.execute("SELECT key, value FROM sources").fetchall())
 
     def files(self) -> dict[str, FileStat]:
-        """The archive's files as the last build read them (`contentfs.scan`)."""
-        rows = self.db.execute("SELECT rel, size, ctime_ns, inode FROM files")
-        return {rel: (size, ctime, inode) for rel, size, ctime, inode in rows}
+        """The archive's files as the last build read them (`contentfs.scan`), read once
+        per build (its load and its plan both ask); the caller must not change them."""
+        if self._files is None:
+            rows = self.db.execute("SELECT rel, size, ctime_ns, inode FROM files")
+            self._files = {rel: (size, ctime, inode) for rel, size, ctime, inode in rows}
+        return self._files
 
     def kept(self, memo: str) -> dict[str, Part]:
         """The parts a persistent memo stored (`deps.Memo`), by name; a part whose
@@ -376,6 +380,7 @@ class BuildState:
         record = _Record(
             rows, made, list(dict(ids.values()).items()), sources, files, kept, meta, loaded
         )
+        self._files = None
         if replace_all:
             record = record.listed()  # read twice at worst
             if self._record_anew(record):
