@@ -6,11 +6,11 @@ forged record fails to decode, it never runs code (no pickle)."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-from collections.abc import Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -18,6 +18,8 @@ from ..config import SiteConfig, Stages
 from ..model import Activity, Category, Event, Person, Project, Site
 from .layout import event_text_path, project_text_path, text_slot
 from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
+
+R = TypeVar("R")
 
 FORMAT = "1"
 """Part of what a stored archive is checked against: bump it when the encoding changes."""
@@ -60,18 +62,29 @@ def encode_tables(site: Site) -> bytes:
             site.stages,
             [_blank_event(e) for e in site.events.values()],
             list(site.categories.values()),
-            [dataclasses.replace(p, pitch="", readme="") for p in site.projects.values()],
+            [_blank_project(p) for p in site.projects.values()],
             list(site.activities.values()),
             list(site.people.values()),
         )
     )
 
 
-def _blank_event(event: Event) -> Event:
-    blank = copy.copy(event)
-    for name in EVENT_TEXT_FIELDS:
-        setattr(blank, name, "")
+def _blanker(cls: type[R], texts: tuple[str, ...]) -> Callable[[R], R]:
+    """A copy of a record without its long texts, made from its other fields in their
+    order (5x faster than `dataclasses.replace`); the texts must be its last fields."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if tuple(names[len(names) - len(texts) :]) != texts:
+        raise TypeError(f"the long texts of {cls.__name__} are not its last fields")
+    kept = operator.attrgetter(*names[: len(names) - len(texts)])
+
+    def blank(record: R) -> R:
+        return cls(*kept(record))
+
     return blank
+
+
+_blank_event = _blanker(Event, EVENT_TEXT_FIELDS)
+_blank_project = _blanker(Project, PROJECT_TEXT_FIELDS)
 
 
 def decode(tables: bytes, texts: Iterable[tuple[str, str]]) -> Site:
