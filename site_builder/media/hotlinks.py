@@ -58,8 +58,9 @@ class Counted:
     build whose only changes are texts that hold the same images need not count again."""
 
     hotlinks: Hotlinks
-    texts: dict[str, tuple[str, ...]]
-    """The remote images of each text file holding any, by its path in the content."""
+    texts: Mapping[str, Any]
+    """The remote images of each text file holding any, by its path in the content (as
+    read back from `TEXTS`, unchecked: `same_text_images` compares only what it asks)."""
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     """Names this count's `texts` where they are remembered (`TEXTS`), apart from the
     count: a build with nothing to do reads the count alone."""
@@ -84,9 +85,7 @@ def count(site: Site) -> Counted:
     return Counted(found, {rel: tuple(urls) for rel, urls in texts.items()})
 
 
-def same_text_images(
-    site: Site, changed: Iterable[str], texts: Mapping[str, tuple[str, ...]]
-) -> bool:
+def same_text_images(site: Site, changed: Iterable[str], texts: Mapping[str, Any]) -> bool:
     """Whether the text files `changed` (paths in the content) hold the very remote images
     `texts` says they held when last counted (a file without images is not in it)."""
     for rel in changed:
@@ -99,7 +98,10 @@ def same_text_images(
             return False
         if name not in (PROJECT_TEXT_FIELDS if kind == "project" else EVENT_MARKDOWN):
             continue  # a style sheet: no image of it is counted
-        if remote_images(site, getattr(record, name)) != texts.get(rel, ()):
+        held = texts.get(rel, ())
+        if not isinstance(held, list | tuple):
+            return False  # not as `remember` wrote it: count again
+        if remote_images(site, getattr(record, name)) != tuple(held):
             return False
     return True
 
@@ -157,10 +159,10 @@ def remembered_counted(state_dir: Path, last: Remembered) -> Counted | None:
     """The last count with the images of each text it was made from, if still kept."""
     try:
         data = json.loads((state_dir / TEXTS).read_text(encoding="utf-8"))
-        if data["token"] != last.token:
+        if data["token"] != last.token or not isinstance(data["texts"], dict):
             return None
-        texts = {str(rel): tuple(map(str, urls)) for rel, urls in data["texts"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        texts = data["texts"]  # each entry checked when asked: a build asks for a few
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     return Counted(last.hotlinks, texts, last.token)
 
