@@ -162,6 +162,31 @@ def test_a_damaged_kept_archive_is_loaded_from_the_files_instead(
     assert _kept(content, out) is not None  # kept whole again by that build
 
 
+def test_an_archive_msgpack_cannot_carry_is_built_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An integer beyond 64 bits is a valid setting (cells stop at 2^63 - 1); msgpack has
+    no form for it: the build goes on, the state keeps no archive, the next build loads
+    the files."""
+    content, out = tmp_path / "content", tmp_path / "public"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    with (content / "site.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"gallery_size: {10**24}\n")
+    build_site(content, out, jobs=1)
+    assert _kept(content, out) is None
+    loads = _full_loads(monkeypatch)
+    site = archive.load(content)
+    project = next(p for p in site.projects.values() if p.pitch)
+    with (content / "projects" / project.event / f"{project.slug}.md").open("a") as f:
+        f.write("\nEdited.\n")
+    loads.clear()
+    build_site(content, out, jobs=1)
+    assert len(loads) == 1
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+
+
 def test_a_forged_text_row_for_a_field_no_text_fills_is_refused() -> None:
     site = archive.load(DEMO_CONTENT)
     changes = stored.changes(None, site, tables_same=False)

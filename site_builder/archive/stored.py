@@ -54,8 +54,17 @@ class Changes:
     """`texts` are all of them: any other recorded text is dropped."""
 
 
-def encode_tables(site: Site) -> bytes:
-    """The tables of `site` without their records' long texts (those are kept apart)."""
+def encode_tables(site: Site) -> bytes | None:
+    """The tables of `site` without their records' long texts (those are kept apart); None
+    when a value has no msgpack form (an integer beyond 64 bits, which a setting or a
+    cell may hold): such an archive is not kept, and each build loads it from its files."""
+    try:
+        return _encode(site)
+    except (OverflowError, msgspec.EncodeError):
+        return None
+
+
+def _encode(site: Site) -> bytes:
     return msgspec.msgpack.encode(
         _Tables(
             site.config,
@@ -130,13 +139,18 @@ def texts_of(site: Site) -> Iterator[tuple[str, str]]:
                 yield project_text_path(project.event, project.slug, name), text
 
 
-def changes(last: Site | None, site: Site, *, tables_same: bool) -> Changes:
+def changes(last: Site | None, site: Site, *, tables_same: bool) -> Changes | None:
     """What to record of `site` over `last`, the archive recorded before (None: unknown,
     everything is written). Records shared with `last` are unchanged (a load never changes
     a record it reuses), so only the others' texts are compared. `tables_same`: only
-    texts were read again since `last`."""
+    texts were read again since `last`. None when the tables cannot be kept
+    (`encode_tables`)."""
+    same = tables_same and last is not None
+    tables = None if same else encode_tables(site)
+    if tables is None and not same:
+        return None
     if last is None:
-        return Changes(encode_tables(site), list(texts_of(site)), [], whole=True)
+        return Changes(tables, list(texts_of(site)), [], whole=True)
     texts: list[tuple[str, str]] = []
     gone: list[str] = []
 
@@ -167,5 +181,4 @@ def changes(last: Site | None, site: Site, *, tables_same: bool) -> Changes:
     for key in last.projects.keys() - site.projects.keys():
         for name in PROJECT_TEXT_FIELDS:
             compare(last.projects[key], None, project_text_path(*key, name), name)
-    tables = None if tables_same else encode_tables(site)
     return Changes(tables, texts, gone, whole=False)

@@ -532,6 +532,7 @@ class BuildSession:
             if known is None:
                 entries = _cold(out, batch, fingerprints, workers(jobs), state, report)
                 values = _values(current, entries.values(), changed)
+                kept_loaded = self._loaded_changes(state, loaded, last_site, whole=True)
                 state.record(
                     entries.items(),
                     (),
@@ -544,12 +545,13 @@ class BuildSession:
                     files=stats.items(),
                     kept=current.to_store,
                     base_url=site.config.base_url,
-                    loaded=self._loaded_changes(state, loaded, last_site, whole=True),
+                    loaded=kept_loaded,
                 )
                 recorded, made_from = values, {}
             else:
                 fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
+                kept_loaded = self._loaded_changes(state, loaded, last_site, whole=False)
                 state.record(
                     fresh.items(),
                     report.deleted,
@@ -564,7 +566,7 @@ class BuildSession:
                     files_gone=known.files.keys() - stats.keys(),
                     kept=current.to_store,
                     base_url=site.config.base_url,
-                    loaded=self._loaded_changes(state, loaded, last_site, whole=False),
+                    loaded=kept_loaded,
                 )
                 entries = {**previous, **fresh}
                 for path in report.deleted:
@@ -577,7 +579,7 @@ class BuildSession:
                         readers.add(path, entry.deps)
                 recorded = {**recorded, **values}
             made_from = {**made_from, **current.made_from}
-            self._stored = (inputs, loaded)
+            self._stored = (inputs, loaded) if kept_loaded is not None else None
             plans.saved()
             self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
             if known is None and self.long_lived:
@@ -611,10 +613,11 @@ class BuildSession:
 
     def _loaded_changes(
         self, state: BuildState, site: Site, last_site: Site | None, *, whole: bool
-    ) -> stored.Changes:
+    ) -> stored.Changes | None:
         """What the record of this build writes of the archive as it loaded it (`site`,
         before `--base-url`): what changed since the one the state keeps, when this
-        session knows it (`_stored`) and the record is not `whole`, else all of it."""
+        session knows it (`_stored`) and the record is not `whole`, else all of it; None
+        when it cannot be kept (the state then keeps none)."""
         from ..archive import stored
 
         kept = self._stored
