@@ -4,8 +4,12 @@ load gives, and a build from it what a clean build makes, byte for byte."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import shutil
 import sqlite3
+import typing
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,8 @@ from conftest import Cli
 
 from site_builder import archive
 from site_builder.archive import loading, stored
+from site_builder.config import SiteConfig, Stages
+from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render.build import ENGINE_VERSION, build_site
 from site_builder.render.state import BuildState, state_file
 
@@ -35,6 +41,13 @@ def _kept(content: Path, out: Path) -> tuple[bytes, list[tuple[str, str]]] | Non
         return state.loaded()
     finally:
         state.close()
+
+
+def _whole(site: Site) -> stored.Changes:
+    """Everything a first record keeps of `site`."""
+    changes = stored.changes(None, site, tables_same=False)
+    assert changes is not None and changes.tables is not None and changes.whole
+    return changes
 
 
 def _full_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -62,8 +75,8 @@ def test_a_stored_archive_decodes_to_what_a_load_gives(
     result = cli("import", "--timezone", "Europe/Zurich", "--content", content, package)
     assert result.exit_code == 0, result.output
     site = archive.load(content)
-    changes = stored.changes(None, site, tables_same=False)
-    assert changes.tables is not None and changes.whole
+    changes = _whole(site)
+    assert changes.tables is not None
     decoded = stored.decode(changes.tables, changes.texts)
     assert repr(decoded) == repr(site)
     assert decoded == site
@@ -74,10 +87,82 @@ def test_a_stored_archive_decodes_to_what_a_load_gives(
 
 def test_the_demo_decodes_to_what_a_load_gives() -> None:
     site = archive.load(DEMO_CONTENT)
-    changes = stored.changes(None, site, tables_same=False)
+    changes = _whole(site)
     assert changes.tables is not None
     assert repr(stored.decode(changes.tables, changes.texts)) == repr(site)
     assert sum(1 for p in site.projects.values() if p.readme) > 0  # READMEs are kept too
+
+
+def test_times_keep_their_utc_offset_and_big_numbers_their_digits(tmp_path: Path) -> None:
+    """A time written with an offset is decoded with that offset (not as the same instant
+    in UTC), and an integer beyond 64 bits (a valid setting) with all its digits."""
+    content = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    with (content / "site.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"gallery_size: {10**24}\n")
+    site = archive.load(content)
+    project = next(iter(site.projects.values()))
+    project.created_at = datetime.fromisoformat("2024-03-23T18:30:00+05:30")
+    activity = next(iter(site.activities.values()))
+    activity.date = datetime.fromisoformat("2024-03-24T09:00:00-07:00")
+    archive.save(content, site, read=archive.snapshot(content))
+    site = archive.load(content)
+    changes = _whole(site)
+    assert changes.tables is not None
+    decoded = stored.decode(changes.tables, changes.texts)
+    assert repr(decoded) == repr(site)
+    created = decoded.projects[project.key].created_at
+    assert created is not None and created.utcoffset() == timedelta(hours=5, minutes=30)
+    assert decoded.activities[activity.id].date.utcoffset() == timedelta(hours=-7)
+    assert decoded.config.gallery_size == 10**24
+
+
+def test_every_float_of_the_tables_is_checked_before_it_is_kept() -> None:
+    """JSON has no NaN: `encode_tables` checks each float field, and knows them all."""
+    found: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(cls: type) -> None:
+        if cls in seen or not dataclasses.is_dataclass(cls):
+            return
+        seen.add(cls)
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            hint = hints[f.name]
+            args = set(typing.get_args(hint)) | {hint}
+            if float in args:
+                found.add(f"{cls.__name__}.{f.name}")
+            for arg in args | {a for x in args for a in typing.get_args(x)}:
+                if isinstance(arg, type):
+                    walk(arg)
+
+    for cls in (SiteConfig, Stages, Event, Category, Project, Activity, Person):
+        walk(cls)
+    assert found == stored.FLOAT_FIELDS
+
+
+def test_an_archive_json_cannot_carry_is_built_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coordinate cell may read `nan` (a number to the Table Schema); JSON has no NaN:
+    the build goes on, the state keeps no archive, the next build loads the files."""
+    content, out = tmp_path / "content", tmp_path / "public"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    site = archive.load(content)
+    next(iter(site.events.values())).location_lat = math.nan
+    archive.save(content, site, read=archive.snapshot(content))
+    build_site(content, out, jobs=1)
+    assert _kept(content, out) is None
+    loads = _full_loads(monkeypatch)
+    project = next(p for p in site.projects.values() if p.pitch)
+    with (content / "projects" / project.event / f"{project.slug}.md").open("a") as f:
+        f.write("\nEdited.\n")
+    loads.clear()
+    build_site(content, out, jobs=1)
+    assert len(loads) == 1
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
 
 
 def test_a_new_process_reads_only_the_texts_changed_since_and_builds_what_a_clean_build_does(
@@ -162,37 +247,12 @@ def test_a_damaged_kept_archive_is_loaded_from_the_files_instead(
     assert _kept(content, out) is not None  # kept whole again by that build
 
 
-def test_an_archive_msgpack_cannot_carry_is_built_and_not_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An integer beyond 64 bits is a valid setting (cells stop at 2^63 - 1); msgpack has
-    no form for it: the build goes on, the state keeps no archive, the next build loads
-    the files."""
-    content, out = tmp_path / "content", tmp_path / "public"
-    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
-    with (content / "site.yaml").open("a", encoding="utf-8") as f:
-        f.write(f"gallery_size: {10**24}\n")
-    build_site(content, out, jobs=1)
-    assert _kept(content, out) is None
-    loads = _full_loads(monkeypatch)
-    site = archive.load(content)
-    project = next(p for p in site.projects.values() if p.pitch)
-    with (content / "projects" / project.event / f"{project.slug}.md").open("a") as f:
-        f.write("\nEdited.\n")
-    loads.clear()
-    build_site(content, out, jobs=1)
-    assert len(loads) == 1
-    clean = tmp_path / "clean"
-    build_site(content, clean, clean=True, jobs=1)
-    assert _differences(_tree(out), _tree(clean)) == []
-
-
 def test_a_forged_text_row_for_a_field_no_text_fills_is_refused() -> None:
     site = archive.load(DEMO_CONTENT)
-    changes = stored.changes(None, site, tables_same=False)
+    changes = _whole(site)
     assert changes.tables is not None
     event = next(iter(site.events))
     with pytest.raises(ValueError, match="has no record"):
         stored.decode(changes.tables, [(f"events/{event}/slug.md", "other-slug")])
     with pytest.raises(ValueError, match="do not decode"):
-        stored.decode(b"\x93\x01\x02\x03", [])
+        stored.decode(b'[1, 2, "three"]', [])

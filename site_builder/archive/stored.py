@@ -1,12 +1,14 @@
 """The archive as a build loaded it, kept for the next process: its tables' records as
-typed msgpack (texts left out) and each long text apart, so that a build after one pitch
+typed JSON (texts left out) and each long text apart, so that a build after one pitch
 changed decodes the rest (~0.1 s at 10,000 projects) instead of loading it (~0.5 s), and
 records only the text that changed. Decoding checks every value's type: a damaged or
-forged record fails to decode, it never runs code (no pickle)."""
+forged record fails to decode, it never runs code (no pickle). JSON rather than msgpack:
+msgpack keeps a time as a UTC instant, JSON keeps its UTC offset (`+05:00`) as loaded."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from .rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 
 R = TypeVar("R")
 
-FORMAT = "1"
+FORMAT = "2"
 """Part of what a stored archive is checked against: bump it when the encoding changes."""
 
 
@@ -37,7 +39,7 @@ class _Tables(msgspec.Struct, array_like=True):
     people: list[Person]
 
 
-_DECODER = msgspec.msgpack.Decoder(_Tables)
+_DECODER = msgspec.json.Decoder(_Tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +58,39 @@ class Changes:
 
 def encode_tables(site: Site) -> bytes | None:
     """The tables of `site` without their records' long texts (those are kept apart); None
-    when a value has no msgpack form (an integer beyond 64 bits, which a setting or a
-    cell may hold): such an archive is not kept, and each build loads it from its files."""
+    when a value has no JSON form (a coordinate or a setting that is NaN or infinite,
+    which a number cell or site.yaml may hold): such an archive is not kept, and each
+    build loads it from its files."""
+    if not all(math.isfinite(x) for x in _floats(site)):
+        return None  # JSON would write null, read back as None
     try:
         return _encode(site)
-    except (OverflowError, msgspec.EncodeError):
+    except msgspec.EncodeError:
         return None
 
 
+def _floats(site: Site) -> Iterator[float]:
+    """Every float the tables hold (`FLOAT_FIELDS`)."""
+    yield site.config.sync.timeout
+    yield site.config.sync.max_wait
+    for event in site.events.values():
+        if event.location_lat is not None:
+            yield event.location_lat
+        if event.location_lon is not None:
+            yield event.location_lon
+
+
+FLOAT_FIELDS = {
+    "SyncConfig.timeout",
+    "SyncConfig.max_wait",
+    "Event.location_lat",
+    "Event.location_lon",
+}
+"""The fields of the tables that hold floats, each checked by `_floats`."""
+
+
 def _encode(site: Site) -> bytes:
-    return msgspec.msgpack.encode(
+    return msgspec.json.encode(
         _Tables(
             site.config,
             site.stages,
