@@ -28,11 +28,13 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ..archive import stored
 from ..archive.contentfs import FileStat
 from . import sqlitefile
+
+if TYPE_CHECKING:
+    from ..archive import stored
 
 SCHEMA_VERSION = "6"
 
@@ -295,6 +297,8 @@ class BuildState:
         """The archive as the last build loaded it: its encoded tables and its texts by
         path (`archive.stored`); None when not stored, stored by another format, or any
         row of it is damaged."""
+        from ..archive import stored  # here: a build with nothing to do decodes nothing
+
         if self._meta("loaded") != stored.FORMAT:
             return None
         row = self.db.execute("SELECT checksum, data FROM loaded WHERE name = 'tables'").fetchone()
@@ -375,7 +379,7 @@ class BuildState:
             ("out", out_id),
             ("setup", setup),
             ("base_url", base_url),
-            ("loaded", "" if loaded is None else stored.FORMAT),
+            ("loaded", "" if loaded is None else _stored_format()),
         )
         record = _Record(
             rows, made, list(dict(ids.values()).items()), sources, files, kept, meta, loaded
@@ -521,6 +525,12 @@ class _Record:
                 for data in [text.encode("utf-8", "surrogatepass")]
             ),
         )
+
+
+def _stored_format() -> str:
+    from ..archive import stored
+
+    return stored.FORMAT
 
 
 def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:
