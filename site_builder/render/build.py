@@ -422,10 +422,12 @@ class BuildSession:
         content, out, base_url, jobs = self.content, self.out, self.base_url, self.jobs
         inputs, setup = signatures
         with report.phase("load"):
-            if self._site is None and not clean:
-                self._take_stored(state, setup)
+            taken = self._site is None and not clean and self._take_stored(state, setup)
             last_site = self._site
             stats, site = self._read(scanned)
+            if taken:
+                # Decoded whole, not reloaded: settled as a whole load is (see `build`).
+                self._settle = self.long_lived
             loaded = site
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
@@ -591,25 +593,27 @@ class BuildSession:
         finally:
             cache.close()
 
-    def _take_stored(self, state: BuildState, setup: str) -> None:
+    def _take_stored(self, state: BuildState, setup: str) -> bool:
         """Start a new session from the archive the last build kept as it loaded it, when
         that build ran this code (`setup`): the load then reads only the files changed
         since, as a long-lived session's does. Nothing is taken when none is kept, or
-        what is kept is damaged (the archive is then loaded from its files)."""
+        what is kept is damaged (the archive is then loaded from its files). True when
+        taken."""
         from ..archive import stored
 
         if state.setup() != setup:
-            return
+            return False
         found = state.loaded()
         if found is None:
-            return
+            return False
         try:
             site = stored.decode(*found)
         except ValueError:
-            return
+            return False
         self._site, self._sources = site, state.files()
         self._load_cache().site = site  # a full load takes its unchanged texts
         self._stored = (state.inputs() or "", site)
+        return True
 
     def _loaded_changes(
         self, state: BuildState, site: Site, last_site: Site | None, *, whole: bool
