@@ -225,7 +225,7 @@ class BuildState:
         self.engine = engine
         self._anew = path.with_name(f"{path.name}.new")
         self._files: dict[str, FileStat] | None = None
-        self.db = sqlitefile.connect(path, (_META,))
+        self.db = sqlitefile.connect(path, (_META,), mapped=True)
         if self._meta("schema") not in (None, SCHEMA_VERSION):
             # Another version's tables: this engine's would not fit them.
             with self.db:
@@ -445,7 +445,7 @@ class BuildState:
                 os.replace(self._anew, self.path)
                 return True
             finally:
-                self.db = sqlitefile.connect(self.path, (_META,))
+                self.db = sqlitefile.connect(self.path, (_META,), mapped=True)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._anew)
