@@ -543,6 +543,81 @@ def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(
     assert _differences(_tree(out), _tree(clean)) == []
 
 
+@pytest.mark.parametrize("kind", ["pitch", "table", "media"])
+@pytest.mark.parametrize("session", ["fresh", "warm"])
+def test_a_file_written_again_within_the_clock_tick_of_a_scan_is_read_again(
+    work_dir: Path,
+    small_demo: Callable[[Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    session: str,
+) -> None:
+    """Where the file system's clock ticks coarsely, a file written, scanned, then written
+    again to the same size within one tick keeps the stat the scan saw. A file changed
+    at or after the stamp a build takes before scanning is read again by the next build,
+    whatever its stat says then. The coarse clock is simulated: the stamp is taken "in
+    the tick" of the first write, and the second write is given the first one's stat."""
+    from site_builder.archive import contentfs
+
+    content = work_dir / "content"
+    small_demo(content)
+    out = work_dir / "public"
+    site = archive.load(content)
+    project = _target_project(site)
+    if kind == "pitch":
+        rel, page = layout.pitch_path(EVENT, project.slug), f"{EVENT}/{project.slug}/index.html"
+        (content / rel).write_text(f"{project.pitch}\n\nMarker XX.\n", encoding="utf-8")
+    elif kind == "table":
+        rel, page = "data/projects.csv", f"{EVENT}/{project.slug}/index.html"
+        project.name = "Marker XX"
+        archive.save(content, site, read=archive.snapshot(content))
+    else:
+        rel, page = "media/logo.txt", "media/logo.txt"
+        (content / "media").mkdir()
+        (content / rel).write_bytes(b"Marker XX")
+    warm = BuildSession(content, out, jobs=1, long_lived=True)
+
+    def build() -> None:
+        if session == "warm":
+            warm.build()
+        else:
+            build_site(content, out, jobs=1)
+
+    build()
+
+    def rewrite(old: bytes, new: bytes) -> None:
+        data = (content / rel).read_bytes()
+        with (content / rel).open("r+b") as f:  # in place: same inode, same size
+            f.write(data.replace(old, new))
+
+    def shown() -> bytes:
+        return (out / page).read_bytes()
+
+    rewrite(b"Marker XX", b"Marker AA")
+    written = os.stat(content / rel)
+    # The stamp falls in the tick of that write: the file may change again unseen.
+    monkeypatch.setattr(contentfs, "stamp", lambda _content: written.st_ctime_ns)
+    build()
+    assert b"Marker AA" in shown()
+    monkeypatch.undo()
+    rewrite(b"Marker AA", b"Marker BB")
+    real_scan = contentfs.scan
+
+    def coarse(root: Path, under: str = "", *, prefix: str = "") -> dict[str, tuple[int, int, int]]:
+        found = real_scan(root, under, prefix=prefix)
+        if root == content and rel in found:  # the second write kept the first one's stat
+            found[rel] = (written.st_size, written.st_ctime_ns, written.st_ino)
+        return found
+
+    monkeypatch.setattr(contentfs, "scan", coarse)
+    build()
+    assert b"Marker BB" in shown()
+    monkeypatch.undo()
+    clean = work_dir / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+
+
 def test_a_fresh_build_after_text_edits_values_only_the_edited_texts(
     work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +37,39 @@ FileStat = tuple[int, int, int]
 """(size, ctime_ns, inode) of a file, as the build state compares them. The change time,
 not the modification time: tools can set the latter back (`touch -d`, `rsync -t`), never
 the former, which moves with every write."""
+
+STAMP = "scan.stamp"
+"""A file of the state dir whose change time a build sets before it scans (`stamp`)."""
+
+
+def stamp(content: Path) -> int:
+    """A time on the clock the archive's file system stamps changes with, taken before a
+    scan. That clock ticks coarsely (4 ms on most Linux kernels, a second or two on some
+    file systems): a file written again after the scan stat'ed it, within the same tick and
+    to the same size, keeps the stat the scan saw. A file whose change time is not before
+    the stamp may be such a file; `settled` marks it so that the next build reads it
+    again, as git does with "racily clean" files."""
+    path = state_dir(content) / STAMP
+    try:
+        os.utime(path)  # sets the change time too
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    return os.stat(path).st_ctime_ns
+
+
+def settled(stats: dict[str, FileStat], stamp: int) -> dict[str, FileStat]:
+    """`stats` with each file changed at or after `stamp` (see there) given a stat no file
+    has (size -1, and a time unique to this call): compared with any later scan it
+    differs, so the next build reads the file again instead of trusting its stat."""
+    racy = [rel for rel, st in stats.items() if st[1] >= stamp]
+    if not racy:
+        return stats
+    unique = time.time_ns()
+    marked = dict(stats)
+    for rel in racy:
+        marked[rel] = (-1, unique, 0)
+    return marked
 
 
 def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat]:

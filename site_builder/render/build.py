@@ -233,6 +233,8 @@ class BuildSession:
         self._readers: Readers | None = None
         """Which of `_entries`' outputs read each source (a long-lived session's, made at
         its first save and kept up to date by each)."""
+        self._stamp = 0
+        """The file-system time taken before the current build's scans (`contentfs.stamp`)."""
         self._stored: tuple[str, Site] | None = None
         """The archive the state keeps as loaded (`archive.stored`), with the inputs
         signature of the build that recorded it: a record writes only what changed since,
@@ -278,8 +280,9 @@ class BuildSession:
                         outputs = _outputs_unchanged(
                             self.out, state, report, fork=not self.long_lived
                         )
+                    self._stamp = contentfs.stamp(self.content)
                     sources, token = txn.consistent(self.content, self._scan)
-                    setup = setup_signature(self.content, self.base_url)
+                    setup = setup_signature(self.content, self.base_url, self._stamp)
                     inputs = input_signature(setup, sources)
                     if _up_to_date(state, inputs, outputs, report):
                         report.base_url = state.base_url()
@@ -350,8 +353,10 @@ class BuildSession:
         return found
 
     def _scan(self) -> tuple[dict[str, FileStat], str]:
-        """The stats of the archive's files and its commit token."""
-        return contentfs.scan(self.content), txn.current(self.content)
+        """The stats of the archive's files (those that may change unseen marked, see
+        `contentfs.stamp`) and its commit token."""
+        stats = contentfs.settled(contentfs.scan(self.content), self._stamp)
+        return stats, txn.current(self.content)
 
     def _read(self, scanned: tuple[dict[str, FileStat], str]) -> tuple[dict[str, FileStat], Site]:
         """The archive as on disk now, with the stats of the files it was read from, as one
@@ -360,7 +365,7 @@ class BuildSession:
         sources, token = scanned
 
         def read() -> tuple[dict[str, FileStat], Site | archive.Files]:
-            now = sources if txn.current(self.content) == token else contentfs.scan(self.content)
+            now = sources if txn.current(self.content) == token else self._scan()[0]
             return now, self._gather(now)
 
         sources, got = txn.consistent(self.content, read)
@@ -458,7 +463,7 @@ class BuildSession:
                 plans.keep(state.kept(PLANS), site, planned_from, touched)
             else:
                 plans.keep(None, site, planned_from, set())
-            media = media_outputs(content)
+            media = media_outputs(content, stats)
             outputs = plan_outputs(site, index, dirs, plans) + media
             fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
@@ -731,12 +736,13 @@ def _check_out(content: Path, out: Path) -> None:
         raise JamdatError(f"--out {out} is a git working tree; choose a directory for the site")
 
 
-def setup_signature(content: Path, base_url: str | None) -> str:
-    """What a build reads besides the archive, by file stats: templates, the engine's
-    code and libraries, and the base URL override."""
+def setup_signature(content: Path, base_url: str | None, stamp: int) -> str:
+    """What a build reads besides the archive, by file stats: templates (those that may
+    change unseen marked, see `contentfs.stamp`), the engine's code and libraries, and
+    the base URL override."""
     from .templatedirs import template_dirs, template_stats
 
-    templates = [template_stats(d) for d in template_dirs(content)]
+    templates = [template_stats(d, stamp) for d in template_dirs(content)]
     code = tree_signature([Path(__file__).resolve().parents[1]])
     return digest(templates, code, _libraries(), base_url, ENGINE_VERSION)
 

@@ -288,11 +288,13 @@ MEDIA_MANIFEST = "media/SOURCES.csv"
 """Where `jamdat media pull` records its sources: kept in the archive, not published."""
 
 
-def media_outputs(content: Path) -> list[Output]:
+def media_outputs(content: Path, stats: Mapping[str, contentfs.FileStat]) -> list[Output]:
     """The files under `content/media/` but their manifest, published as `media/...`.
-    Known by their stat (`contentfs.FileStat`), so unchanged files are not read."""
+    Known by their stat in the build's scan of the archive (`stats`), so unchanged files
+    are not read."""
     out: list[Output] = []
-    for rel, stat in sorted(contentfs.scan(content, "media").items()):
+    media = ((rel, st) for rel, st in stats.items() if rel.startswith("media/"))
+    for rel, stat in sorted(media):
         if any(part.startswith(".") for part in rel.split("/")) or rel == MEDIA_MANIFEST:
             continue
         out.append(Output(rel, _Read(content, rel), digest(rel, stat)))

@@ -39,9 +39,11 @@ def template_files(dirs: list[Path]) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def template_stats(directory: Path) -> str:
-    """Digest of the names and stats of a template folder's files, for the no-op check."""
-    return stats_digest(contentfs.scan(directory, prefix=f"{directory.name}/"))
+def template_stats(directory: Path, stamp: int) -> str:
+    """Digest of the names and stats of a template folder's files, for the no-op check;
+    files that may change unseen are marked (`contentfs.settled`)."""
+    found = contentfs.scan(directory, prefix=f"{directory.name}/")
+    return stats_digest(contentfs.settled(found, stamp))
 
 
 def read_template(directory: Path, name: str) -> bytes:
