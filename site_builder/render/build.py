@@ -375,7 +375,6 @@ class BuildSession:
                 site = _keep_people(self._site, site)
         else:
             site = got
-        self._settle = self.long_lived and self._full
         self._load_cache().site = site
         self._site, self._sources = site, sources
         return sources, site
@@ -430,9 +429,8 @@ class BuildSession:
             taken = self._site is None and not clean and self._take_stored(state, setup)
             last_site = self._site
             stats, site = self._read(scanned)
-            if taken:
-                # Decoded whole, not reloaded: settled as a whole load is (see `build`).
-                self._settle = self.long_lived
+            # An archive new to the session, loaded or decoded whole, is settled (see `build`).
+            self._settle = self.long_lived and (self._full or taken)
             loaded = site
             if base_url is not None:
                 config = dataclasses.replace(site.config, base_url=base_url)
@@ -536,10 +534,11 @@ class BuildSession:
             watched_site, watched_index = current.watched
             ctx = RenderContext(watched_site, watched_index, cache, env, current)
             batch = pagerender.Batch(dirty, ctx, cache, None, previous, disk_ok)
+            # A cold build's record replaces the whole state: it keeps the whole archive.
+            kept_loaded = self._loaded_changes(state, loaded, last_site, whole=known is None)
             if known is None:
                 entries = _cold(out, batch, fingerprints, workers(jobs), state, report)
                 values = _values(current, entries.values(), changed)
-                kept_loaded = self._loaded_changes(state, loaded, last_site, whole=True)
                 state.record(
                     entries.items(),
                     (),
@@ -558,7 +557,6 @@ class BuildSession:
             else:
                 fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
-                kept_loaded = self._loaded_changes(state, loaded, last_site, whole=False)
                 state.record(
                     fresh.items(),
                     report.deleted,

@@ -297,9 +297,7 @@ class BuildState:
         """The archive as the last build loaded it: its encoded tables and its texts by
         path (`archive.stored`); None when not stored, stored by another format, or any
         row of it is damaged."""
-        from ..archive import stored  # here: a build with nothing to do decodes nothing
-
-        if self._meta("loaded") != stored.FORMAT:
+        if self._meta("loaded") != _stored_format():
             return None
         row = self.db.execute("SELECT checksum, data FROM loaded WHERE name = 'tables'").fetchone()
         if row is None or not isinstance(row[1], bytes) or zlib.crc32(row[1]) != row[0]:
@@ -528,6 +526,8 @@ class _Record:
 
 
 def _stored_format() -> str:
+    """The kept archive's format (`archive.stored`), imported only when asked: a build
+    with nothing to do neither reads nor records the archive."""
     from ..archive import stored
 
     return stored.FORMAT
