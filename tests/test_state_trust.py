@@ -4,13 +4,16 @@ files: nothing found there may reach a page unsanitized."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
+import zlib
 from pathlib import Path
 
 from site_builder.render import markdown
 from site_builder.render.build import build_site
 from site_builder.render.mdcache import renderer_version
+from site_builder.render.state import state_file
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
 EVIL = "<script>alert(document.cookie)</script>"
@@ -39,3 +42,55 @@ def test_a_planted_markdown_cache_never_reaches_a_page(tmp_path: Path) -> None:
     page = out / pitch.parent.name / pitch.stem / "index.html"
     assert "An innocent pitch." in page.read_text(encoding="utf-8")
     assert not [p for p in out.rglob("*") if p.is_file() and EVIL.encode() in p.read_bytes()]
+
+
+def test_a_kept_archive_planted_with_the_archive_never_reaches_a_page(tmp_path: Path) -> None:
+    """A state copied in with an archive (a tarball, a synced folder) holds a kept archive
+    whose rows check out: it is bound to the stats of the files it was read from and to
+    the code that read it, which a copy cannot have, so the files are read instead."""
+    made = tmp_path / "made" / "content"
+    shutil.copytree(DEMO, made, ignore=shutil.ignore_patterns(".jamdat"))
+    build_site(made, made.parent / "public", jobs=1)
+    (state,) = (made / ".jamdat").glob("build-*.sqlite")
+    db = sqlite3.connect(state)
+    with db:
+        rows = db.execute("SELECT rel FROM texts WHERE rel LIKE 'projects/%'").fetchall()
+        forged = EVIL.encode()
+        db.executemany(
+            "UPDATE texts SET data = ?, checksum = ? WHERE rel = ?",
+            [(forged, zlib.crc32(forged), rel) for (rel,) in rows],
+        )
+    db.close()
+    content = tmp_path / "copied" / "content"
+    shutil.copytree(made, content)  # new inodes and change times: nothing is as recorded
+    out = content.parent / "public"
+    shutil.copytree(made.parent / "public", out)
+    shutil.copy(state, content / ".jamdat" / state_file(content / ".jamdat", out).name)
+    build_site(content, out, jobs=1)
+    assert not [p for p in out.rglob("*") if p.is_file() and EVIL.encode() in p.read_bytes()]
+
+
+def test_a_planted_scan_stamp_is_replaced_never_followed(tmp_path: Path) -> None:
+    """`.jamdat/scan.stamp` as a link to a file elsewhere, a pipe or a folder: the build
+    puts its own file there and leaves what a link points to untouched."""
+    content = tmp_path / "content"
+    shutil.copytree(DEMO, content, ignore=shutil.ignore_patterns(".jamdat"))
+    stamp = content / ".jamdat" / "scan.stamp"
+    stamp.parent.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    os.utime(victim, ns=(10**9, 10**9))
+    before = victim.stat()
+    for plant in ("link", "pipe", "folder"):
+        if plant == "link":
+            stamp.symlink_to(victim)
+        elif plant == "pipe":
+            os.mkfifo(stamp)
+        else:
+            (stamp / "inside").mkdir(parents=True)
+        build_site(content, tmp_path / "public", jobs=1)
+        assert stamp.is_file() and not stamp.is_symlink(), plant
+        stamp.unlink()
+    after = victim.stat()
+    assert (after.st_mtime_ns, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ctime_ns)
+    assert victim.read_text() == "untouched\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import time
 from collections.abc import Mapping
@@ -50,12 +51,30 @@ def stamp(content: Path) -> int:
     the stamp may be such a file; `settled` marks it so that the next build reads it
     again, as git does with "racily clean" files."""
     path = state_dir(content) / STAMP
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.utime(path)  # sets the change time too
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-    return os.stat(path).st_ctime_ns
+        fd = _open_stamp(path)
+    except OSError:
+        # Not a file of ours (a link, a folder, a pipe planted there): never followed.
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        fd = _open_stamp(path)
+    try:
+        os.utime(fd)  # sets the change time too
+        return os.fstat(fd).st_ctime_ns
+    finally:
+        os.close(fd)
+
+
+def _open_stamp(path: Path) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, "not a regular file", str(path))
+    return fd
 
 
 def settled(stats: dict[str, FileStat], stamp: int) -> dict[str, FileStat]:
