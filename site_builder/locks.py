@@ -70,34 +70,69 @@ def _acquire(lock_file: Path) -> int:
     while True:
         fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            if not holder:  # a holder names itself just after locking: give it a moment
-                time.sleep(0.1)
+            if not _try_lock(fd):
                 holder = _holder(fd)
-            if _stale(lock_file, fd, holder):
-                os.close(fd)
-                _take_over(lock_file)
-                continue
-            if not told:
-                print(f"waiting for {_describe(holder, lock_file)} to finish ...", file=sys.stderr)
-                told = True
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(fd)
-                raise
+                if not holder:  # a holder names itself just after locking: give it a moment
+                    time.sleep(0.1)
+                    holder = _holder(fd)
+                # A holder that exits releases the lock as it goes: only a lock still
+                # held once its holder is gone is stale.
+                if _stale(lock_file, fd, holder) and not _try_lock(fd):
+                    os.close(fd)
+                    _take_over(lock_file)
+                    continue
+                if not _try_lock(fd):
+                    if not told:
+                        print(
+                            f"waiting for {_describe(holder, lock_file)} to finish ...",
+                            file=sys.stderr,
+                        )
+                        told = True
+                    fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             os.close(fd)
             raise
-        # The file may have been replaced (taken over) between open and flock.
-        try:
-            same = os.fstat(fd).st_ino == os.stat(lock_file).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
+        # The file may have been removed or replaced between open and flock.
+        if _is_at(fd, lock_file):
             return fd
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    """Lock `fd` if nobody holds its file; False when somebody does."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether `fd` is still the file at `path` (not removed or replaced since opened)."""
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def _guarded(guard: Path) -> Iterator[None]:
+    """Hold `guard` exclusively, as `locked` does but without naming or taking over."""
+    while True:
+        fd = os.open(guard, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        if _is_at(fd, guard):
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(guard)
         os.close(fd)
 
 
@@ -178,20 +213,16 @@ def _parent(pid: int) -> int:
 
 def _take_over(lock_file: Path) -> None:
     """Replace a stale lock file by a fresh one; the guard makes sure only one waiter
-    does it for one stale holder."""
-    guard = lock_file.with_name(lock_file.name + ".takeover")
-    gfd = os.open(guard, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        fcntl.flock(gfd, fcntl.LOCK_EX)
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    does it for one stale holder, and neither it nor the lock file outlives the move."""
+    with _guarded(lock_file.with_name(lock_file.name + ".takeover")):
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if _stale(lock_file, fd, _holder(fd)):
+            fd = os.open(lock_file, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:  # its holder's successor removed it: nothing to take
+            return
+        try:
+            if not _try_lock(fd) and _stale(lock_file, fd, _holder(fd)):
                 tmp = lock_file.with_name(f"{lock_file.name}.{os.getpid()}.tmp")
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
                 os.replace(tmp, lock_file)
         finally:
             os.close(fd)
-    finally:
-        os.close(gfd)

@@ -229,6 +229,7 @@ def test_a_lock_kept_by_a_dead_builds_orphan_is_taken_over(
         )
         assert result.returncode == 0, result.stderr
         assert tree_digest(out)
+        assert not list(lock.parent.glob("build.lock*")), "no lock or guard is left"
     finally:
         os.kill(orphan, signal.SIGKILL)
 
