@@ -266,8 +266,7 @@ def hugo_site(content: Path, root: Path, decks: bool) -> None:
     """The same pages as Hugo content: a section per event, a page per project pitch, and
     with `decks` a slide deck of each project and of each event (as Jamdat publishes)."""
     site = archive.load(content)
-    if root.exists():
-        shutil.rmtree(root)
+    discard(root)
     (root / "layouts" / "_default").mkdir(parents=True)
     (root / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE)
     (root / "layouts" / "_default" / "list.html").write_text(HUGO_LIST)
@@ -325,8 +324,7 @@ def bench(events: int, projects: int, args: argparse.Namespace) -> dict[str, Run
     """Generate an archive of this size, run every row, print the table; the rows by name."""
     work = args.dir / f"{events}x{projects}"
     content, out = work / "content", work / "public"
-    if work.exists():
-        shutil.rmtree(work)
+    discard(work)
     start = time.perf_counter()
     generate(content, events, projects)
     size = sum(len(p.pitch) for p in archive.load(content).projects.values())
@@ -399,8 +397,31 @@ def bench(events: int, projects: int, args: argparse.Namespace) -> dict[str, Run
     print("last build:", summary(best[RENAME].output))
     for path in outputs:
         if path != out:
-            shutil.rmtree(path, ignore_errors=True)
+            discard(path)
     return best
+
+
+TRASH = ".trash"
+"""Where trees the bench is done with wait, under `--dir`, to be deleted once it ends."""
+
+
+def discard(path: Path) -> None:
+    """Move `path` aside, deleted by `empty_trash` when every row is measured.
+
+    On ext4 without a journal (as on this project's build machines) a file created within
+    a minute or more of another's deletion costs a scan past every recently freed inode:
+    a cold build right after a 100,000-file tree was deleted spent 20 s more in the kernel,
+    so a tree deleted between rows slowed whichever row came next."""
+    if path.exists():
+        trash = path.parent / TRASH
+        trash.mkdir(exist_ok=True)
+        path.rename(trash / f"{path.name}-{time.time_ns()}")
+
+
+def empty_trash(root: Path) -> None:
+    for trash in root.glob(f"*/{TRASH}"):
+        shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(root / TRASH, ignore_errors=True)
 
 
 def main() -> None:
@@ -433,6 +454,7 @@ def main() -> None:
             ratio = large[name].seconds / small[name].seconds
             print(f"  {name:<34} {ratio:5.2f}x")
     print(machine("end"))
+    empty_trash(args.dir)
 
 
 if __name__ == "__main__":
