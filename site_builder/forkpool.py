@@ -30,6 +30,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+def workers(jobs: int | None) -> int:
+    """How many processes may work at once: `jobs`, else every core this one may use."""
+    if jobs is not None:
+        return max(1, jobs)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
 def pool(jobs: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     """A pool of `jobs` forked workers bound to the life of this process."""
     # Imported here: a build with nothing to render starts without them (~15 ms).
@@ -81,46 +91,55 @@ def exit_with_parent(parent: int, every: float = 0.5) -> None:
 
 
 class Answer:
-    """A yes-or-no question answered by a forked child while this process goes on (a no-op
-    build stats every output on one core while it scans the archive on the other), or
-    here, when asked, where forking is not possible or not wanted. A child that fails, or
-    is killed, answers no: the caller then takes the careful path."""
+    """A yes-or-no question answered by forked children while this process goes on (a
+    no-op build stats every output on the other cores while it scans the archive), or
+    here, when asked, where forking is not possible or not wanted. The question comes in
+    parts (`asks`), each answered by a child of its own: yes when every part says yes. A
+    child that fails, or is killed, answers no: the caller then takes the careful path."""
 
-    def __init__(self, ask: Callable[[], bool], *, fork: bool = True) -> None:
-        self._ask = ask
+    def __init__(self, *asks: Callable[[], bool], fork: bool = True) -> None:
+        self._asks = asks
         self._answer: bool | None = None
-        self._pid = 0
+        self._pids: list[int] = []
         if fork and can_fork():
-            parent = os.getpid()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child leaves through os._exit
-                code = 2
-                try:
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)
-                    die_with_parent()
-                    if os.getppid() == parent:  # else it died before the line above
-                        locks.drop_inherited_locks()
-                        code = 0 if ask() else 1
-                finally:
-                    os._exit(code)
-            self._pid = pid
+            self._pids = [_answer_in_child(ask) for ask in asks]
 
     def get(self) -> bool:
         if self._answer is None:
-            if self._pid:
-                _, status = os.waitpid(self._pid, 0)
-                self._pid = 0
-                self._answer = os.waitstatus_to_exitcode(status) == 0
+            if self._pids:
+                self._answer = True
+                while self._pids and self._answer:
+                    _, status = os.waitpid(self._pids.pop(0), 0)
+                    self._answer = os.waitstatus_to_exitcode(status) == 0
+                self.cancel()  # one part said no: the rest need not finish
             else:
-                self._answer = self._ask()
+                self._answer = all(ask() for ask in self._asks)
         return self._answer
 
     def cancel(self) -> None:
-        """Stop the child, unanswered: the answer is no longer needed."""
-        if self._pid:
+        """Stop the children still asking: the answer is no longer needed."""
+        for pid in self._pids:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._pid = 0
-            self._answer = False
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            if self._answer is None:
+                self._answer = False
+        self._pids = []
+
+
+def _answer_in_child(ask: Callable[[], bool]) -> int:
+    """Fork a child that exits 0 when `ask()` is true; its pid."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child leaves through os._exit
+        code = 2
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            die_with_parent()
+            if os.getppid() == parent:  # else it died before the line above
+                locks.drop_inherited_locks()
+                code = 0 if ask() else 1
+        finally:
+            os._exit(code)
+    return pid

@@ -211,54 +211,63 @@ def test_a_file_changed_by_hand_in_the_output_is_restored(
     assert (out / OTHER_PROJECT_PAGE).is_file()
 
 
-@pytest.mark.parametrize("forked", [True, False], ids=["forked", "in-process"])
+@pytest.mark.parametrize("children", [1, 3, 0], ids=["forked", "forked-in-parts", "in-process"])
 def test_a_noop_check_finds_any_output_changed_by_hand_whichever_process_stats_them(
-    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, children: int
 ) -> None:
-    """A build from a new process stats every output in a forked child while it scans the
-    archive (from `FORKED_CHECK_MIN` outputs): the child must see what this process would,
-    and a child whose answer is not needed (the archive changed) must not linger."""
-    monkeypatch.setattr(build_module, "FORKED_CHECK_MIN", 0 if forked else 10**9)
-    children: list[int] = []
+    """A build from a new process stats every output in forked children (one per core,
+    each a run of the outputs) while it scans the archive (from `FORKED_CHECK_MIN`
+    outputs): they must see what this process would, and children whose answer is not
+    needed (the archive changed) must not linger."""
+    forked, jobs = children > 0, max(1, children)
+    monkeypatch.setattr(build_module, "FORKED_CHECK_MIN", 1 if forked else 10**9)
+    forks: list[int] = []
     real_fork = os.fork
 
     def fork() -> int:
         pid = real_fork()
         if pid:
-            children.append(pid)
+            forks.append(pid)
         return pid
 
     monkeypatch.setattr(os, "fork", fork)
     content, out = tmp_archive(), tmp_path / "public"
-    build_site(content, out, jobs=1)
+    build_site(content, out, jobs=jobs)
     good = (out / PROJECT_PAGE).read_bytes()
     before = snapshot(out)
 
-    assert build_site(content, out, jobs=1).rendered == []
+    assert build_site(content, out, jobs=jobs).rendered == []
     assert snapshot(out) == before
     page = out / PROJECT_PAGE
     with page.open("r+b") as f:  # the same file and size, other bytes: its time moves
         f.write(b"x" * len(good))
-    assert build_site(content, out, jobs=1).written == [PROJECT_PAGE]
+    assert build_site(content, out, jobs=jobs).written == [PROJECT_PAGE]
     assert page.read_bytes() == good
     (out / OTHER_PROJECT_PAGE).unlink()
-    assert build_site(content, out, jobs=1).written == [OTHER_PROJECT_PAGE]
+    assert build_site(content, out, jobs=jobs).written == [OTHER_PROJECT_PAGE]
+    # The first and the last output are in the first and the last child's run.
+    first, *_, last = sorted(before)
+    for path in (first, last):
+        kept = (out / path).read_bytes()
+        (out / path).write_bytes(b"by hand")
+        assert build_site(content, out, jobs=jobs).written == [path]
+        assert (out / path).read_bytes() == kept
     # An edit, and a page changed by hand too: the answer spares the build its own stats
     # only when every page is as recorded.
     (out / OTHER_PROJECT_PAGE).write_text("vandalised")
     rename = ("spring-hack", "river-levels")
     edit(content, lambda site: setattr(site.projects[rename], "name", "Rivers"))
-    report = build_site(content, out, jobs=1)
+    report = build_site(content, out, jobs=jobs)
     assert PROJECT_PAGE in report.written and "Rivers" in text_of(page, "h1")
     assert OTHER_PROJECT_PAGE in report.written
     assert "Leaf counter" in text_of(out / OTHER_PROJECT_PAGE, "h1")
     edit(content, lambda site: setattr(site.projects[rename], "name", "River levels"))
-    report = build_site(content, out, jobs=1)
+    report = build_site(content, out, jobs=jobs)
     assert OTHER_PROJECT_PAGE not in report.written and "River levels" in text_of(page, "h1")
 
-    assert len(children) == (5 if forked else 0)
+    assert len(forks) == 7 * children
     mine = Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").read_text()
-    assert not set(children) & {int(pid) for pid in mine.split()}
+    assert not set(forks) & {int(pid) for pid in mine.split()}
 
 
 @pytest.mark.parametrize("forked", [True, False], ids=["forked", "in-process"])

@@ -44,7 +44,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -278,7 +278,7 @@ class BuildSession:
                     if not clean and not warm:
                         # Not forked in a session: its threads (a server's) do not fork well.
                         outputs = _outputs_unchanged(
-                            self.out, state, report, fork=not self.long_lived
+                            self.out, state, report, fork=not self.long_lived, jobs=self.jobs
                         )
                     self._stamp = contentfs.stamp(self.content)
                     sources, token = txn.consistent(self.content, self._scan)
@@ -418,7 +418,7 @@ class BuildSession:
         from . import pagerender
         from .deps import Sources, text_source
         from .index import SiteIndex
-        from .mdcache import MarkdownCache, renderer_version, workers
+        from .mdcache import MarkdownCache, renderer_version
         from .plan import PLANS, PlanMemo, Unplanned, markdown_texts, media_outputs, plan_outputs
         from .templatedirs import template_dirs
         from .templating import TemplateFiles, environment
@@ -537,7 +537,7 @@ class BuildSession:
             # A cold build's record replaces the whole state: it keeps the whole archive.
             kept_loaded = self._loaded_changes(state, loaded, last_site, whole=known is None)
             if known is None:
-                entries = _cold(out, batch, fingerprints, workers(jobs), state, report)
+                entries = _cold(out, batch, fingerprints, forkpool.workers(jobs), state, report)
                 values = _values(current, entries.values(), changed)
                 state.record(
                     entries.items(),
@@ -555,7 +555,7 @@ class BuildSession:
                 )
                 recorded, made_from = values, {}
             else:
-                fresh = _incremental(out, batch, fingerprints, workers(jobs), report)
+                fresh = _incremental(out, batch, fingerprints, forkpool.workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
                 state.record(
                     fresh.items(),
@@ -771,25 +771,27 @@ def _libraries() -> list[tuple[str, int, int]]:
 
 
 def _outputs_unchanged(
-    out: Path, state: BuildState, report: BuildReport, *, fork: bool
+    out: Path, state: BuildState, report: BuildReport, *, fork: bool, jobs: int | None
 ) -> forkpool.Answer | None:
     """Whether every output is as the last build left it, asked before the archive is
-    scanned: with `fork`, a child stats the outputs meanwhile, so that a no-op build does
-    its two scans on two cores, and a build after an edit loads the archive while they are
-    checked (the check `_dirty` would make). None when the state is not of this output
-    directory."""
+    scanned: with `fork`, children stat the outputs meanwhile (one per core, each a run of
+    them in path order), so that a no-op build does its scans on every core, and a build
+    after an edit loads the archive while they are checked (the check `_dirty` would
+    make). None when the state is not of this output directory."""
     if not out.is_dir() or state.out_id() != dir_id(out):
         return None
+    parts = count = 1
     if fork:
-        report.planned = state.count()
-        fork = report.planned >= FORKED_CHECK_MIN
+        report.planned = count = state.count()
+        fork = count >= FORKED_CHECK_MIN
+        parts = max(1, min(forkpool.workers(jobs), count // max(1, FORKED_CHECK_MIN)))
     recorded = state.path
 
-    def unchanged() -> bool:
+    def unchanged(part: int) -> bool:
         stat = os.stat
         fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            for path, size, mtime_ns, inode in recorded_stats(recorded):
+            for path, size, mtime_ns, inode in recorded_stats(recorded, part, parts, count):
                 st = stat(path, dir_fd=fd)
                 if st.st_ino != inode or st.st_size != size or st.st_mtime_ns != mtime_ns:
                     return False
@@ -799,7 +801,7 @@ def _outputs_unchanged(
             os.close(fd)
         return True
 
-    return forkpool.Answer(unchanged, fork=fork)
+    return forkpool.Answer(*(partial(unchanged, part) for part in range(parts)), fork=fork)
 
 
 def _up_to_date(

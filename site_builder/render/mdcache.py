@@ -141,16 +141,6 @@ def _stored_secret(path: Path) -> bytes:
     return data
 
 
-def workers(jobs: int | None) -> int:
-    """How many processes may render: `jobs`, else every core this process may use."""
-    if jobs is not None:
-        return max(1, jobs)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
 _SCHEMA = "CREATE TABLE IF NOT EXISTS html (key BLOB PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID"
 
 
@@ -210,7 +200,7 @@ class MarkdownCache:
         if not wanted:
             return
         keys = list(wanted)
-        htmls = render_many([wanted[k] for k in keys], self.render_one, workers(jobs))
+        htmls = render_many([wanted[k] for k in keys], self.render_one, forkpool.workers(jobs))
         self.rendered += len(keys)
         self.fresh.update(zip(keys, htmls, strict=True))
 

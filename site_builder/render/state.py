@@ -533,13 +533,23 @@ def _stored_format() -> str:
     return stored.FORMAT
 
 
-def recorded_stats(path: Path) -> list[tuple[str, int, int, int]]:
-    """(path, size, mtime_ns, inode) of every output the state at `path` records, read on
-    a connection of its own: a forked child may read them so (a connection must not
-    cross a fork)."""
+def recorded_stats(
+    path: Path, part: int = 0, parts: int = 1, count: int = 0
+) -> list[tuple[str, int, int, int]]:
+    """(path, size, mtime_ns, inode) of every output the state at `path` records, or of
+    the `part`th of `parts` runs of them in path order (of `count` in all), read on a
+    connection of its own: a forked child may read them so (a connection must not cross
+    a fork)."""
     db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     try:
-        return db.execute("SELECT path, size, mtime_ns, inode FROM outputs").fetchall()
+        query = "SELECT path, size, mtime_ns, inode FROM outputs"
+        if parts == 1:
+            return db.execute(query).fetchall()
+        start, end = part * count // parts, (part + 1) * count // parts
+        last = part == parts - 1  # takes any recorded since `count` was
+        return db.execute(
+            f"{query} ORDER BY path LIMIT ? OFFSET ?", (-1 if last else end - start, start)
+        ).fetchall()
     finally:
         db.close()
 
