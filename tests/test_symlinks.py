@@ -234,3 +234,32 @@ def test_a_reader_of_many_files_opens_each_folder_once_and_never_through_a_link(
         with pytest.raises(ContentError):  # as the one-file reader does
             contentfs.read_optional(root, "projects/e0/q.md")
     assert len(os.listdir("/proc/self/fd")) == open_before
+
+
+def test_a_folder_swapped_for_a_link_while_the_archive_is_scanned_is_refused(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder listed as a folder, then replaced by a link to one full of secrets before
+    the scan goes into it: the scan opens it without following the link, and names it."""
+    from site_builder.archive import contentfs
+
+    content = tmp_archive()
+    outside = tmp_path / "outside"
+    (outside / "spring-hack").mkdir(parents=True)
+    (outside / "spring-hack" / "river-levels.md").write_text(SECRET, encoding="utf-8")
+    real_list = contentfs._list
+    swapped: list[str] = []
+
+    def list_then_swap(fd: int, rel: str, *args: object) -> None:
+        real_list(fd, rel, *args)  # type: ignore[arg-type]
+        if rel == "" and not swapped:  # the top is listed: "projects/" is on the stack
+            shutil.rmtree(content / "projects")
+            (content / "projects").symlink_to(outside)
+            swapped.append(rel)
+
+    monkeypatch.setattr(contentfs, "_list", list_then_swap)
+    with pytest.raises(ContentError) as raised:
+        contentfs.scan(content)
+    assert swapped
+    assert [p.file for p in raised.value.problems] == ["projects"]
+    assert "symbolic link" in raised.value.problems[0].message

@@ -114,52 +114,105 @@ def check(root: Path) -> None:
 
 
 def _scan(root: Path, under: str, prefix: str, *, stats: bool) -> dict[str, FileStat]:
-    """`scan`, and `check` without `stats` (then nothing is returned)."""
+    """`scan`, and `check` without `stats` (then nothing is returned). Each folder is
+    opened below the top one without following a link at its end, and its files are
+    stat'ed through it (`fstatat`: one name to look up, not the whole path)."""
     found: dict[str, FileStat] = {}
     problems: list[Problem] = []
-    start = os.path.join(root, under) if under else os.fspath(root)
-    if under:
-        _check_folders(root, under, prefix)
-    folders = [(start, f"{under.strip('/')}/" if under else "")]
-    while folders:
-        folder, rel = folders.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            name = rel + entry.name
-            if name == STATE_DIR:
-                continue  # whatever it is (a link to a scratch disk, say), it is not content
+    top_rel = f"{under.strip('/')}/" if under else ""
+    try:
+        top = open_beneath(root, under, prefix=prefix) if under else _open_folder(root)
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    try:
+        folders = [""]
+        while folders:
+            rel = folders.pop()
             try:
-                if entry.is_symlink():
-                    problems.append(Problem(prefix + name, SYMLINK))
-                elif entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, name + "/"))
-                elif not entry.is_file(follow_symlinks=False):
-                    problems.append(Problem(prefix + name, SPECIAL))
-                elif stats:
-                    st = entry.stat(follow_symlinks=False)
-                    found[name] = (st.st_size, st.st_ctime_ns, st.st_ino)
+                # Without the trailing slash, which would follow a link at the end.
+                fd = os.open(rel[:-1], _FOLDER, dir_fd=top) if rel else top
             except FileNotFoundError:
-                continue  # removed while listing
+                continue  # removed since it was listed
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                    raise
+                # Replaced since it was listed: by a link (refused), or by a file.
+                _replaced(top, rel[:-1], top_rel, prefix, found if stats else None, problems)
+                continue
+            try:
+                _list(fd, rel, top_rel, prefix, found if stats else None, folders, problems)
+            finally:
+                if fd != top:
+                    os.close(fd)
+    finally:
+        os.close(top)
     if problems:
         raise ContentError(sorted(problems, key=lambda p: p.file))
     return found
 
 
-def _check_folders(root: Path, under: str, prefix: str) -> None:
-    """The folders leading from `root` to `root/under` are real folders (or missing)."""
-    parts = _parts(under)
-    for i in range(len(parts)):
-        rel = "/".join(parts[: i + 1])
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_folder(path: Path) -> int:
+    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def _replaced(
+    top: int,
+    rel: str,
+    top_rel: str,
+    prefix: str,
+    found: dict[str, FileStat] | None,
+    problems: list[Problem],
+) -> None:
+    """What a folder listed as one turned out to be when opened: a link is named as one,
+    a file is taken as found, anything else named as special."""
+    name = top_rel + rel
+    try:
+        st = os.stat(rel, dir_fd=top, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        problems.append(Problem(prefix + name, SYMLINK))
+    elif not stat.S_ISREG(st.st_mode):
+        problems.append(Problem(prefix + name, SPECIAL))
+    elif found is not None:
+        found[name] = (st.st_size, st.st_ctime_ns, st.st_ino)
+
+
+def _list(
+    fd: int,
+    rel: str,
+    top_rel: str,
+    prefix: str,
+    found: dict[str, FileStat] | None,
+    folders: list[str],
+    problems: list[Problem],
+) -> None:
+    """One folder's entries (`rel` below the scan's top, which is `top_rel` below the
+    root): its files' stats into `found` (unless None), its folders onto `folders`."""
+    try:
+        with os.scandir(fd) as it:
+            entries = list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        name = top_rel + rel + entry.name
+        if name == STATE_DIR:
+            continue  # whatever it is (a link to a scratch disk, say), it is not content
         try:
-            st = os.lstat(os.path.join(root, rel))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        if stat.S_ISLNK(st.st_mode):
-            raise ContentError.single(prefix + rel, SYMLINK)
+            if entry.is_symlink():
+                problems.append(Problem(prefix + name, SYMLINK))
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(rel + entry.name + "/")
+            elif not entry.is_file(follow_symlinks=False):
+                problems.append(Problem(prefix + name, SPECIAL))
+            elif found is not None:
+                st = entry.stat(follow_symlinks=False)
+                found[name] = (st.st_size, st.st_ctime_ns, st.st_ino)
+        except FileNotFoundError:
+            continue  # removed while listing
 
 
 def open_beneath(root: Path, rel: str, *, prefix: str = "") -> int:
