@@ -674,3 +674,42 @@ def test_a_build_ends_its_process_at_once_yet_says_everything(
     failed = jamdat("build", "--out", str(out))
     assert failed.returncode == 1 and "torn down" not in failed.stdout
     assert "error:" in failed.stderr and "data/projects.csv" in failed.stderr
+
+
+def test_a_build_collects_garbage_only_of_what_it_renders_and_leaves_the_collector_as_found(
+    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that runs once pauses Python's collector while it loads and plans, then
+    freezes what it holds, so that renders are collected without walking the archive
+    again (at 30,000 projects a one-pitch build spent 1 s of 3 in the collector). Whether
+    it succeeds or fails, the collector is then as it was."""
+    import gc
+
+    content = tmp_archive()
+    seen: list[tuple[bool, int]] = []
+    render = pagerender.render_output
+
+    def noted(output: object, ctx: object) -> bytes:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return render(output, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pagerender, "render_output", noted)
+    frozen = gc.get_freeze_count()
+    build_site(content, tmp_path / "public")
+    assert seen and all(enabled and count > frozen for enabled, count in seen)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+    override = tmp_path / "templates" / "project.html"
+    override.parent.mkdir()
+    override.write_text("{{ nope.missing }}", encoding="utf-8")
+    with pytest.raises(JamdatError):
+        build_site(content, tmp_path / "public")
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+    gc.disable()  # an embedding program's choice stands
+    try:
+        override.unlink()
+        build_site(content, tmp_path / "public", clean=True)
+        assert not gc.isenabled() and gc.get_freeze_count() == frozen
+    finally:
+        gc.enable()
