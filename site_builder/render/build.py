@@ -63,6 +63,7 @@ from .state import (
     content_hash,
     disjoint,
     each_key,
+    prune_gone,
     recorded_stats,
     state_file,
     stats_digest,
@@ -551,6 +552,7 @@ class BuildSession:
                     replace_all=True,
                     inputs=inputs,
                     out_id=dir_id(out),
+                    out_path=str(out.resolve()),
                     derived=current.made_from.items(),
                     setup=setup,
                     files=stats.items(),
@@ -559,6 +561,9 @@ class BuildSession:
                     loaded=kept_loaded,
                 )
                 recorded, made_from = values, {}
+                # A new state was born with this folder's first build: those of folders
+                # gone are of no more use.
+                prune_gone(archive.state_dir(content), state.path)
             else:
                 fresh = _incremental(out, batch, fingerprints, forkpool.workers(jobs), report)
                 values = _values(current, fresh.values(), changed)
@@ -570,6 +575,7 @@ class BuildSession:
                     replace_all=False,
                     inputs=inputs,
                     out_id=dir_id(out),
+                    out_path=str(out.resolve()),
                     derived=current.made_from.items(),
                     setup=setup,
                     files=((r, st) for r, st in stats.items() if known.files.get(r) != st),
