@@ -209,7 +209,7 @@ def prune_gone(state_dir: Path, current: Path) -> list[Path]:
         except sqlite3.Error:
             continue  # damaged, or not a state: the build of its folder handles it
         out = Path(row[0]) if row and row[0] else None
-        if out is None or out.exists() or state_file(state_dir, out) != path:
+        if out is None or state_file(state_dir, out) != path or not _gone(out):
             continue
         for leftover in (
             path,
@@ -219,6 +219,17 @@ def prune_gone(state_dir: Path, current: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+def _gone(path: Path) -> bool:
+    """Whether nothing is at `path` (not merely out of reach: then it is kept)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def content_hash(data: bytes) -> str:
