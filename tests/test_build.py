@@ -706,13 +706,21 @@ def test_a_build_collects_garbage_only_of_what_it_renders_and_leaves_the_collect
         build_site(content, tmp_path / "public")
     assert gc.isenabled() and gc.get_freeze_count() == frozen
 
-    gc.disable()  # an embedding program's choice stands
+    override.unlink()
+    gc.disable()  # an embedding program's choices stand: a collector disabled ...
     try:
-        override.unlink()
         build_site(content, tmp_path / "public", clean=True)
         assert not gc.isenabled() and gc.get_freeze_count() == frozen
     finally:
         gc.enable()
+    gc.freeze()  # ... or objects frozen
+    try:
+        mine = gc.get_freeze_count()
+        build_site(content, tmp_path / "public", clean=True)
+        # Still frozen (a frozen object freed by its last reference leaves the count).
+        assert gc.isenabled() and gc.get_freeze_count() > mine // 2 > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_the_state_of_an_output_folder_that_is_gone_is_removed_by_the_next_first_build(
@@ -744,3 +752,54 @@ def test_the_state_of_an_output_folder_that_is_gone_is_removed_by_the_next_first
     assert not list(states.glob(f"{state_file(states, a).name}*"))
     assert all(state_file(states, out).exists() for out in (b, c, old))
     assert build_site(content, b).rendered == []  # its state still serves it
+
+
+def test_an_output_folder_reached_through_a_link_is_built_where_the_link_leads(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """Publishing at the link's own path would replace the link with a folder, and the
+    next build would lock and record another folder than the first did."""
+    from site_builder.render.state import state_file
+
+    content, real, link = tmp_archive(), tmp_path / "real", tmp_path / "public"
+    real.mkdir()
+    link.symlink_to(real)
+    assert build_site(content, link).cold
+    assert link.is_symlink() and (real / "index.html").is_file()
+    assert build_site(content, link).rendered == []
+    [state] = archive.state_dir(content).glob("build-*.sqlite")
+    assert state == state_file(archive.state_dir(content), real)
+
+
+def test_an_output_folder_whose_name_is_not_utf8_is_built_and_recorded(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content, out = tmp_archive(), tmp_path / os.fsdecode(b"public-\xff")
+    assert build_site(content, out).cold
+    assert build_site(content, out).rendered == []
+
+
+def test_a_pipe_named_like_a_state_never_holds_up_a_first_build(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    content = tmp_archive()
+    states = archive.state_dir(content)
+    states.mkdir(exist_ok=True)
+    os.mkfifo(states / "build-00000000000000ff.sqlite")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "site_builder.cli",
+            "build",
+            "--content",
+            str(content),
+            "--out",
+            str(tmp_path / "public"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (states / "build-00000000000000ff.sqlite").exists()

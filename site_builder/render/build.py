@@ -204,6 +204,10 @@ class BuildSession:
         long_lived: bool = False,
     ) -> None:
         _check_out(content, out)
+        if out.is_symlink():
+            # Built where the link leads, and the link kept: one folder, one lock, one state
+            # (publishing at the link's own path would replace the link with a folder).
+            out = out.resolve()
         self.content, self.out, self.base_url, self.jobs = content, out, base_url, jobs
         self.long_lived = long_lived
         """Set by servers that keep the session for many builds: each archive it loads is
@@ -552,7 +556,7 @@ class BuildSession:
                     replace_all=True,
                     inputs=inputs,
                     out_id=dir_id(out),
-                    out_path=str(out.resolve()),
+                    out_path=_path_text(out),
                     derived=current.made_from.items(),
                     setup=setup,
                     files=stats.items(),
@@ -575,7 +579,7 @@ class BuildSession:
                     replace_all=False,
                     inputs=inputs,
                     out_id=dir_id(out),
-                    out_path=str(out.resolve()),
+                    out_path=_path_text(out),
                     derived=current.made_from.items(),
                     setup=setup,
                     files=((r, st) for r, st in stats.items() if known.files.get(r) != st),
@@ -781,6 +785,12 @@ def _libraries() -> list[tuple[str, int, int]]:
     return found
 
 
+def _path_text(path: Path) -> str:
+    """`path`, absolute, as text for the state; bytes that are not UTF-8 are escaped (such
+    a path never matches its state's name, so that state is never taken for gone)."""
+    return os.fsencode(path.resolve()).decode("utf-8", "backslashreplace")
+
+
 class _Collector:
     """Python's garbage collection in a build of a process that builds once (`jamdat
     build`). Paused while the archive is loaded and planned: those objects live as long as
@@ -796,9 +806,11 @@ class _Collector:
 
     @contextmanager
     def paused(self, pause: bool) -> Iterator[None]:
-        if pause and gc.isenabled():
-            gc.disable()
+        # Not when the process froze objects of its own (a session, an embedding program):
+        # unfreezing ours would unfreeze theirs.
+        if pause and gc.isenabled() and gc.get_freeze_count() == 0:
             self._paused = True
+            gc.disable()
         try:
             yield
         finally:
@@ -812,8 +824,8 @@ class _Collector:
     def settle(self) -> None:
         """From now on, collect what the build makes, never what it holds already."""
         if self._paused:
-            gc.freeze()
             self._frozen = True
+            gc.freeze()
             gc.enable()
             self._paused = False
 

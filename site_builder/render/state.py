@@ -23,6 +23,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -198,10 +199,12 @@ def prune_gone(state_dir: Path, current: Path) -> list[Path]:
     states removed."""
     removed: list[Path] = []
     for path in sorted(state_dir.glob("build-*.sqlite")):
-        if path == current:
-            continue
+        if path == current or not _regular(path):
+            continue  # a pipe would hang the open, a link lead elsewhere
         try:
-            db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+            # Immutable: read without a lock or a log file of its own; the row read is
+            # written once, with the state's first record.
+            db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
             try:
                 row = db.execute("SELECT value FROM meta WHERE key = 'out_path'").fetchone()
             finally:
@@ -219,6 +222,13 @@ def prune_gone(state_dir: Path, current: Path) -> list[Path]:
             leftover.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _gone(path: Path) -> bool:
