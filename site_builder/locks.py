@@ -136,10 +136,20 @@ def _guarded(guard: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _pid_namespace() -> str:
+    """The PID namespace of this process (Linux), else "": a pid names a process only
+    within one, and containers sharing a host name may not share it."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
 def _me() -> dict[str, object]:
     return {
         "pid": os.getpid(),
         "host": os.uname().nodename,
+        "pidns": _pid_namespace(),
         "started": time.time(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv else "",
     }
@@ -181,7 +191,10 @@ def _stale(lock_file: Path, fd: int, holder: dict[str, object]) -> bool:
     (orphaned workers, re-parented to init, of a build killed by an older version)."""
     pid = holder.get("pid")
     if isinstance(pid, int):
-        return holder.get("host") == os.uname().nodename and not _alive(pid)
+        here = holder.get("host") == os.uname().nodename
+        # A holder of another PID namespace cannot be seen from here: never taken for dead.
+        seen = holder.get("pidns", _pid_namespace()) == _pid_namespace()
+        return here and seen and not _alive(pid)
     keepers = _openers(os.fstat(fd))
     return bool(keepers) and all(_parent(p) == 1 for p in keepers)
 

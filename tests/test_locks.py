@@ -75,3 +75,29 @@ def test_a_holder_that_exits_while_a_waiter_looks_is_waited_for_not_taken_over(
         assert taken == []
         assert sorted(p.name for p in lock.parent.iterdir()) == ["x.lock"]
     assert list(lock.parent.iterdir()) == []
+
+
+def test_a_holder_in_another_pid_namespace_is_waited_for_never_taken_over(
+    held: tuple[Path, int],
+) -> None:
+    """A container sharing the host name but not the PID namespace: the holder's pid means
+    nothing here, so its lock is waited for."""
+    import threading
+
+    lock, fd = held
+    record = {"pid": dead_pid(), "host": os.uname().nodename, "started": 0.0}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps({**record, "pidns": "pid:[1]"}).encode(), 0)
+    acquired = threading.Event()
+
+    def take() -> None:
+        with locks.locked(lock):
+            acquired.set()
+
+    waiter = threading.Thread(target=take)
+    waiter.start()
+    assert not acquired.wait(1.0), "a lock held in another PID namespace was taken over"
+    os.close(fd)  # the holder finishes
+    assert acquired.wait(10)
+    waiter.join(10)
+    assert list(lock.parent.iterdir()) == []
