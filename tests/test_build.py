@@ -676,52 +676,65 @@ def test_a_build_ends_its_process_at_once_yet_says_everything(
     assert "error:" in failed.stderr and "data/projects.csv" in failed.stderr
 
 
+COLLECTOR_CHECK = """
+import gc, sys
+from pathlib import Path
+from site_builder.errors import JamdatError
+from site_builder.render import pagerender
+from site_builder.render.build import build_site
+
+content, root = Path(sys.argv[1]), Path(sys.argv[2])
+seen = []
+render = pagerender.render_output
+
+def noted(output, ctx):
+    seen.append((gc.isenabled(), gc.get_freeze_count()))
+    return render(output, ctx)
+
+pagerender.render_output = noted
+build_site(content, root / "public")
+assert seen and all(enabled and count > 0 for enabled, count in seen), seen[:3]
+assert gc.isenabled() and gc.get_freeze_count() == 0
+
+override = root / "templates" / "project.html"
+override.parent.mkdir()
+override.write_text("{{ nope.missing }}", encoding="utf-8")
+try:
+    build_site(content, root / "public")
+    raise SystemExit("a broken template built")
+except JamdatError:
+    pass
+assert gc.isenabled() and gc.get_freeze_count() == 0, "left as found after a failure"
+
+override.unlink()
+gc.disable()  # an embedding program's choices stand: a collector disabled ...
+build_site(content, root / "public", clean=True)
+assert not gc.isenabled() and gc.get_freeze_count() == 0, "a disabled collector stays so"
+gc.enable()
+gc.freeze()  # ... or objects frozen
+mine = gc.get_freeze_count()
+build_site(content, root / "public", clean=True)
+# Still frozen (a frozen object freed by its last reference leaves the count).
+assert gc.isenabled() and gc.get_freeze_count() > mine // 2 > 0, "the caller's freeze stands"
+"""
+
+
 def test_a_build_collects_garbage_only_of_what_it_renders_and_leaves_the_collector_as_found(
-    tmp_archive: ArchiveFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_archive: ArchiveFactory, tmp_path: Path
 ) -> None:
     """A build that runs once pauses Python's collector while it loads and plans, then
     freezes what it holds, so that renders are collected without walking the archive
     again (at 30,000 projects a one-pitch build spent 1 s of 3 in the collector). Whether
-    it succeeds or fails, the collector is then as it was."""
-    import gc
-
+    it succeeds or fails, the collector is then as it was. Checked in a new interpreter:
+    this one's sessions froze what they hold."""
     content = tmp_archive()
-    seen: list[tuple[bool, int]] = []
-    render = pagerender.render_output
-
-    def noted(output: object, ctx: object) -> bytes:
-        seen.append((gc.isenabled(), gc.get_freeze_count()))
-        return render(output, ctx)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pagerender, "render_output", noted)
-    gc.unfreeze()  # what a session of an earlier test froze (only a cost, never a fault)
-    frozen = gc.get_freeze_count()
-    build_site(content, tmp_path / "public")
-    assert seen and all(enabled and count > frozen for enabled, count in seen)
-    assert gc.isenabled() and gc.get_freeze_count() == frozen
-
-    override = tmp_path / "templates" / "project.html"
-    override.parent.mkdir()
-    override.write_text("{{ nope.missing }}", encoding="utf-8")
-    with pytest.raises(JamdatError):
-        build_site(content, tmp_path / "public")
-    assert gc.isenabled() and gc.get_freeze_count() == frozen
-
-    override.unlink()
-    gc.disable()  # an embedding program's choices stand: a collector disabled ...
-    try:
-        build_site(content, tmp_path / "public", clean=True)
-        assert not gc.isenabled() and gc.get_freeze_count() == frozen
-    finally:
-        gc.enable()
-    gc.freeze()  # ... or objects frozen
-    try:
-        mine = gc.get_freeze_count()
-        build_site(content, tmp_path / "public", clean=True)
-        # Still frozen (a frozen object freed by its last reference leaves the count).
-        assert gc.isenabled() and gc.get_freeze_count() > mine // 2 > 0
-    finally:
-        gc.unfreeze()
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_CHECK, str(content), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_the_state_of_an_output_folder_that_is_gone_is_removed_by_the_next_first_build(
