@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import hashlib
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -148,3 +149,9 @@ def sources_asked(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
 
     monkeypatch.setattr(Sources, method, noted)
     return asked
+
+
+def build_command(content: Path, out: Path, *extra: str) -> list[str]:
+    """`jamdat build` of the worktree's code as a command for a process of its own."""
+    command = ["-m", "site_builder.cli", "build", "--content", content, "--out", out, *extra]
+    return [sys.executable, *map(str, command)]

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ArchiveFactory, Cli, tree_digest
+from conftest import ArchiveFactory, Cli, build_command, tree_digest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from site_builder import archive
@@ -801,16 +801,7 @@ def test_a_pipe_named_like_a_state_never_holds_up_a_first_build(
     states.mkdir(exist_ok=True)
     os.mkfifo(states / "build-00000000000000ff.sqlite")
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "site_builder.cli",
-            "build",
-            "--content",
-            str(content),
-            "--out",
-            str(tmp_path / "public"),
-        ],
+        build_command(content, tmp_path / "public"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -19,17 +19,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ArchiveFactory, Cli, tree_digest
+from conftest import ArchiveFactory, Cli, build_command, tree_digest
 
 from site_builder import archive
 from site_builder.locks import locked
 from site_builder.model import Project, Site
 from site_builder.render.build import build_site
-
-
-def build_command(content: Path, out: Path) -> list[str]:
-    command = ["-m", "site_builder.cli", "build", "--content", content, "--out", out]
-    return [sys.executable, *map(str, command)]
 
 
 def retitle(content: Path, title: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import conftest
 import pytest
 from conftest import tree_digest
 
@@ -76,8 +77,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 def build_command(content: Path, out: Path) -> list[str]:
     """`jamdat build` of the worktree's code, on two workers."""
-    command = ["-m", "site_builder.cli", "build", "--content", content, "--out", out]
-    return [sys.executable, *map(str, command), "--jobs", "2"]
+    return conftest.build_command(content, out, "--jobs", "2")
 
 
 def start_build(content: Path, out: Path) -> subprocess.Popen[bytes]:
