@@ -111,6 +111,31 @@ class Recorded:
     """The archive's files the build read, by their stat."""
     setup: str
     """What the build read besides the archive (`setup_signature`)."""
+    derived: dict[str, dict[str, str]]
+    """The entries of `sources` that are derived tables' (`deps.DERIVED`), by table: a
+    save compares them without a pass over every source (`_stale_derived`)."""
+
+
+@dataclass(slots=True)
+class _Plan:
+    """The outputs a session's last build planned and recorded, with their fingerprints:
+    a save that changed only long texts takes them as they are (no plan reads a long
+    text, see `plan.PlanMemo`), and only the outputs that read a changed text can be
+    stale (`_dirty`)."""
+
+    inputs: str
+    """The input signature of the build that recorded them."""
+    planned_from: str
+    """What the plan was made from (`_planned_from`)."""
+    outputs: list[Output]
+    fingerprints: dict[str, str]
+    _order: dict[str, int] | None = None
+
+    def order(self) -> dict[str, int]:
+        """Each output's place in the plan, by path (renders go in plan order)."""
+        if self._order is None:
+            self._order = {output.path: n for n, output in enumerate(self.outputs)}
+        return self._order
 
 
 @dataclass(slots=True)
@@ -225,6 +250,8 @@ class BuildSession:
         self._index: SiteIndex | None = None
         """The last build's lookups (patched, not made again, when only texts changed)."""
         self._plans: PlanMemo | None = None
+        self._plan: _Plan | None = None
+        """The last build's plan, in a long-lived session."""
         self._hotlinks_of: tuple[Site, Counted] | None = None
         """The last archive this session counted linked images of, and the count."""
         self._since: tuple[str, list[str]] | None = None
@@ -464,15 +491,28 @@ class BuildSession:
             salt = digest(ENGINE_VERSION, md_version, site.config, site.stages)
             planned_from = _planned_from(stats, salt)
             plans = self._plans = self._plans or PlanMemo()
-            if slots is not None and not self.long_lived:
-                # Only texts changed: every other event plans as the last build did.
-                touched = {key[0] if kind == "project" else key for _, (kind, key, _) in slots}
-                plans.keep(state.kept(PLANS), site, planned_from, touched)
+            last_plan = self._plan
+            if (
+                slots is not None
+                and last_plan is not None
+                and known is not None
+                and known is self._entries
+                and last_plan.inputs == known.inputs
+                and last_plan.planned_from == planned_from
+            ):
+                # Only texts changed since this session's last build: its plan stands.
+                outputs, fingerprints = last_plan.outputs, last_plan.fingerprints
             else:
-                plans.keep(None, site, planned_from, set())
-            media = media_outputs(content, stats)
-            outputs = plan_outputs(site, index, dirs, plans) + media
-            fingerprints = _fingerprints(outputs, salt)
+                last_plan = None
+                if slots is not None and not self.long_lived:
+                    # Only texts changed: every other event plans as the last build did.
+                    touched = {key[0] if kind == "project" else key for _, (kind, key, _) in slots}
+                    plans.keep(state.kept(PLANS), site, planned_from, touched)
+                else:
+                    plans.keep(None, site, planned_from, set())
+                media = media_outputs(content, stats)
+                outputs = plan_outputs(site, index, dirs, plans) + media
+                fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
             current = Sources(site, index, files, salt, self._last_sources)
             self._last_sources = current
@@ -480,6 +520,7 @@ class BuildSession:
         with report.phase("check"):
             previous = known.entries if known else {}
             recorded = known.sources if known else {}
+            recorded_derived = known.derived if known else {}
             made_from = known.made_from if known else {}
             # Outputs this session wrote itself need no stat to be trusted (see _dirty),
             # unless nothing but the outputs can have changed since its last build; nor do
@@ -504,14 +545,22 @@ class BuildSession:
                     # A server's session makes its derived tables in memory once and
                     # patches them there; a single build patches what was published.
                     current.published = _Published(out, previous)
-            changed |= _stale_derived(current, recorded, made_from, changed)
+            changed |= _stale_derived(current, recorded, recorded_derived, made_from, changed)
             readers = None
             if self.long_lived and known is not None:
                 if self._readers is None or not own:
                     self._readers = Readers((path, e.deps) for path, e in previous.items())
                 readers = self._readers
+            order = last_plan.order() if last_plan is not None and not verify else None
             dirty, disk_ok = _dirty(
-                outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
+                outputs,
+                fingerprints,
+                previous,
+                changed,
+                out,
+                verify=verify,
+                readers=readers,
+                order=order,
             )
             if unplanned := {o.render.event for o in dirty if isinstance(o.render, Unplanned)}:
                 # An event of a kept plan has an output to render: plan it for real.
@@ -565,6 +614,7 @@ class BuildSession:
                     loaded=kept_loaded,
                 )
                 recorded, made_from = values, {}
+                recorded_derived = _derived_entries(values.items())
                 # A new state was born with this folder's first build: those of folders
                 # gone are of no more use.
                 prune_gone(archive.state_dir(content), state.path)
@@ -598,10 +648,16 @@ class BuildSession:
                     for path, entry in fresh.items():
                         readers.add(path, entry.deps)
                 recorded = {**recorded, **values}
+                recorded_derived = _derived_entries(values.items(), recorded_derived)
             made_from = {**made_from, **current.made_from}
             self._stored = (inputs, loaded) if kept_loaded is not None else None
             plans.saved()
-            self._entries = Recorded(inputs, entries, recorded, made_from, stats, setup)
+            self._entries = Recorded(
+                inputs, entries, recorded, made_from, stats, setup, recorded_derived
+            )
+            if self.long_lived:
+                self._plan = last_plan or _Plan(inputs, planned_from, outputs, fingerprints)
+                self._plan.inputs = inputs
             if known is None and self.long_lived:
                 # Indexed now, while the session starts, rather than at its first save.
                 readers = Readers((path, e.deps) for path, e in entries.items())
@@ -659,13 +715,15 @@ class BuildSession:
         entries = state.entries()
         if entries is None:
             return None
+        sources = state.sources()
         return Recorded(
             state.inputs() or "",
             entries,
-            state.sources(),
+            sources,
             state.derived(),
             state.files(),
             state.setup() or "",
+            _derived_entries(sources.items()),
         )
 
 
@@ -925,25 +983,38 @@ def _stale(sources: Sources, recorded: dict[str, str], texts: list[str] | None) 
 def _stale_derived(
     sources: Sources,
     recorded: dict[str, str],
+    derived: dict[str, dict[str, str]],
     made_from: dict[str, frozenset[str]],
     changed: set[str],
 ) -> set[str]:
-    """The recorded entries of derived tables whose value changed. A derived table is the
-    costliest source to value (made from every project), so its entries are compared only
-    when one of the sources it was made from `changed`, or those are not known."""
-    from .deps import DERIVED, SEP
-
+    """The recorded entries of derived tables (`derived`, by table) whose value changed.
+    A derived table is the costliest source to value (made from every project), so its
+    entries are compared only when one of the sources it was made from `changed`, or
+    those are not known (not all `recorded`)."""
     stale: set[str] = set()
-    for table in DERIVED:
-        prefix = table + SEP
-        entries = [(k, v) for k, v in recorded.items() if k.startswith(prefix)]
+    for table, entries in derived.items():
         inputs = made_from.get(table)
         if not entries or (
             inputs is not None and inputs.isdisjoint(changed) and inputs <= recorded.keys()
         ):
             continue
-        stale.update(k for k, v in entries if sources.value(k) != v)
+        stale.update(k for k, v in entries.items() if sources.value(k) != v)
     return stale
+
+
+def _derived_entries(
+    values: Iterable[tuple[str, str]], base: dict[str, dict[str, str]] | None = None
+) -> dict[str, dict[str, str]]:
+    """`base` (`Recorded.derived`, not changed) updated with those of `values` that are
+    derived tables' entries; from nothing without `base`."""
+    from .deps import DERIVED, SEP
+
+    found = {table: dict(entries) for table, entries in (base or {}).items()}
+    for key, value in values:
+        table = key.partition(SEP)[0]
+        if table in DERIVED:
+            found.setdefault(table, {})[key] = value
+    return found
 
 
 def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> dict[str, str]:
@@ -953,7 +1024,7 @@ def _values(sources: Sources, entries: Iterable[Entry], changed: set[str]) -> di
     held when recorded (`Sources.trusted`) are left out: their record stands."""
     keys = set(changed)
     for inputs in sources.made_from.values():
-        keys.update(k for k in inputs if not sources.trusted(k))
+        keys |= sources.untrusted(inputs)
     for deps in {id(entry.deps): entry.deps for entry in entries}.values():
         keys.update(each_key(deps))
     return {k: sources.value(k) for k in keys}
@@ -968,16 +1039,28 @@ def _dirty(
     *,
     verify: bool = True,
     readers: Readers | None = None,
+    order: dict[str, int] | None = None,
 ) -> tuple[list[Output], set[str]]:
     """Outputs to render (new, fingerprint changed, or a source they read `changed`), and
     the paths whose file is still exactly what the state says. With `verify`, every
     output's file is checked on disk, so one touched or removed by hand is made again; a
     session that wrote the files itself (`jamdat serve`, the API) checks only those it is
     about to render, which saves a stat per page on each save. `readers` of `previous`,
-    when given, name the outputs that read a changed source."""
+    when given, name the outputs that read a changed source. `order`, given when
+    `outputs` are the very plan `previous` was recorded from (`_Plan`), places each: only
+    the readers are then looked at."""
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
+    if readers is not None and order is not None and not verify:
+        for path in sorted(readers.of(changed) & order.keys(), key=order.__getitem__):
+            try:
+                if previous[path].matches(os.stat(base + path)):
+                    disk_ok.add(path)
+            except FileNotFoundError:
+                pass
+            dirty.append(outputs[order[path]])
+        return dirty, disk_ok
     if readers is not None:
         touched = readers.of(changed)
 

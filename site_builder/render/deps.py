@@ -476,6 +476,19 @@ class Sources:
             and key.partition(SEP)[0] not in DERIVED
         )
 
+    def untrusted(self, keys: frozenset[str]) -> set[str]:
+        """Those of `keys` that are not `trusted`, found by set operations: a derived
+        table's inputs (every project's, 10,000 keys) are sorted out on every save."""
+        trusted = self._trusted
+        if trusted is None:
+            return set(keys)
+        recorded, changed = trusted
+        found = set(keys.difference(recorded))
+        found |= keys & changed
+        prefixes = tuple(f"{table}{SEP}" for table in DERIVED)
+        found.update(k for k in keys if k.startswith(prefixes) or k in DERIVED)
+        return found
+
     def same_as_last_build(self, keys: frozenset[str], checked: int) -> bool:
         """Whether `keys`, whose values the session's last build (its `generation` is
         `checked`) found as a part had them, still hold those values: none changed since
