@@ -13,7 +13,7 @@ from pathlib import Path
 from site_builder.render import markdown
 from site_builder.render.build import build_site
 from site_builder.render.mdcache import renderer_version
-from site_builder.render.state import state_file
+from site_builder.render.state import ScanDigests, state_file, stats_digest
 
 DEMO = Path(__file__).resolve().parents[1] / "content"
 EVIL = "<script>alert(document.cookie)</script>"
@@ -94,3 +94,22 @@ def test_a_planted_scan_stamp_is_replaced_never_followed(tmp_path: Path) -> None
     after = victim.stat()
     assert (after.st_mtime_ns, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ctime_ns)
     assert victim.read_text() == "untouched\n"
+
+
+def test_a_sessions_digest_of_each_scan_is_that_scans_digest() -> None:
+    """A session updates the digest of its last scan by the files that changed; each must
+    still be the digest of the whole scan, through changes, additions and removals."""
+    digests = ScanDigests()
+    scans = [{f"projects/e/p{i:02}.md": (i, i * 10, 100 + i) for i in range(40)}]
+    scans.append({**scans[-1], "projects/e/p07.md": (8, 71, 107)})  # edited
+    scans.append({**scans[-1], "projects/e/p07.md": (9, 72, 107)})  # edited again
+    scans.append({**scans[-1], "projects/e/p40.md": (1, 2, 3)})  # added
+    scans.append({k: v for k, v in scans[-1].items() if k != "projects/e/p03.md"})  # removed
+    scans.append(dict(scans[-1]))  # the same files
+    scans.append(scans[0])  # back to the first
+    seen = set()
+    for scan in scans:
+        found = digests.digest(scan)
+        assert found == stats_digest(scan)
+        seen.add(found)
+    assert len(seen) == len(scans) - 2  # the same files, and the first again, digest alike

@@ -98,10 +98,21 @@ def scan(root: Path, under: str = "", *, prefix: str = "") -> dict[str, FileStat
     return _scan(root, under, prefix, stats=True)
 
 
-def changed(a: Mapping[str, FileStat], b: Mapping[str, FileStat]) -> set[str]:
+def changed(a: Mapping[str, FileStat], b: Mapping[str, FileStat]) -> frozenset[str]:
     """The files added, removed or changed between two scans (one set operation over the
-    pairs: a session's save compares 30,000 files this way in 2 ms, not 10)."""
-    return {rel for rel, _ in a.items() ^ b.items()}
+    pairs: a session's save compares 30,000 files this way in 2 ms, not 10). The last
+    answer is kept for the same two scans (scans are never changed once made): a build
+    asks it of its scan and the last one up to four times."""
+    global _last_changed
+    last = _last_changed
+    if last is not None and last[0] is a and last[1] is b:
+        return last[2]
+    found = frozenset(rel for rel, _ in a.items() ^ b.items())
+    _last_changed = (a, b, found)
+    return found
+
+
+_last_changed: tuple[Mapping[str, FileStat], Mapping[str, FileStat], frozenset[str]] | None = None
 
 
 def check(root: Path) -> None:

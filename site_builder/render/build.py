@@ -60,13 +60,13 @@ from .state import (
     Changed,
     Entry,
     Readers,
+    ScanDigests,
     content_hash,
     disjoint,
     each_key,
     prune_gone,
     recorded_stats,
     state_file,
-    stats_digest,
     tree_signature,
 )
 from .urls import is_absolute
@@ -251,6 +251,7 @@ class BuildSession:
         """The last build's lookups (patched, not made again, when only texts changed)."""
         self._plans: PlanMemo | None = None
         self._plan: _Plan | None = None
+        self._scan_digests = ScanDigests()
         """The last build's plan, in a long-lived session."""
         self._hotlinks_of: tuple[Site, Counted] | None = None
         """The last archive this session counted linked images of, and the count."""
@@ -316,7 +317,7 @@ class BuildSession:
                     self._stamp = contentfs.stamp(self.content)
                     sources, token = txn.consistent(self.content, self._scan)
                     setup = setup_signature(self.content, self.base_url, self._stamp)
-                    inputs = input_signature(setup, sources)
+                    inputs = input_signature(setup, self._scan_digests.digest(sources))
                     if _up_to_date(state, inputs, outputs, report):
                         report.base_url = state.base_url()
                         report.warnings.extend(self._hotlinks(state_dir, inputs))
@@ -632,8 +633,10 @@ class BuildSession:
                     out_path=_path_text(out),
                     derived=current.made_from.items(),
                     setup=setup,
-                    files=((r, st) for r, st in stats.items() if known.files.get(r) != st),
-                    files_gone=known.files.keys() - stats.keys(),
+                    files=(
+                        (r, stats[r]) for r in contentfs.changed(stats, known.files) if r in stats
+                    ),
+                    files_gone=[r for r in contentfs.changed(stats, known.files) if r not in stats],
                     kept=current.to_store,
                     base_url=site.config.base_url,
                     loaded=kept_loaded,
@@ -818,10 +821,11 @@ def setup_signature(content: Path, base_url: str | None, stamp: int) -> str:
     return digest(templates, code, _libraries(), base_url, ENGINE_VERSION)
 
 
-def input_signature(setup: str, sources: dict[str, FileStat]) -> str:
-    """Everything a build reads: the archive's files (`sources`) by their stats, and the
-    rest (`setup_signature`). Never the clock: no output depends on it."""
-    return digest(stats_digest(sources), setup)
+def input_signature(setup: str, scanned: str) -> str:
+    """Everything a build reads: the archive's files by their stats (`scanned`, their
+    `stats_digest`), and the rest (`setup_signature`). Never the clock: no output
+    depends on it."""
+    return digest(scanned, setup)
 
 
 def _libraries() -> list[tuple[str, int, int]]:
@@ -1136,7 +1140,7 @@ def _incremental(
     returns the new state entries of the files rendered."""
     from . import pagerender
 
-    removed = sorted(set(batch.previous) - set(fingerprints))
+    removed = sorted(batch.previous.keys() - fingerprints.keys())
     changed: list[tuple[str, bytes]] = []
     entries: dict[str, Entry] = {}
     with report.phase("render"):

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..archive import contentfs
 from ..archive.contentfs import FileStat
 from . import sqlitefile
 
@@ -655,9 +656,40 @@ def tree_stats(root: Path, skip: str = "") -> dict[str, FileStat]:
 
 def stats_digest(stats: dict[str, FileStat]) -> str:
     """Digest of file names and stats, independent of the order they were found in."""
-    lines = [f"{rel}\0{a}\0{b}\0{c}" for rel, (a, b, c) in sorted(stats.items())]
+    return _lines_digest([_line(rel, st) for rel, st in sorted(stats.items())])
+
+
+def _line(rel: str, st: FileStat) -> str:
+    return f"{rel}\0{st[0]}\0{st[1]}\0{st[2]}"
+
+
+def _lines_digest(lines: list[str]) -> str:
     h = hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"), digest_size=16)
     return h.hexdigest()
+
+
+class ScanDigests:
+    """`stats_digest` of a session's successive scans of one archive, each made from the
+    last by the files that changed (a save changes a few of 10,000): the lines of the
+    others are not made, nor sorted, again."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, FileStat] | None = None
+        self._lines: list[str] = []
+        self._at: dict[str, int] = {}
+
+    def digest(self, stats: dict[str, FileStat]) -> str:
+        last, at = self._last, self._at
+        changed = None if last is None else contentfs.changed(stats, last)
+        if changed is not None and all(rel in at and rel in stats for rel in changed):
+            for rel in changed:
+                self._lines[at[rel]] = _line(rel, stats[rel])
+        else:
+            ordered = sorted(stats.items())
+            self._lines = [_line(rel, st) for rel, st in ordered]
+            self._at = {rel: n for n, (rel, _) in enumerate(ordered)}
+        self._last = stats
+        return _lines_digest(self._lines)
 
 
 def tree_signature(roots: Iterable[Path], skip: str = "") -> str:
