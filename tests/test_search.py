@@ -289,9 +289,11 @@ def test_a_new_process_makes_again_only_the_edited_events_documents(
     made: list[str] = []
     event_docs = search.event_docs
 
-    def counted(site: Site, index: object, slug: str) -> list[searchindex.Doc]:
+    def counted(
+        site: Site, index: object, slug: str, sources: object = None
+    ) -> list[searchindex.Doc]:
         made.append(slug)
-        return event_docs(site, index, slug)  # type: ignore[arg-type]
+        return event_docs(site, index, slug, sources)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search, "event_docs", counted)
 

@@ -6,7 +6,7 @@ import json
 from functools import partial
 from typing import cast
 
-from ..model import Site
+from ..model import Project, Site
 from . import searchindex, urls
 from .deps import DERIVED, Codec, Derived, Memo, Sources, isolated, kept, key, read
 from .index import SiteIndex
@@ -16,12 +16,17 @@ from .state import Part
 from .urls import Urls
 
 
-def event_docs(site: Site, index: SiteIndex, slug: str) -> list[Doc]:
+def event_docs(
+    site: Site, index: SiteIndex, slug: str, sources: Sources | None = None
+) -> list[Doc]:
     """One document per visible project of an event, in the event page's order. The event's
-    name is not among its terms: it is a filter, and would match every project of the event."""
+    name is not among its terms: it is a filter, and would match every project of the event.
+    With `sources`, each project's document is kept while what it reads is unchanged
+    (`_DOCS`)."""
     u = Urls.of(site.config)
-    return [
-        searchindex.make_doc(
+
+    def doc(p: Project) -> Doc:
+        return searchindex.make_doc(
             p.name,
             p.summary,
             ", ".join(p.team_members),
@@ -30,8 +35,23 @@ def event_docs(site: Site, index: SiteIndex, slug: str) -> list[Doc]:
             u.link(urls.project_dir(p.event, p.slug)),
             u.media(p.image_url),
         )
-        for p in index.projects.get(slug, ())
+
+    def looked_up(key: tuple[str, str]) -> Doc:
+        # Read through the site, so the memo knows the document depends on the record.
+        return doc(site.projects[key])
+
+    projects = index.projects.get(slug, ())
+    if sources is None:
+        return [doc(p) for p in projects]
+    return [
+        _DOCS.get((slug, p.slug), sources, partial(looked_up, (slug, p.slug))) for p in projects
     ]
+
+
+_DOCS: Memo[Doc] = Memo(limit=1024)
+"""Each project's document, kept while what it shows is unchanged: a save in a session
+makes its own project's again, not its event's hundred (the last used are kept, about
+ten events' worth)."""
 
 
 def stage_options(site: Site) -> list[tuple[int, str]]:
@@ -94,7 +114,11 @@ def _make_anew(
 ) -> Index:
     """The index from every event's documents (made, or kept while unchanged)."""
     events = [
-        (e.slug, e.name, _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug)))
+        (
+            e.slug,
+            e.name,
+            _PARTS.get(e.slug, sources, partial(event_docs, site, index, e.slug, sources)),
+        )
         for e in index.events
     ]
     return _INDEXER.build(events, stages)
@@ -124,7 +148,7 @@ def _patch_published(
         now = _PARTS.current(slug, sources)
         if now is None or now != was:
             old = _PARTS.made_with(slug, was, sources) if isinstance(was, str) else None
-            new = _PARTS.get(slug, sources, partial(event_docs, site, index, slug))
+            new = _PARTS.get(slug, sources, partial(event_docs, site, index, slug, sources))
             if old is None or len(old) != len(new) or len(changed) > searchindex.PATCH_MAX:
                 return None
             changed += [
