@@ -29,7 +29,7 @@ from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render import deps, plan
 from site_builder.render.build import ENGINE_VERSION, BuildSession, build_site
 from site_builder.render.index import SiteIndex
-from site_builder.render.state import BuildState, state_file
+from site_builder.render.state import BuildState, each_key, state_file
 
 DEMO_CONTENT = Path(__file__).resolve().parents[1] / "content"
 EVENT = "innovation-and-mapping-festival"
@@ -391,6 +391,74 @@ def test_a_new_process_plans_only_the_events_whose_texts_changed(
     db.close()
     assert edit_and_build(description) == sorted(KEPT), "a damaged kept plan is made anew"
     assert edit_and_build(description) == ["glamhack-2023"], "and stored again"
+
+
+def test_a_new_process_reads_the_entries_it_compares_and_no_others(
+    work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a pitch edit, a build in a new process reads the recorded entries of the
+    edited event's outputs, of the site's own and of the outputs that read the pitch;
+    those of another event, whose plan it keeps, stay unread. It builds what a clean
+    build does, and records the same."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    build_site(content, out, jobs=1)
+    recorded = set(_recorded(content, out))
+    read: list[str] = []
+    entries_at = BuildState.entries_at
+
+    def spy(state: BuildState, paths: Any) -> Any:
+        wanted = list(paths)
+        read.extend(wanted)
+        return entries_at(state, wanted)
+
+    def every(state: BuildState) -> None:
+        raise AssertionError("every entry was read")
+
+    monkeypatch.setattr(BuildState, "entries_at", spy)
+    monkeypatch.setattr(BuildState, "entries", every)
+    site = archive.load(content)
+    project = _target_project(site)
+    project.pitch += "\n\nOne more line.\n"
+    archive.save(content, site, read=archive.snapshot(content))
+    deps.forget()
+    report = build_site(content, out, jobs=1)
+    assert f"{EVENT}/{project.slug}/index.html" in report.written
+    other = {path for path in recorded if path.startswith("glamhack-2023/")}
+    assert other and not other & set(read)
+    assert len(read) < len(recorded)
+    monkeypatch.undo()
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+    assert _recorded(content, out) == _recorded(content, clean)
+
+
+def test_the_state_names_the_outputs_that_read_a_source(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    """`BuildState.readers` finds, in the stored sets, every output that read a text:
+    what a new process asks instead of loading every set."""
+    content = work_dir / "content"
+    small_demo(content)
+    out = work_dir / "public"
+    build_site(content, out, jobs=1)
+    project = _target_project(archive.load(content))
+    pitch = deps.text_source(("project", project.key, "pitch"))
+    state = BuildState(state_file(archive.state_dir(content), out), ENGINE_VERSION)
+    try:
+        entries = state.entries()
+        assert entries is not None
+        expected = {p for p, e in entries.items() if pitch in each_key(e.deps)}
+        found = state.readers([pitch])
+        assert state.readers([pitch + "x"]) == set()
+        assert state.readers([]) == set()
+        assert state.paths() == entries.keys()
+    finally:
+        state.close()
+    assert found == expected
+    assert f"{EVENT}/{project.slug}/index.html" in found
+    assert f"{EVENT}/slides/index.html" in found
 
 
 def test_a_kept_plan_is_taken_only_for_the_tables_it_was_planned_from(

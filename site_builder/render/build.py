@@ -114,6 +114,9 @@ class Recorded:
     derived: dict[str, dict[str, str]]
     """The entries of `sources` that are derived tables' (`deps.DERIVED`), by table: a
     save compares them without a pass over every source (`_stale_derived`)."""
+    partial: bool = False
+    """Whether `entries` are left to the build to read (`_entries_needed`): a build that
+    runs once after texts changed reads a few hundred, not every output's."""
 
 
 @dataclass(slots=True)
@@ -537,6 +540,10 @@ class BuildSession:
             if known is not None and slots is not None:
                 self._since = (known.inputs, [rel for rel, _ in slots])
             changed = _stale(current, recorded, texts)
+            every = None
+            if known is not None and known.partial:
+                whole = verify or slots is None
+                previous, every = self._entries_needed(state, outputs, changed, whole=whole)
             if known is not None:
                 # Every other recorded source holds what it held: renders and the memos
                 # of parts take it as recorded, and the memos stored parts are reused.
@@ -562,14 +569,28 @@ class BuildSession:
                 verify=verify,
                 readers=readers,
                 order=order,
+                every=every,
             )
             if unplanned := {o.render.event for o in dirty if isinstance(o.render, Unplanned)}:
                 # An event of a kept plan has an output to render: plan it for real.
                 plans.touched |= unplanned
+                kept_before = {o.path for o in outputs if isinstance(o.render, Unplanned)}
                 outputs = plan_outputs(site, index, dirs, plans) + media
                 fingerprints = _fingerprints(outputs, salt)
+                if every is not None:
+                    planned = kept_before - {
+                        o.path for o in outputs if isinstance(o.render, Unplanned)
+                    }
+                    previous.update(state.entries_at(planned - previous.keys()) or {})
                 dirty, disk_ok = _dirty(
-                    outputs, fingerprints, previous, changed, out, verify=verify, readers=readers
+                    outputs,
+                    fingerprints,
+                    previous,
+                    changed,
+                    out,
+                    verify=verify,
+                    readers=readers,
+                    every=every,
                 )
             current.to_store.extend(plans.to_store(planned_from))
             if warm:
@@ -620,7 +641,9 @@ class BuildSession:
                 # gone are of no more use.
                 prune_gone(archive.state_dir(content), state.path)
             else:
-                fresh = _incremental(out, batch, fingerprints, forkpool.workers(jobs), report)
+                fresh = _incremental(
+                    out, batch, fingerprints, forkpool.workers(jobs), report, every
+                )
                 values = _values(current, fresh.values(), changed)
                 state.record(
                     fresh.items(),
@@ -658,6 +681,8 @@ class BuildSession:
             self._entries = Recorded(
                 inputs, entries, recorded, made_from, stats, setup, recorded_derived
             )
+            if every is not None:
+                self._entries = None  # only some entries are known: the next build reads them
             if self.long_lived:
                 self._plan = last_plan or _Plan(inputs, planned_from, outputs, fingerprints)
                 self._plan.inputs = inputs
@@ -715,8 +740,8 @@ class BuildSession:
         if self._entries is not None and state.inputs() == self._entries.inputs:
             return self._entries
         self._entries = None
-        entries = state.entries()
-        if entries is None:
+        entries = state.entries() if self.long_lived else {}
+        if entries is None or not state.valid():
             return None
         sources = state.sources()
         return Recorded(
@@ -727,7 +752,26 @@ class BuildSession:
             state.files(),
             state.setup() or "",
             _derived_entries(sources.items()),
+            partial=not self.long_lived,
         )
+
+    def _entries_needed(
+        self, state: BuildState, outputs: list[Output], changed: set[str], *, whole: bool
+    ) -> tuple[dict[str, Entry], set[str] | None]:
+        """The recorded entries a build that runs once compares, and the paths of all
+        recorded (None when all are read): every entry when it must stat every output or
+        a table changed (`whole`); else those of the outputs planned anew (the site's own
+        and those of the events whose texts changed) and of those that read a `changed`
+        source. An output of a plan kept from the state is recorded with the very
+        fingerprint the plan gives it: the plan was stored with the record of the build
+        that made it, and is taken only while made from the same tables (`PlanMemo`)."""
+        from .plan import Unplanned
+
+        if whole:
+            return state.entries() or {}, None
+        wanted = {o.path for o in outputs if not isinstance(o.render, Unplanned)}
+        wanted |= state.readers(changed)
+        return state.entries_at(wanted) or {}, state.paths()
 
 
 class _Published:
@@ -1044,6 +1088,7 @@ def _dirty(
     verify: bool = True,
     readers: Readers | None = None,
     order: dict[str, int] | None = None,
+    every: set[str] | None = None,
 ) -> tuple[list[Output], set[str]]:
     """Outputs to render (new, fingerprint changed, or a source they read `changed`), and
     the paths whose file is still exactly what the state says. With `verify`, every
@@ -1052,7 +1097,11 @@ def _dirty(
     about to render, which saves a stat per page on each save. `readers` of `previous`,
     when given, name the outputs that read a changed source. `order`, given when
     `outputs` are the very plan `previous` was recorded from (`_Plan`), places each: only
-    the readers are then looked at."""
+    the readers are then looked at. `every`, given when `previous` holds only the entries
+    a build needs (`BuildSession._entries_needed`), names all recorded: an output of a
+    kept plan recorded but not read is as recorded."""
+    from .plan import Unplanned
+
     dirty: list[Output] = []
     disk_ok: set[str] = set()
     base = os.path.join(out, "")
@@ -1080,6 +1129,8 @@ def _dirty(
     for output in outputs:
         entry = previous.get(output.path)
         if entry is None:
+            if every is not None and output.path in every and isinstance(output.render, Unplanned):
+                continue
             dirty.append(output)
             continue
         same = entry.fingerprint == fingerprints[output.path] and unread(output.path, entry)
@@ -1135,12 +1186,15 @@ def _incremental(
     fingerprints: dict[str, str],
     jobs: int,
     report: BuildReport,
+    every: set[str] | None = None,
 ) -> dict[str, Entry]:
     """Render the changed outputs in memory, then write only files whose bytes changed;
-    returns the new state entries of the files rendered."""
+    returns the new state entries of the files rendered. `every` names the recorded
+    outputs when `batch.previous` holds only some."""
     from . import pagerender
 
-    removed = sorted(batch.previous.keys() - fingerprints.keys())
+    recorded = batch.previous.keys() if every is None else every
+    removed = sorted(recorded - fingerprints.keys())
     changed: list[tuple[str, bytes]] = []
     entries: dict[str, Entry] = {}
     with report.phase("render"):

@@ -27,6 +27,7 @@ from collections.abc import (
     Iterator,
     KeysView,
     Mapping,
+    Sized,
     ValuesView,
 )
 from collections.abc import (
@@ -265,6 +266,12 @@ class TrackedDict(dict[K, V], Generic[K, V]):
         read(key(self._table, k))
         return super().__contains__(k)
 
+    def size_of(self, k: K) -> int:
+        """How many items the entry under `k` holds (none when missing), read as `get`
+        reads it but without a view of each item."""
+        read(key(self._table, k))
+        return len(cast(Sized, super().get(k, ())))
+
     def __iter__(self) -> Iterator[K]:
         read(self._all)
         return super().__iter__()
@@ -284,6 +291,14 @@ class TrackedDict(dict[K, V], Generic[K, V]):
     def items(self) -> ItemsView[K, V]:  # type: ignore[override]
         read(self._all)
         return cast(ItemsView[K, V], [(k, viewed(v)) for k, v in super().items()])
+
+
+def size_of(table: Mapping[K, Any], k: K) -> int:
+    """How many items the entry under `k` of a table of lists holds (`TrackedDict.size_of`
+    in a render)."""
+    if isinstance(table, TrackedDict):
+        return table.size_of(k)
+    return len(table.get(k, ()))
 
 
 class TrackedList(list[T], Generic[T]):

@@ -8,7 +8,7 @@ from typing import cast
 
 from ..model import Project, Site
 from . import searchindex, urls
-from .deps import DERIVED, Codec, Derived, Memo, Sources, isolated, kept, key, read
+from .deps import DERIVED, Codec, Derived, Memo, Sources, isolated, kept, key, read, size_of
 from .index import SiteIndex
 from .outputs import Output, RenderContext
 from .searchindex import Doc, Index
@@ -139,7 +139,7 @@ def _patch_published(
         made_with = None
     if not isinstance(made_with, dict):
         return None
-    layout = tuple((e.slug, e.name, len(index.projects.get(e.slug, ()))) for e in index.events)
+    layout = tuple((e.slug, e.name, size_of(index.projects, e.slug)) for e in index.events)
     fingerprints: dict[str, str] = {}
     changed: list[tuple[int, Doc, Doc]] = []
     first = 0
