@@ -17,7 +17,7 @@ import pytest
 from conftest import Cli
 
 from site_builder import archive
-from site_builder.archive import loading, stored
+from site_builder.archive import layout, loading, stored
 from site_builder.config import SiteConfig, Stages
 from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render.build import ENGINE_VERSION, build_site
@@ -210,6 +210,43 @@ def test_a_new_process_reads_only_the_texts_changed_since_and_builds_what_a_clea
     assert f"projects/{project.event}/{project.slug}.md" in paths
     assert not {f"projects/{p.event}/{p.slug}.md" for p in others} & paths
     check("after texts were removed")
+
+
+def test_a_sessions_text_edits_are_kept_for_the_next_process(tmp_path: Path) -> None:
+    """A session records what its saves changed of the kept archive (the texts it read
+    again, no pass over every record): a pitch edited, another removed, a readme emptied.
+    The kept texts are then the files', and a new process builds what a clean build does."""
+    from site_builder.render import deps
+    from site_builder.render.build import BuildSession
+
+    content, out = tmp_path / "content", tmp_path / "public"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns(".jamdat"))
+    session = BuildSession(content, out, jobs=1, long_lived=True)
+    session.build()
+    site = archive.load(content)
+    pitched = [p for p in site.projects.values() if p.pitch]
+    edited, removed = pitched[0], pitched[1]
+    emptied = next(p for p in site.projects.values() if p.readme)
+    folder = content / "projects"
+    with (folder / edited.event / f"{edited.slug}.md").open("a", encoding="utf-8") as f:
+        f.write("\nA line saved in the session.\n")
+    session.build()
+    (folder / removed.event / f"{removed.slug}.md").unlink()
+    session.build()
+    (content / layout.readme_path(emptied.event, emptied.slug)).write_text("")
+    session.build()
+    kept = _kept(content, out)
+    assert kept is not None
+    texts = dict(kept[1])
+    assert texts == dict(stored.texts_of(archive.load(content)))
+    assert "A line saved in the session." in texts[f"projects/{edited.event}/{edited.slug}.md"]
+    deps.forget()
+    with (folder / edited.event / f"{edited.slug}.md").open("a", encoding="utf-8") as f:
+        f.write("\nAnd one by hand.\n")
+    build_site(content, out, jobs=1)
+    clean = tmp_path / "clean"
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
 
 
 @pytest.mark.parametrize("damage", ["text", "tables", "format"])

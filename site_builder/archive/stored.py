@@ -164,12 +164,18 @@ def texts_of(site: Site) -> Iterator[tuple[str, str]]:
                 yield project_text_path(project.event, project.slug, name), text
 
 
-def changes(last: Site | None, site: Site, *, tables_same: bool) -> Changes | None:
+def changes(
+    last: Site | None,
+    site: Site,
+    *,
+    tables_same: bool,
+    records: Iterable[tuple[str, Any]] | None = None,
+) -> Changes | None:
     """What to record of `site` over `last`, the archive recorded before (None: unknown,
     everything is written). Records shared with `last` are unchanged (a load never changes
     a record it reuses), so only the others' texts are compared. `tables_same`: only
-    texts were read again since `last`. None when the tables cannot be kept
-    (`encode_tables`)."""
+    texts were read again since `last`, those of `records` ("event", slug or "project",
+    key) when given. None when the tables cannot be kept (`encode_tables`)."""
     same = tables_same and last is not None
     tables = None if same else encode_tables(site)
     if tables is None and not same:
@@ -189,6 +195,18 @@ def changes(last: Site | None, site: Site, *, tables_same: bool) -> Changes | No
         else:
             gone.append(rel)
 
+    if same and records is not None:
+        for kind, key in dict.fromkeys(records):
+            if kind == "event":
+                for name in EVENT_TEXT_FIELDS:
+                    path = event_text_path(key, name)
+                    compare(last.events.get(key), site.events.get(key), path, name)
+            else:
+                event, slug = key
+                for name in PROJECT_TEXT_FIELDS:
+                    path = project_text_path(event, slug, name)
+                    compare(last.projects.get(key), site.projects.get(key), path, name)
+        return Changes(tables, texts, gone, whole=False)
     for slug, event in site.events.items():
         before = last.events.get(slug)
         if before is not event:

@@ -244,6 +244,8 @@ class BuildSession:
         self._collector = _Collector()
         self._full = True
         """Whether the last load read the whole archive (not only changed texts)."""
+        self._reread: frozenset[str] = frozenset()
+        """The text files the last load read again, when it did not read the whole."""
         self._cache: LoadCache | None = None
         """What the next full load may take from the last (rows and texts unchanged);
         made by the first load (a no-op build loads nothing, nor imports the loader)."""
@@ -436,6 +438,7 @@ class BuildSession:
         texts_only = archive.reload_texts(previous, self.content, changed)
         if texts_only is not None:
             self._full = False
+            self._reread = changed
             return texts_only
         cache = self._load_cache()
         cache.unchanged = {rel for rel, st in sources.items() if known.get(rel) == st}
@@ -730,9 +733,12 @@ class BuildSession:
         base = None
         if not whole and kept is not None and kept[0] == state.inputs():
             base = kept[1]
-        # Only texts were read again since the kept archive: its tables stand.
+        # Only texts were read again since the kept archive: its tables stand, and only
+        # the records whose texts were read can differ.
         tables_same = base is not None and not self._full and last_site is base
-        return stored.changes(base, site, tables_same=tables_same)
+        slots = archive.text_slots(site, self._reread) if tables_same else None
+        keys = None if slots is None else [(kind, key) for _, (kind, key, _) in slots]
+        return stored.changes(base, site, tables_same=tables_same, records=keys)
 
     def _previous(self, state: BuildState) -> Recorded | None:
         """What the last build recorded: this session's copy while still current, else
