@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, archive, forkpool, onterm
 from ..archive import contentfs, txn
@@ -483,7 +483,7 @@ class BuildSession:
             index = None
             if not self._full and last_site is not None and self._index is not None:
                 # Only texts were read again: the last lookups take the new records.
-                index = self._index.with_texts(site, last_site)
+                index = self._index.with_texts(site, last_site, self._reread_records(site))
             if index is None:
                 index = SiteIndex.build(site, self._memo)
             self._memo, self._index = index.memo, index
@@ -577,6 +577,7 @@ class BuildSession:
             if unplanned := {o.render.event for o in dirty if isinstance(o.render, Unplanned)}:
                 # An event of a kept plan has an output to render: plan it for real.
                 plans.touched |= unplanned
+                last_plan = None
                 kept_before = {o.path for o in outputs if isinstance(o.render, Unplanned)}
                 outputs = plan_outputs(site, index, dirs, plans) + media
                 fingerprints = _fingerprints(outputs, salt)
@@ -644,9 +645,12 @@ class BuildSession:
                 # gone are of no more use.
                 prune_gone(archive.state_dir(content), state.path)
             else:
-                fresh = _incremental(
-                    out, batch, fingerprints, forkpool.workers(jobs), report, every
-                )
+                if last_plan is not None:
+                    gone: list[str] = []  # the plan the entries were recorded from stands
+                else:
+                    recorded_paths = previous.keys() if every is None else every
+                    gone = sorted(recorded_paths - fingerprints.keys())
+                fresh = _incremental(out, batch, fingerprints, forkpool.workers(jobs), report, gone)
                 values = _values(current, fresh.values(), changed)
                 state.record(
                     fresh.items(),
@@ -736,9 +740,16 @@ class BuildSession:
         # Only texts were read again since the kept archive: its tables stand, and only
         # the records whose texts were read can differ.
         tables_same = base is not None and not self._full and last_site is base
-        slots = archive.text_slots(site, self._reread) if tables_same else None
-        keys = None if slots is None else [(kind, key) for _, (kind, key, _) in slots]
-        return stored.changes(base, site, tables_same=tables_same, records=keys)
+        records = self._reread_records(site) if tables_same else None
+        return stored.changes(base, site, tables_same=tables_same, records=records)
+
+    def _reread_records(self, site: Site) -> list[tuple[str, Any]] | None:
+        """The records whose texts the last load read again, ("event", slug) or
+        ("project", key), when it read only texts (`_gather`)."""
+        if self._full:
+            return None
+        slots = archive.text_slots(site, self._reread)
+        return None if slots is None else [(kind, key) for _, (kind, key, _) in slots]
 
     def _previous(self, state: BuildState) -> Recorded | None:
         """What the last build recorded: this session's copy while still current, else
@@ -1192,15 +1203,13 @@ def _incremental(
     fingerprints: dict[str, str],
     jobs: int,
     report: BuildReport,
-    every: set[str] | None = None,
+    removed: list[str],
 ) -> dict[str, Entry]:
-    """Render the changed outputs in memory, then write only files whose bytes changed;
-    returns the new state entries of the files rendered. `every` names the recorded
-    outputs when `batch.previous` holds only some."""
+    """Render the changed outputs in memory, then write only files whose bytes changed
+    and remove the recorded outputs no longer planned (`removed`); returns the new state
+    entries of the files rendered."""
     from . import pagerender
 
-    recorded = batch.previous.keys() if every is None else every
-    removed = sorted(recorded - fingerprints.keys())
     changed: list[tuple[str, bytes]] = []
     entries: dict[str, Entry] = {}
     with report.phase("render"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
@@ -189,12 +189,15 @@ class SiteIndex:
             memo=DigestMemo(memo),
         )
 
-    def with_texts(self, site: Site, old: Site) -> SiteIndex | None:
+    def with_texts(
+        self, site: Site, old: Site, read: Iterable[tuple[str, Any]] | None = None
+    ) -> SiteIndex | None:
         """This index for `site`, which must be `old` with some records' long texts read
         again (`archive.reload_texts`: every other record the same object, each changed one
-        a copy). No lookup sorts or filters by a long text, so each copy takes its old
-        record's place in its event's lookups; nothing else is made again. None when
-        `site` differs from `old` in anything else (then `build` it)."""
+        a copy; `read` names them, ("event", slug) or ("project", key), when known). No
+        lookup sorts or filters by a long text, so each copy takes its old record's place
+        in its event's lookups; nothing else is made again. None when `site` differs from
+        `old` in anything else (then `build` it)."""
         same_tables = (
             site.categories is old.categories
             and site.activities is old.activities
@@ -218,10 +221,17 @@ class SiteIndex:
                 touched.add(record.event if isinstance(record, Project) else record.slug)
             return True
 
-        projects = site.projects.items()
-        if not all(takes_place(p, old.projects[key]) for key, p in projects) or not all(
-            takes_place(e, old.events[slug]) for slug, e in site.events.items()
-        ):
+        if read is not None:
+            pairs: Iterable[tuple[Any, Any]] = [
+                (site.events[key], old.events[key])
+                if kind == "event"
+                else (site.projects[key], old.projects[key])
+                for kind, key in read
+            ]
+        else:
+            pairs = [(p, old.projects[key]) for key, p in site.projects.items()]
+            pairs += [(e, old.events[slug]) for slug, e in site.events.items()]
+        if not all(takes_place(record, before) for record, before in pairs):
             return None
 
         def swap(items: list[T]) -> list[T]:
