@@ -522,6 +522,7 @@ class BuildSession:
                 fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
             current = Sources(site, index, files, salt, self._last_sources)
+            current.lasting = self.long_lived
             self._last_sources = current
             report.planned = len(outputs)
         with report.phase("check"):

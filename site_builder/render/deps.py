@@ -17,6 +17,7 @@ output's fingerprint instead.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import itertools
@@ -418,6 +419,10 @@ class Sources:
         """Parts of persistent memos made in this build: (memo, name, part)."""
         self.published: Published | None = None
         """The outputs as the last build wrote them, when it is known what that was."""
+        self.lasting = False
+        """Whether the build is one of a session's (`jamdat serve`, the API), whose next
+        builds may reuse parts kept in memory: memos of parts no other output of the same
+        build reuses are kept only then."""
 
     def trust(self, recorded: Mapping[str, str], changed: AbstractSet[str]) -> None:
         """Take what a source held when last recorded as its value, unless it is in
@@ -697,6 +702,20 @@ def forget() -> None:
     """Empty every memo, as in a fresh process (for tests comparing the two)."""
     for memo in _MEMOS:
         memo.clear()
+
+
+@contextmanager
+def apart() -> Iterator[None]:
+    """Inside, every memo is empty, as in a new process; afterwards each holds again what
+    it held before (for tests that build in a session and in new processes in turn,
+    without the one emptying or filling the other's memos)."""
+    held = [{k: copy.copy(v) for k, v in vars(memo).items()} for memo in _MEMOS]
+    forget()
+    try:
+        yield
+    finally:
+        for memo, attributes in zip(_MEMOS, held, strict=False):
+            vars(memo).update(attributes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ def event_docs(
 ) -> list[Doc]:
     """One document per visible project of an event, in the event page's order. The event's
     name is not among its terms: it is a filter, and would match every project of the event.
-    With `sources`, each project's document is kept while what it reads is unchanged
-    (`_DOCS`)."""
+    In a session (`sources.lasting`), each project's document is kept while what it reads
+    is unchanged (`_DOCS`)."""
     u = Urls.of(site.config)
 
     def doc(p: Project) -> Doc:
@@ -41,7 +41,7 @@ def event_docs(
         return doc(site.projects[key])
 
     projects = index.projects.get(slug, ())
-    if sources is None:
+    if sources is None or not sources.lasting:
         return [doc(p) for p in projects]
     return [
         _DOCS.get((slug, p.slug), sources, partial(looked_up, (slug, p.slug))) for p in projects

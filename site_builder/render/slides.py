@@ -251,6 +251,22 @@ pitch rendered already while the memo holds an event's worth (the last used are 
 ~7 kB each, a bound on what each rendering process holds)."""
 
 
+_CARDS: Memo[tuple[Card, str]] = Memo(limit=1024)
+"""Each pitch's card in its event's deck, with its digest, kept while what it shows is
+unchanged: a save in a session makes the edited project's again, not its event's hundred."""
+
+
+def _deck_card(ctx: RenderContext, event: str, slug: str) -> tuple[Card, str]:
+    """A project's card (without a QR code) and its digest, kept in `_CARDS` by a session."""
+
+    def make() -> tuple[Card, str]:
+        # Read through the context, so the memo knows the card depends on the record.
+        found = card(ctx.site, ctx.index, ctx.site.projects[(event, slug)], qr=False)
+        return found, digest(found)
+
+    return _CARDS.get((event, slug), ctx.sources, make) if ctx.sources.lasting else make()
+
+
 _INTROS: Memo[tuple[str, str]] = Memo(limit=512)
 """Each pitch's "next up" and title slides in its event's deck, kept while the deck and
 the pitch's card are unchanged: a save in a session renders them for the edited pitch
@@ -271,12 +287,19 @@ def _run(ctx: RenderContext, p: Project, c: Card, card_digest: str) -> str:
 
 
 def _pitch(
-    ctx: RenderContext, deck: Deck, p: Project, c: Card, team: int, runs: list[str]
+    ctx: RenderContext,
+    deck: Deck,
+    p: Project,
+    c: Card,
+    team: int,
+    runs: list[str],
+    card_digest: str = "",
 ) -> tuple[str, str]:
     """A project's slides in a deck: its "next up" slide (in an event's deck, from the
     second pitch on), then its title slide and its pitch cut into slides, which stands in
-    the deck as a marker until the deck is assembled (see `_deck`)."""
-    card_digest = digest(c)
+    the deck as a marker until the deck is assembled (see `_deck`). `card_digest` is the
+    card's digest, when known."""
+    card_digest = card_digest or digest(c)
 
     def intro() -> tuple[str, str]:
         next_up = ""
@@ -408,7 +431,8 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     e = site.events[event]
     info: DeckEvent = deck_event(site, index, e, qr=True)
     shown = presenting_order(index, event, challenges=site.config.deck_challenges)
-    cards = [card(site, index, p, qr=False) for p in shown]
+    carded = [_deck_card(ctx, p.event, p.slug) for p in shown]
+    cards = [c for c, _digest in carded]
     deck = Deck("event", info, len(cards), _minutes(ctx))
     sections = [_slide(ctx, Slide("event", e.name), deck, 0)]
     numbered = list(enumerate(cards, start=1))
@@ -416,8 +440,9 @@ def event_deck(ctx: RenderContext, event: str) -> str:
     for i in range(0, len(numbered), AGENDA_SIZE):
         agenda = Slide("agenda", _("Agenda"), items=tuple(numbered[i : i + AGENDA_SIZE]))
         sections.append(_slide(ctx, agenda, deck, 0))
-    for n, c in numbered:
-        next_up, pitch = _pitch(ctx, deck, site.projects[(event, c.slug)], c, n, runs)
+    for (n, c), (_card, card_digest) in zip(numbered, carded, strict=True):
+        p = site.projects[(event, c.slug)]
+        next_up, pitch = _pitch(ctx, deck, p, c, n, runs, card_digest)
         sections.extend([next_up, pitch] if next_up else [pitch])
     sections.append(_slide(ctx, Slide("end", _("Thank you")), deck, 0))
     return _deck(
