@@ -23,6 +23,7 @@ from site_builder.render import markdown as markdown_module
 from site_builder.render import mdcache, pagerender, publish
 from site_builder.render.build import BuildReport, BuildSession, build_site
 from site_builder.render.markdown import render_markdown
+from site_builder.render.outputs import Output, RenderContext
 
 PROJECT_PAGE = "spring-hack/river-levels/index.html"
 OTHER_PROJECT_PAGE = "autumn-jam/leaf-counter/index.html"
@@ -735,6 +736,55 @@ def test_a_build_collects_garbage_only_of_what_it_renders_and_leaves_the_collect
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_sessions_save_runs_no_collection_and_leaves_the_collector_on(
+    tmp_archive: ArchiveFactory, tmp_path: Path
+) -> None:
+    """A session pauses Python's collector for each whole build (its scan alone made
+    enough short-lived objects for a dozen collections per save), and turns it on again
+    when the build ends, whether it succeeded or failed: a save runs one collection at
+    most, after its work."""
+    import gc
+
+    content = tmp_archive()
+    session = BuildSession(content, tmp_path / "public", jobs=1, long_lived=True)
+    session.build()
+    collections: list[int] = []
+
+    def noted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    pitch = next((content / "projects").glob("*/*.md"))
+    during: list[bool] = []
+    render = pagerender.render_output
+
+    def rendered(output: Output, ctx: RenderContext) -> bytes | str:
+        during.append(gc.isenabled())
+        return render(output, ctx)
+
+    gc.callbacks.append(noted)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pagerender, "render_output", rendered)
+            for n in range(3):
+                with pitch.open("a", encoding="utf-8") as f:
+                    f.write(f"\nSaved again ({n}).\n")
+                gc.collect()
+                collections.clear()
+                assert session.build().written
+                # At most the one that follows the build, once the collector is on.
+                assert len(collections) <= 1 and gc.isenabled()
+    finally:
+        gc.callbacks.remove(noted)
+    assert during and not any(during)
+    override = content.parent / "templates" / "project.html"
+    override.parent.mkdir()
+    override.write_text("{{ nope.missing }}", encoding="utf-8")
+    with pytest.raises(JamdatError):
+        session.build()
+    assert gc.isenabled(), "on again after a failure"
 
 
 def test_the_state_of_an_output_folder_that_is_gone_is_removed_by_the_next_first_build(
