@@ -762,15 +762,16 @@ class BuildSession:
         entries = state.entries() if self.long_lived else {}
         if entries is None or not state.valid():
             return None
-        sources = state.sources()
+        from .deps import DERIVED, SEP
+
         return Recorded(
             state.inputs() or "",
             entries,
-            sources,
+            state.sources(),
             state.derived(),
             state.files(),
             state.setup() or "",
-            _derived_entries(sources.items()),
+            {table: state.sources_under(f"{table}{SEP}") for table in DERIVED},
             partial=not self.long_lived,
         )
 

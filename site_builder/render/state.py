@@ -375,6 +375,15 @@ class BuildState:
         """What each source held when the outputs that read it were last rendered."""
         return dict(self.db.execute("SELECT key, value FROM sources").fetchall())
 
+    def sources_under(self, prefix: str) -> dict[str, str]:
+        """The recorded sources whose keys start with `prefix` (a range of the table's key,
+        not a pass over every source)."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.db.execute(
+            "SELECT key, value FROM sources WHERE key >= ? AND key < ?", (prefix, end)
+        )
+        return dict(rows.fetchall())
+
     def files(self) -> dict[str, FileStat]:
         """The archive's files as the last build read them (`contentfs.scan`), read once
         per build (its load and its plan both ask); the caller must not change them."""
