@@ -438,6 +438,64 @@ def test_a_new_process_reads_the_entries_it_compares_and_no_others(
     assert _recorded(content, out) == _recorded(content, clean)
 
 
+def test_a_new_process_takes_the_kept_parts_of_unchanged_events_without_valuing_them(
+    work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a pitch edit, a build in a new process takes the search documents the state
+    kept of another event as they are: their sources were checked and recorded by the last
+    build, and none changed, so their fingerprint is not made again. The site is what a
+    clean build makes."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    build_site(content, out, jobs=1)
+    fingerprinted: list[frozenset[str]] = []
+    fingerprint = deps.Sources.fingerprint
+
+    def noted(sources: deps.Sources, keys: Any) -> str:
+        keys = frozenset(keys)
+        fingerprinted.append(keys)
+        return fingerprint(sources, keys)
+
+    monkeypatch.setattr(deps.Sources, "fingerprint", noted)
+    site = archive.load(content)
+    _target_project(site).pitch += "\n\nA word like quillwort.\n"
+    archive.save(content, site, read=archive.snapshot(content))
+    deps.forget()
+    build_site(content, out, jobs=1)
+    other = [keys for keys in fingerprinted if any("glamhack-2023" in k for k in keys)]
+    assert fingerprinted and not other
+    monkeypatch.undo()
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+
+
+def test_a_damaged_kept_part_is_left_out_or_refused_when_read(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    """A kept part whose keys or fingerprint were changed is not taken; one whose bytes
+    were is taken, and refuses them when they are read (the build then makes it again)."""
+    content = work_dir / "content"
+    small_demo(content)
+    out = work_dir / "public"
+    build_site(content, out, jobs=1)
+    path = state_file(archive.state_dir(content), out)
+    with sqlite3.connect(path) as db:
+        names = [n for (n,) in db.execute("SELECT name FROM kept WHERE memo = 'search.docs'")]
+        assert len(names) == 2
+        db.execute("UPDATE kept SET keys = substr(keys, 2) WHERE name = ?", (names[0],))
+        db.execute("UPDATE kept SET data = CAST('[]' AS BLOB) WHERE name = ?", (names[1],))
+    db.close()
+    state = BuildState(path, ENGINE_VERSION)
+    try:
+        parts = state.kept("search.docs")
+        assert set(parts) == {names[1]}
+        with pytest.raises(ValueError):
+            assert parts[names[1]].data is None
+    finally:
+        state.close()
+
+
 def test_the_state_names_the_outputs_that_read_a_source(
     work_dir: Path, small_demo: Callable[[Path], None]
 ) -> None:

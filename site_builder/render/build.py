@@ -552,7 +552,9 @@ class BuildSession:
             if known is not None:
                 # Every other recorded source holds what it held: renders and the memos
                 # of parts take it as recorded, and the memos stored parts are reused.
-                current.trust(recorded, changed)
+                derived_keys = {k for entries in recorded_derived.values() for k in entries}
+                current.trust(recorded, changed, derived_keys)
+                current.kept_hold = slots is not None
                 current.stored = lru_cache(maxsize=None)(state.kept)
                 if not self.long_lived:
                     # A server's session makes its derived tables in memory once and

@@ -419,17 +419,45 @@ class Sources:
         """Parts of persistent memos made in this build: (memo, name, part)."""
         self.published: Published | None = None
         """The outputs as the last build wrote them, when it is known what that was."""
+        self.kept_hold = False
+        """Whether the parts the state kept were checked by its last build against the
+        recorded sources, with the same settings and engine as this build's (only texts
+        changed since: `build._changed_texts`); see `kept_holds`."""
+        self._derived_keys: AbstractSet[str] = frozenset()
         self.lasting = False
         """Whether the build is one of a session's (`jamdat serve`, the API), whose next
         builds may reuse parts kept in memory: memos of parts no other output of the same
         build reuses are kept only then."""
 
-    def trust(self, recorded: Mapping[str, str], changed: AbstractSet[str]) -> None:
+    def trust(
+        self,
+        recorded: Mapping[str, str],
+        changed: AbstractSet[str],
+        derived: AbstractSet[str] = frozenset(),
+    ) -> None:
         """Take what a source held when last recorded as its value, unless it is in
         `changed`: the build has compared every recorded source, or knows that only
-        `changed` can differ (`build._changed_texts`). Derived tables' entries are not
-        taken: whether they changed is known only once they are made."""
+        `changed` can differ (`build._changed_texts`). Derived tables' entries (those
+        recorded: `derived`) are not taken: whether they changed is known only once
+        they are made."""
         self._trusted = (recorded, changed)
+        self._derived_keys = derived
+
+    def kept_holds(self, keys: frozenset[str]) -> bool:
+        """Whether a part the state kept, made from `keys`, still holds without valuing
+        them: its fingerprint was checked against the recorded values of `keys` by the
+        build that recorded them (every build checks each part it uses, and records what
+        it read), with this build's settings (`kept_hold`), and none of them changed
+        since or is a derived table's."""
+        trusted = self._trusted
+        if not self.kept_hold or trusted is None:
+            return False
+        recorded, changed = trusted
+        return (
+            keys.isdisjoint(changed)
+            and keys.isdisjoint(self._derived_keys)
+            and recorded.keys() >= keys
+        )
 
     @property
     def watched(self) -> tuple[Site, SiteIndex]:
@@ -802,7 +830,8 @@ class Memo(Generic[T]):
             keys, fingerprint = part.keys, part.fingerprint
         else:
             return None
-        if sources.fingerprint(keys) != fingerprint:
+        held = part is not None and sources.kept_holds(keys)
+        if not held and sources.fingerprint(keys) != fingerprint:
             return None
         read_all(keys)
         return fingerprint

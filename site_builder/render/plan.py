@@ -146,7 +146,11 @@ class PlanMemo:
             part = kept.get(slug)
             if part is None or part.fingerprint != made_from:
                 return None
-            return EventPlan.decode(part.data, site, slug)
+            try:
+                data = part.data
+            except ValueError:
+                return None  # damaged: planned anew
+            return EventPlan.decode(data, site, slug)
 
         self._kept = found
 

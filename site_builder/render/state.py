@@ -25,9 +25,10 @@ import re
 import sqlite3
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -38,7 +39,7 @@ from . import sqlitefile
 if TYPE_CHECKING:
     from ..archive import stored
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 _DEPS_SEP = "\x1d"
 
@@ -177,14 +178,30 @@ class Entry(NamedTuple):
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Part:
     """A part of a render as a persistent `deps.Memo` stores it: the sources it read, their
-    fingerprint when it was made, and the part encoded."""
+    fingerprint when it was made, and the part encoded. A part the state kept reads its
+    encoded bytes only when asked (`read`): most builds only ask whether each of a
+    hundred parts still holds, from its keys and fingerprint."""
 
-    keys: frozenset[str]
-    fingerprint: str
-    data: bytes
+    __slots__ = ("_data", "_read", "fingerprint", "keys")
+
+    def __init__(
+        self,
+        keys: frozenset[str],
+        fingerprint: str,
+        data: bytes = b"",
+        read: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.keys, self.fingerprint = keys, fingerprint
+        self._data, self._read = data, read
+
+    @property
+    def data(self) -> bytes:
+        """The part encoded; ValueError when the state's bytes are not those recorded."""
+        if self._read is not None:
+            self._data, self._read = self._read(), None
+        return self._data
 
 
 def state_file(state_dir: Path, out: Path) -> Path:
@@ -258,8 +275,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS derived (name TEXT PRIMARY KEY, deps TEXT) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS files (rel TEXT PRIMARY KEY, size INTEGER,"
     " ctime_ns INTEGER, inode INTEGER) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT,"
-    " fingerprint TEXT, checksum TEXT, data BLOB, PRIMARY KEY (memo, name)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS kept (memo TEXT, name TEXT, keys TEXT, fingerprint TEXT,"
+    " checksum TEXT, data_check INTEGER, data BLOB, PRIMARY KEY (memo, name)) WITHOUT ROWID",
     # The loaded archive (`archive.stored`): its tables, and each text by its file's path.
     # Checksums (CRC-32) catch a damaged row: the archive is then loaded from its files.
     "CREATE TABLE IF NOT EXISTS loaded (name TEXT PRIMARY KEY, checksum INTEGER, data BLOB)",
@@ -393,16 +410,32 @@ class BuildState:
         return self._files
 
     def kept(self, memo: str) -> dict[str, Part]:
-        """The parts a persistent memo stored (`deps.Memo`), by name; a part whose
-        checksum does not match (a damaged or hand-edited row) is left out: made again."""
+        """The parts a persistent memo stored (`deps.Memo`), by name; a part whose keys
+        and fingerprint do not match their checksum (a damaged or hand-edited row) is
+        left out: made again. Its bytes are read, and checked, when asked (`Part.data`)."""
         found: dict[str, Part] = {}
         rows = self.db.execute(
-            "SELECT name, keys, fingerprint, checksum, data FROM kept WHERE memo = ?", (memo,)
+            "SELECT name, keys, fingerprint, checksum, data_check FROM kept WHERE memo = ?",
+            (memo,),
         )
-        for name, keys, fingerprint, checksum, data in rows:
-            if isinstance(data, bytes) and checksum == _part_checksum(keys, fingerprint, data):
-                found[name] = Part(frozenset(keys.split(_DEPS_SEP)), fingerprint, data)
+        for name, keys, fingerprint, checksum, check in rows:
+            if isinstance(check, int) and checksum == _part_checksum(keys, fingerprint, check):
+                read = partial(self._part_data, memo, name, check)
+                found[name] = Part(frozenset(keys.split(_DEPS_SEP)), fingerprint, read=read)
         return found
+
+    def _part_data(self, memo: str, name: str, check: int) -> bytes:
+        """A kept part's bytes, if they are those recorded (else ValueError)."""
+        try:
+            row = self.db.execute(
+                "SELECT data FROM kept WHERE memo = ? AND name = ?", (memo, name)
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise ValueError(f"kept part {memo}/{name} unreadable: {exc}") from exc
+        data = None if row is None else row[0]
+        if not isinstance(data, bytes) or zlib.crc32(data) != check:
+            raise ValueError(f"kept part {memo}/{name} is not as recorded")
+        return data
 
     def loaded(self) -> tuple[bytes, list[tuple[str, str]]] | None:
         """The archive as the last build loaded it: its encoded tables and its texts by
@@ -594,18 +627,20 @@ class _Record:
 
     def write(self, db: sqlite3.Connection) -> None:
         db.executemany(
-            "INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 (
                     memo,
                     name,
                     keys,
                     p.fingerprint,
-                    _part_checksum(keys, p.fingerprint, p.data),
-                    p.data,
+                    _part_checksum(keys, p.fingerprint, check),
+                    check,
+                    data,
                 )
                 for memo, name, p in self.kept
-                for keys in [_DEPS_SEP.join(sorted(p.keys))]
+                for keys, data in [(_DEPS_SEP.join(sorted(p.keys)), p.data)]
+                for check in [zlib.crc32(data)]
             ),
         )
         db.executemany(
@@ -668,10 +703,11 @@ def recorded_stats(
         db.close()
 
 
-def _part_checksum(keys: str, fingerprint: str, data: bytes) -> str:
-    h = hashlib.blake2b(data, digest_size=16)
-    h.update(f"\0{keys}\0{fingerprint}".encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+def _part_checksum(keys: str, fingerprint: str, data_check: int) -> str:
+    """The checksum of a kept part's keys and fingerprint, and of its bytes' own checksum
+    (`data_check`, checked when they are read)."""
+    text = f"{keys}\0{fingerprint}\0{data_check}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _set_id(deps: Keys, ids: dict[object, tuple[str, str]]) -> str:
