@@ -514,6 +514,10 @@ def test_the_state_names_the_outputs_that_read_a_source(
         expected = {p for p, e in entries.items() if pitch in each_key(e.deps)}
         found = state.readers([pitch])
         assert state.readers([pitch + "x"]) == set()
+        record = deps.key("projects", project.key)  # not a text: found among all keys
+        reading = {p for p, e in entries.items() if record in each_key(e.deps)}
+        assert reading and state.readers([record]) == reading
+        assert state.readers([pitch, record]) == expected | reading
         assert state.readers([]) == set()
         assert state.paths() == entries.keys()
     finally:
@@ -521,6 +525,30 @@ def test_the_state_names_the_outputs_that_read_a_source(
     assert found == expected
     assert f"{EVENT}/{project.slug}/index.html" in found
     assert f"{EVENT}/slides/index.html" in found
+    _assert_text_sets(content, out)
+    site = archive.load(content)
+    gone = next(p for p in site.projects.values() if p.event == "glamhack-2023")
+    del site.projects[gone.key]  # its outputs and the sets only they read go
+    _target_project(site).pitch += "\n\nOne more line.\n"
+    archive.save(content, site, read=archive.snapshot(content))
+    build_site(content, out, jobs=1)
+    _assert_text_sets(content, out)
+
+
+def _assert_text_sets(content: Path, out: Path) -> None:
+    """The state's text keys of each set are those of the set, and only of sets kept."""
+    with sqlite3.connect(state_file(archive.state_dir(content), out)) as db:
+        sets = dict(db.execute("SELECT id, keys FROM depsets").fetchall())
+        texts = dict(db.execute("SELECT id, keys FROM textsets").fetchall())
+        used = {d for (d,) in db.execute("SELECT deps FROM outputs UNION SELECT deps FROM derived")}
+    db.close()
+    assert set(sets) == used
+    expected = {
+        set_id: "\x1d".join(k for k in keys.split("\x1d") if k.startswith("text\x1f"))
+        for set_id, keys in sets.items()
+        if "text\x1f" in keys
+    }
+    assert texts == expected
 
 
 def test_a_kept_plan_is_taken_only_for_the_tables_it_was_planned_from(

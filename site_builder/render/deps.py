@@ -44,7 +44,7 @@ from ..archive.rules import EVENT_TEXT_FIELDS, PROJECT_TEXT_FIELDS
 from ..dribdat import EventRecords
 from .outputs import digest
 from .paging import Head
-from .state import Part
+from .state import TEXT_KEYS, Part
 
 if TYPE_CHECKING:
     from ..model import Site
@@ -191,7 +191,7 @@ def _prefix(table: str, record: Any) -> str:
 
 def _text_prefix(table: str, record_key: object) -> str:
     part = SEP.join(map(str, record_key)) if isinstance(record_key, tuple) else str(record_key)
-    return f"text{SEP}{table}{SEP}{part}{SEP}"
+    return f"{TEXT_KEYS}{table}{SEP}{part}{SEP}"
 
 
 def text_source(slot: tuple[str, Any, str]) -> str:
