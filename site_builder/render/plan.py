@@ -91,11 +91,14 @@ class EventPlan:
     """Taken from the build state: its outputs render `Unplanned`."""
 
     def encode(self) -> bytes:
-        """The plan as the build state keeps it: JSON of each output's path and params,
-        and of the newest teams by date and key."""
+        """The plan as the build state keeps it: JSON of each output's path and params, of
+        the newest teams by date and key, and of its pages (by their place in the outputs,
+        so that a new process need not look at every path for them)."""
         outputs = [[o.path, o.params] for o in self.outputs]
         newest = [[when.isoformat(), event, slug] for when, event, slug, _ in self.newest]
-        return json.dumps([outputs, newest], separators=(",", ":")).encode()
+        at = {o.path: n for n, o in enumerate(self.outputs)}
+        pages = [at[page] for page in self.pages]
+        return json.dumps([outputs, newest, pages], separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, data: bytes, site: Site, slug: str) -> EventPlan | None:
@@ -103,15 +106,18 @@ class EventPlan:
         not one (then the event is planned anew)."""
         unplanned = Unplanned(slug)
         try:
-            outputs, newest = json.loads(data)
+            outputs, newest, pages = json.loads(data)
             planned = [Output(path, unplanned, params or "-") for path, params in outputs]
             dated = [
                 (datetime.fromisoformat(when), event, team, site.projects[(event, team)])
                 for when, event, team in newest
             ]
-        except (ValueError, TypeError, KeyError):
+            listed = [planned[n].path for n in pages]
+        except (ValueError, TypeError, KeyError, IndexError):
             return None
-        return cls(planned, _pages(planned), dated, kept=True)
+        if listed != sorted(listed):
+            return None  # not as `encode` writes it
+        return cls(planned, listed, dated, kept=True)
 
 
 class PlanMemo:
