@@ -25,6 +25,7 @@ from conftest import sources_asked
 from site_builder import archive
 from site_builder.archive import layout
 from site_builder.dribdat import EventRecords
+from site_builder.errors import JamdatError
 from site_builder.model import Activity, Category, Event, Person, Project, Site
 from site_builder.render import deps, plan
 from site_builder.render.build import ENGINE_VERSION, BuildSession, build_site
@@ -436,6 +437,57 @@ def test_a_new_process_reads_the_entries_it_compares_and_no_others(
     build_site(content, clean, clean=True, jobs=1)
     assert _differences(_tree(out), _tree(clean)) == []
     assert _recorded(content, out) == _recorded(content, clean)
+
+
+def test_a_session_trusts_its_parts_only_over_its_own_last_record(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    """A session takes a part it checked in its last build as it is while none of its
+    sources changed since the record, only when that build made the record: after another
+    process built (and recorded a text the session had seen otherwise), or after a build
+    of the session failed (and a text went back to what was recorded), the parts are
+    checked again. Each build then equals a clean one."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    projects = [p for p in archive.load(content).projects.values() if p.event == EVENT]
+    first, second, third = projects[:3]
+
+    def append(project: Project, text: str) -> None:
+        with (content / layout.pitch_path(EVENT, project.slug)).open("a") as f:
+            f.write(f"\n\n{text}\n")
+
+    def check(label: str) -> None:
+        with deps.apart():
+            build_site(content, clean, clean=True, jobs=1)
+        assert _differences(_tree(out), _tree(clean)) == [], label
+
+    session = BuildSession(content, out, jobs=1, long_lived=True)
+    session.build()
+    append(first, "A first save.")
+    session.build()
+    append(second, "Quillwort, seen by another process.")
+    with deps.apart():
+        build_site(content, out, jobs=1)  # another process records the text
+    append(third, "A save after it.")
+    session.build()
+    check("after another process built")
+    override = work_dir / "templates" / "project.html"
+    override.parent.mkdir()
+    template = (TEMPLATES / "project.html").read_text(encoding="utf-8")
+    broken = "{% if 'BREAK' in project.pitch %}{{ nope.missing }}{% endif %}"
+    override.write_text(template.replace("{% block content %}", "{% block content %}" + broken))
+    session.build()
+    pitch = content / layout.pitch_path(EVENT, first.slug)
+    recorded = pitch.read_text(encoding="utf-8")
+    append(first, "BREAK with lagoonword")
+    append(second, "Another save in the failing build.")
+    with pytest.raises(JamdatError):
+        session.build()
+    pitch.write_text(recorded, encoding="utf-8")  # back to what the state records
+    session.build()
+    check("after a failed build")
+    assert not any(b"lagoonword" in data for data in _tree(out).values())
 
 
 def test_a_new_process_takes_the_kept_parts_of_unchanged_events_without_valuing_them(

@@ -257,6 +257,8 @@ class BuildSession:
         self._plans: PlanMemo | None = None
         self._plan: _Plan | None = None
         self._scan_digests = ScanDigests()
+        self._recorded_by = 0
+        """The `generation` of the sources of this session's build that last recorded."""
         """The last build's plan, in a long-lived session."""
         self._hotlinks_of: tuple[Site, Counted] | None = None
         """The last archive this session counted linked images of, and the count."""
@@ -522,7 +524,8 @@ class BuildSession:
                 outputs = plan_outputs(site, index, dirs, plans) + media
                 fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
-            current = Sources(site, index, files, salt, self._last_sources)
+            last_sources = self._last_sources
+            current = Sources(site, index, files, salt, last_sources)
             current.lasting = self.long_lived
             self._last_sources = current
             report.planned = len(outputs)
@@ -535,6 +538,9 @@ class BuildSession:
             # unless nothing but the outputs can have changed since its last build; nor do
             # outputs all found as recorded while the archive was read.
             own = self._entries is not None and known is self._entries
+            current.follows = (
+                own and last_sources is not None and last_sources.generation == self._recorded_by
+            )
             verify = not own or state.inputs() == inputs
             if outputs_unchanged is not None:
                 if known is None:
@@ -692,6 +698,7 @@ class BuildSession:
             self._entries = Recorded(
                 inputs, entries, recorded, made_from, stats, setup, recorded_derived
             )
+            self._recorded_by = current.generation
             if every is not None:
                 self._entries = None  # only some entries are known: the next build reads them
             if self.long_lived:

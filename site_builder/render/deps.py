@@ -419,6 +419,10 @@ class Sources:
         """Parts of persistent memos made in this build: (memo, name, part)."""
         self.published: Published | None = None
         """The outputs as the last build wrote them, when it is known what that was."""
+        self.follows = False
+        """Whether the recorded sources (`trust`) are what the session's previous build
+        (`previous`) recorded, and nothing recorded since: a source not changed since the
+        record holds what that build saw (see `same_as_last_build`)."""
         self.kept_hold = False
         """Whether the parts the state kept were checked by its last build against the
         recorded sources, with the same settings and engine as this build's (only texts
@@ -542,9 +546,14 @@ class Sources:
         `checked`) found as a part had them, still hold those values: none changed since
         and each is recorded. Known without valuing them (every event's search part on
         each save of a session). For parts that read no derived table: whether one of
-        those changed is known only once it is made (`trusted`)."""
+        those changed is known only once it is made (`trusted`). Only when the recorded
+        values are those of that very build (`follows`): after a build that failed, or
+        one of another process, a source can hold again what was recorded and not what
+        that build saw."""
         trusted, previous = self._trusted, self._previous
         if previous is None or previous.generation != checked or trusted is None:
+            return False
+        if not self.follows:
             return False
         recorded, changed = trusted
         return previous.salt == self.salt and keys.isdisjoint(changed) and recorded.keys() >= keys
