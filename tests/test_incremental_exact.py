@@ -490,6 +490,39 @@ def test_a_session_trusts_its_parts_only_over_its_own_last_record(
     assert not any(b"lagoonword" in data for data in _tree(out).values())
 
 
+@pytest.mark.parametrize("gone", ["pitch", "readme"])
+def test_a_session_forgets_a_text_whose_file_is_gone_when_a_table_changes_too(
+    work_dir: Path, small_demo: Callable[[Path], None], gone: str
+) -> None:
+    """A session's full load reuses the records of unchanged rows, which hold the texts of
+    the load they come from. A project's text file is deleted (a build), then its other
+    text and any table change in one save: the record copied for the new text must not
+    bring the deleted text back."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    site = archive.load(content)
+    project = next(p for p in site.projects.values() if p.pitch and p.readme)
+    other = next(p for p in site.projects.values() if p is not project)
+    pitch = content / layout.pitch_path(*project.key)
+    readme = content / layout.readme_path(*project.key)
+    removed, edited = (pitch, readme) if gone == "pitch" else (readme, pitch)
+    session = BuildSession(content, out, jobs=1, long_lived=True)
+    session.build()
+    removed.unlink()
+    session.build()
+    site = archive.load(content)
+    site.projects[other.key].name = "Renamed elsewhere"
+    archive.save(content, site, read=archive.snapshot(content))
+    with edited.open("a", encoding="utf-8") as f:
+        f.write("\nA line added in the same save.\n")
+    session.build()
+    assert getattr(session._site.projects[project.key] if session._site else None, gone) == ""
+    with deps.apart():
+        build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+
+
 def test_a_new_process_takes_the_kept_parts_of_unchanged_events_without_valuing_them(
     work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -423,16 +423,19 @@ def _attach_texts(
 ) -> None:
     """Read the Markdown files into their records; a file without a row is an error.
     Records reused from the last load are never changed: one whose texts differ now is
-    replaced by a copy."""
-    given: set[tuple[int, str]] = set()
+    replaced by a copy (which, like them, still holds the texts of files gone since)."""
+    given: set[tuple[Any, str]] = set()
+    """(record key, field) of each text a file gives now."""
+    copies: set[int] = set()
 
     def put(records: dict[Any, Any], key: Any, name: str, text: str) -> None:
         record = records[key]
+        given.add((key, name))
         if id(record) in cache.reused:
             if getattr(record, name) == text:
-                given.add((id(record), name))
                 return
             record = records[key] = copy.copy(record)
+            copies.add(id(record))
         setattr(record, name, text)
 
     for rel in files.texts:
@@ -468,18 +471,20 @@ def _attach_texts(
             )
         else:
             put(events, key, name, text)
-    _clear_gone_texts(projects, PROJECT_TEXT_FIELDS, cache.reused, given)
-    _clear_gone_texts(events, EVENT_TEXT_FIELDS, cache.reused, given)
+    earlier = cache.reused | copies
+    _clear_gone_texts(projects, PROJECT_TEXT_FIELDS, earlier, given)
+    _clear_gone_texts(events, EVENT_TEXT_FIELDS, earlier, given)
 
 
 def _clear_gone_texts(
-    records: dict[Any, Any], names: tuple[str, ...], reused: set[int], given: set[tuple[int, str]]
+    records: dict[Any, Any], names: tuple[str, ...], earlier: set[int], given: set[tuple[Any, str]]
 ) -> None:
-    """A reused record keeps the texts of files that are gone now: clear them in a copy."""
+    """A record reused from the last load, or copied from one, keeps the texts of files
+    that are gone now: clear them in a copy."""
     for key, record in records.items():
-        if id(record) not in reused:
+        if id(record) not in earlier:
             continue
-        stale = [n for n in names if getattr(record, n) and (id(record), n) not in given]
+        stale = [n for n in names if getattr(record, n) and (key, n) not in given]
         if stale:
             fresh = records[key] = copy.copy(record)
             for name in stale:
