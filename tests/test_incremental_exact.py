@@ -523,6 +523,30 @@ def test_a_session_forgets_a_text_whose_file_is_gone_when_a_table_changes_too(
     assert _differences(_tree(out), _tree(clean)) == []
 
 
+def test_a_text_edited_whose_value_the_state_lost_is_made_again(
+    work_dir: Path, small_demo: Callable[[Path], None]
+) -> None:
+    """A state that lost the recorded value of a text (a damaged or hand-edited row) takes
+    it for changed when its file is: the pages that read it are made again."""
+    content = work_dir / "content"
+    small_demo(content)
+    out, clean = work_dir / "public", work_dir / "clean"
+    build_site(content, out, jobs=1)
+    project = _target_project(archive.load(content))
+    key = deps.text_source(("project", project.key, "pitch"))
+    with sqlite3.connect(state_file(archive.state_dir(content), out)) as db:
+        assert db.execute("DELETE FROM sources WHERE key = ?", (key,)).rowcount == 1
+    db.close()
+    with (content / layout.pitch_path(*project.key)).open("a", encoding="utf-8") as f:
+        f.write("\nA line the state never saw.\n")
+    deps.forget()
+    build_site(content, out, jobs=1)
+    page = (out / project.event / project.slug / "index.html").read_text(encoding="utf-8")
+    assert "A line the state never saw." in page
+    build_site(content, clean, clean=True, jobs=1)
+    assert _differences(_tree(out), _tree(clean)) == []
+
+
 def test_a_new_process_takes_the_kept_parts_of_unchanged_events_without_valuing_them(
     work_dir: Path, small_demo: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1054,7 +1054,8 @@ def _stale(sources: Sources, recorded: dict[str, str], texts: list[str] | None) 
     from .deps import DERIVED, SEP
 
     if texts is not None:
-        return {k for k in texts if k in recorded and sources.value(k) != recorded[k]}
+        # A text whose value is not recorded counts as changed: what read it is made again.
+        return {k for k in texts if recorded.get(k) != sources.value(k)}
     return {
         k
         for k, v in recorded.items()
