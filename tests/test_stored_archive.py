@@ -249,7 +249,7 @@ def test_a_sessions_text_edits_are_kept_for_the_next_process(tmp_path: Path) -> 
     assert _differences(_tree(out), _tree(clean)) == []
 
 
-@pytest.mark.parametrize("damage", ["text", "tables", "format"])
+@pytest.mark.parametrize("damage", ["text", "text gone", "tables", "format"])
 def test_a_damaged_kept_archive_is_loaded_from_the_files_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
@@ -263,6 +263,8 @@ def test_a_damaged_kept_archive_is_loaded_from_the_files_instead(
     statements: dict[str, tuple[str, tuple[Any, ...]]] = {
         # One byte flipped in a stored text: what it says would reach the page.
         "text": ("UPDATE texts SET data = ? WHERE rel = ?", (b"Forged pitch text", rel)),
+        # A row lost: its text would be taken for empty.
+        "text gone": ("DELETE FROM texts WHERE rel = ?", (rel,)),
         "tables": ("UPDATE loaded SET data = substr(data, 1, length(data) - 9)", ()),
         "format": ("UPDATE meta SET value = 'old' WHERE key = 'loaded'", ()),
     }

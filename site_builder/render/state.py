@@ -463,7 +463,7 @@ class BuildState:
     def loaded(self) -> tuple[bytes, list[tuple[str, str]]] | None:
         """The archive as the last build loaded it: its encoded tables and its texts by
         path (`archive.stored`); None when not stored, stored by another format, or any
-        row of it is damaged."""
+        row of it is damaged or missing."""
         if self._meta("loaded") != _stored_format():
             return None
         row = self.db.execute("SELECT checksum, data FROM loaded WHERE name = 'tables'").fetchone()
@@ -478,6 +478,8 @@ class BuildState:
                 texts.append((rel, data.decode("utf-8")))
             except UnicodeDecodeError:
                 return None
+        if self._meta("loaded_texts") != str(len(texts)):
+            return None
         return row[1], texts
 
     def base_url(self) -> str | None:
@@ -711,6 +713,8 @@ class _Record:
                 for data in [text.encode("utf-8", "surrogatepass")]
             ),
         )
+        # How many texts there are: a row lost is told from a text that is empty.
+        db.execute("INSERT OR REPLACE INTO meta SELECT 'loaded_texts', count(*) FROM texts")
 
 
 def _stored_format() -> str:
