@@ -520,8 +520,7 @@ class BuildSession:
                     plans.keep(state.kept(PLANS), site, planned_from, touched)
                 else:
                     plans.keep(None, site, planned_from, set())
-                media = media_outputs(content, stats)
-                outputs = plan_outputs(site, index, dirs, plans) + media
+                outputs = plan_outputs(site, index, dirs, plans) + media_outputs(content, stats)
                 fingerprints = _fingerprints(outputs, salt)
             files = TemplateFiles(dirs)
             last_sources = self._last_sources
@@ -573,39 +572,29 @@ class BuildSession:
                     self._readers = Readers((path, e.deps) for path, e in previous.items())
                 readers = self._readers
             order = last_plan.order() if last_plan is not None and not verify else None
-            dirty, disk_ok = _dirty(
-                outputs,
-                fingerprints,
-                previous,
-                changed,
-                out,
+            compare = partial(
+                _dirty,
+                previous=previous,
+                changed=changed,
+                out=out,
                 verify=verify,
                 readers=readers,
-                order=order,
                 every=every,
             )
+            dirty, disk_ok = compare(outputs, fingerprints, order=order)
             if unplanned := {o.render.event for o in dirty if isinstance(o.render, Unplanned)}:
                 # An event of a kept plan has an output to render: plan it for real.
                 plans.touched |= unplanned
                 last_plan = None
                 kept_before = {o.path for o in outputs if isinstance(o.render, Unplanned)}
-                outputs = plan_outputs(site, index, dirs, plans) + media
+                outputs = plan_outputs(site, index, dirs, plans) + media_outputs(content, stats)
                 fingerprints = _fingerprints(outputs, salt)
                 if every is not None:
                     planned = kept_before - {
                         o.path for o in outputs if isinstance(o.render, Unplanned)
                     }
                     previous.update(state.entries_at(planned - previous.keys()) or {})
-                dirty, disk_ok = _dirty(
-                    outputs,
-                    fingerprints,
-                    previous,
-                    changed,
-                    out,
-                    verify=verify,
-                    readers=readers,
-                    every=every,
-                )
+                dirty, disk_ok = compare(outputs, fingerprints)
             current.to_store.extend(plans.to_store(planned_from))
             if warm:
                 # A session's first save then only patches the derived tables (the search

@@ -535,11 +535,8 @@ class Sources:
         if trusted is None:
             return set(keys)
         recorded, changed = trusted
-        found = set(keys.difference(recorded))
-        found |= keys & changed
-        prefixes = tuple(f"{table}{SEP}" for table in DERIVED)
-        found.update(k for k in keys if k.startswith(prefixes) or k in DERIVED)
-        return found
+        # A derived table's entry not recorded is among the first.
+        return set(keys.difference(recorded)) | (keys & changed) | (keys & self._derived_keys)
 
     def same_as_last_build(self, keys: frozenset[str], checked: int) -> bool:
         """Whether `keys`, whose values the session's last build (its `generation` is
